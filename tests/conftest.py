@@ -1,0 +1,81 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import allennlp_distill  # noqa: F401  (registers the components)
+
+FIXTURES = Path(__file__).parent / "fixtures"
+REPO = Path(__file__).parent.parent
+CONFIGS = REPO / "training_config"
+
+
+def build_tiny_bert(directory: Path) -> Path:
+    """A 2-layer, 16-dimensional BERT with a 120-word WordPiece vocabulary, saved like a hub model."""
+    from transformers import BertConfig, BertForMaskedLM, BertTokenizerFast
+
+    words = sorted(
+        {
+            word.lower()
+            for line in (FIXTURES / "sst2_train.tsv").read_text().splitlines()[1:]
+            for word in line.split("\t")[0].split()
+        }
+    )
+    specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+    letters = list("abcdefghijklmnopqrstuvwxyz")
+    vocab = specials + letters + [f"##{letter}" for letter in letters] + words[:60]
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "vocab.txt").write_text("\n".join(vocab) + "\n")
+    tokenizer = BertTokenizerFast(vocab_file=str(directory / "vocab.txt"), do_lower_case=True)
+    config = BertConfig(
+        vocab_size=len(vocab),
+        hidden_size=16,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=32,
+        max_position_embeddings=64,
+    )
+    BertForMaskedLM(config).bert.save_pretrained(directory)
+    tokenizer.save_pretrained(directory)
+    return directory
+
+
+def run_allennlp(*args: str, env: dict) -> subprocess.CompletedProcess:
+    """Runs the real `allennlp` command line, failing the test with its output if it fails."""
+    command = [sys.executable, "-m", "allennlp", *args, "--include-package", "allennlp_distill"]
+    result = subprocess.run(
+        command, cwd=REPO, env={**os.environ, **env}, capture_output=True, text=True
+    )
+    assert result.returncode == 0, f"{' '.join(args[:1])} failed:\n{result.stderr[-4000:]}"
+    return result
+
+
+@pytest.fixture(scope="session")
+def tiny_bert(tmp_path_factory) -> Path:
+    return build_tiny_bert(tmp_path_factory.mktemp("tiny_bert"))
+
+
+@pytest.fixture(scope="session")
+def tiny_teacher_env(tiny_bert) -> dict:
+    """The external variables that point every config at the fixtures and the tiny teacher."""
+    return {
+        "DISTILL_TEACHER_MODEL": str(tiny_bert),
+        "DISTILL_TEACHER_HIDDEN_SIZE": "16",
+        "DISTILL_TRAIN": str(FIXTURES / "sst2_train.tsv"),
+        "DISTILL_DEV": str(FIXTURES / "sst2_dev.tsv"),
+        "DISTILL_TRANSFER_SET": str(FIXTURES / "transfer_set.jsonl"),
+        "DISTILL_WORD_VECTORS": str(FIXTURES / "word_vectors"),
+        "DISTILL_EPOCHS": "1",
+    }
+
+
+@pytest.fixture(scope="session")
+def tiny_teacher_archive(tmp_path_factory, tiny_teacher_env) -> Path:
+    """A teacher fine-tuned for one epoch on the fixture through `allennlp train`."""
+    out = tmp_path_factory.mktemp("teacher") / "run"
+    run_allennlp(
+        "train", str(CONFIGS / "sst2_teacher.jsonnet"), "-s", str(out), env=tiny_teacher_env
+    )
+    return out / "model.tar.gz"

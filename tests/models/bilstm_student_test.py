@@ -1,0 +1,31 @@
+import torch
+from allennlp.common.testing import ModelTestCase
+
+from tests.conftest import FIXTURES
+
+
+class TestBiLstmStudent(ModelTestCase):
+    def setup_method(self):
+        super().setup_method()
+        self.set_up_model(FIXTURES / "bilstm_student.jsonnet", FIXTURES / "sst2_train.tsv")
+
+    def test_can_train_with_the_distillation_callback_save_and_load(self):
+        self.ensure_model_can_train_save_and_load(self.param_file)
+
+    def test_batch_predictions_are_consistent(self):
+        self.ensure_batch_predictions_are_consistent()
+
+    def test_sentence_vector_is_the_final_forward_and_backward_states(self):
+        # Tang et al. 3.1: one BiLSTM layer, the last forward and the first backward state.
+        encoder = self.model._encoder
+        assert encoder.get_output_dim() == 2 * 6
+        assert encoder._module.num_layers == 1 and encoder._module.bidirectional
+
+    def test_output_has_logits_probs_and_loss_of_the_right_shapes(self):
+        batch = self.dataset.as_tensor_dict()
+        output = self.model(**batch)
+        assert output["logits"].shape == (16, 2)
+        assert torch.allclose(output["probs"].sum(-1), torch.ones(16))
+        assert output["loss"].dim() == 0
+        readable = self.model.make_output_human_readable(output)
+        assert set(readable["label"]) <= {"0", "1"}

@@ -1,0 +1,124 @@
+import json
+from types import SimpleNamespace
+
+import pytest
+import torch
+from allennlp.common import Params
+from allennlp.common.checks import ConfigurationError
+from allennlp.commands.train import train_model_from_file
+from allennlp.data import Vocabulary
+from allennlp.data.batch import Batch
+from allennlp.models import Model
+
+from allennlp_distill.dataset_readers import TeacherLogitsReader
+from allennlp_distill.training import DistillationCallback, KlSoftLoss, MseSoftLoss
+from allennlp_distill.training.losses import distillation_loss
+from tests.conftest import FIXTURES
+
+
+@pytest.fixture()
+def student_and_batch():
+    instances = list(TeacherLogitsReader().read(str(FIXTURES / "transfer_set.jsonl")))
+    vocab = Vocabulary.from_instances(instances)
+    params = Params.from_file(str(FIXTURES / "bilstm_student.jsonnet"))
+    model = Model.from_params(vocab=vocab, params=params["model"])
+    batch = Batch(instances)
+    batch.index_instances(vocab)
+    return model, batch.as_tensor_dict()
+
+
+def fake_trainer(model, batches_done=0, epochs=2, batches_per_epoch=5):
+    return SimpleNamespace(
+        model=model,
+        data_loader=[None] * batches_per_epoch,
+        _num_epochs=epochs,
+        _total_batches_completed=batches_done,
+    )
+
+
+def test_training_loss_becomes_the_mixed_distillation_loss(tmp_path, student_and_batch):
+    model, batch = student_and_batch
+    callback = DistillationCallback(str(tmp_path), soft_loss=KlSoftLoss(), alpha=0.3, temperature=2)
+    callback.on_start(fake_trainer(model))
+    model.train()
+    torch.manual_seed(0)
+    output = model(**batch)
+    expected = distillation_loss(
+        output["logits"], batch["teacher_logits"], KlSoftLoss(), 0.3, 2.0, batch["label"]
+    )
+    assert output["loss"].item() == pytest.approx(expected.loss.item(), rel=1e-5)
+    metrics = model.get_metrics(reset=True)
+    assert metrics["hard_loss"] == pytest.approx(expected.hard_loss.item(), rel=1e-5)
+    assert metrics["soft_loss"] == pytest.approx(expected.soft_loss.item(), rel=1e-5)
+    assert metrics["alpha"] == 0.3 and metrics["temperature"] == 2.0
+
+
+def test_validation_keeps_the_models_own_loss(tmp_path, student_and_batch):
+    model, batch = student_and_batch
+    DistillationCallback(str(tmp_path)).on_start(fake_trainer(model))
+    model.eval()
+    output = model(**batch)
+    gold = torch.nn.functional.cross_entropy(output["logits"], batch["label"])
+    assert output["loss"].item() == pytest.approx(gold.item(), rel=1e-5)
+    assert "hard_loss" not in model.get_metrics()
+
+
+def test_alpha_and_temperature_change_linearly_over_training(tmp_path, student_and_batch):
+    model, _ = student_and_batch
+    callback = DistillationCallback(
+        str(tmp_path), alpha=0.9, alpha_end=0.1, temperature=4.0, temperature_end=1.0
+    )
+    trainer = fake_trainer(model, epochs=2, batches_per_epoch=5)
+    callback.on_start(trainer)
+    schedule = []
+    for done in range(10):
+        trainer._total_batches_completed = done
+        schedule.append((callback.alpha(), callback.temperature()))
+    assert schedule[0] == pytest.approx((0.9, 4.0))
+    assert schedule[-1] == pytest.approx((0.1, 1.0))
+    alphas = [alpha for alpha, _ in schedule]
+    assert alphas == sorted(alphas, reverse=True)
+    assert alphas[4] - alphas[5] == pytest.approx(0.8 / 9)
+
+
+def test_a_training_batch_without_teacher_logits_is_a_configuration_error(
+    tmp_path, student_and_batch
+):
+    model, batch = student_and_batch
+    DistillationCallback(str(tmp_path)).on_start(fake_trainer(model))
+    model.train()
+    without = {key: value for key, value in batch.items() if key != "teacher_logits"}
+    with pytest.raises(ConfigurationError, match="no 'teacher_logits'"):
+        model(**without)
+
+
+def test_on_end_detaches_from_the_model(tmp_path, student_and_batch):
+    model, batch = student_and_batch
+    callback = DistillationCallback(str(tmp_path), soft_loss=MseSoftLoss())
+    trainer = fake_trainer(model)
+    callback.on_start(trainer)
+    callback.on_end(trainer)
+    assert "get_metrics" not in model.__dict__
+    model.train()
+    with pytest.raises(TypeError, match="teacher_logits"):
+        model(**batch)
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [({"alpha": 1.5}, "alpha"), ({"alpha_end": -0.5}, "alpha"), ({"temperature": 0}, "temperature")],
+)
+def test_bad_schedule_values_are_configuration_errors(tmp_path, kwargs, message):
+    with pytest.raises(ConfigurationError, match=message):
+        DistillationCallback(str(tmp_path), **kwargs)
+
+
+def test_trainer_logs_the_parts_and_the_schedule_and_optimizes_the_logged_loss(tmp_path):
+    train_model_from_file(str(FIXTURES / "bilstm_student.jsonnet"), str(tmp_path / "run"))
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert metrics["training_alpha"] == pytest.approx(0.1)
+    assert {"training_hard_loss", "training_soft_loss"} <= set(metrics)
+    low = min(0.1, 0.5) * metrics["training_hard_loss"] + 0.5 * metrics["training_soft_loss"]
+    high = 0.5 * metrics["training_hard_loss"] + 0.9 * metrics["training_soft_loss"]
+    assert low <= metrics["training_loss"] <= high
+    assert "validation_hard_loss" not in metrics

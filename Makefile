@@ -5,7 +5,7 @@ BIN = $(VENV)/bin
 SST2 ?= ../shared/data/glue/SST-2
 N_ITER ?= 4
 
-.PHONY: install test demo sst2
+.PHONY: install test demo sst2 lint
 
 # AllenNLP 2.10.1 pins torch<1.13, which has no Python 3.11 build: everything else is pinned in
 # requirements.txt and AllenNLP (with fairscale, a source-only release) goes on top with --no-deps.
@@ -28,3 +28,8 @@ demo:
 # The full SST-2 run reported in the README (about 1.5 hours of CPU; see README for each step).
 sst2:
 	DATA=$(SST2) OUT=runs/sst2 N_ITER=$(N_ITER) ALLENNLP=$(BIN)/allennlp bash scripts/pipeline.sh
+
+lint:
+	$(BIN)/ruff check allennlp_distill tests
+	$(BIN)/ruff format --check allennlp_distill tests
+	$(BIN)/mypy allennlp_distill

@@ -4,6 +4,7 @@ allennlp-distill: distil a fine-tuned transformer teacher into small students wi
 Importing the package (`--include-package allennlp_distill` or `.allennlp_plugins`) registers
 every component and sets the defaults of the configs' external variables.
 """
+
 from allennlp_distill import compat
 
 compat.apply_all()

@@ -5,6 +5,7 @@ Jsonnet has no default for a missing external variable, and AllenNLP passes the 
 external variables, so the plugin fills in each unset variable when it is imported (before any
 config is read). Setting a variable in the environment overrides its default.
 """
+
 import json
 import os
 from typing import Dict

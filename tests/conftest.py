@@ -13,7 +13,7 @@ CONFIGS = REPO / "training_config"
 
 
 def build_tiny_bert(directory: Path) -> Path:
-    """A 2-layer, 16-dimensional BERT with a 120-word WordPiece vocabulary, saved like a hub model."""
+    """A 2-layer, 16-dimensional BERT with a ~110-piece WordPiece vocabulary."""
     from transformers import BertConfig, BertForMaskedLM, BertTokenizerFast
 
     words = sorted(
@@ -25,7 +25,7 @@ def build_tiny_bert(directory: Path) -> Path:
     )
     specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
     letters = list("abcdefghijklmnopqrstuvwxyz")
-    vocab = specials + letters + [f"##{letter}" for letter in letters] + words[:60]
+    vocab = list(dict.fromkeys(specials + letters + [f"##{c}" for c in letters] + words[:60]))
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "vocab.txt").write_text("\n".join(vocab) + "\n")
     tokenizer = BertTokenizerFast(vocab_file=str(directory / "vocab.txt"), do_lower_case=True)
@@ -35,16 +35,22 @@ def build_tiny_bert(directory: Path) -> Path:
         num_hidden_layers=2,
         num_attention_heads=2,
         intermediate_size=32,
-        max_position_embeddings=64,
+        max_position_embeddings=128,
     )
     BertForMaskedLM(config).bert.save_pretrained(directory)
     tokenizer.save_pretrained(directory)
     return directory
 
 
-def run_allennlp(*args: str, env: dict) -> subprocess.CompletedProcess:
-    """Runs the real `allennlp` command line, failing the test with its output if it fails."""
-    command = [sys.executable, "-m", "allennlp", *args, "--include-package", "allennlp_distill"]
+def run_allennlp(
+    *args: str, env: dict, include_package: bool = True
+) -> subprocess.CompletedProcess:
+    """
+    Runs the real `allennlp` command line from the repository root, failing the test with its
+    output if it fails. Without `include_package` the plugin is found through `.allennlp_plugins`.
+    """
+    plugin = ["--include-package", "allennlp_distill"] if include_package else []
+    command = [sys.executable, "-m", "allennlp", *args, *plugin]
     result = subprocess.run(
         command, cwd=REPO, env={**os.environ, **env}, capture_output=True, text=True
     )

@@ -8,6 +8,7 @@ distribution for that tag; otherwise the word is kept. Then, with probability p_
 n-gram of the result is kept, n ~ U{1, ..., max_ngram}. Repeating this n_iter times and dropping
 duplicates gives a sentence's augmented copies.
 """
+
 import random
 from collections import Counter, defaultdict
 from dataclasses import dataclass

@@ -1,7 +1,9 @@
 """
-Row-level reading of GLUE-format TSV and transfer-set JSONL files, shared by the teacher-logit reader
-and the augmentation predictor so that both report bad input the same way: `path:line: problem`.
+Row-level reading of GLUE-format TSV and transfer-set JSONL files, shared by the teacher-logit
+reader and the augmentation predictor, so that both report bad input the same way:
+`path:line: problem`.
 """
+
 import json
 import math
 from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple
@@ -53,7 +55,9 @@ def iter_rows(path: str) -> Iterator[Tuple[int, Dict[str, Any]]]:
                 try:
                     row = json.loads(line)
                 except json.JSONDecodeError as error:
-                    raise DataFormatError(path, line_number, f"invalid JSON ({error.msg})") from None
+                    raise DataFormatError(
+                        path, line_number, f"invalid JSON ({error.msg})"
+                    ) from None
                 if not isinstance(row, dict):
                     raise DataFormatError(path, line_number, "expected a JSON object")
                 yield line_number, row

@@ -43,7 +43,8 @@ class TeacherLogitsReader(DatasetReader):
     # Parameters
     tokenizer : `Tokenizer`, optional (default = `SpacyRulesTokenizer()`)
         Splits the text into tokens; a `pretrained_transformer` tokenizer for a teacher.
-    token_indexers : `Dict[str, TokenIndexer]`, optional (default = `{"tokens": SingleIdTokenIndexer()}`)
+    token_indexers : `Dict[str, TokenIndexer]`, optional
+        Default `{"tokens": SingleIdTokenIndexer()}`.
     text_column : `str`, optional (default = `"sentence"`)
         The TSV column or JSON key holding the text.
     label_column : `str`, optional (default = `"label"`)
@@ -96,11 +97,9 @@ class TeacherLogitsReader(DatasetReader):
                         f"gold label {label!r} is not among the teacher's labels "
                         f"{sorted(teacher_logits)}",
                     )
-            yield self.text_to_instance(
-                text, label, teacher_logits, source=f"{path}:{line_number}"
-            )
+            yield self.text_to_instance(text, label, teacher_logits, source=f"{path}:{line_number}")
 
-    def text_to_instance(  # type: ignore[override]
+    def text_to_instance(
         self,
         text: str,
         label: Optional[str] = None,

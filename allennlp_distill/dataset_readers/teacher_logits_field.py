@@ -25,7 +25,10 @@ class TeacherLogitsField(Field[torch.Tensor]):
     __slots__ = ["logits", "_label_namespace", "_source", "_indexed"]
 
     def __init__(
-        self, logits: Dict[str, float], label_namespace: str = "labels", source: Optional[str] = None
+        self,
+        logits: Dict[str, float],
+        label_namespace: str = "labels",
+        source: Optional[str] = None,
     ) -> None:
         self.logits = logits
         self._label_namespace = label_namespace

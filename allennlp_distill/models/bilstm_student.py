@@ -75,7 +75,7 @@ class BiLstmStudent(Model):
         self._loss = torch.nn.CrossEntropyLoss()
         (initializer or InitializerApplicator())(self)
 
-    def forward(  # type: ignore[override]
+    def forward(
         self, tokens: TextFieldTensors, label: Optional[torch.IntTensor] = None
     ) -> Dict[str, torch.Tensor]:
         """

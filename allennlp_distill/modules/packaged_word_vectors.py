@@ -131,7 +131,7 @@ class PackagedWordVectors(Embedding):
         super().__init__(
             embedding_dim=embedding_dim,
             num_embeddings=vocab.get_vocab_size(vocab_namespace),
-            weight=weight,
+            weight=weight,  # type: ignore[arg-type]
             trainable=trainable,
             vocab_namespace=vocab_namespace,
             **kwargs,

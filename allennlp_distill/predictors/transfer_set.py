@@ -117,7 +117,9 @@ class TransferSetPredictor(Predictor):
             require_text(unigram_file, line_number, row, self._text_column)
             for line_number, row in iter_rows(unigram_file)
         ]
-        logger.info("Tagging %d sentences of %s for POS-guided replacement", len(texts), unigram_file)
+        logger.info(
+            "Tagging %d sentences of %s for POS-guided replacement", len(texts), unigram_file
+        )
         self._tag(texts)
         return PosUnigrams(self._tagged[text] for text in texts)
 
@@ -198,7 +200,9 @@ class TransferSetPredictor(Predictor):
     def _copies(self, text: str) -> Iterator[str]:
         words, tags = self._tagged[text]
         rng = random.Random(f"{self._seed}:{text}")
-        for copy in augmented_copies(words, tags, self._unigrams, self._rates, rng, self._mask_token):
+        for copy in augmented_copies(
+            words, tags, self._unigrams, self._rates, rng, self._mask_token
+        ):
             yield " ".join(copy)
 
     def _label(self, rows: List[JsonDict]) -> None:
@@ -207,7 +211,7 @@ class TransferSetPredictor(Predictor):
         ]
         for instance, _ in instances:
             self._dataset_reader.apply_token_indexers(instance)
-        instances.sort(key=lambda pair: len(pair[0]["tokens"]))  # type: ignore[arg-type]
+        instances.sort(key=lambda pair: len(pair[0]["tokens"]))
         with torch.inference_mode():
             for start in range(0, len(instances), self._labelling_batch_size):
                 chunk = instances[start : start + self._labelling_batch_size]

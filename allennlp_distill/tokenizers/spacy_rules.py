@@ -29,16 +29,19 @@ class SpacyRulesTokenizer(Tokenizer):
     def __init__(self, language: str = "en", special_tokens: Optional[List[str]] = None) -> None:
         import spacy
         from spacy.symbols import ORTH
+        from spacy.tokenizer import Tokenizer as SpacyTokenizer
 
         self._language = language
         self._special_tokens = list(special_tokens or DEFAULT_SPECIAL_TOKENS)
-        self._tokenizer = spacy.blank(language).tokenizer
+        self._tokenizer: SpacyTokenizer = spacy.blank(language).tokenizer
         for special in self._special_tokens:
             self._tokenizer.add_special_case(special, [{ORTH: special}])
 
     def tokenize(self, text: str) -> List[Token]:
         return [
-            Token(token.text, idx=token.idx) for token in self._tokenizer(text) if not token.is_space
+            Token(token.text, idx=token.idx)
+            for token in self._tokenizer(text)
+            if not token.is_space
         ]
 
     def batch_tokenize(self, texts: List[str]) -> List[List[Token]]:

@@ -64,12 +64,14 @@ class DistillationCallback(TrainerCallback):
             temperature if temperature_end is None else temperature_end,
         )
         if not all(0.0 <= value <= 1.0 for value in self._alpha):
-            raise ConfigurationError(f"distillation callback: alpha must lie in [0, 1]: {self._alpha}")
+            raise ConfigurationError(
+                f"distillation callback: alpha must lie in [0, 1]: {self._alpha}"
+            )
         if not all(value > 0.0 for value in self._temperature):
             raise ConfigurationError(
                 f"distillation callback: temperature must be positive: {self._temperature}"
             )
-        self._trainer: Optional["GradientDescentTrainer"] = None
+        self._trainer: Optional[GradientDescentTrainer] = None
         self._hooks: List[Any] = []
         self._teacher_logits: Optional[torch.Tensor] = None
         self._sums = {"hard_loss": 0.0, "soft_loss": 0.0}

@@ -2,6 +2,7 @@
 Distillation losses: a soft loss between student and teacher logits and a hard cross-entropy
 loss, mixed as `L = alpha * hard + (1 - alpha) * soft` (Tang et al. 2019, §3.2, eq. 3).
 """
+
 from typing import NamedTuple, Optional
 
 import torch

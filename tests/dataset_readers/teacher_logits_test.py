@@ -26,7 +26,9 @@ def test_reads_glue_tsv_with_gold_labels_and_no_teacher_logits():
     instances = read(FIXTURES / "sst2_train.tsv")
     assert len(instances) == 16
     first = instances[0]
-    assert [t.text for t in first["tokens"]] == "hide new secretions from the parental units".split()
+    assert [
+        t.text for t in first["tokens"]
+    ] == "hide new secretions from the parental units".split()
     assert first["label"].label == "0"
     assert "teacher_logits" not in first.fields
 

@@ -1,6 +1,6 @@
 import numpy
-import pytest
 import pyarrow.parquet as parquet
+import pytest
 from allennlp.common.checks import ConfigurationError
 from allennlp.data import Vocabulary
 

@@ -3,9 +3,9 @@ from types import SimpleNamespace
 
 import pytest
 import torch
+from allennlp.commands.train import train_model_from_file
 from allennlp.common import Params
 from allennlp.common.checks import ConfigurationError
-from allennlp.commands.train import train_model_from_file
 from allennlp.data import Vocabulary
 from allennlp.data.batch import Batch
 from allennlp.models import Model
@@ -106,7 +106,11 @@ def test_on_end_detaches_from_the_model(tmp_path, student_and_batch):
 
 @pytest.mark.parametrize(
     "kwargs, message",
-    [({"alpha": 1.5}, "alpha"), ({"alpha_end": -0.5}, "alpha"), ({"temperature": 0}, "temperature")],
+    [
+        ({"alpha": 1.5}, "alpha"),
+        ({"alpha_end": -0.5}, "alpha"),
+        ({"temperature": 0}, "temperature"),
+    ],
 )
 def test_bad_schedule_values_are_configuration_errors(tmp_path, kwargs, message):
     with pytest.raises(ConfigurationError, match=message):

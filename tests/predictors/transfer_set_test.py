@@ -1,0 +1,99 @@
+import json
+
+import pytest
+import torch
+from allennlp.common.checks import ConfigurationError
+from allennlp.predictors import Predictor
+
+from tests.conftest import FIXTURES
+
+TRAIN = FIXTURES / "sst2_train.tsv"
+
+
+def transfer_set(archive, lines, batch_size=4, **kwargs):
+    predictor = Predictor.from_path(
+        str(archive), "transfer_set", unigram_file=str(TRAIN), **{"n_iter": 5, **kwargs}
+    )
+    inputs = [predictor.load_line(line) for line in lines if line.strip()]
+    text = ""
+    for start in range(0, len(inputs), batch_size):
+        batch = inputs[start : start + batch_size]
+        text += "".join(predictor.dump_line(out) for out in predictor.predict_batch_json(batch))
+    return predictor, text
+
+
+@pytest.fixture(scope="module")
+def tsv_lines():
+    return TRAIN.read_text().splitlines(keepends=True)
+
+
+def test_every_sentence_is_kept_with_its_gold_label_plus_distinct_copies(
+    tiny_teacher_archive, tsv_lines
+):
+    _, text = transfer_set(tiny_teacher_archive, tsv_lines)
+    rows = [json.loads(line) for line in text.splitlines()]
+    originals = [row for row in rows if not row["augmented"]]
+    expected = [line.split("\t") for line in tsv_lines[1:]]
+    assert [(r["sentence"], r["label"]) for r in originals] == [
+        (s.strip(), label.strip()) for s, label in expected
+    ]
+    texts = [row["sentence"] for row in rows]
+    assert len(texts) == len(set(texts))
+    assert len(rows) - len(originals) <= 5 * len(originals)
+    assert any(row["augmented"] for row in rows)
+    assert all("label" not in row for row in rows if row["augmented"])
+
+
+def test_logits_are_the_teachers_keyed_by_label_name(tiny_teacher_archive, tsv_lines):
+    predictor, text = transfer_set(tiny_teacher_archive, tsv_lines[:4])
+    rows = [json.loads(line) for line in text.splitlines()]
+    assert all(set(row["teacher_logits"]) == {"0", "1"} for row in rows)
+    reader, model = predictor._dataset_reader, predictor._model
+    labels = model.vocab.get_index_to_token_vocabulary("labels")
+    for row in rows[:3]:
+        instance = reader.text_to_instance(row["sentence"])
+        reader.apply_token_indexers(instance)
+        with torch.inference_mode():
+            logits = model.forward_on_instance(instance)["logits"]
+        expected = {labels[i]: float(v) for i, v in enumerate(logits)}
+        assert row["teacher_logits"] == pytest.approx(expected, abs=1e-4)
+
+
+def test_output_depends_on_the_seed_only_not_on_the_batch_size(tiny_teacher_archive, tsv_lines):
+    _, one = transfer_set(tiny_teacher_archive, tsv_lines, batch_size=1)
+    _, many = transfer_set(tiny_teacher_archive, tsv_lines, batch_size=7)
+    _, other_seed = transfer_set(tiny_teacher_archive, tsv_lines, seed=1)
+    assert one == many
+    assert one != other_seed
+
+
+def test_masked_copies_use_the_teachers_mask_token(tiny_teacher_archive, tsv_lines):
+    _, text = transfer_set(tiny_teacher_archive, tsv_lines, p_mask=0.9, p_pos=0.0, p_ng=0.0)
+    assert "[MASK]" in text
+
+
+def test_json_input_lines_work_like_tsv(tiny_teacher_archive, tsv_lines):
+    json_lines = [
+        json.dumps({"sentence": line.split("\t")[0], "label": line.split("\t")[1].strip()}) + "\n"
+        for line in tsv_lines[1:]
+    ]
+    _, from_tsv = transfer_set(tiny_teacher_archive, tsv_lines)
+    _, from_json = transfer_set(tiny_teacher_archive, json_lines)
+    assert from_json == from_tsv
+
+
+def test_a_tsv_line_with_the_wrong_column_count_names_the_input_line(tiny_teacher_archive):
+    with pytest.raises(ConfigurationError, match="input line 3: 3 tab-separated columns"):
+        transfer_set(tiny_teacher_archive, ["sentence\tlabel\n", "ok\t1\n", "bad\t1\tx\n"])
+
+
+def test_bad_rates_are_configuration_errors(tiny_teacher_archive):
+    with pytest.raises(ConfigurationError, match="p_mask \\+ p_pos"):
+        transfer_set(tiny_teacher_archive, [], p_mask=0.7, p_pos=0.7)
+
+
+def test_a_missing_unigram_file_is_a_configuration_error(tiny_teacher_archive, tmp_path):
+    with pytest.raises(ConfigurationError, match="unigram_file"):
+        Predictor.from_path(
+            str(tiny_teacher_archive), "transfer_set", unigram_file=str(tmp_path / "none.tsv")
+        )

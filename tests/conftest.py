@@ -85,3 +85,43 @@ def tiny_teacher_archive(tmp_path_factory, tiny_teacher_env) -> Path:
         "train", str(CONFIGS / "sst2_teacher.jsonnet"), "-s", str(out), env=tiny_teacher_env
     )
     return out / "model.tar.gz"
+
+
+# The fixture files of every task in training_config/tasks.libsonnet: (train, dev).
+TASK_FIXTURES = {
+    "sst2": ("sst2_train.tsv", "sst2_dev.tsv"),
+    "qqp": ("pairs/qqp_train.tsv", "pairs/qqp_dev.tsv"),
+    "mnli": ("pairs/mnli_train.tsv", "pairs/mnli_dev_matched.tsv"),
+    "mrpc": ("pairs/mrpc_train.tsv", "pairs/mrpc_dev.tsv"),
+    "stsb": ("pairs/stsb_train.tsv", "pairs/stsb_dev.tsv"),
+    "sick": ("pairs/sick_train.tsv", "pairs/sick_dev.tsv"),
+    "sick_relatedness": ("pairs/sick_train.tsv", "pairs/sick_dev.tsv"),
+}
+
+
+def task_env(tiny_teacher_env: dict, task: str) -> dict:
+    """`tiny_teacher_env` with the data variables pointing at `task`'s fixtures."""
+    train, dev = TASK_FIXTURES[task]
+    return {
+        **tiny_teacher_env,
+        "DISTILL_TRAIN": str(FIXTURES / train),
+        "DISTILL_DEV": str(FIXTURES / dev),
+    }
+
+
+def train_tiny_teacher(tmp_path_factory, tiny_teacher_env: dict, task: str) -> Path:
+    """`task`'s teacher config trained for one epoch on its fixtures with the tiny BERT."""
+    out = tmp_path_factory.mktemp(f"{task}_teacher") / "run"
+    config = CONFIGS / f"{task}_teacher.jsonnet"
+    run_allennlp("train", str(config), "-s", str(out), env=task_env(tiny_teacher_env, task))
+    return out / "model.tar.gz"
+
+
+@pytest.fixture(scope="session")
+def tiny_mrpc_teacher_archive(tmp_path_factory, tiny_teacher_env) -> Path:
+    return train_tiny_teacher(tmp_path_factory, tiny_teacher_env, "mrpc")
+
+
+@pytest.fixture(scope="session")
+def tiny_stsb_teacher_archive(tmp_path_factory, tiny_teacher_env) -> Path:
+    return train_tiny_teacher(tmp_path_factory, tiny_teacher_env, "stsb")

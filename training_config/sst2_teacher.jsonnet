@@ -1,6 +1,6 @@
-// Fine-tunes the teacher on GLUE SST-2 (Tang et al. 2019 §4: the teacher is a fine-tuned BERT).
-//   DISTILL_TRAIN  training TSV (default ../shared/data/glue/SST-2/train.tsv)
-//   DISTILL_DEV    dev TSV      (default ../shared/data/glue/SST-2/dev.tsv)
+// Fine-tunes the teacher on sst2 (Tang et al. 2019 §4: the teacher is a fine-tuned BERT).
+// Data: DISTILL_TRAIN / DISTILL_DEV, default the task's files in tasks.libsonnet.
 local lib = import "teacher.libsonnet";
+local tasks = import "tasks.libsonnet";
 
-lib.teacher(std.extVar("DISTILL_TRAIN"), std.extVar("DISTILL_DEV"), epochs=2)
+lib.teacher(tasks.sst2, epochs=2)

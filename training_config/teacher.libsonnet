@@ -1,36 +1,48 @@
-// A transformer teacher fine-tuned with AllenNLP's own pieces (basic_classifier, pretrained_transformer
-// tokenizer / indexer / embedder, mean pooling as the sentence-transformers checkpoints were trained).
+// A transformer teacher fine-tuned with AllenNLP's own pieces (pretrained_transformer tokenizer /
+// indexer / embedder, mean pooling as the sentence-transformers checkpoints were trained). Sentence
+// pairs are encoded jointly, with the tokenizer's separator and segment ids.
 //
 // External variables (defaults set by the plugin, see allennlp_distill/config_vars.py):
 //   DISTILL_TEACHER_MODEL        a local Hugging Face model directory (default: the packaged all-MiniLM-L6-v2)
 //   DISTILL_TEACHER_HIDDEN_SIZE  its hidden size (default: read from its config.json)
 //   DISTILL_EPOCHS               number of epochs (default: each config's own)
+//   DISTILL_TRAIN, DISTILL_DEV   data files (default: the task's, see tasks.libsonnet)
+local tasks = import "tasks.libsonnet";
 local teacher = std.extVar("DISTILL_TEACHER_MODEL");
 local hidden_size = std.parseInt(std.extVar("DISTILL_TEACHER_HIDDEN_SIZE"));
 local epochs_var = std.extVar("DISTILL_EPOCHS");
 
 {
-  // max_tokens: the longest input the teacher sees, in word pieces.
-  teacher(train_path, dev_path, epochs=2, lr=3e-5, batch_size=32, max_tokens=128):: {
-    dataset_reader: {
-      type: "teacher_logits",
-      tokenizer: { type: "pretrained_transformer", model_name: teacher, max_length: max_tokens },
-      token_indexers: {
+  // max_tokens: the longest input the teacher sees, in word pieces (both sentences of a pair).
+  teacher(task, epochs=2, lr=3e-5, batch_size=32, max_tokens=128):: {
+    local embedder = {
+      token_embedders: {
         tokens: { type: "pretrained_transformer", model_name: teacher, max_length: max_tokens },
       },
     },
-    train_data_path: train_path,
-    validation_data_path: dev_path,
-    model: {
-      type: "basic_classifier",
-      namespace: "tags",
-      text_field_embedder: {
-        token_embedders: {
-          tokens: { type: "pretrained_transformer", model_name: teacher, max_length: max_tokens },
-        },
-      },
-      seq2vec_encoder: { type: "boe", embedding_dim: hidden_size, averaged: true },
+    local encoder = { type: "boe", embedding_dim: hidden_size, averaged: true },
+    dataset_reader: tasks.reader(
+      task,
+      // A pair reader adds the pair's special tokens itself.
+      { type: "pretrained_transformer", model_name: teacher, add_special_tokens: !task.pair,
+        max_length: if task.pair then null else max_tokens },
+      { tokens: { type: "pretrained_transformer", model_name: teacher, max_length: max_tokens } },
+      max_tokens=if task.pair then max_tokens else null,
+    ),
+    train_data_path: tasks.train(task),
+    validation_data_path: tasks.dev(task),
+    model: if task.regression then {
+      type: "text_regressor",
+      text_field_embedder: embedder,
+      seq2vec_encoder: encoder,
       dropout: 0.1,
+    } else {
+      type: "f1_classifier",
+      namespace: "tags",
+      text_field_embedder: embedder,
+      seq2vec_encoder: encoder,
+      dropout: 0.1,
+      positive_label: task.positive_label,
     },
     data_loader: {
       batch_sampler: { type: "bucket", batch_size: batch_size, sorting_keys: ["tokens"] },
@@ -48,7 +60,7 @@ local epochs_var = std.extVar("DISTILL_EPOCHS");
       },
       learning_rate_scheduler: { type: "slanted_triangular", cut_frac: 0.06 },
       grad_norm: 1.0,
-      validation_metric: "+accuracy",
+      validation_metric: task.metric,
     },
   },
 }

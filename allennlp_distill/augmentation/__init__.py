@@ -3,6 +3,13 @@ from allennlp_distill.augmentation.rules import (
     PosUnigrams,
     augment_once,
     augmented_copies,
+    augmented_pair_copies,
 )
 
-__all__ = ["AugmentationRates", "PosUnigrams", "augment_once", "augmented_copies"]
+__all__ = [
+    "AugmentationRates",
+    "PosUnigrams",
+    "augment_once",
+    "augmented_copies",
+    "augmented_pair_copies",
+]

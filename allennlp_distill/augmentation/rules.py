@@ -138,3 +138,49 @@ def augmented_copies(
             seen.add(key)
             copies.append(copy)
     return copies
+
+
+#: Which sentences of a pair iteration `i` of `augmented_pair_copies` changes: `PAIR_SIDES[i % 3]`.
+PAIR_SIDES = ((True, False), (False, True), (True, True))
+
+
+def augmented_pair_copies(
+    first: Tuple[Sequence[str], Sequence[str]],
+    second: Tuple[Sequence[str], Sequence[str]],
+    unigrams: PosUnigrams,
+    rates: AugmentationRates,
+    rng: random.Random,
+    mask_token: str = "[MASK]",
+) -> List[Tuple[List[str], List[str]]]:
+    """
+    Up to `rates.n_iter` distinct augmented copies of a sentence pair (Tang et al. 2019, §3.3 for
+    pairs): iteration `i` applies `augment_once` to the first sentence only, the second only, or
+    both, in turn (`PAIR_SIDES`). Copies equal to the pair or with an empty side are dropped.
+
+    # Parameters
+    first, second : `Tuple[Sequence[str], Sequence[str]]`
+        Each sentence's `(words, tags)`.
+
+    # Returns
+    `(first_words, second_words)` per copy, in the order drawn.
+    """
+    original = (tuple(first[0]), tuple(second[0]))
+    seen: Set[Tuple[Tuple[str, ...], Tuple[str, ...]]] = {original}
+    copies = []
+    for iteration in range(rates.n_iter):
+        change_first, change_second = PAIR_SIDES[iteration % len(PAIR_SIDES)]
+        words1 = (
+            augment_once(*first, unigrams, rates, rng, mask_token)
+            if change_first
+            else list(first[0])
+        )
+        words2 = (
+            augment_once(*second, unigrams, rates, rng, mask_token)
+            if change_second
+            else list(second[0])
+        )
+        key = (tuple(words1), tuple(words2))
+        if words1 and words2 and key not in seen:
+            seen.add(key)
+            copies.append((words1, words2))
+    return copies

@@ -9,6 +9,7 @@ import math
 from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple
 
 JSONL_SUFFIXES = (".jsonl", ".json")
+TEACHER_LOGITS_KEY = "teacher_logits"
 
 
 class DataFormatError(ValueError):
@@ -132,3 +133,36 @@ def parse_teacher_logits(
             f"but earlier rows use {sorted(expected_labels)}",
         )
     return logits
+
+
+def read_teacher_logits(
+    path: str,
+    line_number: int,
+    row: Dict[str, Any],
+    label: Optional[str],
+    expected_labels: Optional[Iterable[str]],
+) -> Optional[Dict[str, float]]:
+    """
+    The row's `teacher_logits` (see `parse_teacher_logits`), or `None` for a row without them
+    (a gold-labelled GLUE row).
+
+    # Raises
+    `DataFormatError` as `parse_teacher_logits` does, and when the gold `label` is not one of the
+    teacher's labels.
+    """
+    if TEACHER_LOGITS_KEY not in row:
+        return None
+    logits = parse_teacher_logits(path, line_number, row[TEACHER_LOGITS_KEY], expected_labels)
+    if label is not None and label not in logits:
+        raise DataFormatError(
+            path,
+            line_number,
+            f"gold label {label!r} is not among the teacher's labels {sorted(logits)}",
+        )
+    return logits
+
+
+def optional_label(row: Dict[str, Any], column: Optional[str]) -> Optional[str]:
+    """The stripped value of `row[column]`, or `None` when the column is absent or blank."""
+    value = row.get(column) if column is not None else None
+    return None if value is None or str(value).strip() == "" else str(value).strip()

@@ -1,5 +1,5 @@
 import logging
-from typing import Dict, Iterable, Optional
+from typing import Dict, Iterable, Optional, Tuple
 
 from allennlp.data.dataset_readers.dataset_reader import DatasetReader
 from allennlp.data.fields import Field, LabelField, TextField
@@ -8,9 +8,10 @@ from allennlp.data.token_indexers import SingleIdTokenIndexer, TokenIndexer
 from allennlp.data.tokenizers import Tokenizer
 
 from allennlp_distill.dataset_readers.rows import (
-    DataFormatError,
+    TEACHER_LOGITS_KEY,
     iter_rows,
-    parse_teacher_logits,
+    optional_label,
+    read_teacher_logits,
     require_text,
 )
 from allennlp_distill.dataset_readers.teacher_logits_field import TeacherLogitsField
@@ -18,7 +19,7 @@ from allennlp_distill.tokenizers.spacy_rules import SpacyRulesTokenizer
 
 logger = logging.getLogger(__name__)
 
-TEACHER_LOGITS_KEY = "teacher_logits"
+__all__ = ["TEACHER_LOGITS_KEY", "TeacherLogitsReader"]
 
 
 @DatasetReader.register("teacher_logits")
@@ -77,26 +78,25 @@ class TeacherLogitsReader(DatasetReader):
         self._label_column = label_column
         self._max_tokens = max_tokens
 
+    @property
+    def text_columns(self) -> Tuple[str, ...]:
+        """The column holding the text, as a 1-tuple (a pair reader has two)."""
+        return (self._text_column,)
+
+    @property
+    def label_column(self) -> str:
+        """The column holding the gold label."""
+        return self._label_column
+
     def _read(self, file_path: str) -> Iterable[Instance]:
         path = str(file_path)
         labels_in_file = None
         for line_number, row in self.shard_iterable(iter_rows(path)):
             text = require_text(path, line_number, row, self._text_column)
-            label = row.get(self._label_column)
-            label = None if label is None or str(label).strip() == "" else str(label).strip()
-            teacher_logits = None
-            if TEACHER_LOGITS_KEY in row:
-                teacher_logits = parse_teacher_logits(
-                    path, line_number, row[TEACHER_LOGITS_KEY], labels_in_file
-                )
+            label = optional_label(row, self._label_column)
+            teacher_logits = read_teacher_logits(path, line_number, row, label, labels_in_file)
+            if teacher_logits is not None:
                 labels_in_file = labels_in_file or list(teacher_logits)
-                if label is not None and label not in teacher_logits:
-                    raise DataFormatError(
-                        path,
-                        line_number,
-                        f"gold label {label!r} is not among the teacher's labels "
-                        f"{sorted(teacher_logits)}",
-                    )
             yield self.text_to_instance(text, label, teacher_logits, source=f"{path}:{line_number}")
 
     def text_to_instance(

@@ -1,3 +1,4 @@
+from allennlp_distill.predictors.sentence_pair import SentencePairPredictor
 from allennlp_distill.predictors.transfer_set import TransferSetPredictor
 
-__all__ = ["TransferSetPredictor"]
+__all__ = ["SentencePairPredictor", "TransferSetPredictor"]

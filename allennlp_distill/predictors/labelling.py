@@ -5,11 +5,13 @@ label millions of augmented sentences this way).
 """
 
 import warnings
-from typing import Callable, List, Optional, Sequence
+from typing import Callable, List, Optional, Sequence, Tuple, Union
 
 import torch
 from allennlp.data import DatasetReader
 from allennlp.data.batch import Batch
+from allennlp.data.fields import TextField
+from allennlp.data.instance import Instance
 from allennlp.models import Model
 from allennlp.nn.util import move_to_device
 
@@ -17,21 +19,24 @@ from allennlp.nn.util import move_to_device
 def teacher_logits(
     model: Model,
     dataset_reader: DatasetReader,
-    texts: Sequence[str],
+    texts: Sequence[Union[str, Tuple[str, ...]]],
     batch_size: int = 128,
     sort_by_length: bool = True,
     on_batch: Optional[Callable[[int], None]] = None,
 ) -> List[List[float]]:
     """
-    The teacher's logits for each text, in the order of `texts`.
+    The teacher's logits for each text (or sentence pair), in the order of `texts`.
 
-    The texts become instances through `dataset_reader.text_to_instance(text)`; the model's
+    The texts become instances through `dataset_reader.text_to_instance(*texts)`; the model's
     `forward` alone runs on them (`forward_on_instances` would also decode every token back to a
     string and copy each output: ~10% of the labelling time on a CPU).
 
     # Parameters
     model : `Model`
-        Any classifier whose output has `logits` of shape `(batch_size, num_labels)`.
+        Any classifier whose output has `logits` of shape `(batch_size, num_labels)`, or a
+        regressor whose output has `score` of shape `(batch_size,)` (one column).
+    texts : `Sequence[Union[str, Tuple[str, ...]]]`
+        Single texts, or tuples of the reader's text fields (a sentence pair).
     batch_size : `int`, optional (default = `128`)
         Texts per forward pass.
     sort_by_length : `bool`, optional (default = `True`)
@@ -40,14 +45,18 @@ def teacher_logits(
         Called with the number of texts after each batch (a progress bar's `update`).
 
     # Returns
-    `len(texts)` lists of `num_labels` floats, columns in the order of the model's label vocabulary.
+    `len(texts)` lists of `num_labels` floats, columns in the order of the model's label vocabulary
+    (one float, the score, for a regressor).
     """
-    instances = [dataset_reader.text_to_instance(text) for text in texts]
+    instances = [
+        dataset_reader.text_to_instance(*((text,) if isinstance(text, str) else text))
+        for text in texts
+    ]
     for instance in instances:
         dataset_reader.apply_token_indexers(instance)
     order = list(range(len(instances)))
     if sort_by_length:
-        order.sort(key=lambda i: len(instances[i]["tokens"]))
+        order.sort(key=lambda i: _num_tokens(instances[i]))
     logits: List[List[float]] = [[] for _ in instances]
     device = model._get_prediction_device()
     with torch.inference_mode():
@@ -56,11 +65,16 @@ def teacher_logits(
             batch = Batch([instances[i] for i in chunk])
             batch.index_instances(model.vocab)
             output = model(**move_to_device(batch.as_tensor_dict(), device))
-            for i, row in zip(chunk, output["logits"].tolist()):
+            outputs = output["logits"] if "logits" in output else output["score"].unsqueeze(-1)
+            for i, row in zip(chunk, outputs.tolist()):
                 logits[i] = row
             if on_batch is not None:
                 on_batch(len(chunk))
     return logits
+
+
+def _num_tokens(instance: Instance) -> int:
+    return sum(len(field) for field in instance.fields.values() if isinstance(field, TextField))
 
 
 def quantize_teacher(model: Model) -> Model:

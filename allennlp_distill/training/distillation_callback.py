@@ -5,8 +5,13 @@ import torch
 from allennlp.common.checks import ConfigurationError
 from allennlp.training.callbacks.callback import TrainerCallback
 
-from allennlp_distill.dataset_readers.teacher_logits import TEACHER_LOGITS_KEY
-from allennlp_distill.training.losses import MseSoftLoss, SoftLoss, distillation_loss
+from allennlp_distill.dataset_readers.rows import TEACHER_LOGITS_KEY
+from allennlp_distill.training.losses import (
+    MseSoftLoss,
+    SoftLoss,
+    distillation_loss,
+    regression_distillation_loss,
+)
 
 if TYPE_CHECKING:
     from allennlp.training.gradient_descent_trainer import GradientDescentTrainer
@@ -21,6 +26,8 @@ class DistillationCallback(TrainerCallback):
     of the teacher logits in the batch (Tang et al. 2019, §3.2): while training, the model's `loss`
     becomes `alpha * hard + (1 - alpha) * soft` (see `distillation_loss`), so the loss in the
     progress bar and in the logs is the loss being optimized. Validation keeps the model's own loss.
+    A regression student (output `score` `(batch_size,)`) learns the teacher's score with MSE
+    soft and hard losses (see `regression_distillation_loss`); its soft loss must be `mse`.
 
     On `on_start` it attaches to the model: a forward pre-hook takes the `teacher_logits` field
     out of the batch (the model never sees it), and a forward hook replaces `loss`. `hard_loss`,
@@ -44,7 +51,8 @@ class DistillationCallback(TrainerCallback):
 
     # Raises
     `ConfigurationError` for `alpha` outside [0, 1] or a non-positive temperature, and, in
-    training, for a batch without teacher logits or a model output without `logits`.
+    training, for a batch without teacher logits, a model output with neither `logits` nor
+    `score`, or a regression student with a soft loss other than `mse`.
     """
 
     def __init__(
@@ -144,18 +152,29 @@ class DistillationCallback(TrainerCallback):
                 "distillation callback: a training batch has no 'teacher_logits' field; train "
                 "on a transfer set (JSONL written by the transfer_set predictor)"
             )
-        if "logits" not in output:
-            raise ConfigurationError(
-                "distillation callback: the student's output has no 'logits' to distil into"
+        if "logits" in output:
+            parts = distillation_loss(
+                output["logits"],
+                teacher_logits,
+                self._soft_loss,
+                alpha=self.alpha(),
+                temperature=self.temperature(),
+                labels=kwargs.get("label"),
             )
-        parts = distillation_loss(
-            output["logits"],
-            teacher_logits,
-            self._soft_loss,
-            alpha=self.alpha(),
-            temperature=self.temperature(),
-            labels=kwargs.get("label"),
-        )
+        elif "score" in output:
+            if not isinstance(self._soft_loss, MseSoftLoss):
+                raise ConfigurationError(
+                    "distillation callback: a regression student (output 'score') learns the "
+                    'teacher\'s score by MSE; set soft_loss to {"type": "mse"}'
+                )
+            parts = regression_distillation_loss(
+                output["score"], teacher_logits, alpha=self.alpha(), labels=kwargs.get("label")
+            )
+        else:
+            raise ConfigurationError(
+                "distillation callback: the student's output has neither 'logits' nor 'score' "
+                "to distil into"
+            )
         self._sums["hard_loss"] += parts.hard_loss.item()
         self._sums["soft_loss"] += parts.soft_loss.item()
         self._count += 1

@@ -110,3 +110,40 @@ def distillation_loss(
     hard = F.cross_entropy(student_logits, labels.long().view(-1))
     soft = soft_loss(student_logits, teacher_logits, temperature)
     return DistillationLossParts(alpha * hard + (1.0 - alpha) * soft, hard, soft)
+
+
+def regression_distillation_loss(
+    student_score: torch.Tensor,
+    teacher_score: torch.Tensor,
+    alpha: float,
+    labels: Optional[torch.Tensor] = None,
+) -> DistillationLossParts:
+    """
+    The distillation loss for a student with one output (STS-B, SICK relatedness): Tang et al.'s
+    MSE soft loss to the teacher's score and an MSE hard loss to the gold score (the teacher's
+    where `labels` is `None`), mixed as `alpha * hard + (1 - alpha) * soft`; each is averaged
+    over the batch.
+
+    # Parameters
+    student_score, teacher_score : `torch.Tensor`
+        `(batch_size,)`; a teacher score of shape `(batch_size, 1)` is flattened.
+    alpha : `float`
+        Weight of the hard loss, in [0, 1].
+    labels : `torch.Tensor`, optional
+        `(batch_size,)` gold scores.
+
+    # Raises
+    `ValueError` when the scores' sizes differ or `alpha` is outside [0, 1].
+    """
+    teacher_score = teacher_score.reshape(-1).to(student_score.dtype)
+    if student_score.shape != teacher_score.shape:
+        raise ValueError(
+            f"student scores {tuple(student_score.shape)} and teacher scores "
+            f"{tuple(teacher_score.shape)} differ in shape"
+        )
+    if not 0.0 <= alpha <= 1.0:
+        raise ValueError(f"alpha must lie in [0, 1], got {alpha}")
+    targets = teacher_score if labels is None else labels.reshape(-1).to(student_score.dtype)
+    hard = F.mse_loss(student_score, targets)
+    soft = F.mse_loss(student_score, teacher_score)
+    return DistillationLossParts(alpha * hard + (1.0 - alpha) * soft, hard, soft)

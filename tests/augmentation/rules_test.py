@@ -7,6 +7,7 @@ from allennlp_distill.augmentation import (
     PosUnigrams,
     augment_once,
     augmented_copies,
+    augmented_pair_copies,
 )
 
 WORDS = "the quick brown fox jumps over the lazy dog".split()
@@ -109,3 +110,27 @@ def test_same_seed_gives_the_same_copies():
 def test_bad_rates_are_rejected(kwargs, message):
     with pytest.raises(ValueError, match=message):
         AugmentationRates(**kwargs)
+
+
+def test_pair_iterations_change_the_first_the_second_then_both_sentences():
+    first = (["a", "b"], ["NN", "NN"])
+    second = (["c", "d"], ["NN", "NN"])
+    rates = AugmentationRates(p_mask=1.0, p_pos=0.0, p_ng=0.0, n_iter=3)
+    copies = augmented_pair_copies(first, second, PosUnigrams([]), rates, random.Random(0), "M")
+    assert copies == [
+        (["M", "M"], ["c", "d"]),
+        (["a", "b"], ["M", "M"]),
+        (["M", "M"], ["M", "M"]),
+    ]
+
+
+def test_pair_copies_are_distinct_and_never_the_original_pair():
+    first = (["good", "film"], ["JJ", "NN"])
+    second = (["nice", "movie"], ["JJ", "NN"])
+    unigrams = PosUnigrams([first, second])
+    rates = AugmentationRates(n_iter=30)
+    copies = augmented_pair_copies(first, second, unigrams, rates, random.Random(4))
+    keys = [(tuple(a), tuple(b)) for a, b in copies]
+    assert len(set(keys)) == len(keys) > 3
+    assert (("good", "film"), ("nice", "movie")) not in keys
+    assert all(a and b for a, b in copies)

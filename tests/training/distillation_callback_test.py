@@ -10,9 +10,9 @@ from allennlp.data import Vocabulary
 from allennlp.data.batch import Batch
 from allennlp.models import Model
 
-from allennlp_distill.dataset_readers import TeacherLogitsReader
+from allennlp_distill.dataset_readers import PairTeacherLogitsReader, TeacherLogitsReader
 from allennlp_distill.training import DistillationCallback, KlSoftLoss, MseSoftLoss
-from allennlp_distill.training.losses import distillation_loss
+from allennlp_distill.training.losses import distillation_loss, regression_distillation_loss
 from tests.conftest import FIXTURES
 
 
@@ -126,3 +126,38 @@ def test_trainer_logs_the_parts_and_the_schedule_and_optimizes_the_logged_loss(t
     high = 0.5 * metrics["training_hard_loss"] + 0.9 * metrics["training_soft_loss"]
     assert low <= metrics["training_loss"] <= high
     assert "validation_hard_loss" not in metrics
+
+
+@pytest.fixture()
+def regression_student_and_batch():
+    reader = PairTeacherLogitsReader(regression=True)
+    instances = list(reader.read(str(FIXTURES / "pairs" / "stsb_transfer_set.jsonl")))
+    vocab = Vocabulary.from_instances(instances)
+    params = Params.from_file(str(FIXTURES / "siamese_student_regression.jsonnet"))
+    model = Model.from_params(vocab=vocab, params=params["model"])
+    batch = Batch(instances)
+    batch.index_instances(vocab)
+    return model, batch.as_tensor_dict()
+
+
+def test_a_regression_student_learns_the_teachers_score(tmp_path, regression_student_and_batch):
+    model, batch = regression_student_and_batch
+    DistillationCallback(str(tmp_path), alpha=0.4).on_start(fake_trainer(model))
+    model.train()
+    torch.manual_seed(0)
+    output = model(**batch)
+    expected = regression_distillation_loss(
+        output["score"], batch["teacher_logits"], 0.4, batch["label"]
+    )
+    assert output["loss"].item() == pytest.approx(expected.loss.item(), rel=1e-5)
+    assert output["soft_loss"].item() > 0.0
+
+
+def test_a_regression_student_with_a_kl_soft_loss_is_a_configuration_error(
+    tmp_path, regression_student_and_batch
+):
+    model, batch = regression_student_and_batch
+    DistillationCallback(str(tmp_path), soft_loss=KlSoftLoss()).on_start(fake_trainer(model))
+    model.train()
+    with pytest.raises(ConfigurationError, match="regression student.*mse"):
+        model(**batch)

@@ -3,7 +3,12 @@ import math
 import pytest
 import torch
 
-from allennlp_distill.training import KlSoftLoss, MseSoftLoss, distillation_loss
+from allennlp_distill.training import (
+    KlSoftLoss,
+    MseSoftLoss,
+    distillation_loss,
+    regression_distillation_loss,
+)
 
 STUDENT = torch.tensor([[1.0, 2.0], [0.5, -0.5]])
 TEACHER = torch.tensor([[2.0, 0.0], [0.5, 1.5]])
@@ -70,3 +75,23 @@ def test_alpha_outside_unit_interval_is_rejected(alpha):
 def test_shape_mismatch_is_rejected():
     with pytest.raises(ValueError, match="differ in shape"):
         distillation_loss(STUDENT, TEACHER[:, :1], MseSoftLoss(), alpha=0.0)
+
+
+def test_regression_soft_loss_is_mse_to_the_teacher_score_and_hard_to_the_gold_score():
+    student = torch.tensor([1.0, 2.0])
+    teacher = torch.tensor([[2.0], [2.0]])
+    gold = torch.tensor([1.0, 4.0])
+    parts = regression_distillation_loss(student, teacher, alpha=0.25, labels=gold)
+    assert parts.soft_loss.item() == pytest.approx(0.5)  # ((1-2)^2 + 0) / 2
+    assert parts.hard_loss.item() == pytest.approx(2.0)  # (0 + (2-4)^2) / 2
+    assert parts.loss.item() == pytest.approx(0.25 * 2.0 + 0.75 * 0.5)
+
+
+def test_regression_hard_target_is_the_teacher_score_without_gold_scores():
+    parts = regression_distillation_loss(torch.tensor([0.0]), torch.tensor([3.0]), alpha=1.0)
+    assert parts.hard_loss.item() == pytest.approx(9.0) == parts.soft_loss.item()
+
+
+def test_regression_scores_of_different_sizes_are_an_error():
+    with pytest.raises(ValueError, match="differ in shape"):
+        regression_distillation_loss(torch.zeros(2), torch.zeros(3), alpha=0.0)

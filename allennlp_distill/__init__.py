@@ -14,6 +14,7 @@ from allennlp_distill.config_vars import set_default_config_vars  # noqa: E402
 set_default_config_vars()
 
 from allennlp_distill import (  # noqa: E402,F401
+    commands,
     dataset_readers,
     models,
     modules,

@@ -19,7 +19,7 @@ export DISTILL_TRAIN=${TRAIN:-${DATA:+$DATA/train.tsv}} DISTILL_DEV=${DEV:-${DAT
 export DISTILL_TRANSFER_SET=$OUT/transfer.jsonl
 # Where DATA/TRAIN/DEV are not given, the configs' own task files (training_config/tasks.libsonnet).
 task_file() {
-  "${PYTHON:-.venv/bin/python}" -c "import _jsonnet; print(_jsonnet.evaluate_snippet('t', \
+  "$(dirname "$ALLENNLP")/python" -c "import _jsonnet; print(_jsonnet.evaluate_snippet('t', \
     'local t = import \"training_config/tasks.libsonnet\"; t.$TASK.$1', \
     ext_vars={'DISTILL_TRAIN': '', 'DISTILL_DEV': '', 'DISTILL_TRANSFER_SET': ''}).strip('\"\\n'))"
 }

@@ -2,7 +2,7 @@ import json
 import logging
 import os
 import random
-from typing import Dict, Iterator, List, Optional, Sequence, Set, Tuple
+from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Set, Tuple
 
 from allennlp.common import JsonDict
 from allennlp.common.checks import ConfigurationError
@@ -189,6 +189,14 @@ class TransferSetPredictor(Predictor):
                 f"but the header has {len(self._header)}"
             )
         return {**dict(zip(self._header, columns)), _LINE: self._input_lines}
+
+    def remember_written(self, rows: Iterable[JsonDict]) -> None:
+        """
+        Marks transfer-set rows written by an earlier, interrupted run as written, so that a
+        resumed run de-duplicates against them (see `allennlp transfer-set`).
+        """
+        for row in rows:
+            self._seen.add(tuple(row[column] for column in self._text_columns))
 
     def dump_line(self, outputs: JsonDict) -> str:
         return "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in outputs["rows"])

@@ -1,0 +1,173 @@
+"""
+`allennlp transfer-set`: the `transfer_set` predictor over a whole input file, written so that a
+killed run loses nothing. `allennlp predict` opens its output with `"w"`, so an interrupted run
+of hours starts again from nothing; this command appends each batch's complete lines, `fsync`s
+them, and only then records in `<output>.progress` how many input lines and output bytes are
+done. Rerunning the same command continues after the last recorded batch: the output is cut back
+to the recorded size (dropping any lines of a batch whose progress was not recorded), the rows
+already written are remembered for de-duplication, and because an item's augmented copies depend
+only on the seed and its text, the finished file is byte-identical to an uninterrupted run's.
+
+    allennlp transfer-set runs/sst2/teacher/model.tar.gz train.tsv -o runs/sst2/transfer.jsonl \\
+        --predictor-args '{"n_iter": 4}' --include-package allennlp_distill
+
+AllenNLP finds a plugin's subcommand through the `.allennlp_plugins` file of the working
+directory (this repository has one), not through `--include-package`.
+"""
+
+import argparse
+import json
+import logging
+import os
+from typing import Any, Dict, Iterator, List, Tuple
+
+from allennlp.commands.subcommand import Subcommand
+from allennlp.common.checks import ConfigurationError
+from allennlp.models.archival import load_archive
+from allennlp.predictors import Predictor
+
+from allennlp_distill.predictors.transfer_set import TransferSetPredictor
+
+logger = logging.getLogger(__name__)
+
+
+@Subcommand.register("transfer-set")
+class TransferSetCommand(Subcommand):
+    """
+    Registered as a `Subcommand` with name "transfer-set"; see the module docstring.
+    """
+
+    def add_subparser(self, parser: argparse._SubParsersAction) -> argparse.ArgumentParser:
+        description = "Write a transfer set with a teacher archive, resumably."
+        subparser = parser.add_parser(self.name, description=description, help=description)
+        subparser.add_argument("archive_file", help="the fine-tuned teacher (model.tar.gz)")
+        subparser.add_argument("input_file", help="training set: TSV with a header, or JSONL")
+        subparser.add_argument("-o", "--output-file", required=True, help="transfer-set JSONL")
+        subparser.add_argument(
+            "--batch-size", type=int, default=256, help="input lines per batch (and checkpoint)"
+        )
+        subparser.add_argument(
+            "--predictor-args",
+            type=str,
+            default="{}",
+            help="JSON arguments of the transfer_set predictor, e.g. '{\"n_iter\": 4}'",
+        )
+        subparser.add_argument("--cuda-device", type=int, default=-1)
+        subparser.set_defaults(func=_run)
+        return subparser
+
+
+def _run(args: argparse.Namespace) -> None:
+    try:
+        predictor_args = json.loads(args.predictor_args)
+    except json.JSONDecodeError as error:
+        raise ConfigurationError(f"--predictor-args is not JSON: {error}") from None
+    archive = load_archive(args.archive_file, cuda_device=args.cuda_device)
+    predictor = Predictor.from_archive(archive, "transfer_set", extra_args=predictor_args)
+    write_transfer_set(
+        predictor,  # type: ignore[arg-type]
+        args.input_file,
+        args.output_file,
+        args.batch_size,
+    )
+
+
+def progress_path(output_file: str) -> str:
+    """Where the progress of `output_file` is recorded."""
+    return output_file + ".progress"
+
+
+def write_transfer_set(
+    predictor: TransferSetPredictor, input_file: str, output_file: str, batch_size: int = 256
+) -> Dict[str, Any]:
+    """
+    Runs `predictor` over `input_file` in batches of `batch_size` lines, appending to
+    `output_file` and recording progress after each batch; continues an interrupted run.
+
+    # Returns
+    The final progress record: `{"input_lines": int, "bytes": int, "complete": True}`.
+
+    # Raises
+    `ConfigurationError` when `output_file` exists without a progress record (it was not written
+    by this command, so it is left alone) or the progress record does not match the file.
+    """
+    progress = _start(output_file)
+    if progress.get("complete"):
+        logger.info("%s is complete (%s input lines)", output_file, progress["input_lines"])
+        return progress
+    done_lines = progress["input_lines"]
+    with open(output_file, encoding="utf-8") as written:
+        predictor.remember_written(json.loads(line) for line in written)
+    with open(input_file, encoding="utf-8") as input_lines:
+        lines = (line for line in input_lines if line.strip())
+        for number, batch in _batches(lines, batch_size):
+            inputs = [predictor.load_line(line) for line in batch]
+            if number <= done_lines:
+                continue  # already written; `load_line` still saw the TSV header
+            text = "".join(predictor.dump_line(out) for out in predictor.predict_batch_json(inputs))
+            progress = _append(output_file, text, number + len(batch) - 1)
+            done_lines = progress["input_lines"]
+    progress["complete"] = True
+    _record(output_file, progress)
+    return progress
+
+
+def _start(output_file: str) -> Dict[str, Any]:
+    """The progress so far, with the output cut back to it and its rows remembered."""
+    record = progress_path(output_file)
+    if not os.path.exists(record):
+        if os.path.exists(output_file) and os.path.getsize(output_file) > 0:
+            raise ConfigurationError(
+                f"{output_file} exists but has no {record}: it was not written by "
+                "`allennlp transfer-set`; remove it or choose another output file"
+            )
+        open(output_file, "wb").close()
+        progress = {"input_lines": 0, "bytes": 0}
+        _record(output_file, progress)
+        return progress
+    with open(record, encoding="utf-8") as record_file:
+        progress = json.load(record_file)
+    if os.path.getsize(output_file) < progress["bytes"]:
+        raise ConfigurationError(
+            f"{output_file} is shorter than {record} says ({progress['bytes']} bytes): "
+            "it was changed after the run; remove both to start again"
+        )
+    with open(output_file, "r+b") as output:
+        output.truncate(progress["bytes"])
+    logger.info("Resuming %s after %d input lines", output_file, progress["input_lines"])
+    return progress
+
+
+def _batches(lines: Iterator[str], batch_size: int) -> Iterator[Tuple[int, List[str]]]:
+    """`(number of the batch's first line, counting from 1, lines)` per batch."""
+    batch: List[str] = []
+    first = 1
+    for line in lines:
+        batch.append(line)
+        if len(batch) == batch_size:
+            yield first, batch
+            first += len(batch)
+            batch = []
+    if batch:
+        yield first, batch
+
+
+def _append(output_file: str, text: str, input_lines: int) -> Dict[str, Any]:
+    with open(output_file, "ab") as output:
+        output.write(text.encode("utf-8"))
+        output.flush()
+        os.fsync(output.fileno())
+        size = output.tell()
+    progress = {"input_lines": input_lines, "bytes": size}
+    _record(output_file, progress)
+    return progress
+
+
+def _record(output_file: str, progress: Dict[str, Any]) -> None:
+    """Writes the progress record whole, then renames it over the old one (atomic)."""
+    record = progress_path(output_file)
+    with open(record + ".tmp", "w", encoding="utf-8") as record_file:
+        json.dump(progress, record_file)
+        record_file.flush()
+        os.fsync(record_file.fileno())
+    os.replace(record + ".tmp", record)

@@ -1,0 +1,114 @@
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from allennlp.common.checks import ConfigurationError
+from allennlp.predictors import Predictor
+
+from allennlp_distill.commands import write_transfer_set
+from allennlp_distill.commands.transfer_set import progress_path
+from tests.conftest import FIXTURES, REPO, run_allennlp
+
+TRAIN = FIXTURES / "sst2_train.tsv"
+PREDICTOR_ARGS = json.dumps({"n_iter": 3, "unigram_file": str(TRAIN)})
+
+
+@pytest.fixture(scope="module")
+def long_input(tmp_path_factory):
+    """600 distinct labelled sentences made from the fixture's, so a run takes a few seconds."""
+    rows = [line.split("\t") for line in TRAIN.read_text().splitlines()[1:]]
+    path = tmp_path_factory.mktemp("input") / "train.tsv"
+    lines = [f"{rows[i % 16][0]} number {i}\t{rows[i % 16][1]}" for i in range(600)]
+    path.write_text("sentence\tlabel\n" + "\n".join(lines) + "\n")
+    return path
+
+
+def command(archive, input_file, output_file):
+    return [
+        "transfer-set", str(archive), str(input_file), "-o", str(output_file),
+        "--batch-size", "4", "--predictor-args", PREDICTOR_ARGS,
+    ]  # fmt: skip
+
+
+def test_a_run_killed_mid_way_resumes_to_the_same_bytes_as_an_uninterrupted_run(
+    tiny_teacher_archive, tiny_teacher_env, long_input, tmp_path
+):
+    whole = tmp_path / "whole.jsonl"
+    run_allennlp(*command(tiny_teacher_archive, long_input, whole), env=tiny_teacher_env)
+
+    resumed = tmp_path / "resumed.jsonl"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "allennlp", *command(tiny_teacher_archive, long_input, resumed)],
+        cwd=REPO,
+        env={**os.environ, **tiny_teacher_env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    record = progress_path(str(resumed))
+    done = 0
+    while process.poll() is None and done < 40:
+        time.sleep(0.02)
+        if os.path.exists(record):
+            with open(record) as record_file:
+                done = json.load(record_file)["input_lines"]
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    with open(record) as record_file:
+        interrupted = json.load(record_file)
+    assert 40 <= interrupted["input_lines"] < 600 and not interrupted.get("complete")
+
+    run_allennlp(*command(tiny_teacher_archive, long_input, resumed), env=tiny_teacher_env)
+    assert resumed.read_bytes() == whole.read_bytes()
+    texts = [json.loads(line)["sentence"] for line in whole.read_text().splitlines()]
+    assert len(texts) == len(set(texts)) and len(texts) > 600
+
+
+@pytest.fixture()
+def new_predictor(tiny_teacher_archive):
+    def build():
+        return Predictor.from_path(
+            str(tiny_teacher_archive), "transfer_set", unigram_file=str(TRAIN), n_iter=2
+        )
+
+    return build
+
+
+def test_a_half_written_batch_is_cut_back_and_written_again(new_predictor, tmp_path):
+    whole = tmp_path / "whole.jsonl"
+    write_transfer_set(new_predictor(), str(TRAIN), str(whole), batch_size=4)
+    # The output after the first batch (the header and 3 sentences) of the same run.
+    head = tmp_path / "head.tsv"
+    head.write_text("".join(TRAIN.read_text().splitlines(keepends=True)[:4]))
+    first = tmp_path / "first.jsonl"
+    write_transfer_set(new_predictor(), str(head), str(first), batch_size=4)
+    prefix = first.read_bytes()
+    assert whole.read_bytes().startswith(prefix)
+    # As if killed while appending the second batch: a line and a half more, not recorded.
+    resumed = tmp_path / "resumed.jsonl"
+    rest = whole.read_bytes()[len(prefix) :]
+    resumed.write_bytes(prefix + rest[: rest.index(b"\n") + 20])
+    with open(progress_path(str(resumed)), "w") as record_file:
+        json.dump({"input_lines": 4, "bytes": len(prefix)}, record_file)
+
+    write_transfer_set(new_predictor(), str(TRAIN), str(resumed), batch_size=4)
+    assert resumed.read_bytes() == whole.read_bytes()
+
+
+def test_an_output_not_written_by_the_command_is_left_alone(new_predictor, tmp_path):
+    output = tmp_path / "transfer.jsonl"
+    output.write_text('{"sentence": "precious"}\n')
+    with pytest.raises(ConfigurationError, match="no .*progress"):
+        write_transfer_set(new_predictor(), str(TRAIN), str(output))
+    assert output.read_text() == '{"sentence": "precious"}\n'
+
+
+def test_a_complete_output_is_not_written_again(new_predictor, tmp_path):
+    output = tmp_path / "transfer.jsonl"
+    write_transfer_set(new_predictor(), str(TRAIN), str(output), batch_size=4)
+    before = output.read_bytes()
+    assert write_transfer_set(new_predictor(), str(TRAIN), str(output))["complete"]
+    assert output.read_bytes() == before

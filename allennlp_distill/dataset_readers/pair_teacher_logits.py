@@ -12,8 +12,10 @@ from allennlp.data.token_indexers import SingleIdTokenIndexer, TokenIndexer
 from allennlp.data.tokenizers import PretrainedTransformerTokenizer, Token, Tokenizer
 
 from allennlp_distill.dataset_readers.rows import (
+    MAX_LINE_BYTES,
     TEACHER_LOGITS_KEY,
     DataFormatError,
+    SkippedRows,
     iter_rows,
     optional_label,
     read_teacher_logits,
@@ -72,6 +74,11 @@ class PairTeacherLogitsReader(DatasetReader):
     max_tokens : `int`, optional (default = `None`)
         Combined: at most this many tokens in all, special tokens included, taken from the longer
         sentence first. Separate: at most this many per sentence.
+    skip_bad_rows : `bool`, optional (default = `False`)
+        Skip rows that would raise `DataFormatError` (a missing header still raises), and log
+        how many, by problem, in one warning at the end of each file.
+    max_line_bytes : `int`, optional (default = `100_000`)
+        Longer lines are bad rows (`None`: no limit).
 
     # Raises
     `ConfigurationError` for an unknown role in `columns` or a transformer tokenizer that adds
@@ -88,6 +95,8 @@ class PairTeacherLogitsReader(DatasetReader):
         regression: bool = False,
         skip_labels: Sequence[str] = (),
         max_tokens: Optional[int] = None,
+        skip_bad_rows: bool = False,
+        max_line_bytes: Optional[int] = MAX_LINE_BYTES,
         **kwargs,
     ) -> None:
         super().__init__(
@@ -113,6 +122,8 @@ class PairTeacherLogitsReader(DatasetReader):
         self._regression = regression
         self._skip_labels = set(skip_labels)
         self._max_tokens = max_tokens
+        self._skip_bad_rows = skip_bad_rows
+        self._max_line_bytes = max_line_bytes
 
     @property
     def text_columns(self) -> Tuple[str, ...]:
@@ -128,24 +139,31 @@ class PairTeacherLogitsReader(DatasetReader):
         path = str(file_path)
         labels_in_file = [SCORE] if self._regression else None
         skipped: Counter = Counter()
-        for line_number, row in self.shard_iterable(iter_rows(path)):
-            sentence1, sentence2 = (
-                require_text(path, line_number, row, column) for column in self.text_columns
-            )
-            label = optional_label(row, self.label_column)
-            if label in self._skip_labels:
-                skipped[label] += 1
+        bad_rows = SkippedRows(self._skip_bad_rows)
+        rows = iter_rows(path, self._max_line_bytes, bad_rows, required_columns=self.text_columns)
+        for line_number, row in self.shard_iterable(rows):
+            try:
+                sentence1, sentence2 = (
+                    require_text(path, line_number, row, column) for column in self.text_columns
+                )
+                label = optional_label(row, self.label_column)
+                if label in self._skip_labels:
+                    skipped[label] += 1
+                    continue
+                teacher_logits = read_teacher_logits(
+                    path, line_number, row, None if self._regression else label, labels_in_file
+                )
+                if self._regression and label is not None:
+                    label = str(_finite(path, line_number, label, f"label ({self.label_column})"))
+            except DataFormatError as error:
+                bad_rows(error)
                 continue
-            teacher_logits = read_teacher_logits(
-                path, line_number, row, None if self._regression else label, labels_in_file
-            )
             if teacher_logits is not None:
                 labels_in_file = labels_in_file or list(teacher_logits)
-            if self._regression and label is not None:
-                label = str(_finite(path, line_number, label, f"label ({self.label_column})"))
             yield self.text_to_instance(
                 sentence1, sentence2, label, teacher_logits, source=f"{path}:{line_number}"
             )
+        bad_rows.warn(path)
         if skipped:
             logger.warning(
                 "%s: skipped %d rows by skip_labels (%s)",

@@ -5,8 +5,12 @@ reader and the augmentation predictor, so that both report bad input the same wa
 """
 
 import json
+import logging
 import math
-from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple
+from collections import Counter
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
+
+logger = logging.getLogger(__name__)
 
 JSONL_SUFFIXES = (".jsonl", ".json")
 TEACHER_LOGITS_KEY = "teacher_logits"
@@ -24,18 +28,85 @@ class DataFormatError(ValueError):
         self.line_number = line_number
 
 
-def _decoded_lines(path: str, raw_lines: Iterable[bytes]) -> Iterator[Tuple[int, str]]:
+#: The longest line a reader accepts by default, in bytes: GLUE's longest line is under 2 kB, so a
+#: longer one is almost surely a broken file (a missing newline), not a sentence.
+MAX_LINE_BYTES = 100_000
+
+
+def raise_error(error: "DataFormatError") -> None:
+    """The default `on_error` of `iter_rows`: stop at the first bad line."""
+    raise error
+
+
+class SkippedRows:
+    """
+    The `on_error` of a reader asked to skip bad rows (`skip_bad_rows`): counts each bad row by
+    its problem and keeps the first few `file:line`s, for one warning at the end of the file
+    (`warn`), so that nothing is dropped silently. Without `skip`, it raises the error.
+    """
+
+    def __init__(self, skip: bool) -> None:
+        self._skip = skip
+        self._problems: Counter = Counter()
+        self._examples: List[str] = []
+
+    def __call__(self, error: "DataFormatError") -> None:
+        if not self._skip:
+            raise error
+        problem = str(error).split(": ", 1)[-1]
+        self._problems[problem.split(" (")[0][:60]] += 1
+        if len(self._examples) < 5:
+            self._examples.append(str(error)[:200])
+
+    @property
+    def count(self) -> int:
+        """The number of rows skipped so far."""
+        return sum(self._problems.values())
+
+    def warn(self, path: str) -> None:
+        """Logs one warning with the number of rows skipped in `path` (none: no warning)."""
+        if self.count:
+            logger.warning(
+                "%s: skipped %d bad rows (skip_bad_rows): %s. First: %s",
+                path,
+                self.count,
+                "; ".join(f"{count} × {problem}" for problem, count in self._problems.items()),
+                " | ".join(self._examples),
+            )
+
+
+def _decoded_lines(
+    path: str,
+    raw_lines: Iterable[bytes],
+    max_line_bytes: Optional[int],
+    on_error: Callable[["DataFormatError"], None],
+) -> Iterator[Tuple[int, str]]:
     for line_number, raw in enumerate(raw_lines, start=1):
+        if max_line_bytes is not None and len(raw) > max_line_bytes:
+            on_error(
+                DataFormatError(
+                    path,
+                    line_number,
+                    f"line of {len(raw):,} bytes, more than max_line_bytes ({max_line_bytes:,})",
+                )
+            )
+            continue
         try:
             line = raw.decode("utf-8")
         except UnicodeDecodeError as error:
-            raise DataFormatError(path, line_number, f"not valid UTF-8 ({error.reason})") from None
+            on_error(DataFormatError(path, line_number, f"not valid UTF-8 ({error.reason})"))
+            continue
         if line_number == 1:
             line = line.lstrip("\ufeff")
         yield line_number, line.rstrip("\r\n")
 
 
-def iter_rows(path: str) -> Iterator[Tuple[int, Dict[str, Any]]]:
+def iter_rows(
+    path: str,
+    max_line_bytes: Optional[int] = MAX_LINE_BYTES,
+    on_error: Callable[[DataFormatError], None] = raise_error,
+    required_columns: Sequence[str] = (),
+) -> Iterator[Tuple[int, Dict[str, Any]]]:
     """
     Yields `(line_number, row)` for every non-blank data line of `path` (1-based line numbers).
 
@@ -43,12 +114,21 @@ def iter_rows(path: str) -> Iterator[Tuple[int, Dict[str, Any]]]:
     as tab-separated values with a header row and no quoting (GLUE's format: sentences may contain
     `"`), tolerating a UTF-8 byte-order mark and CRLF line ends.
 
+    # Parameters
+    max_line_bytes : `int`, optional (default = `MAX_LINE_BYTES`)
+        Longer lines are bad lines; `None` accepts any length.
+    on_error : `Callable[[DataFormatError], None]`, optional (default = raise it)
+        Called with each bad line's error; reading goes on with the next line if it returns
+        (e.g. `SkippedRows(skip=True)`). A bad or missing header always raises.
+    required_columns : `Sequence[str]`, optional (default = `()`)
+        TSV columns the header must name (a file whose header row is missing fails at line 1).
+
     # Raises
-    `DataFormatError` for a line that is not UTF-8, not a JSON object, or has a different number of
-    tab-separated columns than the header.
+    `DataFormatError` (through `on_error`) for a line that is too long, not UTF-8, not a JSON
+    object, or has a different number of tab-separated columns than the header.
     """
     with open(path, "rb") as data_file:
-        lines = _decoded_lines(path, data_file)
+        lines = _decoded_lines(path, data_file, max_line_bytes, on_error)
         if path.endswith(JSONL_SUFFIXES):
             for line_number, line in lines:
                 if not line.strip():
@@ -56,11 +136,11 @@ def iter_rows(path: str) -> Iterator[Tuple[int, Dict[str, Any]]]:
                 try:
                     row = json.loads(line)
                 except json.JSONDecodeError as error:
-                    raise DataFormatError(
-                        path, line_number, f"invalid JSON ({error.msg})"
-                    ) from None
+                    on_error(DataFormatError(path, line_number, f"invalid JSON ({error.msg})"))
+                    continue
                 if not isinstance(row, dict):
-                    raise DataFormatError(path, line_number, "expected a JSON object")
+                    on_error(DataFormatError(path, line_number, "expected a JSON object"))
+                    continue
                 yield line_number, row
             return
         header: Optional[List[str]] = None
@@ -70,13 +150,24 @@ def iter_rows(path: str) -> Iterator[Tuple[int, Dict[str, Any]]]:
             columns = line.split("\t")
             if header is None:
                 header = [column.strip() for column in columns]
+                missing = [column for column in required_columns if column not in header]
+                if missing:
+                    raise DataFormatError(
+                        path,
+                        line_number,
+                        f"the header {header} has no column {missing[0]!r}; the first line of a "
+                        "TSV file must name its columns",
+                    )
                 continue
             if len(columns) != len(header):
-                raise DataFormatError(
-                    path,
-                    line_number,
-                    f"{len(columns)} tab-separated columns, but the header has {len(header)}",
+                on_error(
+                    DataFormatError(
+                        path,
+                        line_number,
+                        f"{len(columns)} tab-separated columns, but the header has {len(header)}",
+                    )
                 )
+                continue
             yield line_number, dict(zip(header, columns))
 
 

@@ -8,7 +8,10 @@ from allennlp.data.token_indexers import SingleIdTokenIndexer, TokenIndexer
 from allennlp.data.tokenizers import Tokenizer
 
 from allennlp_distill.dataset_readers.rows import (
+    MAX_LINE_BYTES,
     TEACHER_LOGITS_KEY,
+    DataFormatError,
+    SkippedRows,
     iter_rows,
     optional_label,
     read_teacher_logits,
@@ -53,6 +56,11 @@ class TeacherLogitsReader(DatasetReader):
         instances (e.g. GLUE test files).
     max_tokens : `int`, optional (default = `None`)
         Keep at most this many tokens (a transformer teacher's input limit).
+    skip_bad_rows : `bool`, optional (default = `False`)
+        Skip rows that would raise `DataFormatError` (a missing header still raises), and log
+        how many, by problem, in one warning at the end of each file.
+    max_line_bytes : `int`, optional (default = `100_000`)
+        Longer lines are bad rows (`None`: no limit).
 
     # Raises
     `DataFormatError` (a `ValueError`) naming `file:line` for a malformed line, a missing or
@@ -67,6 +75,8 @@ class TeacherLogitsReader(DatasetReader):
         text_column: str = "sentence",
         label_column: str = "label",
         max_tokens: Optional[int] = None,
+        skip_bad_rows: bool = False,
+        max_line_bytes: Optional[int] = MAX_LINE_BYTES,
         **kwargs,
     ) -> None:
         super().__init__(
@@ -77,6 +87,8 @@ class TeacherLogitsReader(DatasetReader):
         self._text_column = text_column
         self._label_column = label_column
         self._max_tokens = max_tokens
+        self._skip_bad_rows = skip_bad_rows
+        self._max_line_bytes = max_line_bytes
 
     @property
     def text_columns(self) -> Tuple[str, ...]:
@@ -91,13 +103,20 @@ class TeacherLogitsReader(DatasetReader):
     def _read(self, file_path: str) -> Iterable[Instance]:
         path = str(file_path)
         labels_in_file = None
-        for line_number, row in self.shard_iterable(iter_rows(path)):
-            text = require_text(path, line_number, row, self._text_column)
-            label = optional_label(row, self._label_column)
-            teacher_logits = read_teacher_logits(path, line_number, row, label, labels_in_file)
+        skipped = SkippedRows(self._skip_bad_rows)
+        rows = iter_rows(path, self._max_line_bytes, skipped, required_columns=self.text_columns)
+        for line_number, row in self.shard_iterable(rows):
+            try:
+                text = require_text(path, line_number, row, self._text_column)
+                label = optional_label(row, self._label_column)
+                teacher_logits = read_teacher_logits(path, line_number, row, label, labels_in_file)
+            except DataFormatError as error:
+                skipped(error)
+                continue
             if teacher_logits is not None:
                 labels_in_file = labels_in_file or list(teacher_logits)
             yield self.text_to_instance(text, label, teacher_logits, source=f"{path}:{line_number}")
+        skipped.warn(path)
 
     def text_to_instance(
         self,

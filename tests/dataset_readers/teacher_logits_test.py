@@ -89,7 +89,8 @@ def test_max_tokens_truncates():
 BAD_ROWS = [
     ("wrong column count", "t.tsv", "sentence\tlabel\na film\t1\textra\n", r"t\.tsv:2: 3 tab-sep"),
     ("empty text", "t.tsv", "sentence\tlabel\n \t1\n", r"t\.tsv:2: empty text"),
-    ("missing text column", "t.tsv", "text\tlabel\nfilm\t1\n", r"t\.tsv:2: no column 'sentence'"),
+    ("missing header", "t.tsv", "a film\t1\n", r"t\.tsv:1: the header .* has no column 'sentence'"),
+    ("missing text key", "t.jsonl", '{"text": "film"}\n', r"t\.jsonl:1: no column 'sentence'"),
     ("invalid json", "t.jsonl", '{"sentence": "x"\n', r"t\.jsonl:1: invalid JSON"),
     ("json not an object", "t.jsonl", "[1, 2]\n", r"t\.jsonl:1: expected a JSON object"),
     (

@@ -1,12 +1,16 @@
-"""Interrupted training and reproducibility, through the real command line (issue: robustness)."""
+"""Interrupted training, reproducibility and archive safety, through the real code paths."""
 
 import json
 import os
+import pickle
 import signal
 import subprocess
 import sys
+import tarfile
 import time
 
+import pytest
+import torch
 from allennlp.commands.train import train_model_from_file
 from allennlp.models.archival import load_archive
 from allennlp.predictors import Predictor
@@ -70,3 +74,28 @@ def test_the_same_seed_gives_the_same_student_metrics(tmp_path):
     first = train("a")
     assert train("b") == first
     assert os.path.exists(tmp_path / "a" / "model.tar.gz")
+
+
+class _Payload:
+    """Unpickling this would run `os.makedirs(marker)`: what a malicious archive would do."""
+
+    def __init__(self, marker: str) -> None:
+        self._marker = marker
+
+    def __reduce__(self):
+        return (os.makedirs, (self._marker,))
+
+
+def test_an_archive_whose_weights_carry_code_is_refused_without_running_it(tmp_path):
+    train_model_from_file(str(STUDENT), str(tmp_path / "student"))
+    with tarfile.open(tmp_path / "student" / "model.tar.gz") as archive:
+        archive.extractall(tmp_path / "unpacked", filter="data")
+    marker = tmp_path / "code-ran"
+    torch.save({"payload": _Payload(str(marker))}, tmp_path / "unpacked" / "weights.th")
+    with tarfile.open(tmp_path / "evil.tar.gz", "w:gz") as archive:
+        for path in (tmp_path / "unpacked").iterdir():
+            archive.add(path, arcname=path.name)
+
+    with pytest.raises(pickle.UnpicklingError, match="weights_only"):
+        load_archive(str(tmp_path / "evil.tar.gz"))
+    assert not marker.exists()

@@ -28,21 +28,29 @@ DISTILL_DEV=${DISTILL_DEV:-$(task_file dev)}
 PAIR=$(task_file pair)
 mkdir -p "$OUT"
 
-step() {
-  local name=$1 done_file=$2
-  shift 2
-  if [ -e "$done_file" ]; then echo "$name: skipped ($done_file exists)"; return; fi
-  local start=$SECONDS
+timed() {
+  local name=$1 start=$SECONDS
+  shift
   "$@"
   echo "$name: $((SECONDS - start)) s" | tee -a "$OUT/times.txt"
 }
 
+step() {
+  local name=$1 done_file=$2
+  shift 2
+  if [ -e "$done_file" ]; then echo "$name: skipped ($done_file exists)"; return; fi
+  timed "$name" "$@"
+}
+
 step teacher "$OUT/teacher/model.tar.gz" env DISTILL_EPOCHS="${TEACHER_EPOCHS:-}" \
   "$ALLENNLP" train "training_config/${TASK}_teacher.jsonnet" -s "$OUT/teacher" "${PLUGIN[@]}"
-step transfer_set "$OUT/transfer.jsonl" \
-  "$ALLENNLP" predict "$OUT/teacher/model.tar.gz" "$DISTILL_TRAIN" --predictor transfer_set \
-  --batch-size 256 --predictor-args "{\"n_iter\": $N_ITER}" --output-file "$OUT/transfer.jsonl" \
-  --silent "${PLUGIN[@]}"
+# Resumable: rerunning after an interruption continues the transfer set where it stopped.
+if grep -qs '"complete": true' "$OUT/transfer.jsonl.progress"; then
+  echo "transfer_set: skipped ($OUT/transfer.jsonl is complete)"
+else
+  timed transfer_set "$ALLENNLP" transfer-set "$OUT/teacher/model.tar.gz" "$DISTILL_TRAIN" \
+    -o "$OUT/transfer.jsonl" --batch-size 256 --predictor-args "{\"n_iter\": $N_ITER}" "${PLUGIN[@]}"
+fi
 wc -l "$OUT/transfer.jsonl" | tee -a "$OUT/times.txt"
 step student "$OUT/student/model.tar.gz" env DISTILL_EPOCHS="${STUDENT_EPOCHS:-}" \
   "$ALLENNLP" train "training_config/${TASK}_distill.jsonnet" -s "$OUT/student" "${PLUGIN[@]}"

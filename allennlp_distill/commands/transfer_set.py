@@ -19,13 +19,14 @@ import argparse
 import json
 import logging
 import os
-from typing import Any, Dict, Iterator, List, Tuple
+from typing import Any, Dict, Iterable, Iterator, List, Tuple
 
 from allennlp.commands.subcommand import Subcommand
 from allennlp.common.checks import ConfigurationError
 from allennlp.models.archival import load_archive
 from allennlp.predictors import Predictor
 
+from allennlp_distill.dataset_readers.rows import DataFormatError
 from allennlp_distill.predictors.transfer_set import TransferSetPredictor
 
 logger = logging.getLogger(__name__)
@@ -89,7 +90,9 @@ def write_transfer_set(
 
     # Raises
     `ConfigurationError` when `output_file` exists without a progress record (it was not written
-    by this command, so it is left alone) or the progress record does not match the file.
+    by this command, so it is left alone) or the progress record does not match the file;
+    `DataFormatError` naming `input_file` and its line for a bad input line (what was written
+    before it stays, and a rerun after fixing the line continues).
     """
     progress = _start(output_file)
     if progress.get("complete"):
@@ -98,13 +101,21 @@ def write_transfer_set(
     done_lines = progress["input_lines"]
     with open(output_file, encoding="utf-8") as written:
         predictor.remember_written(json.loads(line) for line in written)
-    with open(input_file, encoding="utf-8") as input_lines:
-        lines = (line for line in input_lines if line.strip())
+    # The file line of each non-blank line, to name it in errors (the predictor counts non-blank
+    # lines, as `allennlp predict` feeds them).
+    file_lines: List[int] = []
+    with open(input_file, "rb") as input_lines:
+        lines = _decoded_non_blank_lines(input_file, input_lines, file_lines)
         for number, batch in _batches(lines, batch_size):
-            inputs = [predictor.load_line(line) for line in batch]
-            if number <= done_lines:
-                continue  # already written; `load_line` still saw the TSV header
-            text = "".join(predictor.dump_line(out) for out in predictor.predict_batch_json(inputs))
+            try:
+                inputs = [predictor.load_line(line) for line in batch]
+                if number <= done_lines:
+                    continue  # already written; `load_line` still saw the TSV header
+                outputs = predictor.predict_batch_json(inputs)
+            except DataFormatError as error:
+                line_number = file_lines[error.line_number - 1]
+                raise DataFormatError(input_file, line_number, error.problem) from None
+            text = "".join(predictor.dump_line(output) for output in outputs)
             progress = _append(output_file, text, number + len(batch) - 1)
             done_lines = progress["input_lines"]
     progress["complete"] = True
@@ -136,6 +147,20 @@ def _start(output_file: str) -> Dict[str, Any]:
         output.truncate(progress["bytes"])
     logger.info("Resuming %s after %d input lines", output_file, progress["input_lines"])
     return progress
+
+
+def _decoded_non_blank_lines(
+    path: str, raw_lines: Iterable[bytes], file_lines: List[int]
+) -> Iterator[str]:
+    """Each non-blank line as text, its file line number appended to `file_lines`."""
+    for line_number, raw in enumerate(raw_lines, start=1):
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise DataFormatError(path, line_number, f"not valid UTF-8 ({error.reason})") from None
+        if line.strip():
+            file_lines.append(line_number)
+            yield line
 
 
 def _batches(lines: Iterator[str], batch_size: int) -> Iterator[Tuple[int, List[str]]]:

@@ -26,6 +26,7 @@ class DataFormatError(ValueError):
         super().__init__(f"{path}:{line_number}: {problem}")
         self.path = path
         self.line_number = line_number
+        self.problem = problem
 
 
 #: The longest line a reader accepts by default, in bytes: GLUE's longest line is under 2 kB, so a
@@ -129,46 +130,75 @@ def iter_rows(
     """
     with open(path, "rb") as data_file:
         lines = _decoded_lines(path, data_file, max_line_bytes, on_error)
-        if path.endswith(JSONL_SUFFIXES):
-            for line_number, line in lines:
-                if not line.strip():
-                    continue
-                try:
-                    row = json.loads(line)
-                except json.JSONDecodeError as error:
-                    on_error(DataFormatError(path, line_number, f"invalid JSON ({error.msg})"))
-                    continue
-                if not isinstance(row, dict):
-                    on_error(DataFormatError(path, line_number, "expected a JSON object"))
-                    continue
-                yield line_number, row
-            return
+        is_jsonl = path.endswith(JSONL_SUFFIXES)
         header: Optional[List[str]] = None
         for line_number, line in lines:
             if not line.strip():
                 continue
-            columns = line.split("\t")
-            if header is None:
-                header = [column.strip() for column in columns]
-                missing = [column for column in required_columns if column not in header]
-                if missing:
-                    raise DataFormatError(
-                        path,
-                        line_number,
-                        f"the header {header} has no column {missing[0]!r}; the first line of a "
-                        "TSV file must name its columns",
-                    )
+            if header is None and not is_jsonl:
+                header = parse_tsv_header(path, line_number, line, required_columns)
                 continue
-            if len(columns) != len(header):
-                on_error(
-                    DataFormatError(
-                        path,
-                        line_number,
-                        f"{len(columns)} tab-separated columns, but the header has {len(header)}",
-                    )
-                )
-                continue
-            yield line_number, dict(zip(header, columns))
+            try:
+                if is_jsonl:
+                    yield line_number, parse_json_row(path, line_number, line)
+                else:
+                    yield line_number, parse_tsv_row(path, line_number, line, header or [])
+            except DataFormatError as error:
+                on_error(error)
+
+
+def parse_json_row(path: str, line_number: int, line: str) -> Dict[str, Any]:
+    """
+    One transfer-set line as a dict.
+
+    # Raises
+    `DataFormatError` for invalid JSON or a JSON value that is not an object.
+    """
+    try:
+        row = json.loads(line)
+    except json.JSONDecodeError as error:
+        raise DataFormatError(path, line_number, f"invalid JSON ({error.msg})") from None
+    if not isinstance(row, dict):
+        raise DataFormatError(path, line_number, "expected a JSON object")
+    return row
+
+
+def parse_tsv_header(
+    path: str, line_number: int, line: str, required_columns: Sequence[str] = ()
+) -> List[str]:
+    """
+    A TSV header line's column names (stripped).
+
+    # Raises
+    `DataFormatError` when a required column is missing (often: the header row itself is).
+    """
+    header = [column.strip() for column in line.split("\t")]
+    missing = [column for column in required_columns if column not in header]
+    if missing:
+        raise DataFormatError(
+            path,
+            line_number,
+            f"the header {header} has no column {missing[0]!r}; the first line of a TSV file "
+            "must name its columns",
+        )
+    return header
+
+
+def parse_tsv_row(path: str, line_number: int, line: str, header: List[str]) -> Dict[str, str]:
+    """
+    One TSV data line as `{column: value}`, values unstripped and unquoted.
+
+    # Raises
+    `DataFormatError` when its number of columns differs from the header's.
+    """
+    columns = line.split("\t")
+    if len(columns) != len(header):
+        raise DataFormatError(
+            path,
+            line_number,
+            f"{len(columns)} tab-separated columns, but the header has {len(header)}",
+        )
+    return dict(zip(header, columns))
 
 
 def require_text(path: str, line_number: int, row: Dict[str, Any], column: str) -> str:

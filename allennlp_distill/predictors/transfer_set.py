@@ -18,7 +18,14 @@ from allennlp_distill.augmentation.rules import (
     augmented_pair_copies,
 )
 from allennlp_distill.dataset_readers.pair_teacher_logits import SCORE
-from allennlp_distill.dataset_readers.rows import iter_rows, optional_label, require_text
+from allennlp_distill.dataset_readers.rows import (
+    iter_rows,
+    optional_label,
+    parse_json_row,
+    parse_tsv_header,
+    parse_tsv_row,
+    require_text,
+)
 from allennlp_distill.predictors.labelling import quantize_teacher, teacher_logits
 
 logger = logging.getLogger(__name__)
@@ -79,8 +86,8 @@ class TransferSetPredictor(Predictor):
 
     # Raises
     `ConfigurationError` for bad rates, a missing unigram file or not one or two text columns;
-    `DataFormatError` naming the file and line for bad rows of the unigram file, and the input
-    line number for bad input.
+    `DataFormatError` naming the file and line for bad rows of the unigram file, and `input:N`
+    for bad input (see `load_line`).
     """
 
     def __init__(
@@ -166,29 +173,22 @@ class TransferSetPredictor(Predictor):
         returned as a marker that yields no output).
 
         # Raises
-        `ConfigurationError` naming the input line for a bad JSON line or a TSV line whose column
-        count differs from the header's.
+        `DataFormatError` naming `input:N` (N counts non-blank input lines, as `allennlp predict`
+        reads them; `allennlp transfer-set` names the file) for invalid JSON, a header without
+        the text columns, or a TSV line whose column count differs from the header's.
         """
         self._input_lines += 1
         line = line.rstrip("\r\n").lstrip("\ufeff")
         if line.lstrip().startswith("{"):
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as error:
-                raise ConfigurationError(
-                    f"input line {self._input_lines}: invalid JSON ({error.msg})"
-                ) from None
+            row = parse_json_row("input", self._input_lines, line)
             return {**row, _LINE: self._input_lines}
-        columns = line.split("\t")
         if self._header is None:
-            self._header = [column.strip() for column in columns]
-            return {_HEADER: True}
-        if len(columns) != len(self._header):
-            raise ConfigurationError(
-                f"input line {self._input_lines}: {len(columns)} tab-separated columns, "
-                f"but the header has {len(self._header)}"
+            self._header = parse_tsv_header(
+                "input", self._input_lines, line, required_columns=self._text_columns
             )
-        return {**dict(zip(self._header, columns)), _LINE: self._input_lines}
+            return {_HEADER: True}
+        row = parse_tsv_row("input", self._input_lines, line, self._header)
+        return {**row, _LINE: self._input_lines}
 
     def remember_written(self, rows: Iterable[JsonDict]) -> None:
         """

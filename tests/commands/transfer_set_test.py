@@ -11,6 +11,7 @@ from allennlp.predictors import Predictor
 
 from allennlp_distill.commands import write_transfer_set
 from allennlp_distill.commands.transfer_set import progress_path
+from allennlp_distill.dataset_readers import DataFormatError
 from tests.conftest import FIXTURES, REPO, run_allennlp
 
 TRAIN = FIXTURES / "sst2_train.tsv"
@@ -112,3 +113,20 @@ def test_a_complete_output_is_not_written_again(new_predictor, tmp_path):
     before = output.read_bytes()
     assert write_transfer_set(new_predictor(), str(TRAIN), str(output))["complete"]
     assert output.read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    "content, problem",
+    [
+        (b"sentence\tlabel\ngood film\t1\n\nbad\t1\textra\n", ":4: 3 tab-separated columns"),
+        (b"sentence\tlabel\ngood film\t1\n\xff\xfe\t1\n", ":3: not valid UTF-8"),
+        (b"a film\t1\n", ":1: the header .* has no column 'sentence'"),
+        (b"sentence\tlabel\n \t1\n", ":2: empty text in column 'sentence'"),
+        (b'{"sentence": "x"\n', ":1: invalid JSON"),
+    ],
+)
+def test_a_bad_input_line_names_the_file_and_its_line(new_predictor, tmp_path, content, problem):
+    input_file = tmp_path / "train.tsv"
+    input_file.write_bytes(content)
+    with pytest.raises(DataFormatError, match=f"train.tsv{problem}"):
+        write_transfer_set(new_predictor(), str(input_file), str(tmp_path / "out.jsonl"))

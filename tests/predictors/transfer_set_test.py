@@ -5,6 +5,7 @@ import torch
 from allennlp.common.checks import ConfigurationError
 from allennlp.predictors import Predictor
 
+from allennlp_distill.dataset_readers import DataFormatError
 from tests.conftest import FIXTURES
 
 TRAIN = FIXTURES / "sst2_train.tsv"
@@ -83,7 +84,7 @@ def test_json_input_lines_work_like_tsv(tiny_teacher_archive, tsv_lines):
 
 
 def test_a_tsv_line_with_the_wrong_column_count_names_the_input_line(tiny_teacher_archive):
-    with pytest.raises(ConfigurationError, match="input line 3: 3 tab-separated columns"):
+    with pytest.raises(DataFormatError, match="input:3: 3 tab-separated columns"):
         transfer_set(tiny_teacher_archive, ["sentence\tlabel\n", "ok\t1\n", "bad\t1\tx\n"])
 
 

@@ -16,7 +16,7 @@ from allennlp.models.archival import load_archive
 
 import allennlp_distill  # noqa: F401
 from allennlp_distill.dataset_readers.rows import iter_rows, require_text
-from allennlp_distill.predictors.labelling import quantize_teacher, teacher_logits
+from allennlp_distill.predictors.labelling import quantize_int8, teacher_logits
 
 
 def main() -> None:
@@ -48,7 +48,7 @@ def main() -> None:
     )
     _, unsorted_rate = timed(model, False)
     fp32, sorted_rate = timed(model, True)
-    int8, int8_rate = timed(quantize_teacher(model), True)
+    int8, int8_rate = timed(quantize_int8(model), True)
     agree = sum(
         max(range(len(a)), key=a.__getitem__) == max(range(len(b)), key=b.__getitem__)
         for a, b in zip(fp32, int8)

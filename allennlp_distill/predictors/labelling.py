@@ -77,14 +77,17 @@ def _num_tokens(instance: Instance) -> int:
     return sum(len(field) for field in instance.fields.values() if isinstance(field, TextField))
 
 
-def quantize_teacher(model: Model) -> Model:
+def quantize_int8(model: Model) -> Model:
     """
-    The model with every `torch.nn.Linear` replaced by a dynamically quantized int8 one
-    (`torch.ao.quantization.quantize_dynamic`): weights int8, activations quantized per batch.
-    Faster labelling on a CPU at the cost of slightly different logits; measure both with
-    `scripts/benchmark_labelling.py` before relying on it. CPU only.
+    A copy of the model with every `torch.nn.Linear` and `torch.nn.LSTM` replaced by a dynamically
+    quantized int8 one (`torch.ao.quantization.quantize_dynamic`): weights int8, activations
+    quantized per batch. Faster on a CPU at the cost of slightly different logits: measure both
+    (`scripts/benchmark_labelling.py` for a teacher, `allennlp distill-report` for any model)
+    before relying on it. CPU only.
     """
     with warnings.catch_warnings():
         # torch 2.10+ points to torchao for new code; the eager API still ships and works.
         warnings.simplefilter("ignore", DeprecationWarning)
-        return torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+        return torch.ao.quantization.quantize_dynamic(
+            model, {torch.nn.Linear, torch.nn.LSTM}, dtype=torch.qint8
+        )

@@ -26,7 +26,7 @@ from allennlp_distill.dataset_readers.rows import (
     parse_tsv_row,
     require_text,
 )
-from allennlp_distill.predictors.labelling import quantize_teacher, teacher_logits
+from allennlp_distill.predictors.labelling import quantize_int8, teacher_logits
 
 logger = logging.getLogger(__name__)
 
@@ -82,7 +82,7 @@ class TransferSetPredictor(Predictor):
     labelling_batch_size : `int`, optional (default = `128`)
     quantize : `bool`, optional (default = `False`)
         Label with a dynamically quantized int8 copy of the teacher (CPU only): faster, with
-        slightly different logits (see `quantize_teacher`).
+        slightly different logits (see `quantize_int8`).
 
     # Raises
     `ConfigurationError` for bad rates, a missing unigram file or not one or two text columns;
@@ -110,7 +110,7 @@ class TransferSetPredictor(Predictor):
         quantize: bool = False,
     ) -> None:
         if quantize:
-            model = quantize_teacher(model)
+            model = quantize_int8(model)
         super().__init__(model, dataset_reader)
         try:
             self._rates = AugmentationRates(p_mask, p_pos, p_ng, n_iter, max_ngram)

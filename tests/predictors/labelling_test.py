@@ -2,7 +2,7 @@ import pytest
 import torch
 from allennlp.models.archival import load_archive
 
-from allennlp_distill.predictors.labelling import quantize_teacher, teacher_logits
+from allennlp_distill.predictors.labelling import quantize_int8, teacher_logits
 from tests.conftest import FIXTURES
 
 TEXTS = [
@@ -29,7 +29,7 @@ def test_sorting_by_length_changes_the_batches_not_the_logits_or_their_order(tea
 
 def test_the_int8_teacher_is_quantized_and_stays_close_to_fp32(teacher):
     model, reader = teacher
-    quantized = quantize_teacher(model)
+    quantized = quantize_int8(model)
     assert any("quantized" in type(module).__module__ for module in quantized.modules())
     fp32 = torch.tensor(teacher_logits(model, reader, TEXTS))
     int8 = torch.tensor(teacher_logits(quantized, reader, TEXTS))

@@ -1,0 +1,286 @@
+"""
+`allennlp distill-report`: teacher, students and baselines side by side, measured in one run on one
+machine (Tang et al. 2019, §5: parameters and inference speed against accuracy).
+
+    allennlp distill-report teacher=runs/sst2/teacher/model.tar.gz \\
+        student=runs/sst2/student/model.tar.gz student-int8=runs/sst2/student/model.tar.gz:int8 \\
+        --eval-file ../shared/data/glue/SST-2/dev.tsv --output-dir runs/sst2/report
+
+writes `report.md`, `report.json` and `report.png` (task metric against throughput at batch 256,
+log scale). Per model: the task metrics of `allennlp evaluate`; parameters, in all and without
+embedding matrices; archive size on disk; forward-pass throughput on the CPU at each batch size
+(texts/s, texts already tokenized and indexed, in file order, after warm-up) and latency p50/p95
+at batch 1; and the speed-up over the first model (the teacher) at each batch size. The thread
+count is fixed (`--threads`) and printed. `NAME=ARCHIVE:int8` measures the archive's model with
+every Linear and LSTM layer dynamically quantized to int8 (`quantize_int8`); its size is that of
+its saved state dict.
+"""
+
+import argparse
+import io
+import json
+import logging
+import os
+import platform
+import statistics
+import time
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+import torch
+from allennlp.commands.subcommand import Subcommand
+from allennlp.common.checks import ConfigurationError
+from allennlp.common.tqdm import Tqdm
+from allennlp.data import Batch, Instance
+from allennlp.data.data_loaders import SimpleDataLoader
+from allennlp.models import Model
+from allennlp.models.archival import load_archive
+from allennlp.modules.token_embedders import Embedding
+from allennlp.training.util import evaluate
+
+from allennlp_distill.predictors.labelling import quantize_int8
+
+logger = logging.getLogger(__name__)
+
+METRICS = ("accuracy", "f1", "pearson", "spearman")
+
+
+@Subcommand.register("distill-report")
+class DistillReport(Subcommand):
+    """Registered as a `Subcommand` with name "distill-report"; see the module docstring."""
+
+    def add_subparser(self, parser: argparse._SubParsersAction) -> argparse.ArgumentParser:
+        description = "Compare model archives: task metric, size, CPU throughput and latency."
+        subparser = parser.add_parser(self.name, description=description, help=description)
+        subparser.add_argument(
+            "models", nargs="+", help="NAME=ARCHIVE or NAME=ARCHIVE:int8; the first is the teacher"
+        )
+        subparser.add_argument("--eval-file", required=True, help="gold file the models read")
+        subparser.add_argument("--output-dir", required=True)
+        subparser.add_argument("--threads", type=int, default=2, help="torch CPU threads")
+        subparser.add_argument("--texts", type=int, default=1024, help="texts timed per size")
+        subparser.add_argument("--batch-sizes", type=int, nargs="+", default=[1, 32, 256])
+        subparser.set_defaults(func=_run)
+        return subparser
+
+
+def _run(args: argparse.Namespace) -> None:
+    rows = write_report(
+        [parse_model(spec) for spec in args.models],
+        args.eval_file,
+        args.output_dir,
+        threads=args.threads,
+        texts=args.texts,
+        batch_sizes=args.batch_sizes,
+    )
+    print(markdown_table(rows, args.batch_sizes))
+
+
+def parse_model(spec: str) -> Tuple[str, str, bool]:
+    """
+    `NAME=ARCHIVE[:int8]` as `(name, archive, quantize)`.
+
+    # Raises
+    `ConfigurationError` for a spec without `=` or whose archive is not a file.
+    """
+    name, sep, path = spec.partition("=")
+    if not sep or not name:
+        raise ConfigurationError(f"model {spec!r}: expected NAME=ARCHIVE or NAME=ARCHIVE:int8")
+    quantize = path.endswith(":int8")
+    path = path[: -len(":int8")] if quantize else path
+    if not os.path.isfile(path):
+        raise ConfigurationError(f"model {name!r}: archive {path!r} is not a file")
+    return name, path, quantize
+
+
+def write_report(
+    models: Sequence[Tuple[str, str, bool]],
+    eval_file: str,
+    output_dir: str,
+    threads: int = 2,
+    texts: int = 1024,
+    batch_sizes: Sequence[int] = (1, 32, 256),
+) -> List[Dict[str, Any]]:
+    """
+    Measures each `(name, archive, quantize)` and writes `report.json`, `report.md` and
+    `report.png` into `output_dir`; the first model is the teacher of the speed-ups.
+
+    # Returns
+    One dict per model: `name`, `archive`, `int8`, each of `METRICS` it reports, `parameters`,
+    `parameters_without_embeddings`, `size_mb`, `throughput` (texts/s per batch size),
+    `latency_ms` (`p50`, `p95` at batch 1), `speedup` (per batch size, over the first model).
+    """
+    torch.set_num_threads(threads)
+    print(f"distill-report: {threads} torch threads, {texts} texts from {eval_file}")
+    rows = []
+    progress = Tqdm.tqdm(total=len(models) * (2 + len(batch_sizes)), desc="distill-report")
+    for name, archive_path, quantize in models:
+        rows.append(measure(name, archive_path, quantize, eval_file, texts, batch_sizes, progress))
+    progress.close()
+    for row in rows:
+        row["speedup"] = {
+            size: row["throughput"][size] / rows[0]["throughput"][size] for size in batch_sizes
+        }
+    os.makedirs(output_dir, exist_ok=True)
+    meta = {
+        "threads": threads,
+        "texts": texts,
+        "eval_file": eval_file,
+        "torch": torch.__version__,
+        "cpu": platform.processor() or platform.machine(),
+        "cpu_count": os.cpu_count(),
+    }
+    _write(
+        os.path.join(output_dir, "report.json"),
+        json.dumps({"meta": meta, "models": rows}, indent=2),
+    )
+    _write(os.path.join(output_dir, "report.md"), markdown_table(rows, batch_sizes, meta))
+    plot(rows, max(batch_sizes), os.path.join(output_dir, "report.png"))
+    return rows
+
+
+def measure(
+    name: str,
+    archive_path: str,
+    quantize: bool,
+    eval_file: str,
+    texts: int,
+    batch_sizes: Sequence[int],
+    progress,
+) -> Dict[str, Any]:
+    """The row of one model; see `write_report`."""
+    archive = load_archive(archive_path)
+    model, reader = archive.model, archive.validation_dataset_reader
+    model.eval()
+    instances = list(reader.read(eval_file))
+    for instance in instances:
+        reader.apply_token_indexers(instance)
+    parameters = count_parameters(model)
+    size = os.path.getsize(archive_path)
+    if quantize:
+        model = quantize_int8(model)
+        buffer = io.BytesIO()
+        torch.save(model.state_dict(), buffer)
+        size = buffer.tell()
+    progress.set_postfix_str(f"{name}: evaluate")
+    loader = SimpleDataLoader(instances, batch_size=64, vocab=model.vocab)
+    metrics = evaluate(model, loader)
+    progress.update(1)
+    row: Dict[str, Any] = {"name": name, "archive": archive_path, "int8": quantize}
+    row.update({key: metrics[key] for key in METRICS if key in metrics})
+    row.update(parameters)
+    row["size_mb"] = size / 1e6
+    row["throughput"], row["latency_ms"] = {}, {}
+    timed = (instances * (1 + texts // max(1, len(instances))))[:texts]
+    for batch_size in batch_sizes:
+        progress.set_postfix_str(f"{name}: batch {batch_size}")
+        seconds = time_forward(model, timed, batch_size)
+        row["throughput"][batch_size] = len(timed) / sum(seconds)
+        if batch_size == 1:
+            row["latency_ms"] = {
+                "p50": 1000 * statistics.median(seconds),
+                "p95": 1000 * statistics.quantiles(seconds, n=20)[-1],
+            }
+        progress.update(1)
+    progress.update(1)
+    return row
+
+
+def count_parameters(model: Model) -> Dict[str, int]:
+    """All parameters, and those outside embedding matrices (word, position, segment)."""
+    embedding_ids = {
+        id(parameter)
+        for module in model.modules()
+        if isinstance(module, (torch.nn.Embedding, Embedding))
+        for parameter in module.parameters()
+    }
+    total = sum(parameter.numel() for parameter in model.parameters())
+    embeddings = sum(p.numel() for p in model.parameters() if id(p) in embedding_ids)
+    return {"parameters": total, "parameters_without_embeddings": total - embeddings}
+
+
+def time_forward(model: Model, instances: List[Instance], batch_size: int) -> List[float]:
+    """
+    Seconds per forward pass over `instances` in batches of `batch_size`, tensors built
+    beforehand, after two warm-up passes.
+    """
+    batches = []
+    for first in range(0, len(instances), batch_size):
+        batch = Batch(instances[first : first + batch_size])
+        batch.index_instances(model.vocab)
+        tensors = batch.as_tensor_dict()
+        tensors.pop("label", None)
+        tensors.pop("teacher_logits", None)
+        batches.append(tensors)
+    seconds = []
+    with torch.inference_mode():
+        for tensors in batches[:2]:
+            model(**tensors)
+        for tensors in batches:
+            began = time.perf_counter()
+            model(**tensors)
+            seconds.append(time.perf_counter() - began)
+    return seconds
+
+
+def markdown_table(
+    rows: List[Dict[str, Any]], batch_sizes: Sequence[int], meta: Optional[Dict[str, Any]] = None
+) -> str:
+    """The report as a Markdown table, one row per model."""
+    metrics = [key for key in METRICS if any(key in row for row in rows)]
+    header = (
+        ["model", *metrics, "params", "params w/o emb.", "size MB"]
+        + [f"texts/s @{size}" for size in batch_sizes]
+        + ["p50 ms @1", "p95 ms @1"]
+        + [f"speed-up @{size}" for size in batch_sizes]
+    )
+    lines = ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
+    for row in rows:
+        cells = (
+            [row["name"] + (" (int8)" if row["int8"] else "")]
+            + [f"{100 * row[key]:.2f}" if key in row else "" for key in metrics]
+            + [f"{row['parameters']:,}", f"{row['parameters_without_embeddings']:,}"]
+            + [f"{row['size_mb']:.1f}"]
+            + [f"{row['throughput'][size]:,.0f}" for size in batch_sizes]
+            + [f"{row['latency_ms'][q]:.2f}" if row["latency_ms"] else "" for q in ("p50", "p95")]
+            + [f"{row['speedup'][size]:.1f}x" for size in batch_sizes]
+        )
+        lines.append("| " + " | ".join(cells) + " |")
+    if meta:
+        lines.append("")
+        lines.append(
+            f"{meta['threads']} torch threads, torch {meta['torch']}, {meta['cpu_count']} CPUs, "
+            f"{meta['texts']} texts of `{meta['eval_file']}`; metrics in %."
+        )
+    return "\n".join(lines) + "\n"
+
+
+def plot(rows: List[Dict[str, Any]], batch_size: int, path: str) -> None:
+    """Task metric against throughput at `batch_size` (log scale), one point per model."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError as error:
+        raise ConfigurationError(
+            f"report.png needs matplotlib (pip install matplotlib): {error}"
+        ) from None
+    metric = next(key for key in METRICS if all(key in row for row in rows))
+    figure, axes = plt.subplots(figsize=(6, 4))
+    for row in rows:
+        label = row["name"] + (" (int8)" if row["int8"] else "")
+        axes.scatter(row["throughput"][batch_size], 100 * row[metric])
+        axes.annotate(label, (row["throughput"][batch_size], 100 * row[metric]), fontsize=8)
+    axes.set_xscale("log")
+    axes.set_xlabel(f"texts/s on CPU at batch {batch_size} (log scale)")
+    axes.set_ylabel(f"{metric} (%)")
+    figure.tight_layout()
+    figure.savefig(path + ".tmp.png", dpi=120)
+    plt.close(figure)
+    os.replace(path + ".tmp.png", path)
+
+
+def _write(path: str, text: str) -> None:
+    with open(path + ".tmp", "w", encoding="utf-8") as output:
+        output.write(text)
+    os.replace(path + ".tmp", path)

@@ -1,0 +1,52 @@
+import json
+
+import pytest
+from allennlp.commands.train import train_model_from_file
+from allennlp.common.checks import ConfigurationError
+
+from allennlp_distill.commands.report import parse_model
+from tests.conftest import FIXTURES, run_allennlp
+
+
+@pytest.fixture(scope="module")
+def tiny_student_archive(tmp_path_factory):
+    out = tmp_path_factory.mktemp("student") / "run"
+    train_model_from_file(str(FIXTURES / "bilstm_student.jsonnet"), str(out))
+    return out / "model.tar.gz"
+
+
+def test_report_on_a_teacher_and_a_student_writes_table_json_and_plot(
+    tiny_teacher_archive, tiny_student_archive, tiny_teacher_env, tmp_path
+):
+    out = tmp_path / "report"
+    result = run_allennlp(
+        "distill-report", f"teacher={tiny_teacher_archive}", f"student={tiny_student_archive}",
+        f"student={tiny_student_archive}:int8", "--eval-file", str(FIXTURES / "sst2_dev.tsv"),
+        "--output-dir", str(out), "--threads", "1", "--texts", "12", "--batch-sizes", "1", "4",
+        env=tiny_teacher_env,
+    )  # fmt: skip
+    assert "1 torch threads" in result.stdout
+    report = json.loads((out / "report.json").read_text())
+    assert report["meta"]["threads"] == 1
+    teacher, student, int8 = report["models"]
+    assert [teacher["int8"], student["int8"], int8["int8"]] == [False, False, True]
+    for row in report["models"]:
+        assert 0.0 <= row["accuracy"] <= 1.0
+        assert set(row["throughput"]) == {"1", "4"} and row["throughput"]["4"] > 0
+        assert row["latency_ms"]["p50"] <= row["latency_ms"]["p95"]
+        assert 0 < row["parameters_without_embeddings"] < row["parameters"]
+    assert teacher["speedup"] == {"1": 1.0, "4": 1.0}
+    # Without its 8-d word vectors the student is a BiLSTM (8 -> 2 x 6), ReLU (12 -> 5), output.
+    bilstm = 2 * 4 * 6 * (8 + 6 + 2)
+    assert student["parameters_without_embeddings"] == bilstm + (12 * 5 + 5) + (5 * 2 + 2)
+    table = (out / "report.md").read_text()
+    assert table.splitlines()[0].startswith("| model | accuracy | params | params w/o emb. |")
+    assert "| student (int8) |" in table and "speed-up @4" in table
+    assert (out / "report.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_model_spec_needs_a_name_and_an_existing_archive(tmp_path):
+    with pytest.raises(ConfigurationError, match="NAME=ARCHIVE"):
+        parse_model("model.tar.gz")
+    with pytest.raises(ConfigurationError, match="not a file"):
+        parse_model(f"student={tmp_path / 'none.tar.gz'}:int8")

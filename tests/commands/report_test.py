@@ -4,6 +4,7 @@ import pytest
 from allennlp.commands.train import train_model_from_file
 from allennlp.common.checks import ConfigurationError
 
+from allennlp_distill.commands import export_archive
 from allennlp_distill.commands.report import parse_model
 from tests.conftest import FIXTURES, run_allennlp
 
@@ -19,17 +20,27 @@ def test_report_on_a_teacher_and_a_student_writes_table_json_and_plot(
     tiny_teacher_archive, tiny_student_archive, tiny_teacher_env, tmp_path
 ):
     out = tmp_path / "report"
+    export_archive(str(tiny_student_archive), str(tmp_path / "export"))
     result = run_allennlp(
         "distill-report", f"teacher={tiny_teacher_archive}", f"student={tiny_student_archive}",
-        f"student={tiny_student_archive}:int8", "--eval-file", str(FIXTURES / "sst2_dev.tsv"),
+        f"student={tiny_student_archive}:int8", f"exported={tmp_path / 'export'}",
+        "--eval-file", str(FIXTURES / "sst2_dev.tsv"),
         "--output-dir", str(out), "--threads", "1", "--texts", "12", "--batch-sizes", "1", "4",
         env=tiny_teacher_env,
     )  # fmt: skip
     assert "1 torch threads" in result.stdout
     report = json.loads((out / "report.json").read_text())
     assert report["meta"]["threads"] == 1
-    teacher, student, int8 = report["models"]
-    assert [teacher["int8"], student["int8"], int8["int8"]] == [False, False, True]
+    teacher, student, int8, exported = report["models"]
+    assert [teacher["int8"], student["int8"], int8["int8"], exported["int8"]] == [
+        False,
+        False,
+        True,
+        False,
+    ]
+    # The export is the same network: same accuracy and parameter counts.
+    assert exported["accuracy"] == student["accuracy"]
+    assert exported["parameters"] == student["parameters"]
     for row in report["models"]:
         assert 0.0 <= row["accuracy"] <= 1.0
         assert set(row["throughput"]) == {"1", "4"} and row["throughput"]["4"] > 0
@@ -48,5 +59,5 @@ def test_report_on_a_teacher_and_a_student_writes_table_json_and_plot(
 def test_a_model_spec_needs_a_name_and_an_existing_archive(tmp_path):
     with pytest.raises(ConfigurationError, match="NAME=ARCHIVE"):
         parse_model("model.tar.gz")
-    with pytest.raises(ConfigurationError, match="not a file"):
+    with pytest.raises(ConfigurationError, match="neither an archive nor"):
         parse_model(f"student={tmp_path / 'none.tar.gz'}:int8")

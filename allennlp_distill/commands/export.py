@@ -1,0 +1,136 @@
+"""
+`allennlp distill-export`: a trained `bilstm_student` as a TorchScript module that serves without
+AllenNLP (only torch, and spaCy for the tokenizer), optionally dynamically quantized to int8.
+
+    allennlp distill-export runs/sst2/student/model.tar.gz -o runs/sst2/student_export [--int8]
+
+writes `student.ts` (`torch.jit.load` it; input `token_ids` `(batch_size, num_tokens)` int64 with
+0 for padding, output logits `(batch_size, num_labels)`) and `vocab.json` (the token list, whose
+index is the id, `@@UNKNOWN@@` = 1; the label names in logit order; the text and label columns;
+whether tokens are lowercased). `scripts/serve_exported.py` shows the whole serving path.
+
+TorchScript rather than `torch.export`: on torch 2.14, `torch.export` specializes an LSTM to the
+sequence length it was traced with, while a scripted LSTM takes any length (and ONNX would add
+onnx and onnxruntime to the dependencies). The bidirectional LSTM is exported as two
+unidirectional ones, the backward one reading each sentence reversed within its length, which
+gives the final states of AllenNLP's packed-sequence encoder without packing.
+"""
+
+import argparse
+import json
+import os
+import warnings
+from typing import Any, Dict
+
+import torch
+from allennlp.commands.subcommand import Subcommand
+from allennlp.common.checks import ConfigurationError
+from allennlp.models.archival import load_archive
+
+from allennlp_distill.models.bilstm_student import BiLstmStudent
+from allennlp_distill.predictors.labelling import quantize_int8
+
+
+@Subcommand.register("distill-export")
+class DistillExport(Subcommand):
+    """Registered as a `Subcommand` with name "distill-export"; see the module docstring."""
+
+    def add_subparser(self, parser: argparse._SubParsersAction) -> argparse.ArgumentParser:
+        description = "Export a bilstm_student archive to TorchScript (optionally int8)."
+        subparser = parser.add_parser(self.name, description=description, help=description)
+        subparser.add_argument("archive_file")
+        subparser.add_argument("-o", "--output-dir", required=True)
+        subparser.add_argument("--int8", action="store_true", help="dynamic int8 quantization")
+        subparser.set_defaults(func=lambda args: export_archive(**_export_args(args)))
+        return subparser
+
+
+def _export_args(args: argparse.Namespace) -> Dict[str, Any]:
+    return {"archive_file": args.archive_file, "output_dir": args.output_dir, "int8": args.int8}
+
+
+class ExportableBiLstmStudent(torch.nn.Module):
+    """
+    A `BiLstmStudent`'s computation in plain torch modules, scriptable with `torch.jit.script`:
+    `forward(token_ids)` with `token_ids` `(batch_size, num_tokens)` (0 = padding) returns the
+    logits `(batch_size, num_labels)` of the student (equal up to float rounding).
+    """
+
+    def __init__(self, student: BiLstmStudent) -> None:
+        super().__init__()
+        token_embedders: Dict[str, Any] = student._text_field_embedder._token_embedders  # type: ignore
+        weight = token_embedders["tokens"].weight.detach().clone()
+        self.embedding = torch.nn.Embedding.from_pretrained(weight, padding_idx=0)
+        lstm = student._encoder._module
+        self.forward_lstm = torch.nn.LSTM(lstm.input_size, lstm.hidden_size, batch_first=True)
+        self.backward_lstm = torch.nn.LSTM(lstm.input_size, lstm.hidden_size, batch_first=True)
+        for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
+            getattr(self.forward_lstm, f"{name}_l0").data.copy_(getattr(lstm, f"{name}_l0"))
+            getattr(self.backward_lstm, f"{name}_l0").data.copy_(
+                getattr(lstm, f"{name}_l0_reverse")
+            )
+        self.relu_layer = student._relu_layer._linear_layers[0]
+        self.output_layer = student._classification_layer
+
+    def forward(self, token_ids: torch.Tensor) -> torch.Tensor:
+        lengths = (token_ids != 0).sum(dim=1)
+        embedded = self.embedding(token_ids)
+        rows = torch.arange(token_ids.shape[0])
+        last = (lengths - 1).clamp(min=0)
+        forward_state = self.forward_lstm(embedded)[0][rows, last]
+        positions = torch.arange(token_ids.shape[1]).unsqueeze(0)
+        reversed_positions = lengths.unsqueeze(1) - 1 - positions
+        reversed_positions = torch.where(reversed_positions >= 0, reversed_positions, positions)
+        reversed_embedded = embedded.gather(
+            1, reversed_positions.unsqueeze(-1).expand(-1, -1, embedded.shape[-1])
+        )
+        backward_state = self.backward_lstm(reversed_embedded)[0][rows, last]
+        sentence = torch.cat([forward_state, backward_state], dim=-1)
+        return self.output_layer(torch.relu(self.relu_layer(sentence)))
+
+
+def export_archive(archive_file: str, output_dir: str, int8: bool = False) -> str:
+    """
+    Exports the archive's `bilstm_student` into `output_dir` (see the module docstring).
+
+    # Returns
+    The path of the TorchScript file.
+
+    # Raises
+    `ConfigurationError` when the archive's model is not a `bilstm_student`.
+    """
+    archive = load_archive(archive_file)
+    student = archive.model
+    if not isinstance(student, BiLstmStudent):
+        raise ConfigurationError(
+            f"{archive_file}: distill-export handles bilstm_student models, not "
+            f"{type(student).__name__}"
+        )
+    module: torch.nn.Module = ExportableBiLstmStudent(student.eval()).eval()
+    if int8:
+        module = quantize_int8(module)  # type: ignore[arg-type]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)  # torch.jit is deprecated, see docstring
+        scripted = torch.jit.script(module)
+    os.makedirs(output_dir, exist_ok=True)
+    path = os.path.join(output_dir, "student.ts")
+    scripted.save(path + ".tmp")
+    os.replace(path + ".tmp", path)
+    vocab = student.vocab
+    reader = archive.validation_dataset_reader
+    indexer = reader._token_indexers["tokens"]  # type: ignore[attr-defined]
+    meta = {
+        "tokens": [vocab.get_token_from_index(i, "tokens") for i in range(vocab.get_vocab_size())],
+        "labels": [
+            vocab.get_token_from_index(i, student._label_namespace)
+            for i in range(vocab.get_vocab_size(student._label_namespace))
+        ],
+        "lowercase_tokens": bool(getattr(indexer, "lowercase_tokens", False)),
+        "text_column": reader.text_columns[0],  # type: ignore[attr-defined]
+        "label_column": reader.label_column,  # type: ignore[attr-defined]
+        "int8": int8,
+    }
+    with open(os.path.join(output_dir, "vocab.json.tmp"), "w", encoding="utf-8") as meta_file:
+        json.dump(meta, meta_file, ensure_ascii=False)
+    os.replace(os.path.join(output_dir, "vocab.json.tmp"), os.path.join(output_dir, "vocab.json"))
+    return path

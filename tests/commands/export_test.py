@@ -1,0 +1,72 @@
+import json
+import subprocess
+import sys
+
+import pytest
+import torch
+from allennlp.commands.train import train_model_from_file
+from allennlp.common.checks import ConfigurationError
+from allennlp.predictors import Predictor
+
+from allennlp_distill.commands import export_archive
+from allennlp_distill.serving import ExportedStudent
+from tests.conftest import FIXTURES, REPO
+
+SENTENCES = [
+    "A bad, dumb movie.",
+    "the greatest musicians",
+    "unseen words everywhere [MASK]",
+    "x",
+]
+
+
+@pytest.fixture(scope="module")
+def tiny_student_archive(tmp_path_factory):
+    out = tmp_path_factory.mktemp("student") / "run"
+    train_model_from_file(str(FIXTURES / "bilstm_student.jsonnet"), str(out))
+    return out / "model.tar.gz"
+
+
+def test_the_exported_student_gives_the_allennlp_models_logits(tiny_student_archive, tmp_path):
+    export_archive(str(tiny_student_archive), str(tmp_path / "export"))
+    exported = ExportedStudent(str(tmp_path / "export"))
+    predictor = Predictor.from_path(str(tiny_student_archive), "text_classifier")
+    expected = torch.tensor(
+        [predictor.predict(sentence)["logits"] for sentence in SENTENCES]
+    )  # one at a time: no padding in the reference
+    assert torch.allclose(exported.logits(exported.token_ids(SENTENCES)), expected, atol=1e-5)
+    labels = [output["label"] for output in exported.predict(SENTENCES)]
+    assert labels == [predictor.predict(sentence)["label"] for sentence in SENTENCES]
+
+
+def test_the_int8_export_loads_and_predicts_close_to_the_float_one(tiny_student_archive, tmp_path):
+    export_archive(str(tiny_student_archive), str(tmp_path / "float"))
+    export_archive(str(tiny_student_archive), str(tmp_path / "int8"), int8=True)
+    exact = ExportedStudent(str(tmp_path / "float"))
+    int8 = ExportedStudent(str(tmp_path / "int8"))
+    ids = exact.token_ids(SENTENCES)
+    assert json.loads((tmp_path / "int8" / "vocab.json").read_text())["int8"] is True
+    assert torch.allclose(int8.logits(ids), exact.logits(ids), atol=0.1)
+
+
+def test_serving_imports_neither_allennlp_nor_the_package(tiny_student_archive, tmp_path):
+    export_archive(str(tiny_student_archive), str(tmp_path / "export"))
+    check = (
+        "import runpy, sys; runpy.run_path('allennlp_distill/serving.py', run_name='serving');"
+        "bad = [m for m in sys.modules if m.split('.')[0] in ('allennlp', 'allennlp_distill')];"
+        "assert not bad, bad"
+    )
+    subprocess.run([sys.executable, "-c", check], cwd=REPO, check=True)
+    result = subprocess.run(
+        [sys.executable, "allennlp_distill/serving.py", str(tmp_path / "export"), "a dumb movie"],
+        cwd=REPO,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    assert json.loads(result.stdout)["label"] in {"0", "1"}
+
+
+def test_only_a_bilstm_student_can_be_exported(tiny_teacher_archive, tmp_path):
+    with pytest.raises(ConfigurationError, match="handles bilstm_student models, not F1Classifier"):
+        export_archive(str(tiny_teacher_archive), str(tmp_path / "export"))

@@ -5,7 +5,7 @@ BIN = $(VENV)/bin
 SST2 ?= ../shared/data/glue/SST-2
 N_ITER ?= 4
 
-.PHONY: install test demo demo-pairs sst2 pairs lint
+.PHONY: install test demo demo-pairs sst2 pairs report lint
 
 # AllenNLP 2.10.1 pins torch<1.13, which has no Python 3.11 build: everything else is pinned in
 # requirements.txt and AllenNLP (with fairscale, a source-only release) goes on top with --no-deps.
@@ -42,6 +42,18 @@ pairs:
 # The full SST-2 run reported in the README (about 1.5 hours of CPU; see README for each step).
 sst2:
 	DATA=$(SST2) OUT=runs/sst2 N_ITER=$(N_ITER) ALLENNLP=$(BIN)/allennlp bash scripts/pipeline.sh
+
+# The SST-2 report in the README: exports of the distilled student, then every model side by side.
+SST2_RUN ?= runs/sst2
+report:
+	$(BIN)/allennlp distill-export $(SST2_RUN)/student/model.tar.gz -o $(SST2_RUN)/student_export
+	$(BIN)/allennlp distill-export $(SST2_RUN)/student/model.tar.gz \
+		-o $(SST2_RUN)/student_export_int8 --int8
+	$(BIN)/allennlp distill-report teacher=$(SST2_RUN)/teacher/model.tar.gz \
+		student=$(SST2_RUN)/student/model.tar.gz baseline=$(SST2_RUN)/baseline/model.tar.gz \
+		student=$(SST2_RUN)/student/model.tar.gz:int8 exported=$(SST2_RUN)/student_export \
+		exported=$(SST2_RUN)/student_export_int8 --eval-file $(SST2)/dev.tsv \
+		--output-dir $(SST2_RUN)/report --threads 2
 
 lint:
 	$(BIN)/ruff check allennlp_distill tests scripts

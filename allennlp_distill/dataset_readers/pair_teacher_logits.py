@@ -6,11 +6,12 @@ from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 import torch
 from allennlp.common.checks import ConfigurationError
 from allennlp.data.dataset_readers.dataset_reader import DatasetReader
-from allennlp.data.fields import Field, LabelField, TensorField, TextField
+from allennlp.data.fields import Field, TensorField, TextField
 from allennlp.data.instance import Instance
 from allennlp.data.token_indexers import SingleIdTokenIndexer, TokenIndexer
 from allennlp.data.tokenizers import PretrainedTransformerTokenizer, Token, Tokenizer
 
+from allennlp_distill.dataset_readers.gold_label_field import GoldLabelField
 from allennlp_distill.dataset_readers.rows import (
     MAX_LINE_BYTES,
     TEACHER_LOGITS_KEY,
@@ -215,7 +216,7 @@ class PairTeacherLogitsReader(DatasetReader):
         if label is None and teacher_logits:
             label = max(teacher_logits, key=teacher_logits.__getitem__)
         if label is not None:
-            fields["label"] = LabelField(label)
+            fields["label"] = GoldLabelField(label, source=source)
         if teacher_logits is not None:
             fields[TEACHER_LOGITS_KEY] = TeacherLogitsField(teacher_logits, source=source)
         return Instance(fields)

@@ -2,11 +2,12 @@ import logging
 from typing import Dict, Iterable, Optional, Tuple
 
 from allennlp.data.dataset_readers.dataset_reader import DatasetReader
-from allennlp.data.fields import Field, LabelField, TextField
+from allennlp.data.fields import Field, TextField
 from allennlp.data.instance import Instance
 from allennlp.data.token_indexers import SingleIdTokenIndexer, TokenIndexer
 from allennlp.data.tokenizers import Tokenizer
 
+from allennlp_distill.dataset_readers.gold_label_field import GoldLabelField
 from allennlp_distill.dataset_readers.rows import (
     MAX_LINE_BYTES,
     TEACHER_LOGITS_KEY,
@@ -144,7 +145,7 @@ class TeacherLogitsReader(DatasetReader):
         if label is None and teacher_logits:
             label = max(teacher_logits, key=teacher_logits.__getitem__)
         if label is not None:
-            fields["label"] = LabelField(label)
+            fields["label"] = GoldLabelField(label, source=source)
         if teacher_logits is not None:
             fields[TEACHER_LOGITS_KEY] = TeacherLogitsField(teacher_logits, source=source)
         return Instance(fields)

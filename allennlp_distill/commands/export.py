@@ -7,7 +7,8 @@ AllenNLP (only torch, and spaCy for the tokenizer), optionally dynamically quant
 writes `student.ts` (`torch.jit.load` it; input `token_ids` `(batch_size, num_tokens)` int64 with
 0 for padding, output logits `(batch_size, num_labels)`) and `vocab.json` (the token list, whose
 index is the id, `@@UNKNOWN@@` = 1; the label names in logit order; the text and label columns;
-whether tokens are lowercased). `scripts/serve_exported.py` shows the whole serving path.
+whether tokens are lowercased; the float parameter counts). `allennlp_distill/serving.py` is the
+whole serving path.
 
 TorchScript rather than `torch.export`: on torch 2.14, `torch.export` specializes an LSTM to the
 sequence length it was traced with, while a scripted LSTM takes any length (and ONNX would add
@@ -107,6 +108,8 @@ def export_archive(archive_file: str, output_dir: str, int8: bool = False) -> st
             f"{type(student).__name__}"
         )
     module: torch.nn.Module = ExportableBiLstmStudent(student.eval()).eval()
+    total = sum(parameter.numel() for parameter in module.parameters())
+    embeddings = module.embedding.weight.numel()  # type: ignore[union-attr,operator]
     if int8:
         module = quantize_int8(module)  # type: ignore[arg-type]
     with warnings.catch_warnings():
@@ -129,6 +132,9 @@ def export_archive(archive_file: str, output_dir: str, int8: bool = False) -> st
         "text_column": reader.text_columns[0],  # type: ignore[attr-defined]
         "label_column": reader.label_column,  # type: ignore[attr-defined]
         "int8": int8,
+        # Counted before quantization: an int8 module's packed weights are not parameters.
+        "parameters": total,
+        "parameters_without_embeddings": total - embeddings,
     }
     with open(os.path.join(output_dir, "vocab.json.tmp"), "w", encoding="utf-8") as meta_file:
         json.dump(meta, meta_file, ensure_ascii=False)

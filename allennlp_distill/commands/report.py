@@ -15,7 +15,7 @@ count is fixed (`--threads`) and printed. `NAME=ARCHIVE:int8` measures the archi
 every Linear and LSTM layer dynamically quantized to int8 (`quantize_int8`); its size is that of
 its saved state dict. `NAME=DIRECTORY` measures a student exported by `allennlp distill-export`
 through `allennlp_distill.serving` (no AllenNLP in the loop; its token ids are built before timing
-too); an int8 export's parameters are those of its float embedding only.
+too); an export's parameters are counted before quantization.
 """
 
 import argparse
@@ -215,17 +215,16 @@ def measure_exported(
         logits = student.logits(student.token_ids(sentences[first : first + 256]))
         predicted.extend(student.labels[int(index)] for index in logits.argmax(dim=-1))
     progress.update(1)
-    parameters = dict(student._model.named_parameters())
-    total = sum(parameter.numel() for parameter in parameters.values())
-    embeddings = parameters["embedding.weight"].numel()
+    with open(os.path.join(export_dir, "vocab.json"), encoding="utf-8") as meta_file:
+        meta = json.load(meta_file)
     timed = (sentences * (1 + texts // max(1, len(sentences))))[:texts]
     row: Dict[str, Any] = {
         "name": name,
         "archive": export_dir,
-        "int8": _is_int8(export_dir),
+        "int8": bool(meta.get("int8")),
         "accuracy": sum(p == g for p, g in zip(predicted, gold)) / len(gold),
-        "parameters": total,
-        "parameters_without_embeddings": total - embeddings,
+        "parameters": meta["parameters"],
+        "parameters_without_embeddings": meta["parameters_without_embeddings"],
         "size_mb": sum(
             os.path.getsize(os.path.join(export_dir, file)) for file in os.listdir(export_dir)
         )
@@ -252,11 +251,6 @@ def measure_exported(
         progress.update(1)
     progress.update(1)
     return row
-
-
-def _is_int8(export_dir: str) -> bool:
-    with open(os.path.join(export_dir, "vocab.json"), encoding="utf-8") as meta_file:
-        return bool(json.load(meta_file).get("int8"))
 
 
 def _latency(seconds: List[float]) -> Dict[str, float]:

@@ -26,7 +26,7 @@ import os
 import platform
 import statistics
 import time
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, TypeVar
 
 import torch
 from allennlp.commands.subcommand import Subcommand
@@ -45,6 +45,8 @@ from allennlp_distill.predictors.labelling import quantize_int8
 logger = logging.getLogger(__name__)
 
 METRICS = ("accuracy", "f1", "pearson", "spearman")
+T = TypeVar("T")
+B = TypeVar("B")
 
 
 @Subcommand.register("distill-report")
@@ -181,15 +183,19 @@ def measure(
     row.update({key: metrics[key] for key in METRICS if key in metrics})
     row.update(parameters)
     row["size_mb"] = size / 1e6
-    row["throughput"], row["latency_ms"] = {}, {}
     timed = (instances * (1 + texts // max(1, len(instances))))[:texts]
-    for batch_size in batch_sizes:
-        progress.set_postfix_str(f"{name}: batch {batch_size}")
-        seconds = time_forward(model, timed, batch_size)
-        row["throughput"][batch_size] = len(timed) / sum(seconds)
-        if batch_size == 1:
-            row["latency_ms"] = _latency(seconds)
-        progress.update(1)
+
+    with torch.inference_mode():
+        row.update(
+            measure_speed(
+                name,
+                timed,
+                batch_sizes,
+                lambda chunk: _tensors(model, chunk),
+                lambda tensors: model(**tensors),
+                progress,
+            )
+        )
     progress.update(1)
     return row
 
@@ -229,35 +235,10 @@ def measure_exported(
             os.path.getsize(os.path.join(export_dir, file)) for file in os.listdir(export_dir)
         )
         / 1e6,
-        "throughput": {},
-        "latency_ms": {},
     }
-    for batch_size in batch_sizes:
-        progress.set_postfix_str(f"{name}: batch {batch_size}")
-        batches = [
-            student.token_ids(timed[first : first + batch_size])
-            for first in range(0, len(timed), batch_size)
-        ]
-        for token_ids in batches[:2]:
-            student.logits(token_ids)
-        seconds = []
-        for token_ids in batches:
-            began = time.perf_counter()
-            student.logits(token_ids)
-            seconds.append(time.perf_counter() - began)
-        row["throughput"][batch_size] = len(timed) / sum(seconds)
-        if batch_size == 1:
-            row["latency_ms"] = _latency(seconds)
-        progress.update(1)
+    row.update(measure_speed(name, timed, batch_sizes, student.token_ids, student.logits, progress))
     progress.update(1)
     return row
-
-
-def _latency(seconds: List[float]) -> Dict[str, float]:
-    return {
-        "p50": 1000 * statistics.median(seconds),
-        "p95": 1000 * statistics.quantiles(seconds, n=20)[-1],
-    }
 
 
 def count_parameters(model: Model) -> Dict[str, int]:
@@ -273,28 +254,51 @@ def count_parameters(model: Model) -> Dict[str, int]:
     return {"parameters": total, "parameters_without_embeddings": total - embeddings}
 
 
-def time_forward(model: Model, instances: List[Instance], batch_size: int) -> List[float]:
+def measure_speed(
+    name: str,
+    items: Sequence[T],
+    batch_sizes: Sequence[int],
+    batch_of: Callable[[Sequence[T]], B],
+    forward: Callable[[B], Any],
+    progress,
+) -> Dict[str, Dict[Any, float]]:
     """
-    Seconds per forward pass over `instances` in batches of `batch_size`, tensors built
-    beforehand, after two warm-up passes.
+    `throughput` (items/s per batch size) and `latency_ms` (`p50`, `p95` of the batch-1 calls)
+    of `forward` over `items`, in batches built by `batch_of` beforehand (not timed), each batch
+    size after two warm-up calls.
     """
-    batches = []
-    for first in range(0, len(instances), batch_size):
-        batch = Batch(instances[first : first + batch_size])
-        batch.index_instances(model.vocab)
-        tensors = batch.as_tensor_dict()
-        tensors.pop("label", None)
-        tensors.pop("teacher_logits", None)
-        batches.append(tensors)
-    seconds = []
-    with torch.inference_mode():
-        for tensors in batches[:2]:
-            model(**tensors)
-        for tensors in batches:
+    speed: Dict[str, Dict[Any, float]] = {"throughput": {}, "latency_ms": {}}
+    for batch_size in batch_sizes:
+        progress.set_postfix_str(f"{name}: batch {batch_size}")
+        batches = [
+            batch_of(items[first : first + batch_size])
+            for first in range(0, len(items), batch_size)
+        ]
+        for batch in batches[:2]:
+            forward(batch)
+        seconds = []
+        for batch in batches:
             began = time.perf_counter()
-            model(**tensors)
+            forward(batch)
             seconds.append(time.perf_counter() - began)
-    return seconds
+        speed["throughput"][batch_size] = len(items) / sum(seconds)
+        if batch_size == 1:
+            speed["latency_ms"] = {
+                "p50": 1000 * statistics.median(seconds),
+                "p95": 1000 * statistics.quantiles(seconds, n=20)[-1],
+            }
+        progress.update(1)
+    return speed
+
+
+def _tensors(model: Model, instances: Sequence[Instance]) -> Dict[str, Any]:
+    """The model's input tensors for `instances`, without targets."""
+    batch = Batch(list(instances))
+    batch.index_instances(model.vocab)
+    tensors = batch.as_tensor_dict()
+    tensors.pop("label", None)
+    tensors.pop("teacher_logits", None)
+    return tensors
 
 
 def markdown_table(

@@ -7,7 +7,6 @@ from allennlp.data.instance import Instance
 from allennlp.data.token_indexers import SingleIdTokenIndexer, TokenIndexer
 from allennlp.data.tokenizers import Tokenizer
 
-from allennlp_distill.dataset_readers.gold_label_field import GoldLabelField
 from allennlp_distill.dataset_readers.rows import (
     MAX_LINE_BYTES,
     TEACHER_LOGITS_KEY,
@@ -18,7 +17,9 @@ from allennlp_distill.dataset_readers.rows import (
     read_teacher_logits,
     require_text,
 )
-from allennlp_distill.dataset_readers.teacher_logits_field import TeacherLogitsField
+from allennlp_distill.dataset_readers.teacher_logits_field import (
+    classification_targets,
+)
 from allennlp_distill.tokenizers.spacy_rules import SpacyRulesTokenizer
 
 logger = logging.getLogger(__name__)
@@ -142,12 +143,7 @@ class TeacherLogitsReader(DatasetReader):
         if self._max_tokens is not None:
             tokens = tokens[: self._max_tokens]
         fields: Dict[str, Field] = {"tokens": TextField(tokens)}
-        if label is None and teacher_logits:
-            label = max(teacher_logits, key=teacher_logits.__getitem__)
-        if label is not None:
-            fields["label"] = GoldLabelField(label, source=source)
-        if teacher_logits is not None:
-            fields[TEACHER_LOGITS_KEY] = TeacherLogitsField(teacher_logits, source=source)
+        fields.update(classification_targets(label, teacher_logits, source))
         return Instance(fields)
 
     def apply_token_indexers(self, instance: Instance) -> None:

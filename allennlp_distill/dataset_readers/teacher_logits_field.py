@@ -4,6 +4,9 @@ import torch
 from allennlp.data.fields.field import Field
 from allennlp.data.vocabulary import Vocabulary
 
+from allennlp_distill.dataset_readers.gold_label_field import GoldLabelField
+from allennlp_distill.dataset_readers.rows import TEACHER_LOGITS_KEY
+
 
 class TeacherLogitsField(Field[torch.Tensor]):
     """
@@ -77,3 +80,21 @@ class TeacherLogitsField(Field[torch.Tensor]):
 
     def __str__(self) -> str:
         return f"TeacherLogitsField({self.logits}) in namespace {self._label_namespace!r}."
+
+
+def classification_targets(
+    label: Optional[str], teacher_logits: Optional[Dict[str, float]], source: Optional[str]
+) -> Dict[str, Field]:
+    """
+    The target fields of a classification instance: `label` (the gold label, or for a
+    transfer-set row without one the teacher's argmax label, Tang et al.'s hard target for
+    augmented examples) and `teacher_logits`, each when known.
+    """
+    fields: Dict[str, Field] = {}
+    if label is None and teacher_logits:
+        label = max(teacher_logits, key=teacher_logits.__getitem__)
+    if label is not None:
+        fields["label"] = GoldLabelField(label, source=source)
+    if teacher_logits is not None:
+        fields[TEACHER_LOGITS_KEY] = TeacherLogitsField(teacher_logits, source=source)
+    return fields

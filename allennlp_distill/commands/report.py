@@ -10,7 +10,8 @@ writes `report.md`, `report.json` and `report.png` (task metric against throughp
 log scale). Per model: the task metrics of `allennlp evaluate`; parameters, in all and without
 embedding matrices; archive size on disk; forward-pass throughput on the CPU at each batch size
 (texts/s, texts already tokenized and indexed, in file order, after warm-up) and latency p50/p95
-at batch 1; and the speed-up over the first model (the teacher) at each batch size. The thread
+at batch 1; and the speed-up over the first model (the teacher) at each batch size, and over
+each of the first N models with `--teachers N` (e.g. MiniLM and MPNet teachers). The thread
 count is fixed (`--threads`) and printed. `NAME=ARCHIVE:int8` measures the archive's model with
 every Linear and LSTM layer dynamically quantized to int8 (`quantize_int8`); its size is that of
 its saved state dict. `NAME=DIRECTORY` measures a student exported by `allennlp distill-export`
@@ -57,7 +58,12 @@ class DistillReport(Subcommand):
         description = "Compare model archives: task metric, size, CPU throughput and latency."
         subparser = parser.add_parser(self.name, description=description, help=description)
         subparser.add_argument(
-            "models", nargs="+", help="NAME=ARCHIVE or NAME=ARCHIVE:int8; the first is the teacher"
+            "models",
+            nargs="+",
+            help="NAME=ARCHIVE, NAME=ARCHIVE:int8 or NAME=EXPORT_DIR; the first is the teacher",
+        )
+        subparser.add_argument(
+            "--teachers", type=int, default=1, help="the first N models are teachers (speed-ups)"
         )
         subparser.add_argument("--eval-file", required=True, help="gold file the models read")
         subparser.add_argument("--output-dir", required=True)
@@ -76,6 +82,7 @@ def _run(args: argparse.Namespace) -> None:
         threads=args.threads,
         texts=args.texts,
         batch_sizes=args.batch_sizes,
+        teachers=args.teachers,
     )
     print(markdown_table(rows, args.batch_sizes))
 
@@ -111,16 +118,23 @@ def write_report(
     threads: int = 2,
     texts: int = 1024,
     batch_sizes: Sequence[int] = (1, 32, 256),
+    teachers: int = 1,
 ) -> List[Dict[str, Any]]:
     """
     Measures each `(name, archive, quantize)` and writes `report.json`, `report.md` and
-    `report.png` into `output_dir`; the first model is the teacher of the speed-ups.
+    `report.png` into `output_dir`; the first `teachers` models are the teachers of the speed-ups.
 
     # Returns
     One dict per model: `name`, `archive`, `int8`, each of `METRICS` it reports, `parameters`,
     `parameters_without_embeddings`, `size_mb`, `throughput` (texts/s per batch size),
-    `latency_ms` (`p50`, `p95` at batch 1), `speedup` (per batch size, over the first model).
+    `latency_ms` (`p50`, `p95` at batch 1), `speedup` (per batch size, over the first model) and
+    `speedup_over` (`{teacher name: per batch size}`, over each teacher).
+
+    # Raises
+    `ConfigurationError` when `teachers` is not between 1 and the number of models.
     """
+    if not 1 <= teachers <= len(models):
+        raise ConfigurationError(f"--teachers {teachers}: expected 1 to {len(models)}")
     torch.set_num_threads(threads)
     print(f"distill-report: {threads} torch threads, {texts} texts from {eval_file}")
     rows = []
@@ -129,9 +143,13 @@ def write_report(
         rows.append(measure(name, archive_path, quantize, eval_file, texts, batch_sizes, progress))
     progress.close()
     for row in rows:
-        row["speedup"] = {
-            size: row["throughput"][size] / rows[0]["throughput"][size] for size in batch_sizes
+        row["speedup_over"] = {
+            teacher["name"]: {
+                size: row["throughput"][size] / teacher["throughput"][size] for size in batch_sizes
+            }
+            for teacher in rows[:teachers]
         }
+        row["speedup"] = row["speedup_over"][rows[0]["name"]]
     os.makedirs(output_dir, exist_ok=True)
     meta = {
         "threads": threads,
@@ -306,11 +324,14 @@ def markdown_table(
 ) -> str:
     """The report as a Markdown table, one row per model."""
     metrics = [key for key in METRICS if any(key in row for row in rows)]
+    # Speed-ups over the first teacher, then over any other teacher (named in the header).
+    teachers = list(rows[0].get("speedup_over", {}))[1:]
     header = (
         ["model", *metrics, "params", "params w/o emb.", "size MB"]
         + [f"texts/s @{size}" for size in batch_sizes]
         + ["p50 ms @1", "p95 ms @1"]
         + [f"speed-up @{size}" for size in batch_sizes]
+        + [f"vs {teacher} @{size}" for teacher in teachers for size in batch_sizes]
     )
     lines = ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
     for row in rows:
@@ -322,6 +343,11 @@ def markdown_table(
             + [f"{row['throughput'][size]:,.0f}" for size in batch_sizes]
             + [f"{row['latency_ms'][q]:.2f}" if row["latency_ms"] else "" for q in ("p50", "p95")]
             + [f"{row['speedup'][size]:.1f}x" for size in batch_sizes]
+            + [
+                f"{row['speedup_over'][teacher][size]:.1f}x"
+                for teacher in teachers
+                for size in batch_sizes
+            ]
         )
         lines.append("| " + " | ".join(cells) + " |")
     if meta:

@@ -5,7 +5,7 @@ from allennlp.commands.train import train_model_from_file
 from allennlp.common.checks import ConfigurationError
 
 from allennlp_distill.commands import export_archive
-from allennlp_distill.commands.report import parse_model
+from allennlp_distill.commands.report import parse_model, write_report
 from tests.conftest import FIXTURES, run_allennlp
 
 
@@ -26,7 +26,7 @@ def test_report_on_a_teacher_and_a_student_writes_table_json_and_plot(
         f"student={tiny_student_archive}:int8", f"exported={tmp_path / 'export'}",
         "--eval-file", str(FIXTURES / "sst2_dev.tsv"),
         "--output-dir", str(out), "--threads", "1", "--texts", "12", "--batch-sizes", "1", "4",
-        env=tiny_teacher_env,
+        "--teachers", "2", env=tiny_teacher_env,
     )  # fmt: skip
     assert "1 torch threads" in result.stdout
     report = json.loads((out / "report.json").read_text())
@@ -47,12 +47,18 @@ def test_report_on_a_teacher_and_a_student_writes_table_json_and_plot(
         assert row["latency_ms"]["p50"] <= row["latency_ms"]["p95"]
         assert 0 < row["parameters_without_embeddings"] < row["parameters"]
     assert teacher["speedup"] == {"1": 1.0, "4": 1.0}
+    # --teachers 2: speed-ups over the first two models as well (here the student as a teacher).
+    assert student["speedup_over"]["student"] == {"1": 1.0, "4": 1.0}
+    assert set(int8["speedup_over"]) == {"teacher", "student"}
+    ratio = int8["throughput"]["4"] / student["throughput"]["4"]
+    assert int8["speedup_over"]["student"]["4"] == pytest.approx(ratio)
+    assert int8["speedup_over"]["teacher"]["4"] == int8["speedup"]["4"]
     # Without its 8-d word vectors the student is a BiLSTM (8 -> 2 x 6), ReLU (12 -> 5), output.
     bilstm = 2 * 4 * 6 * (8 + 6 + 2)
     assert student["parameters_without_embeddings"] == bilstm + (12 * 5 + 5) + (5 * 2 + 2)
     table = (out / "report.md").read_text()
     assert table.splitlines()[0].startswith("| model | accuracy | params | params w/o emb. |")
-    assert "| student (int8) |" in table and "speed-up @4" in table
+    assert "| student (int8) |" in table and "speed-up @4" in table and "vs student @4" in table
     assert (out / "report.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
@@ -61,3 +67,11 @@ def test_a_model_spec_needs_a_name_and_an_existing_archive(tmp_path):
         parse_model("model.tar.gz")
     with pytest.raises(ConfigurationError, match="neither an archive nor"):
         parse_model(f"student={tmp_path / 'none.tar.gz'}:int8")
+
+
+def test_teachers_must_be_among_the_models(tiny_student_archive, tmp_path):
+    with pytest.raises(ConfigurationError, match="--teachers 2: expected 1 to 1"):
+        write_report(
+            [("student", str(tiny_student_archive), False)], "dev.tsv", str(tmp_path), teachers=2
+        )
+    assert not (tmp_path / "report.json").exists()

@@ -10,6 +10,23 @@ from allennlp.nn.util import get_text_field_mask, get_token_ids_from_text_field_
 from allennlp.training.metrics import CategoricalAccuracy
 
 
+def bilstm_encoder(input_size: int, hidden_size: int) -> LstmSeq2VecEncoder:
+    """
+    Tang et al. (2019) §3.1's encoder: one bidirectional LSTM layer over `(batch_size,
+    num_tokens, input_size)` embeddings whose output, `(batch_size, 2 * hidden_size)`, is the
+    final forward state followed by the final backward state (padding skipped by packing).
+    """
+    return LstmSeq2VecEncoder(
+        input_size=input_size, hidden_size=hidden_size, num_layers=1, bidirectional=True
+    )
+
+
+def relu_layer(input_dim: int, size: int) -> FeedForward:
+    """Tang et al. (2019)'s ReLU layer between the sentence vector(s) and the output layer."""
+    relu = Activation.by_name("relu")()
+    return FeedForward(input_dim=input_dim, num_layers=1, hidden_dims=size, activations=relu)
+
+
 @Model.register("bilstm_student")
 class BiLstmStudent(Model):
     """
@@ -54,19 +71,9 @@ class BiLstmStudent(Model):
     ) -> None:
         super().__init__(vocab, **kwargs)
         self._text_field_embedder = text_field_embedder
-        self._encoder = LstmSeq2VecEncoder(
-            input_size=text_field_embedder.get_output_dim(),
-            hidden_size=hidden_size,
-            num_layers=1,
-            bidirectional=True,
-        )
+        self._encoder = bilstm_encoder(text_field_embedder.get_output_dim(), hidden_size)
         self._dropout = torch.nn.Dropout(dropout)
-        self._relu_layer = FeedForward(
-            input_dim=self._encoder.get_output_dim(),
-            num_layers=1,
-            hidden_dims=relu_size,
-            activations=Activation.by_name("relu")(),
-        )
+        self._relu_layer = relu_layer(self._encoder.get_output_dim(), relu_size)
         self._label_namespace = label_namespace
         self._classification_layer = torch.nn.Linear(
             relu_size, vocab.get_vocab_size(label_namespace)

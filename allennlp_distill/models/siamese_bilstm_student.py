@@ -3,11 +3,11 @@ from typing import Dict, Optional, Union
 import torch
 from allennlp.data import TextFieldTensors, Vocabulary
 from allennlp.models.model import Model
-from allennlp.modules import FeedForward, TextFieldEmbedder
-from allennlp.modules.seq2vec_encoders import LstmSeq2VecEncoder
-from allennlp.nn import Activation, InitializerApplicator
+from allennlp.modules import TextFieldEmbedder
+from allennlp.nn import InitializerApplicator
 from allennlp.nn.util import get_text_field_mask
 
+from allennlp_distill.models.bilstm_student import bilstm_encoder, relu_layer
 from allennlp_distill.models.task_metrics import ClassificationMetrics, RegressionMetrics
 from allennlp_distill.modules.pair_features import pair_features
 
@@ -55,19 +55,10 @@ class SiameseBiLstmStudent(Model):
     ) -> None:
         super().__init__(vocab, **kwargs)
         self._text_field_embedder = text_field_embedder
-        self._encoder = LstmSeq2VecEncoder(
-            input_size=text_field_embedder.get_output_dim(),
-            hidden_size=hidden_size,
-            num_layers=1,
-            bidirectional=True,
-        )
+        self._encoder = bilstm_encoder(text_field_embedder.get_output_dim(), hidden_size)
         self._dropout = torch.nn.Dropout(dropout)
-        self._relu_layer = FeedForward(
-            input_dim=4 * self._encoder.get_output_dim(),
-            num_layers=1,
-            hidden_dims=relu_size,
-            activations=Activation.by_name("relu")(),
-        )
+        # Over pair_features: four sentence vectors' worth of features.
+        self._relu_layer = relu_layer(4 * self._encoder.get_output_dim(), relu_size)
         self._regression = regression
         self._label_namespace = label_namespace
         num_outputs = 1 if regression else vocab.get_vocab_size(label_namespace)

@@ -3,7 +3,7 @@ Distillation losses: a soft loss between student and teacher logits and a hard c
 loss, mixed as `L = alpha * hard + (1 - alpha) * soft` (Tang et al. 2019, §3.2, eq. 3).
 """
 
-from typing import NamedTuple, Optional
+from typing import Callable, NamedTuple, Optional
 
 import torch
 import torch.nn.functional as F
@@ -71,6 +71,20 @@ class DistillationLossParts(NamedTuple):
     soft_loss: torch.Tensor
 
 
+def _mixed(
+    student: torch.Tensor, teacher: torch.Tensor, alpha: float, what: str
+) -> Callable[[torch.Tensor, torch.Tensor], DistillationLossParts]:
+    """Checks shapes and `alpha` (raising `ValueError`); returns the mix of hard and soft."""
+    if student.shape != teacher.shape:
+        raise ValueError(
+            f"student {what} {tuple(student.shape)} and teacher {what} "
+            f"{tuple(teacher.shape)} differ in shape"
+        )
+    if not 0.0 <= alpha <= 1.0:
+        raise ValueError(f"alpha must lie in [0, 1], got {alpha}")
+    return lambda hard, soft: DistillationLossParts(alpha * hard + (1.0 - alpha) * soft, hard, soft)
+
+
 def distillation_loss(
     student_logits: torch.Tensor,
     teacher_logits: torch.Tensor,
@@ -97,19 +111,12 @@ def distillation_loss(
     # Raises
     `ValueError` when the logits' shapes differ or `alpha` is outside [0, 1].
     """
-    if student_logits.shape != teacher_logits.shape:
-        raise ValueError(
-            f"student logits {tuple(student_logits.shape)} and teacher logits "
-            f"{tuple(teacher_logits.shape)} differ in shape"
-        )
-    if not 0.0 <= alpha <= 1.0:
-        raise ValueError(f"alpha must lie in [0, 1], got {alpha}")
+    mix = _mixed(student_logits, teacher_logits, alpha, "logits")
     teacher_logits = teacher_logits.to(student_logits.dtype)
     if labels is None:
         labels = teacher_logits.argmax(dim=-1)
     hard = F.cross_entropy(student_logits, labels.long().view(-1))
-    soft = soft_loss(student_logits, teacher_logits, temperature)
-    return DistillationLossParts(alpha * hard + (1.0 - alpha) * soft, hard, soft)
+    return mix(hard, soft_loss(student_logits, teacher_logits, temperature))
 
 
 def regression_distillation_loss(
@@ -136,14 +143,6 @@ def regression_distillation_loss(
     `ValueError` when the scores' sizes differ or `alpha` is outside [0, 1].
     """
     teacher_score = teacher_score.reshape(-1).to(student_score.dtype)
-    if student_score.shape != teacher_score.shape:
-        raise ValueError(
-            f"student scores {tuple(student_score.shape)} and teacher scores "
-            f"{tuple(teacher_score.shape)} differ in shape"
-        )
-    if not 0.0 <= alpha <= 1.0:
-        raise ValueError(f"alpha must lie in [0, 1], got {alpha}")
+    mix = _mixed(student_score, teacher_score, alpha, "scores")
     targets = teacher_score if labels is None else labels.reshape(-1).to(student_score.dtype)
-    hard = F.mse_loss(student_score, targets)
-    soft = F.mse_loss(student_score, teacher_score)
-    return DistillationLossParts(alpha * hard + (1.0 - alpha) * soft, hard, soft)
+    return mix(F.mse_loss(student_score, targets), F.mse_loss(student_score, teacher_score))

@@ -34,7 +34,10 @@ def test_the_exported_student_gives_the_allennlp_models_logits(tiny_student_arch
     expected = torch.tensor(
         [predictor.predict(sentence)["logits"] for sentence in SENTENCES]
     )  # one at a time: no padding in the reference
+    # A padded batch (the packed path) and one text at a time (the dense path).
     assert torch.allclose(exported.logits(exported.token_ids(SENTENCES)), expected, atol=1e-5)
+    alone = torch.cat([exported.logits(exported.token_ids([sentence])) for sentence in SENTENCES])
+    assert torch.allclose(alone, expected, atol=1e-5)
     labels = [output["label"] for output in exported.predict(SENTENCES)]
     assert labels == [predictor.predict(sentence)["label"] for sentence in SENTENCES]
 

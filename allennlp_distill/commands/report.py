@@ -6,17 +6,17 @@ machine (Tang et al. 2019, §5: parameters and inference speed against accuracy)
         student=runs/sst2/student/model.tar.gz student-int8=runs/sst2/student/model.tar.gz:int8 \\
         --eval-file ../shared/data/glue/SST-2/dev.tsv --output-dir runs/sst2/report
 
-writes `report.md`, `report.json` and `report.png` (task metric against throughput at batch 256,
-log scale). Per model: the task metrics of `allennlp evaluate`; parameters, in all and without
-embedding matrices; archive size on disk; forward-pass throughput on the CPU at each batch size
-(texts/s, texts already tokenized and indexed, in file order, after warm-up) and latency p50/p95
-at batch 1; and the speed-up over the first model (the teacher) at each batch size, and over
-each of the first N models with `--teachers N` (e.g. MiniLM and MPNet teachers). The thread
-count is fixed (`--threads`) and printed. `NAME=ARCHIVE:int8` measures the archive's model with
-every Linear and LSTM layer dynamically quantized to int8 (`quantize_int8`); its size is that of
-its saved state dict. `NAME=DIRECTORY` measures a student exported by `allennlp distill-export`
-through `allennlp_distill.serving` (no AllenNLP in the loop; its token ids are built before timing
-too); an export's parameters are counted before quantization.
+writes `report.md`, `report.json` and `report.png` (task metric against throughput at the
+smallest and largest batch size, log scale). Per model: the task metrics of `allennlp evaluate`;
+parameters, in all and without embedding matrices; archive size on disk; forward-pass throughput
+on the CPU at each batch size (texts/s, texts already tokenized and indexed, in file order, after
+warm-up) and latency p50/p95 at batch 1; and the speed-up over the first model (the teacher) at
+each batch size, and over each of the first N models with `--teachers N` (e.g. MiniLM and MPNet
+teachers). The thread count is fixed (`--threads`) and printed. `NAME=ARCHIVE:int8` measures the
+archive's model with every Linear and LSTM layer dynamically quantized to int8 (`quantize_int8`);
+its size is that of its saved state dict. `NAME=DIRECTORY` measures a student exported by
+`allennlp distill-export` through `allennlp_distill.serving` (no AllenNLP in the loop; its token
+ids are built before timing too); an export's parameters are counted before quantization.
 """
 
 import argparse
@@ -164,7 +164,7 @@ def write_report(
         json.dumps({"meta": meta, "models": rows}, indent=2),
     )
     _write(os.path.join(output_dir, "report.md"), markdown_table(rows, batch_sizes, meta))
-    plot(rows, max(batch_sizes), os.path.join(output_dir, "report.png"))
+    plot(rows, sorted({min(batch_sizes), max(batch_sizes)}), os.path.join(output_dir, "report.png"))
     return rows
 
 
@@ -359,8 +359,11 @@ def markdown_table(
     return "\n".join(lines) + "\n"
 
 
-def plot(rows: List[Dict[str, Any]], batch_size: int, path: str) -> None:
-    """Task metric against throughput at `batch_size` (log scale), one point per model."""
+def plot(rows: List[Dict[str, Any]], batch_sizes: Sequence[int], path: str) -> None:
+    """
+    Task metric against throughput (log scale), one panel per batch size in `batch_sizes` and one
+    marker per model, named in the legend (student variants often overlap).
+    """
     try:
         import matplotlib
 
@@ -371,14 +374,22 @@ def plot(rows: List[Dict[str, Any]], batch_size: int, path: str) -> None:
             f"report.png needs matplotlib (pip install matplotlib): {error}"
         ) from None
     metric = next(key for key in METRICS if all(key in row for row in rows))
-    figure, axes = plt.subplots(figsize=(6, 4))
-    for row in rows:
-        label = row["name"] + (" (int8)" if row["int8"] else "")
-        axes.scatter(row["throughput"][batch_size], 100 * row[metric])
-        axes.annotate(label, (row["throughput"][batch_size], 100 * row[metric]), fontsize=8)
-    axes.set_xscale("log")
-    axes.set_xlabel(f"texts/s on CPU at batch {batch_size} (log scale)")
-    axes.set_ylabel(f"{metric} (%)")
+    figure, panels = plt.subplots(
+        1, len(batch_sizes), figsize=(4 * len(batch_sizes) + 2, 4), sharey=True, squeeze=False
+    )
+    markers = "os^vD<>pP*Xh"
+    for axes, batch_size in zip(panels[0], batch_sizes):
+        for index, row in enumerate(rows):
+            axes.scatter(
+                row["throughput"][batch_size],
+                100 * row[metric],
+                marker=markers[index % len(markers)],
+                label=row["name"] + (" (int8)" if row["int8"] else ""),
+            )
+        axes.set_xscale("log")
+        axes.set_xlabel(f"texts/s on CPU at batch {batch_size} (log scale)")
+    panels[0][0].set_ylabel(f"{metric} (%)")
+    panels[0][-1].legend(fontsize=8, loc="center left", bbox_to_anchor=(1.02, 0.5))
     figure.tight_layout()
     figure.savefig(path + ".tmp.png", dpi=120)
     plt.close(figure)

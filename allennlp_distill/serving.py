@@ -4,16 +4,19 @@ imports nothing from AllenNLP or from the rest of this package, so it can be cop
 service, or run as a file (not with `-m`, which would import the package):
 
     python allennlp_distill/serving.py runs/sst2/student_export "a gorgeous , witty movie ."
+    python allennlp_distill/serving.py runs/stsb/student_export "A man plays." "A man is playing."
 
-prints one JSON line per text with the label and its probabilities. `ExportedStudent` is the
-whole serving path: spaCy's English tokenization rules (as the `spacy_rules` tokenizer), the
-vocabulary lookup (`@@UNKNOWN@@` for unseen words), padding, the TorchScript forward pass.
+prints one JSON line per text (per pair of texts for a sentence-pair student: the arguments are
+taken two at a time) with the label and its probabilities, or the score of a regression student.
+`ExportedStudent` is the whole serving path: spaCy's English tokenization rules (as the
+`spacy_rules` tokenizer), the vocabulary lookup (`@@UNKNOWN@@` for unseen words), padding, the
+TorchScript forward pass.
 """
 
 import json
 import os
 import sys
-from typing import Dict, List, Sequence
+from typing import Dict, List, Mapping, Sequence
 
 import spacy
 import torch
@@ -25,7 +28,8 @@ PADDING, UNKNOWN = 0, 1
 
 class ExportedStudent:
     """
-    A student exported by `allennlp distill-export`, loaded from its directory.
+    A student exported by `allennlp distill-export`, loaded from its directory: a single-sentence
+    student (`text_columns` has one column) or a siamese sentence-pair student (two).
 
     # Raises
     `FileNotFoundError` when the directory lacks `student.ts` or `vocab.json`.
@@ -35,7 +39,9 @@ class ExportedStudent:
         with open(os.path.join(export_dir, "vocab.json"), encoding="utf-8") as vocab_file:
             vocab = json.load(vocab_file)
         self.labels: List[str] = vocab["labels"]
-        self.text_column: str = vocab["text_column"]
+        self.regression: bool = vocab.get("regression", False)
+        # Exports before sentence pairs named their one column "text_column".
+        self.text_columns: List[str] = vocab.get("text_columns") or [vocab["text_column"]]
         self.label_column: str = vocab["label_column"]
         self._index = {token: index for index, token in enumerate(vocab["tokens"])}
         self._lowercase = vocab["lowercase_tokens"]
@@ -54,24 +60,51 @@ class ExportedStudent:
         longest = max(len(row) for row in rows)
         return torch.tensor([row + [PADDING] * (longest - len(row)) for row in rows])
 
-    def logits(self, token_ids: torch.Tensor) -> torch.Tensor:
-        """`(batch_size, num_labels)` logits for `token_ids` from `token_ids()`."""
-        with torch.inference_mode():
-            return self._model(token_ids)
+    def inputs(self, rows: Sequence[Mapping[str, str]]) -> List[torch.Tensor]:
+        """
+        The model's inputs for `rows` (dicts holding each of `text_columns`): one `token_ids()`
+        tensor per text column.
 
-    def predict(self, texts: Sequence[str]) -> List[Dict[str, object]]:
-        """Per text: `label` and `probs` (`{label: probability}`)."""
-        probs = torch.softmax(self.logits(self.token_ids(texts)), dim=-1)
+        # Raises
+        `KeyError` naming a text column a row lacks.
+        """
+        return [self.token_ids([row[column] for row in rows]) for column in self.text_columns]
+
+    def outputs(self, inputs: Sequence[torch.Tensor]) -> torch.Tensor:
+        """Logits `(batch_size, num_labels)`, or scores `(batch_size,)`, for `inputs()`."""
+        with torch.inference_mode():
+            return self._model(*inputs)
+
+    def logits(self, token_ids: torch.Tensor) -> torch.Tensor:
+        """`(batch_size, num_labels)` logits of a single-sentence student for `token_ids()`."""
+        return self.outputs([token_ids])
+
+    def predict_rows(self, rows: Sequence[Mapping[str, str]]) -> List[Dict[str, object]]:
+        """Per row: `label` and `probs` (`{label: probability}`), or `score` (regression)."""
+        outputs = self.outputs(self.inputs(rows))
+        if self.regression:
+            return [{"score": score} for score in outputs.tolist()]
         return [
             {
                 "label": self.labels[int(row.argmax())],
                 "probs": dict(zip(self.labels, row.tolist())),
             }
-            for row in probs
+            for row in torch.softmax(outputs, dim=-1)
         ]
+
+    def predict(self, texts: Sequence[str]) -> List[Dict[str, object]]:
+        """`predict_rows` for a single-sentence student, one text per row."""
+        return self.predict_rows([{self.text_columns[0]: text} for text in texts])
 
 
 if __name__ == "__main__":
     student = ExportedStudent(sys.argv[1])
-    for output in student.predict(sys.argv[2:]):
+    texts = sys.argv[2:]
+    width = len(student.text_columns)
+    if len(texts) % width:
+        sys.exit(f"{sys.argv[1]} is a sentence-pair student: give the texts two at a time")
+    rows = [
+        dict(zip(student.text_columns, texts[i : i + width])) for i in range(0, len(texts), width)
+    ]
+    for output in student.predict_rows(rows):
         print(json.dumps(output))

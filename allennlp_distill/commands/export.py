@@ -1,14 +1,16 @@
 """
-`allennlp distill-export`: a trained `bilstm_student` as a TorchScript module that serves without
-AllenNLP (only torch, and spaCy for the tokenizer), optionally dynamically quantized to int8.
+`allennlp distill-export`: a trained `bilstm_student` or `siamese_bilstm_student` as a TorchScript
+module that serves without AllenNLP (only torch, and spaCy for the tokenizer), optionally
+dynamically quantized to int8.
 
     allennlp distill-export runs/sst2/student/model.tar.gz -o runs/sst2/student_export [--int8]
 
-writes `student.ts` (`torch.jit.load` it; input `token_ids` `(batch_size, num_tokens)` int64 with
-0 for padding, output logits `(batch_size, num_labels)`) and `vocab.json` (the token list, whose
-index is the id, `@@UNKNOWN@@` = 1; the label names in logit order; the text and label columns;
-whether tokens are lowercased; the float parameter counts). `allennlp_distill/serving.py` is the
-whole serving path.
+writes `student.ts` (`torch.jit.load` it; input: one `token_ids` tensor `(batch_size,
+num_tokens)` int64 with 0 for padding per text column, i.e. two for a pair student; output: logits
+`(batch_size, num_labels)`, or scores `(batch_size,)` for a regression student) and `vocab.json`
+(the token list, whose index is the id, `@@UNKNOWN@@` = 1; the label names in logit order; whether
+it is a regression; the text and label columns; whether tokens are lowercased; the float parameter
+counts). `allennlp_distill/serving.py` is the whole serving path.
 
 TorchScript rather than `torch.export`: on torch 2.14, `torch.export` specializes an LSTM to the
 sequence length it was traced with, while a scripted LSTM takes any length (and ONNX would add
@@ -20,7 +22,7 @@ import copy
 import json
 import os
 import warnings
-from typing import Any, Dict
+from typing import Any, Dict, Union
 
 import torch
 from allennlp.commands.subcommand import Subcommand
@@ -29,6 +31,8 @@ from allennlp.models.archival import load_archive
 from torch.nn.utils.rnn import pack_padded_sequence
 
 from allennlp_distill.models.bilstm_student import BiLstmStudent
+from allennlp_distill.models.siamese_bilstm_student import SiameseBiLstmStudent
+from allennlp_distill.modules.pair_features import pair_features
 from allennlp_distill.predictors.labelling import quantize_int8
 
 
@@ -37,7 +41,7 @@ class DistillExport(Subcommand):
     """Registered as a `Subcommand` with name "distill-export"; see the module docstring."""
 
     def add_subparser(self, parser: argparse._SubParsersAction) -> argparse.ArgumentParser:
-        description = "Export a bilstm_student archive to TorchScript (optionally int8)."
+        description = "Export a BiLSTM student archive to TorchScript (optionally int8)."
         subparser = parser.add_parser(self.name, description=description, help=description)
         subparser.add_argument("archive_file")
         subparser.add_argument("-o", "--output-dir", required=True)
@@ -50,25 +54,23 @@ def _export_args(args: argparse.Namespace) -> Dict[str, Any]:
     return {"archive_file": args.archive_file, "output_dir": args.output_dir, "int8": args.int8}
 
 
-class ExportableBiLstmStudent(torch.nn.Module):
+class ExportedEncoder(torch.nn.Module):
     """
-    A `BiLstmStudent`'s computation in plain torch modules, scriptable with `torch.jit.script`:
-    `forward(token_ids)` with `token_ids` `(batch_size, num_tokens)` (0 = padding) returns the
-    logits `(batch_size, num_labels)` of the student (equal up to float rounding).
+    A student's embeddings and BiLSTM (Tang et al. 2019, §3.1) in plain torch modules:
+    `forward(token_ids)`, `token_ids` `(batch_size, num_tokens)` int64 with 0 for padding, gives
+    `(batch_size, 2 * hidden_size)`, the final forward then backward states.
 
-    A batch of one text runs the LSTM on the dense tensor (torch's oneDNN kernel, the fastest at
-    batch 1); a batch of several is packed by length, as AllenNLP's encoder does, so that no step
-    is spent on padding.
+    One text runs the LSTM on the dense tensor (torch's oneDNN kernel, the fastest at batch 1); a
+    batch of several is packed by length, as AllenNLP's encoder does, so that no step is spent on
+    padding.
     """
 
-    def __init__(self, student: BiLstmStudent) -> None:
+    def __init__(self, student: Union[BiLstmStudent, SiameseBiLstmStudent]) -> None:
         super().__init__()
         token_embedders: Dict[str, Any] = student._text_field_embedder._token_embedders  # type: ignore
         weight = token_embedders["tokens"].weight.detach().clone()
         self.embedding = torch.nn.Embedding.from_pretrained(weight, padding_idx=0)
         self.lstm = copy.deepcopy(student._encoder._module)
-        self.relu_layer = student._relu_layer._linear_layers[0]
-        self.output_layer = student._classification_layer
 
     def forward(self, token_ids: torch.Tensor) -> torch.Tensor:
         embedded = self.embedding(token_ids)
@@ -80,30 +82,73 @@ class ExportableBiLstmStudent(torch.nn.Module):
             packed = pack_padded_sequence(embedded, lengths, batch_first=True, enforce_sorted=False)
             final_states = self.lstm(packed)[1][0]
         # final_states: (2, batch_size, hidden_size), the forward then the backward direction.
-        sentence = torch.cat([final_states[0], final_states[1]], dim=-1)
-        return self.output_layer(torch.relu(self.relu_layer(sentence)))
+        return torch.cat([final_states[0], final_states[1]], dim=-1)
+
+
+class ExportableBiLstmStudent(torch.nn.Module):
+    """
+    A `BiLstmStudent` in plain torch modules, scriptable with `torch.jit.script`:
+    `forward(token_ids)` (see `ExportedEncoder`) returns the student's logits
+    `(batch_size, num_labels)` (equal up to float rounding).
+    """
+
+    def __init__(self, student: BiLstmStudent) -> None:
+        super().__init__()
+        self.encoder = ExportedEncoder(student)
+        self.relu_layer = student._relu_layer._linear_layers[0]
+        self.output_layer = student._classification_layer
+
+    def forward(self, token_ids: torch.Tensor) -> torch.Tensor:
+        return self.output_layer(torch.relu(self.relu_layer(self.encoder(token_ids))))
+
+
+class ExportableSiameseStudent(torch.nn.Module):
+    """
+    A `SiameseBiLstmStudent` (Tang et al. 2019, §3.2) in plain torch modules, scriptable:
+    `forward(token_ids1, token_ids2)`, each `(batch_size, num_tokens_i)` (see `ExportedEncoder`),
+    returns the logits `(batch_size, num_labels)`, or the scores `(batch_size,)` of a regression
+    student.
+    """
+
+    def __init__(self, student: SiameseBiLstmStudent) -> None:
+        super().__init__()
+        self.encoder = ExportedEncoder(student)
+        self.relu_layer = student._relu_layer._linear_layers[0]
+        self.output_layer = student._output_layer
+        self.regression = student._regression
+
+    def forward(self, token_ids1: torch.Tensor, token_ids2: torch.Tensor) -> torch.Tensor:
+        features = pair_features(self.encoder(token_ids1), self.encoder(token_ids2))
+        outputs = self.output_layer(torch.relu(self.relu_layer(features)))
+        return outputs.squeeze(-1) if self.regression else outputs
 
 
 def export_archive(archive_file: str, output_dir: str, int8: bool = False) -> str:
     """
-    Exports the archive's `bilstm_student` into `output_dir` (see the module docstring).
+    Exports the archive's `bilstm_student` or `siamese_bilstm_student` into `output_dir` (see
+    the module docstring).
 
     # Returns
     The path of the TorchScript file.
 
     # Raises
-    `ConfigurationError` when the archive's model is not a `bilstm_student`.
+    `ConfigurationError` when the archive's model is neither.
     """
     archive = load_archive(archive_file)
-    student = archive.model
-    if not isinstance(student, BiLstmStudent):
+    student = archive.model.eval()
+    module: torch.nn.Module
+    if isinstance(student, BiLstmStudent):
+        module = ExportableBiLstmStudent(student)
+    elif isinstance(student, SiameseBiLstmStudent):
+        module = ExportableSiameseStudent(student)
+    else:
         raise ConfigurationError(
-            f"{archive_file}: distill-export handles bilstm_student models, not "
-            f"{type(student).__name__}"
+            f"{archive_file}: distill-export handles bilstm_student and siamese_bilstm_student "
+            f"models, not {type(student).__name__}"
         )
-    module: torch.nn.Module = ExportableBiLstmStudent(student.eval()).eval()
+    module.eval()
     total = sum(parameter.numel() for parameter in module.parameters())
-    embeddings = module.embedding.weight.numel()  # type: ignore[union-attr,operator]
+    embeddings = module.encoder.embedding.weight.numel()  # type: ignore[union-attr,operator]
     if int8:
         module = quantize_int8(module)  # type: ignore[arg-type]
     with warnings.catch_warnings():
@@ -116,14 +161,16 @@ def export_archive(archive_file: str, output_dir: str, int8: bool = False) -> st
     vocab = student.vocab
     reader = archive.validation_dataset_reader
     indexer = reader._token_indexers["tokens"]  # type: ignore[attr-defined]
+    regression = bool(getattr(student, "_regression", False))
+    namespace = str(student._label_namespace)
+    num_labels = 0 if regression else vocab.get_vocab_size(namespace)
+    labels = [vocab.get_token_from_index(i, namespace) for i in range(num_labels)]
     meta = {
         "tokens": [vocab.get_token_from_index(i, "tokens") for i in range(vocab.get_vocab_size())],
-        "labels": [
-            vocab.get_token_from_index(i, student._label_namespace)
-            for i in range(vocab.get_vocab_size(student._label_namespace))
-        ],
+        "labels": labels,
+        "regression": regression,
         "lowercase_tokens": bool(getattr(indexer, "lowercase_tokens", False)),
-        "text_column": reader.text_columns[0],  # type: ignore[attr-defined]
+        "text_columns": list(reader.text_columns),  # type: ignore[attr-defined]
         "label_column": reader.label_column,  # type: ignore[attr-defined]
         "int8": int8,
         # Counted before quantization: an int8 module's packed weights are not parameters.

@@ -38,6 +38,7 @@ from allennlp.data.data_loaders import SimpleDataLoader
 from allennlp.models import Model
 from allennlp.models.archival import load_archive
 from allennlp.modules.token_embedders import Embedding
+from allennlp.training.metrics import PearsonCorrelation, SpearmanCorrelation
 from allennlp.training.util import evaluate
 
 from allennlp_distill.dataset_readers.rows import iter_rows
@@ -230,23 +231,27 @@ def measure_exported(
     from allennlp_distill.serving import ExportedStudent
 
     student = ExportedStudent(export_dir)
-    rows = [row for _, row in iter_rows(eval_file)]
-    sentences = [row[student.text_column].strip() for row in rows]
-    gold = [row[student.label_column].strip() for row in rows]
+    rows = [row for _, row in iter_rows(eval_file, required_columns=student.text_columns)]
+    if not student.regression:
+        # As the readers' skip_labels do for MNLI's "-": a row without a known label is not scored.
+        rows = [row for row in rows if row[student.label_column].strip() in student.labels]
     progress.set_postfix_str(f"{name}: evaluate")
-    predicted: List[str] = []
-    for first in range(0, len(sentences), 256):
-        logits = student.logits(student.token_ids(sentences[first : first + 256]))
-        predicted.extend(student.labels[int(index)] for index in logits.argmax(dim=-1))
+    outputs = torch.cat(
+        [
+            student.outputs(student.inputs(rows[first : first + 256]))
+            for first in range(0, len(rows), 256)
+        ]
+    )
+    metrics = exported_metrics(student, outputs, [row[student.label_column] for row in rows])
     progress.update(1)
     with open(os.path.join(export_dir, "vocab.json"), encoding="utf-8") as meta_file:
         meta = json.load(meta_file)
-    timed = (sentences * (1 + texts // max(1, len(sentences))))[:texts]
+    timed = (rows * (1 + texts // max(1, len(rows))))[:texts]
     row: Dict[str, Any] = {
         "name": name,
         "archive": export_dir,
         "int8": bool(meta.get("int8")),
-        "accuracy": sum(p == g for p, g in zip(predicted, gold)) / len(gold),
+        **metrics,
         "parameters": meta["parameters"],
         "parameters_without_embeddings": meta["parameters_without_embeddings"],
         "size_mb": sum(
@@ -254,9 +259,28 @@ def measure_exported(
         )
         / 1e6,
     }
-    row.update(measure_speed(name, timed, batch_sizes, student.token_ids, student.logits, progress))
+    row.update(measure_speed(name, timed, batch_sizes, student.inputs, student.outputs, progress))
     progress.update(1)
     return row
+
+
+def exported_metrics(student, outputs: torch.Tensor, gold: Sequence[str]) -> Dict[str, float]:
+    """
+    `accuracy` of an exported classifier's `outputs` (logits `(num_rows, num_labels)`) against
+    the `gold` label names, or `pearson` and `spearman` of a regression student's scores
+    `(num_rows,)` against the gold scores.
+
+    # Raises
+    `ValueError` when a gold score is not a number.
+    """
+    if student.regression:
+        scores = torch.tensor([float(label) for label in gold])
+        pearson, spearman = PearsonCorrelation(), SpearmanCorrelation()
+        pearson(outputs, scores)
+        spearman(outputs, scores)
+        return {"pearson": pearson.get_metric(), "spearman": spearman.get_metric()}
+    predicted = [student.labels[int(index)] for index in outputs.argmax(dim=-1)]
+    return {"accuracy": sum(p == g.strip() for p, g in zip(predicted, gold)) / len(gold)}
 
 
 def count_parameters(model: Model) -> Dict[str, int]:

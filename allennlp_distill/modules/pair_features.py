@@ -15,11 +15,13 @@ def pair_features(sentence1: torch.Tensor, sentence2: torch.Tensor) -> torch.Ten
 
     # Raises
     `ValueError` when the shapes differ.
+
+    Scriptable (`torch.jit.script`): the exported siamese student calls it too.
     """
     if sentence1.shape != sentence2.shape:
         raise ValueError(
-            f"sentence vectors differ in shape: {tuple(sentence1.shape)} and "
-            f"{tuple(sentence2.shape)}"
+            f"sentence vectors differ in shape: {list(sentence1.shape)} and "
+            f"{list(sentence2.shape)}"
         )
     return torch.cat(
         [sentence1, sentence2, sentence1 * sentence2, (sentence1 - sentence2).abs()], dim=-1

@@ -70,6 +70,51 @@ def test_serving_imports_neither_allennlp_nor_the_package(tiny_student_archive, 
     assert json.loads(result.stdout)["label"] in {"0", "1"}
 
 
-def test_only_a_bilstm_student_can_be_exported(tiny_teacher_archive, tmp_path):
-    with pytest.raises(ConfigurationError, match="handles bilstm_student models, not F1Classifier"):
+def test_only_a_student_can_be_exported(tiny_teacher_archive, tmp_path):
+    with pytest.raises(ConfigurationError, match="siamese_bilstm_student models, not F1Classifier"):
         export_archive(str(tiny_teacher_archive), str(tmp_path / "export"))
+    assert not (tmp_path / "export").exists()
+
+
+PAIRS = [
+    {"sentence1": "A man is playing a guitar.", "sentence2": "A person plays the guitar."},
+    {"sentence1": "unseen words everywhere", "sentence2": "x"},
+    {"sentence1": "A woman is slicing an onion.", "sentence2": "Nobody is cooking [MASK] today."},
+]
+
+
+@pytest.mark.parametrize(
+    "fixture,columns",
+    [
+        ("siamese_student_regression", ("sentence1", "sentence2")),
+        ("siamese_student_classification", ("#1 String", "#2 String")),
+    ],
+)
+def test_an_exported_pair_student_gives_the_allennlp_models_outputs(fixture, columns, tmp_path):
+    archive = tmp_path / "run" / "model.tar.gz"
+    train_model_from_file(str(FIXTURES / f"{fixture}.jsonnet"), str(tmp_path / "run"))
+    export_archive(str(archive), str(tmp_path / "export"))
+    exported = ExportedStudent(str(tmp_path / "export"))
+    assert exported.text_columns == list(columns)
+    rows = [{columns[0]: pair["sentence1"], columns[1]: pair["sentence2"]} for pair in PAIRS]
+    predictor = Predictor.from_path(str(archive), "sentence_pair")
+    expected = [predictor.predict_json(pair) for pair in PAIRS]  # one at a time: no padding
+    outputs = [exported.predict_rows([row])[0] for row in rows] + exported.predict_rows(rows)
+    if exported.regression:
+        scores = torch.tensor([output["score"] for output in outputs])
+        assert torch.allclose(scores, torch.tensor([e["score"] for e in expected] * 2), atol=1e-5)
+    else:
+        probs = torch.tensor([list(output["probs"].values()) for output in outputs])
+        reference = torch.tensor([e["probs"] for e in expected] * 2)
+        assert torch.allclose(probs, reference, atol=1e-5)
+        assert [o["label"] for o in outputs] == [e["label"] for e in expected] * 2
+    result = subprocess.run(
+        [sys.executable, "allennlp_distill/serving.py", str(tmp_path / "export"), "a b", "c"],
+        cwd=REPO,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    assert set(json.loads(result.stdout)) == (
+        {"score"} if exported.regression else {"label", "probs"}
+    )

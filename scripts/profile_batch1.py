@@ -44,8 +44,8 @@ def main() -> None:
         texts = [line.split("\t")[0] for line in eval_file.read().splitlines()[1:]][: args.texts]
     ids: List[torch.Tensor] = [student.token_ids([text]) for text in texts]
     # The student's own LSTM weights do not change its speed: a fresh one of the same sizes.
-    dim = int(student._model.embedding.weight.shape[1])
-    hidden = int(student._model.lstm.hidden_size)
+    dim = int(student._model.encoder.embedding.weight.shape[1])
+    hidden = int(student._model.encoder.lstm.hidden_size)
     embedded = [torch.randn(1, row.shape[1], dim) for row in ids]
     tokens = sum(row.shape[1] for row in ids) / len(ids)
     lstm = torch.nn.LSTM(dim, hidden, batch_first=True, bidirectional=True).eval()

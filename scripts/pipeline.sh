@@ -4,7 +4,8 @@
 #   TASK     configs training_config/$TASK_{teacher,distill,baseline}.jsonnet (default sst2)
 #   DATA     folder with train.tsv / dev.tsv in the task's format (default: the task's files)
 #   TRAIN, DEV  the files themselves (default $DATA/train.tsv, $DATA/dev.tsv)
-#   TEST     another gold file to evaluate on (optional, e.g. SICK's test set)
+#   TEST     a held-out gold file to evaluate on, touched by no training step (optional; SICK test,
+#            the demo's test split, the SST-2 held-out slice)
 #   N_ITER   augmented copies per item (Tang et al.: 20, pairs 10; default 4 to fit a CPU session)
 #   OUT      output folder (default runs/$TASK); a step whose output exists is skipped
 #   TEACHER_EPOCHS, STUDENT_EPOCHS, BASELINE_EPOCHS  override the configs' epoch counts

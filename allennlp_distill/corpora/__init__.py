@@ -1,0 +1,1 @@
+"""Real data read out of packages or the project's data folders into ready-to-train files."""

@@ -24,6 +24,8 @@ from spacy.symbols import ORTH
 from spacy.tokenizer import Tokenizer
 
 PADDING, UNKNOWN = 0, 1
+# As allennlp_distill.dataset_readers.rows.EMPTY_TEXT (this file imports nothing of the package).
+EMPTY_TEXT = "empty text: nothing to classify (give at least one word)"
 
 
 class ExportedStudent:
@@ -45,18 +47,33 @@ class ExportedStudent:
         self.label_column: str = vocab["label_column"]
         self._index = {token: index for index, token in enumerate(vocab["tokens"])}
         self._lowercase = vocab["lowercase_tokens"]
+        # Words read as @@UNKNOWN@@ (the mask tokens, as the student's tokenizer did in training).
+        self._unknown_tokens = set(vocab.get("unknown_tokens", []))
         self._model = torch.jit.load(os.path.join(export_dir, "student.ts"))
         self._tokenizer: Tokenizer = spacy.blank("en").tokenizer
         for special in ("[MASK]", "<mask>"):
             self._tokenizer.add_special_case(special, [{ORTH: special}])
 
     def token_ids(self, texts: Sequence[str]) -> torch.Tensor:
-        """`(len(texts), longest)` int64 ids, 0-padded."""
+        """
+        `(len(texts), longest)` int64 ids, 0-padded.
+
+        # Raises
+        `ValueError` for an empty or whitespace-only text, with the message the AllenNLP paths
+        give (`refuse_empty_text` in `dataset_readers/rows.py`).
+        """
         rows = []
         for text in texts:
+            if not text.strip():
+                raise ValueError(EMPTY_TEXT)
             words = [t.text for t in self._tokenizer(text) if not t.is_space]
-            words = [word.lower() for word in words] if self._lowercase else words
-            rows.append([self._index.get(word, UNKNOWN) for word in words] or [UNKNOWN])
+            ids = [
+                UNKNOWN
+                if word in self._unknown_tokens
+                else self._index.get(word.lower() if self._lowercase else word, UNKNOWN)
+                for word in words
+            ]
+            rows.append(ids or [UNKNOWN])
         longest = max(len(row) for row in rows)
         return torch.tensor([row + [PADDING] * (longest - len(row)) for row in rows])
 
@@ -98,6 +115,8 @@ class ExportedStudent:
 
 
 if __name__ == "__main__":
+    if len(sys.argv) < 3:
+        sys.exit(f"usage: python {sys.argv[0]} EXPORT_DIR TEXT [TEXT ...]")
     student = ExportedStudent(sys.argv[1])
     texts = sys.argv[2:]
     width = len(student.text_columns)
@@ -106,5 +125,9 @@ if __name__ == "__main__":
     rows = [
         dict(zip(student.text_columns, texts[i : i + width])) for i in range(0, len(texts), width)
     ]
-    for output in student.predict_rows(rows):
+    try:
+        outputs = student.predict_rows(rows)
+    except ValueError as error:
+        sys.exit(f"{sys.argv[0]}: {error}")
+    for output in outputs:
         print(json.dumps(output))

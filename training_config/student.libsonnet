@@ -29,17 +29,18 @@ local seed = std.parseInt(std.extVar("DISTILL_SEED"));
     random_seed: seed,
     numpy_seed: seed,
     pytorch_seed: seed,
+    // Lowercase words (GloVe 6B is lowercase); the augmentation's mask token is read as
+    // @@UNKNOWN@@ (Tang et al. §3.3), which trains the unknown-word row.
     dataset_reader: tasks.reader(
       task,
-      { type: "spacy_rules" },
-      { tokens: { type: "single_id", lowercase_tokens: true } },
+      { type: "spacy_rules", lowercase: true, special_tokens_as_unknown: true },
+      { tokens: { type: "single_id" } },
     ),
     train_data_path: train_path,
     validation_data_path: tasks.dev(task),
-    // The vocabulary covers the validation words too (AllenNLP's default): a word seen only there
-    // keeps its pretrained vector instead of becoming @@UNKNOWN@@ (no labels are involved). On
-    // SST-2 dev, 5.5 % of the tokens are not in the transfer set.
-    datasets_for_vocab_creation: ["train", "validation"],
+    // Only the training data (the transfer set) feeds the vocabulary: no evaluation file does.
+    // Every other word of the pretrained vectors is still known (open_vocabulary below).
+    datasets_for_vocab_creation: ["train"],
     model: {
       type: if task.pair then "siamese_bilstm_student" else "bilstm_student",
       text_field_embedder: {
@@ -49,6 +50,8 @@ local seed = std.parseInt(std.extVar("DISTILL_SEED"));
             embedding_dim: embedding_dim,
             pretrained_file: word_vectors,
             trainable: true,
+            // Words outside the transfer set keep their pretrained vectors as frozen rows.
+            open_vocabulary: true,
           },
         },
       },

@@ -9,8 +9,10 @@ writes `student.ts` (`torch.jit.load` it; input: one `token_ids` tensor `(batch_
 num_tokens)` int64 with 0 for padding per text column, i.e. two for a pair student; output: logits
 `(batch_size, num_labels)`, or scores `(batch_size,)` for a regression student) and `vocab.json`
 (the token list, whose index is the id, `@@UNKNOWN@@` = 1; the label names in logit order; whether
-it is a regression; the text and label columns; whether tokens are lowercased; the float parameter
-counts). `allennlp_distill/serving.py` is the whole serving path.
+it is a regression; the text and label columns; whether tokens are lowercased; the tokens read as
+`@@UNKNOWN@@`, the mask tokens, when the student's tokenizer does so; the float parameter counts).
+An open-vocabulary student's trained and frozen embedding rows become one table.
+`allennlp_distill/serving.py` is the whole serving path.
 
 TorchScript rather than `torch.export`: on torch 2.14, `torch.export` specializes an LSTM to the
 sequence length it was traced with, while a scripted LSTM takes any length (and ONNX would add
@@ -68,7 +70,10 @@ class ExportedEncoder(torch.nn.Module):
     def __init__(self, student: Union[BiLstmStudent, SiameseBiLstmStudent]) -> None:
         super().__init__()
         token_embedders: Dict[str, Any] = student._text_field_embedder._token_embedders  # type: ignore
-        weight = token_embedders["tokens"].weight.detach().clone()
+        tokens = token_embedders["tokens"]
+        # An open-vocabulary embedder keeps its frozen rows apart; serving needs one table.
+        full_weight = getattr(tokens, "full_weight", None)
+        weight = (full_weight() if full_weight else tokens.weight).detach().clone()
         self.embedding = torch.nn.Embedding.from_pretrained(weight, padding_idx=0)
         self.lstm = copy.deepcopy(student._encoder._module)
 
@@ -161,6 +166,12 @@ def export_archive(archive_file: str, output_dir: str, int8: bool = False) -> st
     vocab = student.vocab
     reader = archive.validation_dataset_reader
     indexer = reader._token_indexers["tokens"]  # type: ignore[attr-defined]
+    tokenizer = reader._tokenizer  # type: ignore[attr-defined]
+    unknown_tokens = (
+        list(tokenizer._special_tokens)
+        if getattr(tokenizer, "_special_tokens_as_unknown", False)
+        else []
+    )
     regression = bool(getattr(student, "_regression", False))
     namespace = str(student._label_namespace)
     num_labels = 0 if regression else vocab.get_vocab_size(namespace)
@@ -169,7 +180,10 @@ def export_archive(archive_file: str, output_dir: str, int8: bool = False) -> st
         "tokens": [vocab.get_token_from_index(i, "tokens") for i in range(vocab.get_vocab_size())],
         "labels": labels,
         "regression": regression,
-        "lowercase_tokens": bool(getattr(indexer, "lowercase_tokens", False)),
+        "lowercase_tokens": bool(
+            getattr(indexer, "lowercase_tokens", False) or getattr(tokenizer, "_lowercase", False)
+        ),
+        "unknown_tokens": unknown_tokens,
         "text_columns": list(reader.text_columns),  # type: ignore[attr-defined]
         "label_column": reader.label_column,  # type: ignore[attr-defined]
         "int8": int8,

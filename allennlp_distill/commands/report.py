@@ -12,7 +12,9 @@ parameters, in all and without embedding matrices; archive size on disk; forward
 on the CPU at each batch size (texts/s, texts already tokenized and indexed, in file order, after
 warm-up) and latency p50/p95 at batch 1; and the speed-up over the first model (the teacher) at
 each batch size, and over each of the first N models with `--teachers N` (e.g. MiniLM and MPNet
-teachers). The thread count is fixed (`--threads`) and printed. `NAME=ARCHIVE:int8` measures the
+teachers). `--heldout-file` adds each model's metrics on a second gold file, one that neither
+training, the vocabulary nor early stopping touched, beside those on `--eval-file`. The thread
+count is fixed (`--threads`) and printed. `NAME=ARCHIVE:int8` measures the
 archive's model with every Linear and LSTM layer dynamically quantized to int8 (`quantize_int8`);
 its size is that of its saved state dict. `NAME=DIRECTORY` measures a student exported by
 `allennlp distill-export` through `allennlp_distill.serving` (no AllenNLP in the loop; its token
@@ -42,6 +44,7 @@ from allennlp.training.metrics import PearsonCorrelation, SpearmanCorrelation
 from allennlp.training.util import evaluate
 
 from allennlp_distill.dataset_readers.rows import iter_rows
+from allennlp_distill.modules.packaged_word_vectors import PackagedWordVectors
 from allennlp_distill.predictors.labelling import quantize_int8
 
 logger = logging.getLogger(__name__)
@@ -67,6 +70,10 @@ class DistillReport(Subcommand):
             "--teachers", type=int, default=1, help="the first N models are teachers (speed-ups)"
         )
         subparser.add_argument("--eval-file", required=True, help="gold file the models read")
+        subparser.add_argument(
+            "--heldout-file",
+            help="a second gold file that no training step touched: its metrics are reported too",
+        )
         subparser.add_argument("--output-dir", required=True)
         subparser.add_argument("--threads", type=int, default=2, help="torch CPU threads")
         subparser.add_argument("--texts", type=int, default=1024, help="texts timed per size")
@@ -84,6 +91,7 @@ def _run(args: argparse.Namespace) -> None:
         texts=args.texts,
         batch_sizes=args.batch_sizes,
         teachers=args.teachers,
+        heldout_file=args.heldout_file,
     )
     print(markdown_table(rows, args.batch_sizes))
 
@@ -120,13 +128,16 @@ def write_report(
     texts: int = 1024,
     batch_sizes: Sequence[int] = (1, 32, 256),
     teachers: int = 1,
+    heldout_file: Optional[str] = None,
 ) -> List[Dict[str, Any]]:
     """
     Measures each `(name, archive, quantize)` and writes `report.json`, `report.md` and
     `report.png` into `output_dir`; the first `teachers` models are the teachers of the speed-ups.
+    Metrics and speed come from `eval_file`; with `heldout_file`, each model's metrics on it too.
 
     # Returns
-    One dict per model: `name`, `archive`, `int8`, each of `METRICS` it reports, `parameters`,
+    One dict per model: `name`, `archive`, `int8`, each of `METRICS` it reports on `eval_file`,
+    `heldout` (the same metrics on `heldout_file`, when given), `parameters`,
     `parameters_without_embeddings`, `size_mb`, `throughput` (texts/s per batch size),
     `latency_ms` (`p50`, `p95` at batch 1), `speedup` (per batch size, over the first model) and
     `speedup_over` (`{teacher name: per batch size}`, over each teacher).
@@ -141,7 +152,10 @@ def write_report(
     rows = []
     progress = Tqdm.tqdm(total=len(models) * (2 + len(batch_sizes)), desc="distill-report")
     for name, archive_path, quantize in models:
-        rows.append(measure(name, archive_path, quantize, eval_file, texts, batch_sizes, progress))
+        row = measure(name, archive_path, quantize, eval_file, texts, batch_sizes, progress)
+        if heldout_file:
+            row["heldout"] = heldout_metrics(archive_path, quantize, heldout_file)
+        rows.append(row)
     progress.close()
     for row in rows:
         row["speedup_over"] = {
@@ -156,6 +170,7 @@ def write_report(
         "threads": threads,
         "texts": texts,
         "eval_file": eval_file,
+        "heldout_file": heldout_file,
         "torch": torch.__version__,
         "cpu": platform.processor() or platform.machine(),
         "cpu_count": os.cpu_count(),
@@ -231,18 +246,8 @@ def measure_exported(
     from allennlp_distill.serving import ExportedStudent
 
     student = ExportedStudent(export_dir)
-    rows = [row for _, row in iter_rows(eval_file, required_columns=student.text_columns)]
-    if not student.regression:
-        # As the readers' skip_labels do for MNLI's "-": a row without a known label is not scored.
-        rows = [row for row in rows if row[student.label_column].strip() in student.labels]
     progress.set_postfix_str(f"{name}: evaluate")
-    outputs = torch.cat(
-        [
-            student.outputs(student.inputs(rows[first : first + 256]))
-            for first in range(0, len(rows), 256)
-        ]
-    )
-    metrics = exported_metrics(student, outputs, [row[student.label_column] for row in rows])
+    rows, metrics = evaluate_exported(student, eval_file)
     progress.update(1)
     with open(os.path.join(export_dir, "vocab.json"), encoding="utf-8") as meta_file:
         meta = json.load(meta_file)
@@ -262,6 +267,41 @@ def measure_exported(
     row.update(measure_speed(name, timed, batch_sizes, student.inputs, student.outputs, progress))
     progress.update(1)
     return row
+
+
+def heldout_metrics(archive_path: str, quantize: bool, heldout_file: str) -> Dict[str, float]:
+    """The task metrics (`METRICS`) of an archive's model or an export on `heldout_file`."""
+    if os.path.isdir(archive_path):
+        from allennlp_distill.serving import ExportedStudent
+
+        return evaluate_exported(ExportedStudent(archive_path), heldout_file)[1]
+    archive = load_archive(archive_path)
+    model, reader = archive.model.eval(), archive.validation_dataset_reader
+    if quantize:
+        model = quantize_int8(model)
+    instances = list(reader.read(heldout_file))
+    for instance in instances:
+        reader.apply_token_indexers(instance)
+    metrics = evaluate(model, SimpleDataLoader(instances, batch_size=64, vocab=model.vocab))
+    return {key: metrics[key] for key in METRICS if key in metrics}
+
+
+def evaluate_exported(student, eval_file: str) -> Tuple[List[Dict[str, str]], Dict[str, float]]:
+    """
+    The rows of `eval_file` an exported student is scored on, and its metrics on them (see
+    `exported_metrics`).
+    """
+    rows = [row for _, row in iter_rows(eval_file, required_columns=student.text_columns)]
+    if not student.regression:
+        # As the readers' skip_labels do for MNLI's "-": a row without a known label is not scored.
+        rows = [row for row in rows if row[student.label_column].strip() in student.labels]
+    outputs = torch.cat(
+        [
+            student.outputs(student.inputs(rows[first : first + 256]))
+            for first in range(0, len(rows), 256)
+        ]
+    )
+    return rows, exported_metrics(student, outputs, [row[student.label_column] for row in rows])
 
 
 def exported_metrics(student, outputs: torch.Tensor, gold: Sequence[str]) -> Dict[str, float]:
@@ -284,15 +324,21 @@ def exported_metrics(student, outputs: torch.Tensor, gold: Sequence[str]) -> Dic
 
 
 def count_parameters(model: Model) -> Dict[str, int]:
-    """All parameters, and those outside embedding matrices (word, position, segment)."""
-    embedding_ids = {
-        id(parameter)
+    """
+    All weights, and those outside embedding matrices (word, position, segment). The frozen rows
+    of an open-vocabulary embedder (`packaged_word_vectors`) are weights too, though not trained.
+    """
+    embedders = [
+        module
         for module in model.modules()
-        if isinstance(module, (torch.nn.Embedding, Embedding))
-        for parameter in module.parameters()
-    }
-    total = sum(parameter.numel() for parameter in model.parameters())
-    embeddings = sum(p.numel() for p in model.parameters() if id(p) in embedding_ids)
+        if isinstance(module, (torch.nn.Embedding, Embedding, PackagedWordVectors))
+    ]
+    embedding_ids = {id(parameter) for module in embedders for parameter in module.parameters()}
+    frozen = sum(
+        module.frozen_weight.numel() for module in embedders if hasattr(module, "frozen_weight")
+    )
+    total = sum(parameter.numel() for parameter in model.parameters()) + frozen
+    embeddings = sum(p.numel() for p in model.parameters() if id(p) in embedding_ids) + frozen
     return {"parameters": total, "parameters_without_embeddings": total - embeddings}
 
 
@@ -348,10 +394,12 @@ def markdown_table(
 ) -> str:
     """The report as a Markdown table, one row per model."""
     metrics = [key for key in METRICS if any(key in row for row in rows)]
+    heldout = [key for key in METRICS if any(key in row.get("heldout", {}) for row in rows)]
     # Speed-ups over the first teacher, then over any other teacher (named in the header).
     teachers = list(rows[0].get("speedup_over", {}))[1:]
     header = (
-        ["model", *metrics, "params", "params w/o emb.", "size MB"]
+        ["model", *metrics, *[f"held-out {key}" for key in heldout]]
+        + ["params", "params w/o emb.", "size MB"]
         + [f"texts/s @{size}" for size in batch_sizes]
         + ["p50 ms @1", "p95 ms @1"]
         + [f"speed-up @{size}" for size in batch_sizes]
@@ -362,6 +410,10 @@ def markdown_table(
         cells = (
             [row["name"] + (" (int8)" if row["int8"] else "")]
             + [f"{100 * row[key]:.2f}" if key in row else "" for key in metrics]
+            + [
+                f"{100 * row['heldout'][key]:.2f}" if key in row.get("heldout", {}) else ""
+                for key in heldout
+            ]
             + [f"{row['parameters']:,}", f"{row['parameters_without_embeddings']:,}"]
             + [f"{row['size_mb']:.1f}"]
             + [f"{row['throughput'][size]:,.0f}" for size in batch_sizes]
@@ -378,7 +430,12 @@ def markdown_table(
         lines.append("")
         lines.append(
             f"{meta['threads']} torch threads, torch {meta['torch']}, {meta['cpu_count']} CPUs, "
-            f"{meta['texts']} texts of `{meta['eval_file']}`; metrics in %."
+            f"{meta['texts']} texts of `{meta['eval_file']}`; metrics in %"
+            + (
+                f", held-out metrics on `{meta['heldout_file']}`."
+                if meta.get("heldout_file")
+                else "."
+            )
         )
     return "\n".join(lines) + "\n"
 

@@ -25,6 +25,7 @@ def test_report_on_a_teacher_and_a_student_writes_table_json_and_plot(
         "distill-report", f"teacher={tiny_teacher_archive}", f"student={tiny_student_archive}",
         f"student={tiny_student_archive}:int8", f"exported={tmp_path / 'export'}",
         "--eval-file", str(FIXTURES / "sst2_dev.tsv"),
+        "--heldout-file", str(FIXTURES / "sst2_train.tsv"),
         "--output-dir", str(out), "--threads", "1", "--texts", "12", "--batch-sizes", "1", "4",
         "--teachers", "2", env=tiny_teacher_env,
     )  # fmt: skip
@@ -40,6 +41,16 @@ def test_report_on_a_teacher_and_a_student_writes_table_json_and_plot(
     ]
     # The export is the same network: same accuracy and parameter counts.
     assert exported["accuracy"] == student["accuracy"]
+    # Held-out metrics are those of `allennlp evaluate` on that file, on every path.
+    evaluated = json.loads(
+        run_allennlp(
+            "evaluate", str(tiny_student_archive), str(FIXTURES / "sst2_train.tsv"),
+            "--output-file", str(tmp_path / "heldout.json"), env=tiny_teacher_env,
+        ) and (tmp_path / "heldout.json").read_text()
+    )  # fmt: skip
+    assert student["heldout"]["accuracy"] == pytest.approx(evaluated["accuracy"])
+    assert exported["heldout"]["accuracy"] == pytest.approx(evaluated["accuracy"])
+    assert 0.0 <= teacher["heldout"]["accuracy"] <= 1.0
     assert exported["parameters"] == student["parameters"]
     for row in report["models"]:
         assert 0.0 <= row["accuracy"] <= 1.0
@@ -57,7 +68,9 @@ def test_report_on_a_teacher_and_a_student_writes_table_json_and_plot(
     bilstm = 2 * 4 * 6 * (8 + 6 + 2)
     assert student["parameters_without_embeddings"] == bilstm + (12 * 5 + 5) + (5 * 2 + 2)
     table = (out / "report.md").read_text()
-    assert table.splitlines()[0].startswith("| model | accuracy | params | params w/o emb. |")
+    assert table.splitlines()[0].startswith(
+        "| model | accuracy | held-out accuracy | params | params w/o emb. |"
+    )
     assert "| student (int8) |" in table and "speed-up @4" in table and "vs student @4" in table
     assert (out / "report.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 

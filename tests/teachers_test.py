@@ -107,3 +107,31 @@ def test_teacher_names_resolve_to_directories_and_paths_pass_through(monkeypatch
     config_vars.set_default_config_vars()
     assert os.environ["DISTILL_TEACHER_MODEL"] == minilm
     assert os.environ["DISTILL_TEACHER_HIDDEN_SIZE"] == "384"
+
+
+def test_a_missing_optional_teacher_fails_only_when_a_teacher_is_built(monkeypatch, tmp_path):
+    from allennlp.common import cached_transformers
+
+    def not_installed():
+        raise ConfigurationError("teacher needs all five parts: `make install-mpnet`")
+
+    monkeypatch.setattr(teachers, "mpnet_parts", not_installed)
+    monkeypatch.setenv("DISTILL_CACHE", str(tmp_path))
+    monkeypatch.setenv("DISTILL_TEACHER_MODEL", "all-mpnet-base-v2")
+    monkeypatch.delenv("DISTILL_TEACHER_HIDDEN_SIZE", raising=False)
+    # Importing the plugin sets the config variables: no error, the name and its hidden size.
+    config_vars.set_default_config_vars()
+    assert os.environ["DISTILL_TEACHER_MODEL"] == "all-mpnet-base-v2"
+    assert os.environ["DISTILL_TEACHER_HIDDEN_SIZE"] == "768"
+    # Building a teacher (its tokenizer or its transformer) names what to install.
+    with pytest.raises(ConfigurationError, match="make install-mpnet"):
+        cached_transformers.get_tokenizer("all-mpnet-base-v2")
+    with pytest.raises(ConfigurationError, match="make install-mpnet"):
+        cached_transformers.get("all-mpnet-base-v2", make_copy=False)
+
+
+def test_the_packaged_teacher_name_loads_through_allennlps_transformer_cache():
+    from allennlp.common import cached_transformers
+
+    tokenizer = cached_transformers.get_tokenizer("all-MiniLM-L6-v2")
+    assert tokenizer.mask_token == "[MASK]"

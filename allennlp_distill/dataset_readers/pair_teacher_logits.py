@@ -19,6 +19,7 @@ from allennlp_distill.dataset_readers.rows import (
     iter_rows,
     optional_label,
     read_teacher_logits,
+    refuse_empty_text,
     require_text,
 )
 from allennlp_distill.dataset_readers.teacher_logits_field import (
@@ -193,7 +194,12 @@ class PairTeacherLogitsReader(DatasetReader):
             Label name to teacher logit; `{"score": x}` for regression.
         source : `str`, optional
             `"file:line"`, named in indexing errors.
+
+        # Raises
+        `ValueError` for an empty or whitespace-only sentence (`refuse_empty_text`).
         """
+        refuse_empty_text(sentence1, source)
+        refuse_empty_text(sentence2, source)
         tokens1 = self._tokenizer.tokenize(sentence1)
         tokens2 = self._tokenizer.tokenize(sentence2)
         fields: Dict[str, Field] = {}

@@ -287,3 +287,19 @@ def optional_label(row: Dict[str, Any], column: Optional[str]) -> Optional[str]:
     """The stripped value of `row[column]`, or `None` when the column is absent or blank."""
     value = row.get(column) if column is not None else None
     return None if value is None or str(value).strip() == "" else str(value).strip()
+
+
+def refuse_empty_text(text: str, source: Optional[str] = None) -> None:
+    """
+    The one answer to an empty or whitespace-only text on every path that reads one (readers,
+    hence `allennlp evaluate` and `predict`; `serving.py` says the same): a student has no
+    word to read and a teacher nothing to label.
+
+    # Raises
+    `ValueError` naming `source` (`"file:line"`) when given.
+    """
+    if not text.strip():
+        raise ValueError(f"{source + ': ' if source else ''}{EMPTY_TEXT}")
+
+
+EMPTY_TEXT = "empty text: nothing to classify (give at least one word)"

@@ -15,6 +15,7 @@ from allennlp_distill.dataset_readers.rows import (
     iter_rows,
     optional_label,
     read_teacher_logits,
+    refuse_empty_text,
     require_text,
 )
 from allennlp_distill.dataset_readers.teacher_logits_field import (
@@ -138,7 +139,11 @@ class TeacherLogitsReader(DatasetReader):
             Label name to teacher logit.
         source : `str`, optional
             `"file:line"`, named in indexing errors.
+
+        # Raises
+        `ValueError` for an empty or whitespace-only `text` (`refuse_empty_text`).
         """
+        refuse_empty_text(text, source)
         tokens = self._tokenizer.tokenize(text)
         if self._max_tokens is not None:
             tokens = tokens[: self._max_tokens]

@@ -118,3 +118,99 @@ def test_an_exported_pair_student_gives_the_allennlp_models_outputs(fixture, col
     assert set(json.loads(result.stdout)) == (
         {"score"} if exported.regression else {"label", "probs"}
     )
+
+
+# Words of the vectors that the transfer-set fixture never shows, and text every path must take.
+NEW_WORDS = ["marvelous", "café", "tedious"]
+HARD_TEXTS = [
+    "A marvelous café film.",
+    "tedious , TEDIOUS and qwxzv",  # case, and a word no vector covers
+    "[MASK] movie ñandú 東京 🙂",  # the mask token, non-ASCII
+    " ".join(["the", "marvelous", "film"] * 3334),  # 10,002 tokens
+]
+
+
+@pytest.fixture(scope="module")
+def open_vocabulary_student(tmp_path_factory):
+    """The fixture student trained with the tiny vectors plus `NEW_WORDS`."""
+    import numpy
+    import pyarrow
+    import pyarrow.parquet as parquet
+
+    vectors = tmp_path_factory.mktemp("vectors")
+    words = parquet.read_table(FIXTURES / "word_vectors" / "tiny_index.parquet").column(0)
+    matrix = numpy.load(FIXTURES / "word_vectors" / "tiny_emb.npy")
+    extra = numpy.random.default_rng(0).normal(size=(len(NEW_WORDS), 8)).astype(numpy.float32)
+    numpy.save(vectors / "v_emb.npy", numpy.concatenate([matrix, extra]))
+    table = pyarrow.table({"word": words.to_pylist() + NEW_WORDS})
+    parquet.write_table(table, vectors / "v_index.parquet")
+    out = tmp_path_factory.mktemp("open_student") / "run"
+    overrides = {"model.text_field_embedder.token_embedders.tokens.pretrained_file": str(vectors)}
+    train_model_from_file(
+        str(FIXTURES / "bilstm_student.jsonnet"), str(out), overrides=json.dumps(overrides)
+    )
+    return out / "model.tar.gz", extra
+
+
+def test_words_outside_the_transfer_set_keep_their_vectors_on_every_path(
+    open_vocabulary_student, tmp_path
+):
+    archive, extra = open_vocabulary_student
+    predictor = Predictor.from_path(str(archive), "text_classifier")
+    model = predictor._model
+    embedder = model._text_field_embedder._token_embedders["tokens"]
+    for word, vector in zip(NEW_WORDS, extra):
+        index = model.vocab.get_token_index(word)
+        assert index >= embedder.num_trained  # a frozen row: never trained ...
+        assert torch.allclose(embedder(torch.tensor([index])), torch.from_numpy(vector))  # ... kept
+    export_archive(str(archive), str(tmp_path / "export"))
+    exported = ExportedStudent(str(tmp_path / "export"))
+    expected = [predictor.predict(text) for text in HARD_TEXTS]
+    alone = torch.cat([exported.logits(exported.token_ids([text])) for text in HARD_TEXTS])
+    assert torch.allclose(alone, torch.tensor([e["logits"] for e in expected]), atol=1e-5)
+    assert [o["label"] for o in exported.predict(HARD_TEXTS)] == [e["label"] for e in expected]
+    # The mask token and a word no vector covers are the trained unknown-word row on both paths.
+    ids = exported.token_ids(["[MASK] qwxzv"])[0].tolist()
+    assert ids == [1, 1]
+    assert predictor.predict("[MASK] qwxzv")["tokens"] == ["@@UNKNOWN@@", "@@UNKNOWN@@"]
+
+
+def test_empty_text_gets_the_same_clear_answer_on_every_path(open_vocabulary_student, tmp_path):
+    from allennlp_distill.dataset_readers.rows import EMPTY_TEXT
+
+    archive, _ = open_vocabulary_student
+    predictor = Predictor.from_path(str(archive), "text_classifier")
+    export_archive(str(archive), str(tmp_path / "export"))
+    exported = ExportedStudent(str(tmp_path / "export"))
+    for text in ["", "   \t "]:
+        with pytest.raises(ValueError, match=EMPTY_TEXT):
+            predictor.predict(text)
+        with pytest.raises(ValueError, match=EMPTY_TEXT):
+            exported.predict([text])
+    served = subprocess.run(
+        [sys.executable, "allennlp_distill/serving.py", str(tmp_path / "export"), " "],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+    )
+    assert served.returncode != 0 and EMPTY_TEXT in served.stderr
+    usage = subprocess.run(
+        [sys.executable, "allennlp_distill/serving.py"], cwd=REPO, capture_output=True, text=True
+    )
+    assert usage.returncode != 0 and "usage:" in usage.stderr
+
+
+def test_evaluate_extend_vocab_gives_the_same_metrics_as_without(open_vocabulary_student, tmp_path):
+    from tests.conftest import run_allennlp
+
+    archive, _ = open_vocabulary_student
+    gold = tmp_path / "gold.tsv"
+    gold.write_text("sentence\tlabel\nqwxzv zzyq marvelous film\t1\nqwxzv tedious\t0\n")
+    results = []
+    for extra in ([], ["--extend-vocab"]):
+        output = tmp_path / f"metrics{len(extra)}.json"
+        run_allennlp("evaluate", str(archive), str(gold), "--output-file", str(output), *extra,
+                     env={})  # fmt: skip
+        results.append(json.loads(output.read_text()))
+    assert results[0]["accuracy"] == results[1]["accuracy"]
+    assert results[0]["loss"] == pytest.approx(results[1]["loss"])

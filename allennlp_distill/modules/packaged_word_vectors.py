@@ -281,14 +281,14 @@ class PackagedWordVectors(TokenEmbedder):
         self.frozen_weight = torch.cat([self.frozen_weight, rows.to(self.frozen_weight)])
 
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs) -> None:  # type: ignore
-        # The embedder is rebuilt from the archive's config without its vectors, as one table of
-        # the saved vocabulary's size: take the saved split of trained and frozen rows instead.
-        # Archives from before the open vocabulary have no frozen rows.
+        # Loading an archive, or recovering a run, rebuilds the embedder as one table of the
+        # saved (extended) vocabulary's size: take the saved split of trained and frozen rows
+        # instead. The parameter is resized in place, so that an optimizer built on it (training
+        # with --recover) still updates it. Archives from before the open vocabulary have no
+        # frozen rows.
         state_dict.setdefault(prefix + "frozen_weight", torch.zeros(0, self._embedding_dim))
         trained = state_dict.get(prefix + "weight")
         if trained is not None and trained.shape != self.weight.shape:
-            self.weight = torch.nn.Parameter(
-                torch.empty_like(trained), requires_grad=self.weight.requires_grad
-            )
+            self.weight.data = torch.empty_like(trained)
         self.frozen_weight = torch.empty_like(state_dict[prefix + "frozen_weight"])
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)

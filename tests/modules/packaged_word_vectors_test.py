@@ -111,6 +111,20 @@ def test_state_dict_loads_into_the_embedder_an_archive_builds_without_vectors():
     assert loaded.num_trained == trained.num_trained
 
 
+def test_loading_keeps_the_parameter_an_optimizer_holds():
+    # `allennlp train --recover` builds the optimizer before it loads the checkpoint.
+    vocab = vocab_with("movie")
+    saved = PackagedWordVectors(vocab, embedding_dim=8, pretrained_file=str(VECTORS))
+    rebuilt = PackagedWordVectors(vocab, embedding_dim=8, pretrained_file=str(VECTORS))
+    optimizer = torch.optim.SGD(rebuilt.parameters(), lr=1.0)
+    rebuilt.load_state_dict(saved.state_dict())
+    assert rebuilt.weight.shape == saved.weight.shape
+    movie = torch.tensor([vocab.get_token_index("movie")])
+    rebuilt(movie).sum().backward()
+    optimizer.step()
+    assert torch.allclose(rebuilt(movie), saved(movie) - 1.0)
+
+
 def test_extend_vocab_gives_new_words_the_unknown_row_or_their_vector():
     words, matrix = tiny_vectors()
     vocab = vocab_with("movie")

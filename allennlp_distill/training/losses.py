@@ -110,9 +110,12 @@ def distillation_loss(
 
     # Raises
     `ValueError` when the logits' shapes differ or `alpha` is outside [0, 1].
+
+    The teacher's logits are detached: they get no gradient.
     """
     mix = _mixed(student_logits, teacher_logits, alpha, "logits")
-    teacher_logits = teacher_logits.to(student_logits.dtype)
+    # The teacher's logits are targets: the gradient reaches the student only.
+    teacher_logits = teacher_logits.detach().to(student_logits.dtype)
     if labels is None:
         labels = teacher_logits.argmax(dim=-1)
     hard = F.cross_entropy(student_logits, labels.long().view(-1))
@@ -142,7 +145,7 @@ def regression_distillation_loss(
     # Raises
     `ValueError` when the scores' sizes differ or `alpha` is outside [0, 1].
     """
-    teacher_score = teacher_score.reshape(-1).to(student_score.dtype)
+    teacher_score = teacher_score.detach().reshape(-1).to(student_score.dtype)
     mix = _mixed(student_score, teacher_score, alpha, "scores")
     targets = teacher_score if labels is None else labels.reshape(-1).to(student_score.dtype)
     return mix(F.mse_loss(student_score, targets), F.mse_loss(student_score, teacher_score))

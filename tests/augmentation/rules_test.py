@@ -32,6 +32,21 @@ def test_mask_rate_is_close_to_p_mask_over_many_words():
     assert masked / total == pytest.approx(0.3, abs=0.015)
 
 
+def test_with_both_rates_masking_happens_at_p_mask_and_pos_replacement_at_p_pos():
+    # The only NN of the corpus is "swap", so every POS replacement is visible.
+    rates = AugmentationRates(p_mask=0.3, p_pos=0.4, p_ng=0.0)
+    unigrams = PosUnigrams([(["swap"], ["NN"])])
+    rng = random.Random(5)
+    words = [
+        word
+        for _ in range(2000)
+        for word in augment_once(["w"] * 5, ["NN"] * 5, unigrams, rates, rng)
+    ]
+    assert words.count("[MASK]") / len(words) == pytest.approx(0.3, abs=0.015)
+    assert words.count("swap") / len(words) == pytest.approx(0.4, abs=0.015)
+    assert words.count("w") / len(words) == pytest.approx(0.3, abs=0.015)
+
+
 def test_pos_replacement_keeps_the_tag_and_follows_unigram_counts():
     rates = AugmentationRates(p_mask=0.0, p_pos=1.0, p_ng=0.0)
     rng = random.Random(1)

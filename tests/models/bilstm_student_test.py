@@ -1,5 +1,7 @@
+import pytest
 import torch
 from allennlp.common.testing import ModelTestCase
+from allennlp.data import Batch
 
 from tests.conftest import FIXTURES
 
@@ -29,3 +31,18 @@ class TestBiLstmStudent(ModelTestCase):
         assert output["loss"].dim() == 0
         readable = self.model.make_output_human_readable(output)
         assert set(readable["label"]) <= {"0", "1"}
+
+    def test_padding_does_not_change_a_sentences_logits(self):
+        shortest, *_, longest = sorted(self.instances, key=lambda i: len(i["tokens"]))
+        self.model.eval()
+        alone = self.model(**Batch([shortest]).as_tensor_dict())["logits"][0]
+        padded = self.model(**Batch([shortest, longest]).as_tensor_dict())["logits"][0]
+        assert torch.allclose(alone, padded, atol=1e-6)
+
+    def test_probs_are_the_softmax_and_loss_the_cross_entropy_of_the_logits(self):
+        batch = self.dataset.as_tensor_dict()
+        output = self.model(**batch)
+        logits, labels = output["logits"], batch["label"]
+        assert torch.allclose(output["probs"], torch.softmax(logits, dim=-1))
+        expected = -torch.log_softmax(logits, dim=-1)[torch.arange(len(labels)), labels].mean()
+        assert output["loss"].item() == pytest.approx(expected.item(), rel=1e-5)

@@ -1,11 +1,14 @@
+import copy
 import json
 
 import pytest
 import torch
 from allennlp.common.checks import ConfigurationError
+from allennlp.models.archival import load_archive
 from allennlp.predictors import Predictor
 
 from allennlp_distill.dataset_readers import DataFormatError
+from allennlp_distill.predictors import TransferSetPredictor
 from tests.conftest import FIXTURES
 
 TRAIN = FIXTURES / "sst2_train.tsv"
@@ -68,9 +71,42 @@ def test_output_depends_on_the_seed_only_not_on_the_batch_size(tiny_teacher_arch
     assert one != other_seed
 
 
-def test_masked_copies_use_the_teachers_mask_token(tiny_teacher_archive, tsv_lines):
-    _, text = transfer_set(tiny_teacher_archive, tsv_lines, p_mask=0.9, p_pos=0.0, p_ng=0.0)
-    assert "[MASK]" in text
+@pytest.fixture(scope="module")
+def teacher(tiny_teacher_archive):
+    return load_archive(str(tiny_teacher_archive))
+
+
+def reader_with_mask_token(teacher, mask_token):
+    """A copy of the teacher's reader whose transformer tokenizer has `mask_token`."""
+    reader = copy.copy(teacher.validation_dataset_reader)
+    reader._tokenizer = copy.deepcopy(reader._tokenizer)
+    reader._tokenizer.tokenizer.mask_token = mask_token
+    return reader
+
+
+@pytest.mark.parametrize(
+    "mask_token, teachers_mask_token, expected",
+    [("<m>", "[MASK]", "<m>"), (None, "<mask>", "<mask>"), (None, None, "[MASK]")],
+    ids=["given", "the_teachers", "default"],
+)
+def test_masked_copies_use_the_given_mask_token_else_the_teachers_else_bracket_mask(
+    teacher, tsv_lines, mask_token, teachers_mask_token, expected
+):
+    predictor = TransferSetPredictor(
+        teacher.model,
+        reader_with_mask_token(teacher, teachers_mask_token),
+        p_mask=0.9,
+        p_pos=0.0,
+        p_ng=0.0,
+        n_iter=2,
+        unigram_file=str(TRAIN),
+        mask_token=mask_token,
+    )
+    inputs = [predictor.load_line(line) for line in tsv_lines[:3]]
+    rows = [row for output in predictor.predict_batch_json(inputs) for row in output["rows"]]
+    words = {word for row in rows if row["augmented"] for word in row["sentence"].split()}
+    assert expected in words
+    assert not words & ({"<m>", "<mask>", "[MASK]"} - {expected})
 
 
 def test_json_input_lines_work_like_tsv(tiny_teacher_archive, tsv_lines):

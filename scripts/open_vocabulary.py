@@ -29,16 +29,18 @@ from typing import Dict, List
 import torch
 
 LOAD_RSS = """
-import resource
 {setup}
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-{load}
-print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024)
+def rss():
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("VmRSS:"))
+before = rss()
+loaded = {load}
+print((rss() - before) / 1024)
 """
 
 
 def rss_of_loading(setup: str, load: str) -> float:
-    """MB of peak resident memory that `load` adds to a fresh Python process after `setup`."""
+    """MB of resident memory that `load` (kept alive) adds to a fresh process after `setup`."""
     code = LOAD_RSS.format(setup=setup, load=load)
     output = subprocess.run(
         [sys.executable, "-c", code], check=True, capture_output=True, text=True

@@ -335,7 +335,9 @@ def count_parameters(model: Model) -> Dict[str, int]:
     ]
     embedding_ids = {id(parameter) for module in embedders for parameter in module.parameters()}
     frozen = sum(
-        module.frozen_weight.numel() for module in embedders if hasattr(module, "frozen_weight")
+        module.frozen_weight.numel()
+        for module in embedders
+        if isinstance(module, PackagedWordVectors)
     )
     total = sum(parameter.numel() for parameter in model.parameters()) + frozen
     embeddings = sum(p.numel() for p in model.parameters() if id(p) in embedding_ids) + frozen

@@ -171,6 +171,8 @@ class PackagedWordVectors(TokenEmbedder):
     `ConfigurationError` when the vectors cannot be found or their width is not `embedding_dim`.
     """
 
+    frozen_weight: torch.Tensor
+
     def __init__(
         self,
         vocab: Vocabulary,

@@ -23,29 +23,21 @@ import random
 import shutil
 from typing import Dict, Iterable, List, Set, Tuple
 
+from allennlp_distill.dataset_readers.rows import iter_rows
+
 
 def read_tsv(path: str, text_column: str, label_column: str) -> List[Tuple[str, str]]:
     """
-    `(text, label)` rows of a headed TSV file (no quoting), text stripped of surrounding spaces.
+    `(text, label)` rows of a headed TSV file, text stripped of surrounding spaces, read by the
+    readers' `iter_rows` (BOM, CRLF, no quoting).
 
     # Raises
-    `ValueError` naming `path:line` for a missing column or a row of the wrong width.
+    `DataFormatError` naming `path:line` for a missing column or a row of the wrong width.
     """
-    with open(path, encoding="utf-8") as tsv:
-        header = tsv.readline().rstrip("\r\n").lstrip("\ufeff").split("\t")
-        missing = {text_column, label_column} - set(header)
-        if missing:
-            raise ValueError(f"{path}:1: header lacks column(s) {sorted(missing)}")
-        text_at, label_at = header.index(text_column), header.index(label_column)
-        rows = []
-        for line_number, line in enumerate(tsv, start=2):
-            cells = line.rstrip("\r\n").split("\t")
-            if len(cells) != len(header):
-                raise ValueError(
-                    f"{path}:{line_number}: {len(cells)} columns, expected {len(header)}"
-                )
-            rows.append((cells[text_at].strip(), cells[label_at]))
-    return rows
+    return [
+        (row[text_column].strip(), row[label_column])
+        for _, row in iter_rows(path, required_columns=[text_column, label_column])
+    ]
 
 
 def token_spans(sentences: Iterable[str]) -> Set[str]:

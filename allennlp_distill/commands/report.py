@@ -152,10 +152,11 @@ def write_report(
     rows = []
     progress = Tqdm.tqdm(total=len(models) * (2 + len(batch_sizes)), desc="distill-report")
     for name, archive_path, quantize in models:
-        row = measure(name, archive_path, quantize, eval_file, texts, batch_sizes, progress)
-        if heldout_file:
-            row["heldout"] = heldout_metrics(archive_path, quantize, heldout_file)
-        rows.append(row)
+        rows.append(
+            measure(
+                name, archive_path, quantize, eval_file, texts, batch_sizes, progress, heldout_file
+            )
+        )
     progress.close()
     for row in rows:
         row["speedup_over"] = {
@@ -192,10 +193,13 @@ def measure(
     texts: int,
     batch_sizes: Sequence[int],
     progress,
+    heldout_file: Optional[str] = None,
 ) -> Dict[str, Any]:
     """The row of one model; see `write_report`."""
     if os.path.isdir(archive_path):
-        return measure_exported(name, archive_path, eval_file, texts, batch_sizes, progress)
+        return measure_exported(
+            name, archive_path, eval_file, texts, batch_sizes, progress, heldout_file
+        )
     archive = load_archive(archive_path)
     model, reader = archive.model, archive.validation_dataset_reader
     model.eval()
@@ -215,6 +219,8 @@ def measure(
     progress.update(1)
     row: Dict[str, Any] = {"name": name, "archive": archive_path, "int8": quantize}
     row.update({key: metrics[key] for key in METRICS if key in metrics})
+    if heldout_file:
+        row["heldout"] = archive_metrics(model, reader, heldout_file)
     row.update(parameters)
     row["size_mb"] = size / 1e6
     timed = (instances * (1 + texts // max(1, len(instances))))[:texts]
@@ -241,6 +247,7 @@ def measure_exported(
     texts: int,
     batch_sizes: Sequence[int],
     progress,
+    heldout_file: Optional[str] = None,
 ) -> Dict[str, Any]:
     """The row of a `distill-export` directory; see `write_report`."""
     from allennlp_distill.serving import ExportedStudent
@@ -264,22 +271,16 @@ def measure_exported(
         )
         / 1e6,
     }
+    if heldout_file:
+        row["heldout"] = evaluate_exported(student, heldout_file)[1]
     row.update(measure_speed(name, timed, batch_sizes, student.inputs, student.outputs, progress))
     progress.update(1)
     return row
 
 
-def heldout_metrics(archive_path: str, quantize: bool, heldout_file: str) -> Dict[str, float]:
-    """The task metrics (`METRICS`) of an archive's model or an export on `heldout_file`."""
-    if os.path.isdir(archive_path):
-        from allennlp_distill.serving import ExportedStudent
-
-        return evaluate_exported(ExportedStudent(archive_path), heldout_file)[1]
-    archive = load_archive(archive_path)
-    model, reader = archive.model.eval(), archive.validation_dataset_reader
-    if quantize:
-        model = quantize_int8(model)
-    instances = list(reader.read(heldout_file))
+def archive_metrics(model: Model, reader, gold_file: str) -> Dict[str, float]:
+    """The task metrics (`METRICS`) of `allennlp evaluate` for a loaded model on `gold_file`."""
+    instances = list(reader.read(gold_file))
     for instance in instances:
         reader.apply_token_indexers(instance)
     metrics = evaluate(model, SimpleDataLoader(instances, batch_size=64, vocab=model.vocab))

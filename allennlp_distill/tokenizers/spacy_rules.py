@@ -59,6 +59,16 @@ class SpacyRulesTokenizer(Tokenizer):
         for special in self._special_tokens:
             self._tokenizer.add_special_case(special, [{ORTH: special}])
 
+    @property
+    def lowercase(self) -> bool:
+        """Whether every token is lowercased (serving must do the same)."""
+        return self._lowercase
+
+    @property
+    def unknown_tokens(self) -> List[str]:
+        """The strings read as `@@UNKNOWN@@`: the special tokens, or none."""
+        return list(self._replacements)
+
     def tokenize(self, text: str) -> List[Token]:
         tokens = []
         for token in self._tokenizer(text):

@@ -36,3 +36,12 @@ def test_masked_words_index_to_the_vocabularys_unknown_row_without_a_row_of_thei
     field.index(vocab)
     ids = field.as_tensor(field.get_padding_lengths())["tokens"]["tokens"].tolist()
     assert ids[1] == vocab.get_token_index(vocab._oov_token) == 1
+
+
+def test_tells_serving_what_to_mirror():
+    assert SpacyRulesTokenizer().unknown_tokens == []
+    assert not SpacyRulesTokenizer().lowercase
+    tokenizer = SpacyRulesTokenizer(special_tokens=["<x>"], lowercase=True,
+                                    special_tokens_as_unknown=True)  # fmt: skip
+    assert tokenizer.unknown_tokens == ["<x>"]
+    assert tokenizer.lowercase

@@ -1,5 +1,7 @@
 import json
+from pathlib import Path
 
+import numpy
 import pytest
 
 from tests.conftest import CONFIGS, FIXTURES, run_allennlp, task_env
@@ -96,15 +98,23 @@ def test_sentence_pair_regression_from_teacher_to_student_to_predict(
         "--output-file", str(evaluation),
         env=env,
     )  # fmt: skip
-    assert -1.0 <= json.loads(evaluation.read_text())["pearson"] <= 1.0
+    pearson = json.loads(evaluation.read_text())["pearson"]
 
+    # `allennlp predict` on the dev pairs gives the scores `evaluate` correlated with the gold.
+    header, *dev = [line.split("\t") for line in Path(env["DISTILL_DEV"]).read_text().splitlines()]
+    first, second, gold = (header.index(c) for c in ("sentence1", "sentence2", "score"))
     inputs = tmp_path / "input.jsonl"
-    inputs.write_text('{"sentence1": "A man is dancing.", "sentence2": "A man dances."}\n')
+    inputs.write_text("".join(
+        json.dumps({"sentence1": row[first], "sentence2": row[second]}) + "\n" for row in dev
+    ))  # fmt: skip
     predictions = tmp_path / "predictions.jsonl"
     run_allennlp(
         "predict", str(student / "model.tar.gz"), str(inputs),
         "--output-file", str(predictions), "--silent",
         env=env,
     )  # fmt: skip
-    (output,) = [json.loads(line) for line in predictions.read_text().splitlines()]
-    assert isinstance(output["score"], float)
+    scores = [json.loads(line)["score"] for line in predictions.read_text().splitlines()]
+    assert len(scores) == len(dev) and all(isinstance(score, float) for score in scores)
+    assert pearson == pytest.approx(
+        numpy.corrcoef(scores, [float(row[gold]) for row in dev])[0, 1], abs=1e-4
+    )

@@ -78,9 +78,9 @@ SST2_STUDENTS ?= $(SST2_RUN)
 MPNET_ARCHIVE = $(wildcard $(MPNET_RUN)/teacher/model.tar.gz)
 report:
 	$(BIN)/allennlp distill-export $(SST2_STUDENTS)/student/model.tar.gz \
-		-o $(SST2_STUDENTS)/student_export
+		-o $(SST2_STUDENTS)/student_export --force
 	$(BIN)/allennlp distill-export $(SST2_STUDENTS)/student/model.tar.gz \
-		-o $(SST2_STUDENTS)/student_export_int8 --int8
+		-o $(SST2_STUDENTS)/student_export_int8 --int8 --force
 	$(BIN)/allennlp distill-report teacher=$(SST2_RUN)/teacher/model.tar.gz \
 		$(if $(MPNET_ARCHIVE),teacher-mpnet=$(MPNET_ARCHIVE)) \
 		student=$(SST2_STUDENTS)/student/model.tar.gz \

@@ -45,6 +45,8 @@ class ExportedStudent:
         # Exports before sentence pairs named their one column "text_column".
         self.text_columns: List[str] = vocab.get("text_columns") or [vocab["text_column"]]
         self.label_column: str = vocab["label_column"]
+        # Gold labels whose rows are not scored (MNLI's "-"), as the student's reader skipped them.
+        self.skip_labels = set(vocab.get("skip_labels", []))
         self._index = {token: index for index, token in enumerate(vocab["tokens"])}
         self._lowercase = vocab["lowercase_tokens"]
         # Words read as @@UNKNOWN@@ (the mask tokens, as the student's tokenizer did in training).

@@ -125,3 +125,13 @@ def tiny_mrpc_teacher_archive(tmp_path_factory, tiny_teacher_env) -> Path:
 @pytest.fixture(scope="session")
 def tiny_stsb_teacher_archive(tmp_path_factory, tiny_teacher_env) -> Path:
     return train_tiny_teacher(tmp_path_factory, tiny_teacher_env, "stsb")
+
+
+@pytest.fixture(scope="session")
+def tiny_student_archive(tmp_path_factory) -> Path:
+    """The fixture student (`fixtures/bilstm_student.jsonnet`, tiny vectors) trained once."""
+    from allennlp.commands.train import train_model_from_file
+
+    out = tmp_path_factory.mktemp("student") / "run"
+    train_model_from_file(str(FIXTURES / "bilstm_student.jsonnet"), str(out))
+    return out / "model.tar.gz"

@@ -10,7 +10,8 @@ num_tokens)` int64 with 0 for padding per text column, i.e. two for a pair stude
 `(batch_size, num_labels)`, or scores `(batch_size,)` for a regression student) and `vocab.json`
 (the token list, whose index is the id, `@@UNKNOWN@@` = 1; the label names in logit order; whether
 it is a regression; the text and label columns; whether tokens are lowercased; the tokens read as
-`@@UNKNOWN@@`, the mask tokens, when the student's tokenizer does so; the float parameter counts).
+`@@UNKNOWN@@`, the mask tokens, when the student's tokenizer does so; the gold labels whose rows
+are not scored; the float parameter counts).
 An open-vocabulary student's trained and frozen embedding rows become one table.
 `allennlp_distill/serving.py` is the whole serving path.
 
@@ -48,12 +49,20 @@ class DistillExport(Subcommand):
         subparser.add_argument("archive_file")
         subparser.add_argument("-o", "--output-dir", required=True)
         subparser.add_argument("--int8", action="store_true", help="dynamic int8 quantization")
+        subparser.add_argument(
+            "--force", action="store_true", help="replace an export already in the output folder"
+        )
         subparser.set_defaults(func=lambda args: export_archive(**_export_args(args)))
         return subparser
 
 
 def _export_args(args: argparse.Namespace) -> Dict[str, Any]:
-    return {"archive_file": args.archive_file, "output_dir": args.output_dir, "int8": args.int8}
+    return {
+        "archive_file": args.archive_file,
+        "output_dir": args.output_dir,
+        "int8": args.int8,
+        "force": args.force,
+    }
 
 
 class ExportedEncoder(torch.nn.Module):
@@ -128,17 +137,27 @@ class ExportableSiameseStudent(torch.nn.Module):
         return outputs.squeeze(-1) if self.regression else outputs
 
 
-def export_archive(archive_file: str, output_dir: str, int8: bool = False) -> str:
+def export_archive(
+    archive_file: str, output_dir: str, int8: bool = False, force: bool = False
+) -> str:
     """
     Exports the archive's `bilstm_student` or `siamese_bilstm_student` into `output_dir` (see
-    the module docstring).
+    the module docstring), replacing an export already there only with `force`.
 
     # Returns
     The path of the TorchScript file.
 
     # Raises
-    `ConfigurationError` when the archive's model is neither.
+    `ConfigurationError` when the archive's model is neither, or `output_dir` already holds an
+    export and `force` is not set.
     """
+    if not force and any(
+        os.path.exists(os.path.join(output_dir, name)) for name in ("student.ts", "vocab.json")
+    ):
+        raise ConfigurationError(
+            f"{output_dir} already holds an export: choose another --output-dir, or pass --force "
+            "to replace it"
+        )
     archive = load_archive(archive_file)
     student = archive.model.eval()
     module: torch.nn.Module
@@ -167,11 +186,9 @@ def export_archive(archive_file: str, output_dir: str, int8: bool = False) -> st
     reader = archive.validation_dataset_reader
     indexer = reader._token_indexers["tokens"]  # type: ignore[attr-defined]
     tokenizer = reader._tokenizer  # type: ignore[attr-defined]
-    unknown_tokens = (
-        list(tokenizer._special_tokens)
-        if getattr(tokenizer, "_special_tokens_as_unknown", False)
-        else []
-    )
+    # A `spacy_rules` tokenizer says what serving must mirror; other tokenizers read no word as
+    # @@UNKNOWN@@ and leave lowercasing to the indexer.
+    unknown_tokens = list(getattr(tokenizer, "unknown_tokens", []))
     regression = bool(getattr(student, "_regression", False))
     namespace = str(student._label_namespace)
     num_labels = 0 if regression else vocab.get_vocab_size(namespace)
@@ -181,11 +198,12 @@ def export_archive(archive_file: str, output_dir: str, int8: bool = False) -> st
         "labels": labels,
         "regression": regression,
         "lowercase_tokens": bool(
-            getattr(indexer, "lowercase_tokens", False) or getattr(tokenizer, "_lowercase", False)
+            getattr(indexer, "lowercase_tokens", False) or getattr(tokenizer, "lowercase", False)
         ),
         "unknown_tokens": unknown_tokens,
         "text_columns": list(reader.text_columns),  # type: ignore[attr-defined]
         "label_column": reader.label_column,  # type: ignore[attr-defined]
+        "skip_labels": sorted(getattr(reader, "_skip_labels", ())),
         "int8": int8,
         # Counted before quantization: an int8 module's packed weights are not parameters.
         "parameters": total,

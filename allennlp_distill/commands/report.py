@@ -22,36 +22,17 @@ ids are built before timing too); an export's parameters are counted before quan
 """
 
 import argparse
-import io
 import json
-import logging
 import os
 import platform
-import statistics
-import time
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, TypeVar
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import torch
 from allennlp.commands.subcommand import Subcommand
 from allennlp.common.checks import ConfigurationError
 from allennlp.common.tqdm import Tqdm
-from allennlp.data import Batch, Instance
-from allennlp.data.data_loaders import SimpleDataLoader
-from allennlp.models import Model
-from allennlp.models.archival import load_archive
-from allennlp.modules.token_embedders import Embedding
-from allennlp.training.metrics import PearsonCorrelation, SpearmanCorrelation
-from allennlp.training.util import evaluate
 
-from allennlp_distill.dataset_readers.rows import iter_rows
-from allennlp_distill.modules.packaged_word_vectors import PackagedWordVectors
-from allennlp_distill.predictors.labelling import quantize_int8
-
-logger = logging.getLogger(__name__)
-
-METRICS = ("accuracy", "f1", "pearson", "spearman")
-T = TypeVar("T")
-B = TypeVar("B")
+from allennlp_distill.commands.measure import METRICS, accuracy_interval, measure
 
 
 @Subcommand.register("distill-report")
@@ -185,213 +166,6 @@ def write_report(
     return rows
 
 
-def measure(
-    name: str,
-    archive_path: str,
-    quantize: bool,
-    eval_file: str,
-    texts: int,
-    batch_sizes: Sequence[int],
-    progress,
-    heldout_file: Optional[str] = None,
-) -> Dict[str, Any]:
-    """The row of one model; see `write_report`."""
-    if os.path.isdir(archive_path):
-        return measure_exported(
-            name, archive_path, eval_file, texts, batch_sizes, progress, heldout_file
-        )
-    archive = load_archive(archive_path)
-    model, reader = archive.model, archive.validation_dataset_reader
-    model.eval()
-    instances = list(reader.read(eval_file))
-    for instance in instances:
-        reader.apply_token_indexers(instance)
-    parameters = count_parameters(model)
-    size = os.path.getsize(archive_path)
-    if quantize:
-        model = quantize_int8(model)
-        buffer = io.BytesIO()
-        torch.save(model.state_dict(), buffer)
-        size = buffer.tell()
-    progress.set_postfix_str(f"{name}: evaluate")
-    loader = SimpleDataLoader(instances, batch_size=64, vocab=model.vocab)
-    metrics = evaluate(model, loader)
-    progress.update(1)
-    row: Dict[str, Any] = {"name": name, "archive": archive_path, "int8": quantize}
-    row.update({key: metrics[key] for key in METRICS if key in metrics})
-    if heldout_file:
-        row["heldout"] = archive_metrics(model, reader, heldout_file)
-    row.update(parameters)
-    row["size_mb"] = size / 1e6
-    timed = (instances * (1 + texts // max(1, len(instances))))[:texts]
-
-    with torch.inference_mode():
-        row.update(
-            measure_speed(
-                name,
-                timed,
-                batch_sizes,
-                lambda chunk: _tensors(model, chunk),
-                lambda tensors: model(**tensors),
-                progress,
-            )
-        )
-    progress.update(1)
-    return row
-
-
-def measure_exported(
-    name: str,
-    export_dir: str,
-    eval_file: str,
-    texts: int,
-    batch_sizes: Sequence[int],
-    progress,
-    heldout_file: Optional[str] = None,
-) -> Dict[str, Any]:
-    """The row of a `distill-export` directory; see `write_report`."""
-    from allennlp_distill.serving import ExportedStudent
-
-    student = ExportedStudent(export_dir)
-    progress.set_postfix_str(f"{name}: evaluate")
-    rows, metrics = evaluate_exported(student, eval_file)
-    progress.update(1)
-    with open(os.path.join(export_dir, "vocab.json"), encoding="utf-8") as meta_file:
-        meta = json.load(meta_file)
-    timed = (rows * (1 + texts // max(1, len(rows))))[:texts]
-    row: Dict[str, Any] = {
-        "name": name,
-        "archive": export_dir,
-        "int8": bool(meta.get("int8")),
-        **metrics,
-        "parameters": meta["parameters"],
-        "parameters_without_embeddings": meta["parameters_without_embeddings"],
-        "size_mb": sum(
-            os.path.getsize(os.path.join(export_dir, file)) for file in os.listdir(export_dir)
-        )
-        / 1e6,
-    }
-    if heldout_file:
-        row["heldout"] = evaluate_exported(student, heldout_file)[1]
-    row.update(measure_speed(name, timed, batch_sizes, student.inputs, student.outputs, progress))
-    progress.update(1)
-    return row
-
-
-def archive_metrics(model: Model, reader, gold_file: str) -> Dict[str, float]:
-    """The task metrics (`METRICS`) of `allennlp evaluate` for a loaded model on `gold_file`."""
-    instances = list(reader.read(gold_file))
-    for instance in instances:
-        reader.apply_token_indexers(instance)
-    metrics = evaluate(model, SimpleDataLoader(instances, batch_size=64, vocab=model.vocab))
-    return {key: metrics[key] for key in METRICS if key in metrics}
-
-
-def evaluate_exported(student, eval_file: str) -> Tuple[List[Dict[str, str]], Dict[str, float]]:
-    """
-    The rows of `eval_file` an exported student is scored on, and its metrics on them (see
-    `exported_metrics`).
-    """
-    rows = [row for _, row in iter_rows(eval_file, required_columns=student.text_columns)]
-    if not student.regression:
-        # As the readers' skip_labels do for MNLI's "-": a row without a known label is not scored.
-        rows = [row for row in rows if row[student.label_column].strip() in student.labels]
-    outputs = torch.cat(
-        [
-            student.outputs(student.inputs(rows[first : first + 256]))
-            for first in range(0, len(rows), 256)
-        ]
-    )
-    return rows, exported_metrics(student, outputs, [row[student.label_column] for row in rows])
-
-
-def exported_metrics(student, outputs: torch.Tensor, gold: Sequence[str]) -> Dict[str, float]:
-    """
-    `accuracy` of an exported classifier's `outputs` (logits `(num_rows, num_labels)`) against
-    the `gold` label names, or `pearson` and `spearman` of a regression student's scores
-    `(num_rows,)` against the gold scores.
-
-    # Raises
-    `ValueError` when a gold score is not a number.
-    """
-    if student.regression:
-        scores = torch.tensor([float(label) for label in gold])
-        pearson, spearman = PearsonCorrelation(), SpearmanCorrelation()
-        pearson(outputs, scores)
-        spearman(outputs, scores)
-        return {"pearson": pearson.get_metric(), "spearman": spearman.get_metric()}
-    predicted = [student.labels[int(index)] for index in outputs.argmax(dim=-1)]
-    return {"accuracy": sum(p == g.strip() for p, g in zip(predicted, gold)) / len(gold)}
-
-
-def count_parameters(model: Model) -> Dict[str, int]:
-    """
-    All weights, and those outside embedding matrices (word, position, segment). The frozen rows
-    of an open-vocabulary embedder (`packaged_word_vectors`) are weights too, though not trained.
-    """
-    embedders = [
-        module
-        for module in model.modules()
-        if isinstance(module, (torch.nn.Embedding, Embedding, PackagedWordVectors))
-    ]
-    embedding_ids = {id(parameter) for module in embedders for parameter in module.parameters()}
-    frozen = sum(
-        module.frozen_weight.numel()
-        for module in embedders
-        if isinstance(module, PackagedWordVectors)
-    )
-    total = sum(parameter.numel() for parameter in model.parameters()) + frozen
-    embeddings = sum(p.numel() for p in model.parameters() if id(p) in embedding_ids) + frozen
-    return {"parameters": total, "parameters_without_embeddings": total - embeddings}
-
-
-def measure_speed(
-    name: str,
-    items: Sequence[T],
-    batch_sizes: Sequence[int],
-    batch_of: Callable[[Sequence[T]], B],
-    forward: Callable[[B], Any],
-    progress,
-) -> Dict[str, Dict[Any, float]]:
-    """
-    `throughput` (items/s per batch size) and `latency_ms` (`p50`, `p95` of the batch-1 calls)
-    of `forward` over `items`, in batches built by `batch_of` beforehand (not timed), each batch
-    size after two warm-up calls.
-    """
-    speed: Dict[str, Dict[Any, float]] = {"throughput": {}, "latency_ms": {}}
-    for batch_size in batch_sizes:
-        progress.set_postfix_str(f"{name}: batch {batch_size}")
-        batches = [
-            batch_of(items[first : first + batch_size])
-            for first in range(0, len(items), batch_size)
-        ]
-        for batch in batches[:2]:
-            forward(batch)
-        seconds = []
-        for batch in batches:
-            began = time.perf_counter()
-            forward(batch)
-            seconds.append(time.perf_counter() - began)
-        speed["throughput"][batch_size] = len(items) / sum(seconds)
-        if batch_size == 1:
-            speed["latency_ms"] = {
-                "p50": 1000 * statistics.median(seconds),
-                "p95": 1000 * statistics.quantiles(seconds, n=20)[-1],
-            }
-        progress.update(1)
-    return speed
-
-
-def _tensors(model: Model, instances: Sequence[Instance]) -> Dict[str, Any]:
-    """The model's input tensors for `instances`, without targets."""
-    batch = Batch(list(instances))
-    batch.index_instances(model.vocab)
-    tensors = batch.as_tensor_dict()
-    tensors.pop("label", None)
-    tensors.pop("teacher_logits", None)
-    return tensors
-
-
 def markdown_table(
     rows: List[Dict[str, Any]], batch_sizes: Sequence[int], meta: Optional[Dict[str, Any]] = None
 ) -> str:
@@ -412,11 +186,8 @@ def markdown_table(
     for row in rows:
         cells = (
             [row["name"] + (" (int8)" if row["int8"] else "")]
-            + [f"{100 * row[key]:.2f}" if key in row else "" for key in metrics]
-            + [
-                f"{100 * row['heldout'][key]:.2f}" if key in row.get("heldout", {}) else ""
-                for key in heldout
-            ]
+            + [_metric_cell(row, key) for key in metrics]
+            + [_metric_cell(row.get("heldout", {}), key) for key in heldout]
             + [f"{row['parameters']:,}", f"{row['parameters_without_embeddings']:,}"]
             + [f"{row['size_mb']:.1f}"]
             + [f"{row['throughput'][size]:,.0f}" for size in batch_sizes]
@@ -433,7 +204,8 @@ def markdown_table(
         lines.append("")
         lines.append(
             f"{meta['threads']} torch threads, torch {meta['torch']}, {meta['cpu_count']} CPUs, "
-            f"{meta['texts']} texts of `{meta['eval_file']}`; metrics in %"
+            f"{meta['texts']} texts of `{meta['eval_file']}`; metrics in %, accuracy ± half its "
+            "95 % confidence interval"
             + (
                 f", held-out metrics on `{meta['heldout_file']}`."
                 if meta.get("heldout_file")
@@ -441,6 +213,16 @@ def markdown_table(
             )
         )
     return "\n".join(lines) + "\n"
+
+
+def _metric_cell(metrics: Dict[str, Any], key: str) -> str:
+    """A metric in %; an accuracy with ± half its 95 % interval when the row count is known."""
+    if key not in metrics:
+        return ""
+    cell = f"{100 * metrics[key]:.2f}"
+    if key == "accuracy" and "examples" in metrics:
+        cell += f" ±{100 * accuracy_interval(metrics[key], metrics['examples']):.1f}"
+    return cell
 
 
 def plot(rows: List[Dict[str, Any]], batch_sizes: Sequence[int], path: str) -> None:

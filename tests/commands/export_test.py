@@ -21,13 +21,6 @@ SENTENCES = [
 ]
 
 
-@pytest.fixture(scope="module")
-def tiny_student_archive(tmp_path_factory):
-    out = tmp_path_factory.mktemp("student") / "run"
-    train_model_from_file(str(FIXTURES / "bilstm_student.jsonnet"), str(out))
-    return out / "model.tar.gz"
-
-
 def test_the_exported_student_gives_the_allennlp_models_logits(tiny_student_archive, tmp_path):
     export_archive(str(tiny_student_archive), str(tmp_path / "export"))
     exported = ExportedStudent(str(tmp_path / "export"))
@@ -51,6 +44,16 @@ def test_the_int8_export_loads_and_predicts_close_to_the_float_one(tiny_student_
     ids = exact.token_ids(SENTENCES)
     assert json.loads((tmp_path / "int8" / "vocab.json").read_text())["int8"] is True
     assert torch.allclose(int8.logits(ids), exact.logits(ids), atol=0.1)
+
+
+def test_an_existing_export_is_replaced_only_with_force(tiny_student_archive, tmp_path):
+    export_archive(str(tiny_student_archive), str(tmp_path / "export"))
+    before = (tmp_path / "export" / "vocab.json").read_bytes()
+    with pytest.raises(ConfigurationError, match="already holds an export.*--force"):
+        export_archive(str(tiny_student_archive), str(tmp_path / "export"), int8=True)
+    assert (tmp_path / "export" / "vocab.json").read_bytes() == before
+    export_archive(str(tiny_student_archive), str(tmp_path / "export"), int8=True, force=True)
+    assert json.loads((tmp_path / "export" / "vocab.json").read_text())["int8"] is True
 
 
 def test_serving_imports_neither_allennlp_nor_the_package(tiny_student_archive, tmp_path):

@@ -5,15 +5,9 @@ from allennlp.commands.train import train_model_from_file
 from allennlp.common.checks import ConfigurationError
 
 from allennlp_distill.commands import export_archive
+from allennlp_distill.commands.measure import accuracy_interval
 from allennlp_distill.commands.report import parse_model, write_report
 from tests.conftest import FIXTURES, run_allennlp
-
-
-@pytest.fixture(scope="module")
-def tiny_student_archive(tmp_path_factory):
-    out = tmp_path_factory.mktemp("student") / "run"
-    train_model_from_file(str(FIXTURES / "bilstm_student.jsonnet"), str(out))
-    return out / "model.tar.gz"
 
 
 def test_report_on_a_teacher_and_a_student_writes_table_json_and_plot(
@@ -52,6 +46,10 @@ def test_report_on_a_teacher_and_a_student_writes_table_json_and_plot(
     assert exported["heldout"]["accuracy"] == pytest.approx(evaluated["accuracy"])
     assert 0.0 <= teacher["heldout"]["accuracy"] <= 1.0
     assert exported["parameters"] == student["parameters"]
+    dev_rows = len((FIXTURES / "sst2_dev.tsv").read_text().splitlines()) - 1
+    train_rows = len((FIXTURES / "sst2_train.tsv").read_text().splitlines()) - 1
+    assert [row["examples"] for row in report["models"]] == [dev_rows] * 4
+    assert [row["heldout"]["examples"] for row in report["models"]] == [train_rows] * 4
     for row in report["models"]:
         assert 0.0 <= row["accuracy"] <= 1.0
         assert set(row["throughput"]) == {"1", "4"} and row["throughput"]["4"] > 0
@@ -71,6 +69,10 @@ def test_report_on_a_teacher_and_a_student_writes_table_json_and_plot(
     assert table.splitlines()[0].startswith(
         "| model | accuracy | held-out accuracy | params | params w/o emb. |"
     )
+    # Each accuracy carries half its 95 % interval, from its own row count.
+    half = 100 * accuracy_interval(student["accuracy"], dev_rows)
+    cells = next(line for line in table.splitlines() if line.startswith("| student |")).split("|")
+    assert cells[2].strip() == f"{100 * student['accuracy']:.2f} ±{half:.1f}"
     assert "| student (int8) |" in table and "speed-up @4" in table and "vs student @4" in table
     assert (out / "report.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
@@ -108,5 +110,36 @@ def test_report_measures_an_exported_pair_regression_student_like_its_archive(tm
     for metric in ("pearson", "spearman"):
         assert exported[metric] == pytest.approx(student[metric], abs=1e-4)
     assert exported["parameters"] == student["parameters"]
+    assert exported["examples"] == student["examples"] == 6
     assert set(exported["throughput"]) == {1, 3}
     assert "| exported | " in (tmp_path / "report" / "report.md").read_text()
+
+
+def test_accuracy_interval_is_the_binomial_normal_approximation():
+    # 88 % on SST-2 dev's 872 texts: 1.96 * sqrt(0.88 * 0.12 / 872) = 0.0216.
+    assert accuracy_interval(0.88, 872) == pytest.approx(0.0216, abs=1e-4)
+    # Four times the texts halve it; a certain accuracy has none.
+    assert accuracy_interval(0.88, 4 * 872) == pytest.approx(accuracy_interval(0.88, 872) / 2)
+    assert accuracy_interval(1.0, 872) == 0.0
+
+
+@pytest.mark.parametrize(
+    "content, problem",
+    [
+        ("sentence\tlabel\n", "eval.tsv:1: no data rows"),
+        (
+            "sentence\tlabel\na fine film\t1\nan odd one\t7\n",
+            "eval.tsv:3: label '7' is not one the model knows",
+        ),
+    ],
+)
+def test_an_empty_eval_file_or_an_unknown_label_is_an_error_not_a_figure(
+    tiny_student_archive, tmp_path, content, problem
+):
+    eval_file = tmp_path / "eval.tsv"
+    eval_file.write_text(content)
+    export_archive(str(tiny_student_archive), str(tmp_path / "export"))
+    for model in (str(tiny_student_archive), str(tmp_path / "export")):
+        with pytest.raises(ValueError, match=problem):
+            write_report([("student", model, False)], str(eval_file), str(tmp_path / "report"))
+    assert not (tmp_path / "report" / "report.json").exists()

@@ -16,6 +16,7 @@ from allennlp_distill.dataset_readers.rows import (
     TEACHER_LOGITS_KEY,
     DataFormatError,
     SkippedRows,
+    is_sharded,
     iter_rows,
     optional_label,
     read_teacher_logits,
@@ -144,6 +145,7 @@ class PairTeacherLogitsReader(DatasetReader):
         skipped: Counter = Counter()
         bad_rows = SkippedRows(self._skip_bad_rows)
         rows = iter_rows(path, self._max_line_bytes, bad_rows, required_columns=self.text_columns)
+        instances = 0
         for line_number, row in self.shard_iterable(rows):
             try:
                 sentence1, sentence2 = (
@@ -163,10 +165,10 @@ class PairTeacherLogitsReader(DatasetReader):
                 continue
             if teacher_logits is not None:
                 labels_in_file = labels_in_file or list(teacher_logits)
+            instances += 1
             yield self.text_to_instance(
                 sentence1, sentence2, label, teacher_logits, source=f"{path}:{line_number}"
             )
-        bad_rows.warn(path)
         if skipped:
             logger.warning(
                 "%s: skipped %d rows by skip_labels (%s)",
@@ -174,6 +176,7 @@ class PairTeacherLogitsReader(DatasetReader):
                 sum(skipped.values()),
                 ", ".join(f"{label!r}: {count}" for label, count in sorted(skipped.items())),
             )
+        bad_rows.finish(path, instances, is_sharded(self))
 
     def text_to_instance(
         self,

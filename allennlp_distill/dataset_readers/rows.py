@@ -10,6 +10,9 @@ import math
 from collections import Counter
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
+from allennlp.common import util
+from allennlp.data import DatasetReader
+
 logger = logging.getLogger(__name__)
 
 JSONL_SUFFIXES = (".jsonl", ".json")
@@ -32,6 +35,11 @@ class DataFormatError(ValueError):
 #: The longest line a reader accepts by default, in bytes: GLUE's longest line is under 2 kB, so a
 #: longer one is almost surely a broken file (a missing newline), not a sentence.
 MAX_LINE_BYTES = 100_000
+
+
+def is_sharded(reader: DatasetReader) -> bool:
+    """Whether `reader.shard_iterable` gives it only a share of each file's rows."""
+    return util.is_distributed() or reader._worker_info is not None
 
 
 def raise_error(error: "DataFormatError") -> None:
@@ -63,6 +71,19 @@ class SkippedRows:
     def count(self) -> int:
         """The number of rows skipped so far."""
         return sum(self._problems.values())
+
+    def finish(self, path: str, instances: int, sharded: bool) -> None:
+        """
+        The end of `path`: `warn`, then fail when none of its rows made an instance (every row
+        skipped), unless the reader read only its share of a sharded file, which may be empty.
+
+        # Raises
+        `DataFormatError` (`NO_ROWS`, with the number of bad rows skipped).
+        """
+        self.warn(path)
+        if instances == 0 and not sharded:
+            skipped = f" ({self.count} bad rows skipped)" if self.count else ""
+            raise DataFormatError(path, 1, NO_ROWS + skipped)
 
     def warn(self, path: str) -> None:
         """Logs one warning with the number of rows skipped in `path` (none: no warning)."""
@@ -126,13 +147,24 @@ def iter_rows(
 
     # Raises
     `DataFormatError` (through `on_error`) for a line that is too long, not UTF-8, not a JSON
-    object, or has a different number of tab-separated columns than the header.
+    object, or has a different number of tab-separated columns than the header; and, always,
+    for a file without a data row (empty, or a header alone): `allennlp evaluate` would
+    otherwise report an accuracy of 0 and a transfer set would be empty.
     """
+    rows = 0
+    last_line = 1
+    skipped: List[DataFormatError] = []
+
+    def skip(error: DataFormatError) -> None:
+        on_error(error)
+        skipped.append(error)
+
     with open(path, "rb") as data_file:
-        lines = _decoded_lines(path, data_file, max_line_bytes, on_error)
+        lines = _decoded_lines(path, data_file, max_line_bytes, skip)
         is_jsonl = path.endswith(JSONL_SUFFIXES)
         header: Optional[List[str]] = None
         for line_number, line in lines:
+            last_line = line_number
             if not line.strip():
                 continue
             if header is None and not is_jsonl:
@@ -140,11 +172,18 @@ def iter_rows(
                 continue
             try:
                 if is_jsonl:
-                    yield line_number, parse_json_row(path, line_number, line)
+                    row = parse_json_row(path, line_number, line)
                 else:
-                    yield line_number, parse_tsv_row(path, line_number, line, header or [])
+                    row = parse_tsv_row(path, line_number, line, header or [])
             except DataFormatError as error:
-                on_error(error)
+                skip(error)
+                continue
+            rows += 1
+            yield line_number, row
+    if rows == 0:
+        raise DataFormatError(
+            path, last_line, NO_ROWS + (f" ({len(skipped)} bad rows skipped)" if skipped else "")
+        )
 
 
 def parse_json_row(path: str, line_number: int, line: str) -> Dict[str, Any]:
@@ -301,5 +340,7 @@ def refuse_empty_text(text: str, source: Optional[str] = None) -> None:
     if not text.strip():
         raise ValueError(f"{source + ': ' if source else ''}{EMPTY_TEXT}")
 
+
+NO_ROWS = "no data rows (an empty file, or a header alone): nothing to read"
 
 EMPTY_TEXT = "empty text: nothing to classify (give at least one word)"

@@ -12,6 +12,7 @@ from allennlp_distill.dataset_readers.rows import (
     TEACHER_LOGITS_KEY,
     DataFormatError,
     SkippedRows,
+    is_sharded,
     iter_rows,
     optional_label,
     read_teacher_logits,
@@ -108,6 +109,7 @@ class TeacherLogitsReader(DatasetReader):
         labels_in_file = None
         skipped = SkippedRows(self._skip_bad_rows)
         rows = iter_rows(path, self._max_line_bytes, skipped, required_columns=self.text_columns)
+        instances = 0
         for line_number, row in self.shard_iterable(rows):
             try:
                 text = require_text(path, line_number, row, self._text_column)
@@ -118,8 +120,9 @@ class TeacherLogitsReader(DatasetReader):
                 continue
             if teacher_logits is not None:
                 labels_in_file = labels_in_file or list(teacher_logits)
+            instances += 1
             yield self.text_to_instance(text, label, teacher_logits, source=f"{path}:{line_number}")
-        skipped.warn(path)
+        skipped.finish(path, instances, is_sharded(self))
 
     def text_to_instance(
         self,

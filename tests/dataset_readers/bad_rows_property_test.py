@@ -80,6 +80,12 @@ def check(reader_class, path, good, bad, caplog, field="tokens"):
         with pytest.raises(DataFormatError) as error:
             list(reader_class().read(str(path)))
         assert str(error.value).startswith(f"{path}:{bad[0]}: ")
+    if not good:
+        # Nothing to read is an error in both modes, never an empty dataset.
+        skipped = f" \\({len(bad)} bad rows skipped\\)" if bad else ""
+        with pytest.raises(DataFormatError, match=f"no data rows .*{skipped}$"):
+            list(reader_class(skip_bad_rows=True).read(str(path)))
+        return
     caplog.clear()
     with caplog.at_level(logging.WARNING):
         instances = list(reader_class(skip_bad_rows=True).read(str(path)))

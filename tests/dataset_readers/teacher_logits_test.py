@@ -130,6 +130,9 @@ BAD_ROWS = [
         '{"sentence": "x", "label": "7", "teacher_logits": {"0": 1, "1": 2}}\n',
         r"t\.jsonl:1: gold label '7' is not among",
     ),
+    ("header alone", "t.tsv", "sentence\tlabel\n", r"t\.tsv:1: no data rows"),
+    ("empty file", "t.jsonl", "", r"t\.jsonl:1: no data rows"),
+    ("blank lines only", "t.jsonl", "\n \n", r"t\.jsonl:2: no data rows"),
 ]
 
 

@@ -45,12 +45,16 @@ step() {
 
 step teacher "$OUT/teacher/model.tar.gz" env DISTILL_EPOCHS="${TEACHER_EPOCHS:-}" \
   "$ALLENNLP" train "training_config/${TASK}_teacher.jsonnet" -s "$OUT/teacher" "${PLUGIN[@]}"
-# Resumable: rerunning after an interruption continues the transfer set where it stopped.
+# Resumable: rerunning after an interruption continues the transfer set where it stopped. A
+# finished one is only checked: made from another input, teacher or n_iter, the command fails
+# (its provenance, in transfer.jsonl.progress) instead of training on stale data.
+transfer_set=("$ALLENNLP" transfer-set "$OUT/teacher/model.tar.gz" "$DISTILL_TRAIN" \
+  -o "$OUT/transfer.jsonl" --batch-size 256 --predictor-args "{\"n_iter\": $N_ITER}" "${PLUGIN[@]}")
 if grep -qs '"complete": true' "$OUT/transfer.jsonl.progress"; then
-  echo "transfer_set: skipped ($OUT/transfer.jsonl is complete)"
+  "${transfer_set[@]}"
+  echo "transfer_set: skipped ($OUT/transfer.jsonl is complete, made from this input and teacher)"
 else
-  timed transfer_set "$ALLENNLP" transfer-set "$OUT/teacher/model.tar.gz" "$DISTILL_TRAIN" \
-    -o "$OUT/transfer.jsonl" --batch-size 256 --predictor-args "{\"n_iter\": $N_ITER}" "${PLUGIN[@]}"
+  timed transfer_set "${transfer_set[@]}"
 fi
 wc -l "$OUT/transfer.jsonl" | tee -a "$OUT/times.txt"
 step student "$OUT/student/model.tar.gz" env DISTILL_EPOCHS="${STUDENT_EPOCHS:-}" \

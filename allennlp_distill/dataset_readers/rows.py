@@ -82,8 +82,7 @@ class SkippedRows:
         """
         self.warn(path)
         if instances == 0 and not sharded:
-            skipped = f" ({self.count} bad rows skipped)" if self.count else ""
-            raise DataFormatError(path, 1, NO_ROWS + skipped)
+            raise no_rows_error(path, 1, self.count)
 
     def warn(self, path: str) -> None:
         """Logs one warning with the number of rows skipped in `path` (none: no warning)."""
@@ -181,9 +180,14 @@ def iter_rows(
             rows += 1
             yield line_number, row
     if rows == 0:
-        raise DataFormatError(
-            path, last_line, NO_ROWS + (f" ({len(skipped)} bad rows skipped)" if skipped else "")
-        )
+        raise no_rows_error(path, last_line, len(skipped))
+
+
+def no_rows_error(path: str, line_number: int, skipped: int = 0) -> "DataFormatError":
+    """The one error for a file that gave nothing to read (`NO_ROWS`), with its skipped rows."""
+    return DataFormatError(
+        path, line_number, NO_ROWS + (f" ({skipped} bad rows skipped)" if skipped else "")
+    )
 
 
 def parse_json_row(path: str, line_number: int, line: str) -> Dict[str, Any]:

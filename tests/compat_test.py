@@ -1,4 +1,6 @@
+import json
 import os
+import re
 import threading
 
 import pytest
@@ -73,8 +75,6 @@ def test_a_truncated_archive_is_named_and_leaves_no_extracted_folder(
 
 
 def test_a_run_whose_data_fails_leaves_no_folder_in_the_way_of_the_rerun(tmp_path):
-    import json
-
     from allennlp.commands.train import train_model_from_file
     from allennlp.common.checks import ConfigurationError
 
@@ -101,3 +101,50 @@ def test_a_run_whose_data_fails_leaves_no_folder_in_the_way_of_the_rerun(tmp_pat
             config, str(kept), overrides=json.dumps({"train_data_path": str(header_only)})
         )
     assert (kept / "notes.txt").read_text() == "mine"
+
+
+BAD_PREDICT_INPUTS = [
+    (b'{"sentence": "a fine film"}\n{"text": "no sentence key"}\n', 2, "no key 'sentence'"),
+    (b'{"sentence": "a fine film"}\n{"sentence": "unclosed"\n', 2, "not a JSON object"),
+    (b'{"sentence": "good"}\n\n{"sentence": "caf\xe9"}\n', 3, "not UTF-8 text (byte 0xe9"),
+    (b'{"sentence": "good"}\n{"sentence": "good"}\n{"sentence": " "}\n', 3, "empty text"),
+    (b'{"sentence": "good"}\n["a list"]\n', 2, "not an object"),
+]
+
+
+@pytest.mark.parametrize("data, line, message", BAD_PREDICT_INPUTS)
+def test_predict_names_the_line_of_a_bad_row_and_keeps_the_old_output(
+    tiny_student_archive, tmp_path, data, line, message
+):
+    from allennlp.commands.predict import _PredictManager
+    from allennlp.common.checks import ConfigurationError
+    from allennlp.predictors import Predictor
+
+    predictor = Predictor.from_path(str(tiny_student_archive), "text_classifier")
+    inputs, output = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    inputs.write_bytes(data)
+    output.write_text("the previous run's predictions\n")
+    manager = _PredictManager(predictor, str(inputs), str(output), 2, False, False)
+    where = f"^{re.escape(str(inputs))}:{line}: .*{re.escape(message)}"
+    with pytest.raises(ConfigurationError, match=where):
+        manager.run()
+    assert output.read_text() == "the previous run's predictions\n"
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["in.jsonl", "out.jsonl"]
+
+
+def test_predict_writes_its_output_whole_once_every_row_is_predicted(
+    tiny_student_archive, tmp_path
+):
+    from allennlp.commands.predict import _PredictManager
+    from allennlp.predictors import Predictor
+
+    predictor = Predictor.from_path(str(tiny_student_archive), "text_classifier")
+    inputs, output = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    texts = ["a fine film", "dull and tedious", "caf\u00e9 au lait", "good"]
+    inputs.write_text("\n".join(json.dumps({"sentence": t}) for t in texts) + "\n\n")
+    manager = _PredictManager(predictor, str(inputs), str(output), 3, False, False)
+    assert not output.exists()  # nothing under the final name while rows are being predicted
+    manager.run()
+    rows = [json.loads(line) for line in output.read_text().splitlines()]
+    assert [row["label"] for row in rows] == [predictor.predict(t)["label"] for t in texts]
+    assert not (tmp_path / "out.jsonl.partial").exists()

@@ -6,7 +6,7 @@ SST2 ?= ../shared/data/glue/SST-2
 SST ?= ../shared/data/sst
 N_ITER ?= 4
 
-.PHONY: install install-mpnet test demo demo-pairs sst2-data sst2 sst2-mpnet pairs report ablation lint
+.PHONY: install install-mpnet test demo demo-pairs sst2-data sst2 sst2-cnn sst2-mpnet pairs report ablation lint
 
 # AllenNLP 2.10.1 pins torch<1.13, which has no Python 3.11 build: everything else is pinned in
 # requirements.txt and AllenNLP (with fairscale, a source-only release) goes on top with --no-deps.
@@ -57,6 +57,16 @@ sst2-data:
 sst2: sst2-data
 	DATA=$(SST2_RUN)/data TEST=$(SST2_RUN)/data/heldout.tsv OUT=$(SST2_RUN) N_ITER=$(N_ITER) \
 		ALLENNLP=$(BIN)/allennlp bash scripts/pipeline.sh
+
+# The CNN student (Kim 2014) and its no-teacher baseline on the transfer set and data of `make sst2`:
+# the same vocabulary policy, vectors and seed as the BiLSTM, only the encoder differs.
+SST2_DATA_VARS = DISTILL_TRAIN=$(SST2_RUN)/data/train.tsv DISTILL_DEV=$(SST2_RUN)/data/dev.tsv \
+	DISTILL_TRANSFER_SET=$(SST2_RUN)/transfer.jsonl
+sst2-cnn:
+	test -e $(SST2_RUN)/student_cnn/model.tar.gz || $(SST2_DATA_VARS) $(BIN)/allennlp train \
+		training_config/sst2_distill_cnn.jsonnet -s $(SST2_RUN)/student_cnn --include-package allennlp_distill
+	test -e $(SST2_RUN)/baseline_cnn/model.tar.gz || $(SST2_DATA_VARS) $(BIN)/allennlp train \
+		training_config/sst2_baseline_cnn.jsonnet -s $(SST2_RUN)/baseline_cnn --include-package allennlp_distill
 
 # The BERT-base-size teacher of the README's report: all-mpnet-base-v2 (make install-mpnet) fine-tuned
 # for one epoch on a fixed sample of MPNET_SAMPLE SST-2 training sentences (~25 min on 2 cores; the

@@ -43,18 +43,22 @@ def build_tiny_bert(directory: Path) -> Path:
 
 
 def run_allennlp(
-    *args: str, env: dict, include_package: bool = True
+    *args: str, env: dict, include_package: bool = True, fails: bool = False
 ) -> subprocess.CompletedProcess:
     """
     Runs the real `allennlp` command line from the repository root, failing the test with its
-    output if it fails. Without `include_package` the plugin is found through `.allennlp_plugins`.
+    output if it fails (or, with `fails`, if it succeeds). Without `include_package` the plugin
+    is found through `.allennlp_plugins`.
     """
     plugin = ["--include-package", "allennlp_distill"] if include_package else []
     command = [sys.executable, "-m", "allennlp", *args, *plugin]
     result = subprocess.run(
         command, cwd=REPO, env={**os.environ, **env}, capture_output=True, text=True
     )
-    assert result.returncode == 0, f"{' '.join(args[:1])} failed:\n{result.stderr[-4000:]}"
+    if fails:
+        assert result.returncode != 0, f"{' '.join(args[:1])} succeeded on bad input"
+    else:
+        assert result.returncode == 0, f"{' '.join(args[:1])} failed:\n{result.stderr[-4000:]}"
     return result
 
 
@@ -134,4 +138,14 @@ def tiny_student_archive(tmp_path_factory) -> Path:
 
     out = tmp_path_factory.mktemp("student") / "run"
     train_model_from_file(str(FIXTURES / "bilstm_student.jsonnet"), str(out))
+    return out / "model.tar.gz"
+
+
+@pytest.fixture(scope="session")
+def tiny_cnn_student_archive(tmp_path_factory) -> Path:
+    """The fixture CNN student (`fixtures/cnn_student.jsonnet`, tiny vectors) trained once."""
+    from allennlp.commands.train import train_model_from_file
+
+    out = tmp_path_factory.mktemp("cnn_student") / "run"
+    train_model_from_file(str(FIXTURES / "cnn_student.jsonnet"), str(out))
     return out / "model.tar.gz"

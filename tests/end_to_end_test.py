@@ -118,3 +118,13 @@ def test_sentence_pair_regression_from_teacher_to_student_to_predict(
     assert pearson == pytest.approx(
         numpy.corrcoef(scores, [float(row[gold]) for row in dev])[0, 1], abs=1e-4
     )
+    # A pair without its second sentence is named by line, and the good output stays whole.
+    inputs.write_text(inputs.read_text() + json.dumps({"sentence1": "only one"}) + "\n")
+    failed = run_allennlp(
+        "predict", str(student / "model.tar.gz"), str(inputs),
+        "--output-file", str(predictions), "--silent",
+        env=env, fails=True,
+    )  # fmt: skip
+    assert f"{inputs}:{len(dev) + 1}: sentence_pair predictor" in failed.stderr
+    assert "has no sentence2" in failed.stderr
+    assert len(predictions.read_text().splitlines()) == len(dev)

@@ -1,4 +1,5 @@
 import json
+import re
 from pathlib import Path
 
 import _jsonnet
@@ -18,7 +19,8 @@ TASKS = json.loads(
 
 
 def task_of(config: Path) -> str:
-    return config.stem.rsplit("_", 1)[0]
+    """`sst2` for `sst2_distill.jsonnet` and `sst2_distill_cnn.jsonnet`."""
+    return re.match(r"(.+?)_(teacher|distill|baseline)", config.stem).group(1)  # type: ignore
 
 
 def test_every_task_has_teacher_distilled_and_baseline_configs():

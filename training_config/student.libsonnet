@@ -13,19 +13,22 @@ local seed = std.parseInt(std.extVar("DISTILL_SEED"));
 
 {
   // The distilled student: trained on the task's transfer set with the distillation callback.
-  distilled(task, epochs, alpha=0.0, soft_loss="mse", relu_size=null)::
-    self.student(task, tasks.transfer_set(task), epochs, relu_size, callbacks=[
+  distilled(task, epochs, alpha=0.0, soft_loss="mse", relu_size=null, architecture="bilstm")::
+    self.student(task, tasks.transfer_set(task), epochs, relu_size, architecture=architecture,
+                 callbacks=[
       { type: "distillation", soft_loss: { type: soft_loss }, alpha: alpha },
       { type: "tensorboard" },
     ]),
 
   // The no-distillation baseline: the same student trained on the gold training set alone.
-  baseline(task, epochs, relu_size=null)::
-    self.student(task, tasks.train(task), epochs, relu_size),
+  baseline(task, epochs, relu_size=null, architecture="bilstm")::
+    self.student(task, tasks.train(task), epochs, relu_size, architecture=architecture),
 
   // Tang et al.: hidden 150 (SST-2) to 300, ReLU layer 200 (single) or 400 (pairs), batch 50.
+  // architecture: "bilstm" (Tang et al.) or "cnn" (Kim 2014: widths 3/4/5, 100 filters each,
+  // dropout 0.5; single-sentence tasks).
   student(task, train_path, epochs, relu_size=null, callbacks=[], hidden_size=150,
-          embedding_dim=50, batch_size=50, lr=1e-3, patience=3):: {
+          embedding_dim=50, batch_size=50, lr=1e-3, patience=3, architecture="bilstm"):: {
     random_seed: seed,
     numpy_seed: seed,
     pytorch_seed: seed,
@@ -42,7 +45,11 @@ local seed = std.parseInt(std.extVar("DISTILL_SEED"));
     // Every other word of the pretrained vectors is still known (open_vocabulary below).
     datasets_for_vocab_creation: ["train"],
     model: {
-      type: if task.pair then "siamese_bilstm_student" else "bilstm_student",
+      type: if architecture == "cnn" then
+        if task.pair then error "architecture 'cnn' has no sentence-pair student yet" else "cnn_student"
+      else if architecture == "bilstm" then
+        if task.pair then "siamese_bilstm_student" else "bilstm_student"
+      else error "architecture must be 'bilstm' or 'cnn', not '" + architecture + "'",
       text_field_embedder: {
         token_embedders: {
           tokens: {
@@ -55,9 +62,10 @@ local seed = std.parseInt(std.extVar("DISTILL_SEED"));
           },
         },
       },
-      hidden_size: hidden_size,
       relu_size: if relu_size != null then relu_size else if task.pair then 400 else 200,
-    } + (if task.pair then { regression: task.regression, positive_label: task.positive_label }
+    } + (if architecture == "cnn" then { num_filters: 100, ngram_filter_sizes: [3, 4, 5], dropout: 0.5 }
+         else { hidden_size: hidden_size })
+      + (if task.pair then { regression: task.regression, positive_label: task.positive_label }
          else {}),
     data_loader: {
       batch_sampler: {

@@ -25,7 +25,7 @@ import copy
 import json
 import os
 import warnings
-from typing import Any, Dict, Union
+from typing import Any, Dict, Union, cast
 
 import torch
 from allennlp.commands.subcommand import Subcommand
@@ -36,6 +36,7 @@ from torch.nn.utils.rnn import pack_padded_sequence
 from allennlp_distill.models.bilstm_student import BiLstmStudent
 from allennlp_distill.models.siamese_bilstm_student import SiameseBiLstmStudent
 from allennlp_distill.modules.pair_features import pair_features
+from allennlp_distill.modules.wide_cnn_encoder import WideCnnEncoder, wide_padding
 from allennlp_distill.predictors.labelling import quantize_int8
 
 
@@ -78,13 +79,9 @@ class ExportedEncoder(torch.nn.Module):
 
     def __init__(self, student: Union[BiLstmStudent, SiameseBiLstmStudent]) -> None:
         super().__init__()
-        token_embedders: Dict[str, Any] = student._text_field_embedder._token_embedders  # type: ignore
-        tokens = token_embedders["tokens"]
         # An open-vocabulary embedder keeps its frozen rows apart; serving needs one table.
-        full_weight = getattr(tokens, "full_weight", None)
-        weight = (full_weight() if full_weight else tokens.weight).detach().clone()
-        self.embedding = torch.nn.Embedding.from_pretrained(weight, padding_idx=0)
-        self.lstm = copy.deepcopy(student._encoder._module)
+        self.embedding = _embedding_table(student)
+        self.lstm: torch.nn.LSTM = copy.deepcopy(student._encoder._module)  # type: ignore[assignment]
 
     def forward(self, token_ids: torch.Tensor) -> torch.Tensor:
         embedded = self.embedding(token_ids)
@@ -99,16 +96,63 @@ class ExportedEncoder(torch.nn.Module):
         return torch.cat([final_states[0], final_states[1]], dim=-1)
 
 
-class ExportableBiLstmStudent(torch.nn.Module):
+class ExportedCnnEncoder(torch.nn.Module):
     """
-    A `BiLstmStudent` in plain torch modules, scriptable with `torch.jit.script`:
-    `forward(token_ids)` (see `ExportedEncoder`) returns the student's logits
-    `(batch_size, num_labels)` (equal up to float rounding).
+    A `cnn_student`'s embeddings and `wide_cnn` encoder (Kim 2014, §2) in plain torch modules:
+    `forward(token_ids)`, `token_ids` `(batch_size, num_tokens)` int64 with 0 for padding, gives
+    `(batch_size, num_filters * num_widths)`: each text zero-padded by `max width - 1` vectors on
+    both sides, each filter's ReLU activation max-pooled over the text's windows.
     """
 
     def __init__(self, student: BiLstmStudent) -> None:
         super().__init__()
-        self.encoder = ExportedEncoder(student)
+        self.embedding = _embedding_table(student)
+        encoder = cast(WideCnnEncoder, student._encoder)
+        self.convolutions = torch.nn.ModuleList(
+            [copy.deepcopy(encoder.get_submodule(f"conv_layer_{i}"))
+             for i in range(len(encoder._ngram_filter_sizes))]
+        )  # fmt: skip
+        self.pad = encoder._pad
+
+    def forward(self, token_ids: torch.Tensor) -> torch.Tensor:
+        mask = token_ids != 0
+        padded, padded_mask = wide_padding(self.embedding(token_ids), mask, self.pad)
+        inputs = padded.transpose(1, 2)
+        # A window ending past the text (its zeros included) is not pooled.
+        last = padded_mask.sum(dim=1, keepdim=True)
+        pooled = []
+        for convolution in self.convolutions:
+            activations = torch.relu(convolution(inputs))
+            width = activations.shape[2]
+            starts = torch.arange(width, device=token_ids.device).unsqueeze(0)
+            outside = (starts > last - (padded.shape[1] - width + 1)).unsqueeze(1)
+            pooled.append(activations.masked_fill(outside, 0.0).max(dim=2)[0])
+        return torch.cat(pooled, dim=1)
+
+
+def _embedding_table(student: torch.nn.Module) -> torch.nn.Embedding:
+    """The student's token embeddings as one table: an open vocabulary's frozen rows included."""
+    token_embedders: Dict[str, Any] = student._text_field_embedder._token_embedders  # type: ignore
+    tokens = token_embedders["tokens"]
+    full_weight = getattr(tokens, "full_weight", None)
+    weight = (full_weight() if full_weight else tokens.weight).detach().clone()
+    return torch.nn.Embedding.from_pretrained(weight, padding_idx=0)
+
+
+class ExportableBiLstmStudent(torch.nn.Module):
+    """
+    A `BiLstmStudent` (or `CnnStudent`) in plain torch modules, scriptable with
+    `torch.jit.script`: `forward(token_ids)` (see `ExportedEncoder`, `ExportedCnnEncoder`)
+    returns the student's logits `(batch_size, num_labels)` (equal up to float rounding).
+    """
+
+    def __init__(self, student: BiLstmStudent) -> None:
+        super().__init__()
+        self.encoder: torch.nn.Module = (
+            ExportedCnnEncoder(student)
+            if isinstance(student._encoder, WideCnnEncoder)
+            else ExportedEncoder(student)
+        )
         self.relu_layer = student._relu_layer._linear_layers[0]
         self.output_layer = student._classification_layer
 

@@ -1,10 +1,11 @@
 from typing import Dict, Optional
 
 import torch
+from allennlp.common.checks import ConfigurationError
 from allennlp.data import TextFieldTensors, Vocabulary
 from allennlp.models.model import Model
 from allennlp.modules import FeedForward, TextFieldEmbedder
-from allennlp.modules.seq2vec_encoders import LstmSeq2VecEncoder
+from allennlp.modules.seq2vec_encoders import LstmSeq2VecEncoder, Seq2VecEncoder
 from allennlp.nn import Activation, InitializerApplicator
 from allennlp.nn.util import get_text_field_mask, get_token_ids_from_text_field_tensors
 from allennlp.training.metrics import CategoricalAccuracy
@@ -52,6 +53,11 @@ class BiLstmStudent(Model):
         Dropout on the sentence vector, before the ReLU layer.
     label_namespace : `str`, optional (default = `"labels"`)
     initializer : `InitializerApplicator`, optional
+    encoder : `Seq2VecEncoder`, optional (default = Tang's BiLSTM of `hidden_size` units)
+        Another sentence encoder in the BiLSTM's place, e.g. Kim's CNN (`cnn_student`).
+
+    # Raises
+    `ConfigurationError` when `encoder`'s input width is not the embedder's output width.
 
     `forward(tokens, label=None)` returns `logits` and `probs`, both `(batch_size, num_labels)`,
     `token_ids`, and, with `label` `(batch_size,)`, the cross-entropy `loss` on it. With the
@@ -67,11 +73,19 @@ class BiLstmStudent(Model):
         dropout: float = 0.0,
         label_namespace: str = "labels",
         initializer: Optional[InitializerApplicator] = None,
+        encoder: Optional[Seq2VecEncoder] = None,
         **kwargs,
     ) -> None:
         super().__init__(vocab, **kwargs)
         self._text_field_embedder = text_field_embedder
-        self._encoder = bilstm_encoder(text_field_embedder.get_output_dim(), hidden_size)
+        width = text_field_embedder.get_output_dim()
+        if encoder is not None and encoder.get_input_dim() != width:
+            raise ConfigurationError(
+                f"model.encoder reads {encoder.get_input_dim()}-d vectors but "
+                f"model.text_field_embedder gives {width}-d ones: make them equal (the word "
+                "vectors' width is their embedding_dim)"
+            )
+        self._encoder = encoder or bilstm_encoder(width, hidden_size)
         self._dropout = torch.nn.Dropout(dropout)
         self._relu_layer = relu_layer(self._encoder.get_output_dim(), relu_size)
         self._label_namespace = label_namespace

@@ -1,4 +1,5 @@
 from allennlp_distill.modules.packaged_word_vectors import PackagedWordVectors
 from allennlp_distill.modules.pair_features import pair_features
+from allennlp_distill.modules.wide_cnn_encoder import WideCnnEncoder, wide_padding
 
-__all__ = ["PackagedWordVectors", "pair_features"]
+__all__ = ["PackagedWordVectors", "WideCnnEncoder", "pair_features", "wide_padding"]

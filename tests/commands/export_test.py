@@ -21,7 +21,14 @@ SENTENCES = [
 ]
 
 
-def test_the_exported_student_gives_the_allennlp_models_logits(tiny_student_archive, tmp_path):
+@pytest.fixture(params=["tiny_student_archive", "tiny_cnn_student_archive"])
+def any_student_archive(request):
+    """Each single-sentence student (BiLSTM, CNN) trained once on the fixtures."""
+    return request.getfixturevalue(request.param)
+
+
+def test_the_exported_student_gives_the_allennlp_models_logits(any_student_archive, tmp_path):
+    tiny_student_archive = any_student_archive
     export_archive(str(tiny_student_archive), str(tmp_path / "export"))
     exported = ExportedStudent(str(tmp_path / "export"))
     predictor = Predictor.from_path(str(tiny_student_archive), "text_classifier")
@@ -36,7 +43,8 @@ def test_the_exported_student_gives_the_allennlp_models_logits(tiny_student_arch
     assert labels == [predictor.predict(sentence)["label"] for sentence in SENTENCES]
 
 
-def test_the_int8_export_loads_and_predicts_close_to_the_float_one(tiny_student_archive, tmp_path):
+def test_the_int8_export_loads_and_predicts_close_to_the_float_one(any_student_archive, tmp_path):
+    tiny_student_archive = any_student_archive
     export_archive(str(tiny_student_archive), str(tmp_path / "float"))
     export_archive(str(tiny_student_archive), str(tmp_path / "int8"), int8=True)
     exact = ExportedStudent(str(tmp_path / "float"))

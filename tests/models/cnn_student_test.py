@@ -1,0 +1,79 @@
+import pytest
+import torch
+from allennlp.common.checks import ConfigurationError
+from allennlp.common.testing import ModelTestCase
+from allennlp.data import Batch
+from allennlp.modules.seq2vec_encoders import CnnEncoder
+
+from allennlp_distill.models import BiLstmStudent, CnnStudent
+from allennlp_distill.modules import WideCnnEncoder
+from tests.conftest import FIXTURES
+
+
+def kim_features(encoder: WideCnnEncoder, vectors: torch.Tensor) -> torch.Tensor:
+    """Kim (2014) by hand: one text `(num_tokens, dim)` padded with max width - 1 zeros."""
+    pad = torch.zeros(encoder._pad, vectors.shape[1])
+    text = torch.cat([pad, vectors, pad]).t().unsqueeze(0)
+    features = []
+    for i in range(len(encoder._ngram_filter_sizes)):
+        convolution = getattr(encoder, f"conv_layer_{i}")
+        features.append(torch.relu(convolution(text)).max(dim=2)[0])
+    return torch.cat(features, dim=1)[0]
+
+
+def test_each_text_is_pooled_over_its_own_zero_padded_windows_only():
+    torch.manual_seed(0)
+    encoder = WideCnnEncoder(embedding_dim=3, num_filters=4, ngram_filter_sizes=[2, 4])
+    lengths = [1, 6, 3]
+    vectors = torch.randn(3, 6, 3)
+    mask = torch.arange(6).unsqueeze(0) < torch.tensor(lengths).unsqueeze(1)
+    # Whatever lies in the padding of the batch tensor must not count.
+    vectors[~mask] = 100.0
+    batch = encoder(vectors, mask)
+    assert batch.shape == (3, 8)
+    for row, length in enumerate(lengths):
+        expected = kim_features(encoder, vectors[row, :length])
+        assert torch.allclose(batch[row], expected, atol=1e-6)
+        assert torch.allclose(encoder(vectors[row : row + 1, :length], None)[0], expected)
+
+
+def test_a_one_word_text_has_features_from_filters_wider_than_itself():
+    torch.manual_seed(0)
+    wide = WideCnnEncoder(embedding_dim=3, num_filters=8, ngram_filter_sizes=[5])
+    plain = CnnEncoder(embedding_dim=3, num_filters=8, ngram_filter_sizes=(5,))
+    plain.load_state_dict(wide.state_dict())
+    word = torch.randn(1, 5, 3)
+    mask = torch.tensor([[True, False, False, False, False]])
+    assert plain(word, mask).abs().sum() == 0  # AllenNLP's cnn: no window, every feature 0
+    assert wide(word, mask).abs().sum() > 0
+
+
+class TestCnnStudent(ModelTestCase):
+    def setup_method(self):
+        super().setup_method()
+        self.set_up_model(FIXTURES / "cnn_student.jsonnet", FIXTURES / "sst2_train.tsv")
+
+    def test_can_train_with_the_distillation_callback_save_and_load(self):
+        self.ensure_model_can_train_save_and_load(self.param_file)
+
+    def test_the_sentence_vector_is_kims_cnn_over_the_word_vectors(self):
+        assert isinstance(self.model, CnnStudent)
+        assert isinstance(self.model._encoder, WideCnnEncoder)
+        assert self.model._encoder.get_output_dim() == 4 * 2
+
+    def test_padding_does_not_change_a_sentences_logits(self):
+        shortest, *_, longest = sorted(self.instances, key=lambda i: len(i["tokens"]))
+        self.model.eval()
+        alone = self.model(**Batch([shortest]).as_tensor_dict())["logits"][0]
+        padded = self.model(**Batch([shortest, longest]).as_tensor_dict())["logits"][0]
+        assert torch.allclose(alone, padded, atol=1e-6)
+
+    def test_filter_sizes_and_encoder_widths_are_checked_when_built(self):
+        embedder = self.model._text_field_embedder
+        with pytest.raises(ConfigurationError, match="model.ngram_filter_sizes"):
+            CnnStudent(self.vocab, embedder, ngram_filter_sizes=[])
+        with pytest.raises(ConfigurationError, match="model.ngram_filter_sizes"):
+            CnnStudent(self.vocab, embedder, ngram_filter_sizes=[0, 3])
+        wrong = WideCnnEncoder(embedding_dim=embedder.get_output_dim() + 1)
+        with pytest.raises(ConfigurationError, match="model.encoder reads 9-d vectors"):
+            BiLstmStudent(self.vocab, embedder, encoder=wrong)

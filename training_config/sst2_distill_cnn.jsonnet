@@ -1,0 +1,7 @@
+// The CNN student (Kim 2014, as in "Which Student is Best?", arXiv 2201.00558) distilled on the
+// sst2 transfer set: MSE on the teacher's logits alone (alpha = 0), validated on the gold dev set.
+// The same data, vocabulary policy and word vectors as sst2_distill.jsonnet; only the encoder differs.
+local student = import "student.libsonnet";
+local tasks = import "tasks.libsonnet";
+
+student.distilled(tasks.sst2, epochs=6, architecture="cnn")

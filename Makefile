@@ -86,18 +86,25 @@ sst2-mpnet: sst2-data
 # teacher of `make sst2-mpnet` is the second teacher when it exists.
 SST2_STUDENTS ?= $(SST2_RUN)
 MPNET_ARCHIVE = $(wildcard $(MPNET_RUN)/teacher/model.tar.gz)
+# The CNN student and baseline of `make sst2-cnn` join the report when they exist.
+CNN_ARCHIVE = $(wildcard $(SST2_STUDENTS)/student_cnn/model.tar.gz)
+CNN_BASELINE = $(wildcard $(SST2_STUDENTS)/baseline_cnn/model.tar.gz)
 report:
 	$(BIN)/allennlp distill-export $(SST2_STUDENTS)/student/model.tar.gz \
 		-o $(SST2_STUDENTS)/student_export --force
 	$(BIN)/allennlp distill-export $(SST2_STUDENTS)/student/model.tar.gz \
 		-o $(SST2_STUDENTS)/student_export_int8 --int8 --force
+	$(if $(CNN_ARCHIVE),$(BIN)/allennlp distill-export $(CNN_ARCHIVE) \
+		-o $(SST2_STUDENTS)/student_cnn_export --force)
 	$(BIN)/allennlp distill-report teacher=$(SST2_RUN)/teacher/model.tar.gz \
 		$(if $(MPNET_ARCHIVE),teacher-mpnet=$(MPNET_ARCHIVE)) \
 		student=$(SST2_STUDENTS)/student/model.tar.gz \
 		baseline=$(SST2_STUDENTS)/baseline/model.tar.gz \
 		student=$(SST2_STUDENTS)/student/model.tar.gz:int8 \
 		exported=$(SST2_STUDENTS)/student_export \
-		exported=$(SST2_STUDENTS)/student_export_int8 --eval-file $(SST2)/dev.tsv \
+		exported=$(SST2_STUDENTS)/student_export_int8 \
+		$(if $(CNN_ARCHIVE),cnn-student=$(CNN_ARCHIVE) cnn-exported=$(SST2_STUDENTS)/student_cnn_export) \
+		$(if $(CNN_BASELINE),cnn-baseline=$(CNN_BASELINE)) --eval-file $(SST2)/dev.tsv \
 		--heldout-file $(SST2_RUN)/data/heldout.tsv --output-dir $(SST2_STUDENTS)/report --threads 2 --teachers $(if $(MPNET_ARCHIVE),2,1)
 
 # The ablation in the README (scripts/ablation_sst2.sh, ~35 min), then its report: one change at a

@@ -26,7 +26,7 @@ local seed = std.parseInt(std.extVar("DISTILL_SEED"));
 
   // Tang et al.: hidden 150 (SST-2) to 300, ReLU layer 200 (single) or 400 (pairs), batch 50.
   // architecture: "bilstm" (Tang et al.) or "cnn" (Kim 2014: widths 3/4/5, 100 filters each,
-  // dropout 0.5; single-sentence tasks).
+  // dropout 0.5; siamese for pairs).
   student(task, train_path, epochs, relu_size=null, callbacks=[], hidden_size=150,
           embedding_dim=50, batch_size=50, lr=1e-3, patience=3, architecture="bilstm"):: {
     random_seed: seed,
@@ -46,7 +46,7 @@ local seed = std.parseInt(std.extVar("DISTILL_SEED"));
     datasets_for_vocab_creation: ["train"],
     model: {
       type: if architecture == "cnn" then
-        if task.pair then error "architecture 'cnn' has no sentence-pair student yet" else "cnn_student"
+        if task.pair then "siamese_cnn_student" else "cnn_student"
       else if architecture == "bilstm" then
         if task.pair then "siamese_bilstm_student" else "bilstm_student"
       else error "architecture must be 'bilstm' or 'cnn', not '" + architecture + "'",

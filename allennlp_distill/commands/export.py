@@ -1,7 +1,7 @@
 """
-`allennlp distill-export`: a trained `bilstm_student` or `siamese_bilstm_student` as a TorchScript
-module that serves without AllenNLP (only torch, and spaCy for the tokenizer), optionally
-dynamically quantized to int8.
+`allennlp distill-export`: a trained `bilstm_student` or `siamese_bilstm_student` (or their CNN
+twins, `cnn_student` and `siamese_cnn_student`) as a TorchScript module that serves without
+AllenNLP (only torch, and spaCy for the tokenizer), optionally dynamically quantized to int8.
 
     allennlp distill-export runs/sst2/student/model.tar.gz -o runs/sst2/student_export [--int8]
 
@@ -104,7 +104,7 @@ class ExportedCnnEncoder(torch.nn.Module):
     both sides, each filter's ReLU activation max-pooled over the text's windows.
     """
 
-    def __init__(self, student: BiLstmStudent) -> None:
+    def __init__(self, student: Union[BiLstmStudent, SiameseBiLstmStudent]) -> None:
         super().__init__()
         self.embedding = _embedding_table(student)
         encoder = cast(WideCnnEncoder, student._encoder)
@@ -139,6 +139,13 @@ def _embedding_table(student: torch.nn.Module) -> torch.nn.Embedding:
     return torch.nn.Embedding.from_pretrained(weight, padding_idx=0)
 
 
+def exported_encoder(student: Union[BiLstmStudent, SiameseBiLstmStudent]) -> torch.nn.Module:
+    """The student's embeddings and sentence encoder (BiLSTM or `wide_cnn`) in plain torch."""
+    if isinstance(student._encoder, WideCnnEncoder):
+        return ExportedCnnEncoder(student)
+    return ExportedEncoder(student)
+
+
 class ExportableBiLstmStudent(torch.nn.Module):
     """
     A `BiLstmStudent` (or `CnnStudent`) in plain torch modules, scriptable with
@@ -148,11 +155,7 @@ class ExportableBiLstmStudent(torch.nn.Module):
 
     def __init__(self, student: BiLstmStudent) -> None:
         super().__init__()
-        self.encoder: torch.nn.Module = (
-            ExportedCnnEncoder(student)
-            if isinstance(student._encoder, WideCnnEncoder)
-            else ExportedEncoder(student)
-        )
+        self.encoder = exported_encoder(student)
         self.relu_layer = student._relu_layer._linear_layers[0]
         self.output_layer = student._classification_layer
 
@@ -170,7 +173,7 @@ class ExportableSiameseStudent(torch.nn.Module):
 
     def __init__(self, student: SiameseBiLstmStudent) -> None:
         super().__init__()
-        self.encoder = ExportedEncoder(student)
+        self.encoder = exported_encoder(student)
         self.relu_layer = student._relu_layer._linear_layers[0]
         self.output_layer = student._output_layer
         self.regression = student._regression
@@ -211,8 +214,8 @@ def export_archive(
         module = ExportableSiameseStudent(student)
     else:
         raise ConfigurationError(
-            f"{archive_file}: distill-export handles bilstm_student and siamese_bilstm_student "
-            f"models, not {type(student).__name__}"
+            f"{archive_file}: distill-export handles the bilstm_student, cnn_student and "
+            f"siamese_bilstm_student, siamese_cnn_student models, not {type(student).__name__}"
         )
     module.eval()
     total = sum(parameter.numel() for parameter in module.parameters())

@@ -2,6 +2,14 @@ from allennlp_distill.models.bilstm_student import BiLstmStudent
 from allennlp_distill.models.cnn_student import CnnStudent
 from allennlp_distill.models.f1_classifier import F1Classifier
 from allennlp_distill.models.siamese_bilstm_student import SiameseBiLstmStudent
+from allennlp_distill.models.siamese_cnn_student import SiameseCnnStudent
 from allennlp_distill.models.text_regressor import TextRegressor
 
-__all__ = ["BiLstmStudent", "CnnStudent", "F1Classifier", "SiameseBiLstmStudent", "TextRegressor"]
+__all__ = [
+    "BiLstmStudent",
+    "CnnStudent",
+    "F1Classifier",
+    "SiameseBiLstmStudent",
+    "SiameseCnnStudent",
+    "TextRegressor",
+]

@@ -22,6 +22,28 @@ def bilstm_encoder(input_size: int, hidden_size: int) -> LstmSeq2VecEncoder:
     )
 
 
+def student_encoder(
+    text_field_embedder: TextFieldEmbedder, encoder: Optional[Seq2VecEncoder], hidden_size: int
+) -> Seq2VecEncoder:
+    """
+    A student's sentence encoder: `encoder` when given (e.g. Kim's CNN), else Tang et al.'s
+    BiLSTM of `hidden_size` units per direction over the embedder's vectors.
+
+    # Raises
+    `ConfigurationError` when `encoder`'s input width is not the embedder's output width.
+    """
+    width = text_field_embedder.get_output_dim()
+    if encoder is None:
+        return bilstm_encoder(width, hidden_size)
+    if encoder.get_input_dim() != width:
+        raise ConfigurationError(
+            f"model.encoder reads {encoder.get_input_dim()}-d vectors but "
+            f"model.text_field_embedder gives {width}-d ones: make them equal (the word "
+            "vectors' width is their embedding_dim)"
+        )
+    return encoder
+
+
 def relu_layer(input_dim: int, size: int) -> FeedForward:
     """Tang et al. (2019)'s ReLU layer between the sentence vector(s) and the output layer."""
     relu = Activation.by_name("relu")()
@@ -78,14 +100,7 @@ class BiLstmStudent(Model):
     ) -> None:
         super().__init__(vocab, **kwargs)
         self._text_field_embedder = text_field_embedder
-        width = text_field_embedder.get_output_dim()
-        if encoder is not None and encoder.get_input_dim() != width:
-            raise ConfigurationError(
-                f"model.encoder reads {encoder.get_input_dim()}-d vectors but "
-                f"model.text_field_embedder gives {width}-d ones: make them equal (the word "
-                "vectors' width is their embedding_dim)"
-            )
-        self._encoder = encoder or bilstm_encoder(width, hidden_size)
+        self._encoder = student_encoder(text_field_embedder, encoder, hidden_size)
         self._dropout = torch.nn.Dropout(dropout)
         self._relu_layer = relu_layer(self._encoder.get_output_dim(), relu_size)
         self._label_namespace = label_namespace

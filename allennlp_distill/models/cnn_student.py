@@ -1,6 +1,5 @@
 from typing import Optional, Sequence
 
-from allennlp.common.checks import ConfigurationError
 from allennlp.data import Vocabulary
 from allennlp.models.model import Model
 from allennlp.modules import TextFieldEmbedder
@@ -56,11 +55,6 @@ class CnnStudent(BiLstmStudent):
         initializer: Optional[InitializerApplicator] = None,
         **kwargs,
     ) -> None:
-        if not ngram_filter_sizes or min(ngram_filter_sizes) < 1 or num_filters < 1:
-            raise ConfigurationError(
-                f"model.ngram_filter_sizes ({list(ngram_filter_sizes)}) must be one or more "
-                f"widths of at least 1 token and model.num_filters ({num_filters}) at least 1"
-            )
         encoder = WideCnnEncoder(
             text_field_embedder.get_output_dim(), num_filters, ngram_filter_sizes
         )

@@ -3,11 +3,11 @@ from typing import Dict, Optional, Union
 import torch
 from allennlp.data import TextFieldTensors, Vocabulary
 from allennlp.models.model import Model
-from allennlp.modules import TextFieldEmbedder
+from allennlp.modules import Seq2VecEncoder, TextFieldEmbedder
 from allennlp.nn import InitializerApplicator
 from allennlp.nn.util import get_text_field_mask
 
-from allennlp_distill.models.bilstm_student import bilstm_encoder, relu_layer
+from allennlp_distill.models.bilstm_student import relu_layer, student_encoder
 from allennlp_distill.models.task_metrics import ClassificationMetrics, RegressionMetrics
 from allennlp_distill.modules.pair_features import pair_features
 
@@ -38,6 +38,12 @@ class SiameseBiLstmStudent(Model):
         Classification only: report this label's `f1`, `precision` and `recall` too.
     label_namespace : `str`, optional (default = `"labels"`)
     initializer : `InitializerApplicator`, optional
+    encoder : `Seq2VecEncoder`, optional (default = Tang's BiLSTM of `hidden_size` units)
+        Another sentence encoder in the BiLSTM's place, shared by both sentences, e.g. Kim's CNN
+        (`siamese_cnn_student`); the pair features have 4 times its output width.
+
+    # Raises
+    `ConfigurationError` when `encoder`'s input width is not the embedder's output width.
     """
 
     def __init__(
@@ -51,11 +57,12 @@ class SiameseBiLstmStudent(Model):
         positive_label: Optional[str] = None,
         label_namespace: str = "labels",
         initializer: Optional[InitializerApplicator] = None,
+        encoder: Optional[Seq2VecEncoder] = None,
         **kwargs,
     ) -> None:
         super().__init__(vocab, **kwargs)
         self._text_field_embedder = text_field_embedder
-        self._encoder = bilstm_encoder(text_field_embedder.get_output_dim(), hidden_size)
+        self._encoder = student_encoder(text_field_embedder, encoder, hidden_size)
         self._dropout = torch.nn.Dropout(dropout)
         # Over pair_features: four sentence vectors' worth of features.
         self._relu_layer = relu_layer(4 * self._encoder.get_output_dim(), relu_size)

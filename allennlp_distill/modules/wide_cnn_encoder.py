@@ -1,6 +1,7 @@
 from typing import Sequence, Tuple
 
 import torch
+from allennlp.common.checks import ConfigurationError
 from allennlp.modules.seq2vec_encoders import CnnEncoder, Seq2VecEncoder
 
 
@@ -56,6 +57,9 @@ class WideCnnEncoder(CnnEncoder):
     `forward(tokens, mask)`: `tokens` `(batch_size, num_tokens, embedding_dim)`, `mask`
     `(batch_size, num_tokens)`; returns `(batch_size, num_filters * len(ngram_filter_sizes))`
     (or `output_dim`).
+
+    # Raises
+    `ConfigurationError` for an empty `ngram_filter_sizes` or a width or filter count below 1.
     """
 
     def __init__(
@@ -65,6 +69,11 @@ class WideCnnEncoder(CnnEncoder):
         ngram_filter_sizes: Sequence[int] = (3, 4, 5),
         **kwargs,
     ) -> None:
+        if not ngram_filter_sizes or min(ngram_filter_sizes) < 1 or num_filters < 1:
+            raise ConfigurationError(
+                f"ngram_filter_sizes ({list(ngram_filter_sizes)}) must be one or more widths of "
+                f"at least 1 token and num_filters ({num_filters}) at least 1"
+            )
         super().__init__(embedding_dim, num_filters, tuple(ngram_filter_sizes), **kwargs)
         self._pad = max(ngram_filter_sizes) - 1
 

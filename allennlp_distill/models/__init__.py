@@ -1,6 +1,7 @@
 from allennlp_distill.models.bilstm_student import BiLstmStudent
 from allennlp_distill.models.cnn_student import CnnStudent
 from allennlp_distill.models.f1_classifier import F1Classifier
+from allennlp_distill.models.sentence_encoder_student import SentenceRepresentationStudent
 from allennlp_distill.models.siamese_bilstm_student import SiameseBiLstmStudent
 from allennlp_distill.models.siamese_cnn_student import SiameseCnnStudent
 from allennlp_distill.models.text_regressor import TextRegressor
@@ -9,6 +10,7 @@ __all__ = [
     "BiLstmStudent",
     "CnnStudent",
     "F1Classifier",
+    "SentenceRepresentationStudent",
     "SiameseBiLstmStudent",
     "SiameseCnnStudent",
     "TextRegressor",

@@ -1,5 +1,12 @@
 from allennlp_distill.modules.packaged_word_vectors import PackagedWordVectors
 from allennlp_distill.modules.pair_features import pair_features
+from allennlp_distill.modules.pooled_bilstm import PooledBiLstm
 from allennlp_distill.modules.wide_cnn_encoder import WideCnnEncoder, wide_padding
 
-__all__ = ["PackagedWordVectors", "WideCnnEncoder", "pair_features", "wide_padding"]
+__all__ = [
+    "PackagedWordVectors",
+    "PooledBiLstm",
+    "WideCnnEncoder",
+    "pair_features",
+    "wide_padding",
+]

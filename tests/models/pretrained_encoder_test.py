@@ -1,6 +1,7 @@
 """
 Step 4 of non-task-specific distillation (Wu et al. 2020): a task student that starts from the
-distilled sentence encoder (`DISTILL_PRETRAINED_ENCODER`, `training_config/sentence_encoder.libsonnet`).
+distilled sentence encoder (`DISTILL_PRETRAINED_ENCODER`,
+`training_config/sentence_encoder.libsonnet`).
 """
 
 import json

@@ -206,15 +206,16 @@ def readable_predict_input() -> None:
         partial = f"{output_file}.partial" if regular else output_file
         original_init(self, predictor, input_file, partial, *args, **kwargs)
         self._distill_output = (output_file, partial)
+        self._distill_input = "<stdin>" if input_file == "-" else input_file
         self._distill_lines = {}
 
-    def _lines(self):
-        if self._input_file == "-":
-            return "<stdin>", sys.stdin.buffer
-        return self._input_file, open_compressed(cached_path(self._input_file), "rb", None)
-
     def _get_json_data(self):
-        name, lines = _lines(self)
+        name = self._distill_input
+        lines = (
+            sys.stdin.buffer
+            if self._input_file == "-"
+            else open_compressed(cached_path(self._input_file), "rb", None)
+        )
         with lines:
             for number, raw in enumerate(lines, start=1):
                 try:
@@ -224,7 +225,7 @@ def readable_predict_input() -> None:
                         f"{name}:{number}: not UTF-8 text (byte {raw[error.start]:#04x} at "
                         f"column {error.start + 1}); save the file as UTF-8"
                     ) from None
-                if line.isspace() or not line:
+                if line.isspace():
                     continue
                 try:
                     row = self._predictor.load_line(line)
@@ -241,7 +242,6 @@ def readable_predict_input() -> None:
         try:
             yield from original_predict_json(self, batch_data)
         except Exception as error:
-            name = "<stdin>" if self._input_file == "-" else self._input_file
             for row in batch_data:
                 try:
                     if not isinstance(row, dict):
@@ -254,7 +254,7 @@ def readable_predict_input() -> None:
                         else str(row_error)
                     )
                     number = self._distill_lines.get(id(row), "?")
-                    raise ConfigurationError(f"{name}:{number}: {reason}") from None
+                    raise ConfigurationError(f"{self._distill_input}:{number}: {reason}") from None
             raise error
         finally:
             for row in batch_data:

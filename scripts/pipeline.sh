@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job, step by step with each step's wall time (Tang et al. 2019):
 # teacher -> transfer set -> distilled student and baseline -> evaluate -> predict.
-#   TASK     configs training_config/$TASK_{teacher,distill,baseline}.jsonnet (default sst2)
+#   TASK     configs training_config/$TASK_{teacher,distill,baseline}.jsonnet (default sst2; a
+#            tagging task, conll2003 or ud_pos, runs the same steps with a tagger teacher)
 #   DATA     folder with train.tsv / dev.tsv in the task's format (default: the task's files)
 #   TRAIN, DEV  the files themselves (default $DATA/train.tsv, $DATA/dev.tsv)
 #   TEST     a held-out gold file to evaluate on, touched by no training step (optional; SICK test,
@@ -27,6 +28,7 @@ task_file() {
 DISTILL_TRAIN=${DISTILL_TRAIN:-$(task_file train)}
 DISTILL_DEV=${DISTILL_DEV:-$(task_file dev)}
 PAIR=$(task_file pair)
+TAGGER=$(task_file tagger)
 mkdir -p "$OUT"
 
 timed() {
@@ -71,7 +73,12 @@ for model in teacher student baseline; do
       --output-file "$OUT/$model/test_metrics.json" "${PLUGIN[@]}"
   fi
 done
-if [ "$PAIR" = "true" ]; then
+if [ "$TAGGER" = "true" ]; then
+  printf '%s\n' '{"sentence": "Angela Merkel met Emmanuel Macron in Paris on Tuesday."}' \
+    '{"sentence": "Shares of Apple rose 3 percent after the report from Reuters."}' \
+    > "$OUT/predict_input.jsonl"
+  predictor=tagger
+elif [ "$PAIR" = "true" ]; then
   printf '%s\n' '{"sentence1": "A man is playing a guitar.", "sentence2": "A person plays a guitar."}' \
     '{"sentence1": "A woman is slicing an onion.", "sentence2": "A dog runs in the park."}' \
     > "$OUT/predict_input.jsonl"

@@ -35,7 +35,7 @@ def build_tiny_bert(directory: Path) -> Path:
         num_hidden_layers=2,
         num_attention_heads=2,
         intermediate_size=32,
-        max_position_embeddings=128,
+        max_position_embeddings=512,
     )
     BertForMaskedLM(config).bert.save_pretrained(directory)
     tokenizer.save_pretrained(directory)
@@ -100,6 +100,9 @@ TASK_FIXTURES = {
     "stsb": ("pairs/stsb_train.tsv", "pairs/stsb_dev.tsv"),
     "sick": ("pairs/sick_train.tsv", "pairs/sick_dev.tsv"),
     "sick_relatedness": ("pairs/sick_train.tsv", "pairs/sick_dev.tsv"),
+    # Taggers read CoNLL column files (training on the same sentences: a dry run needs no split).
+    "conll2003": ("conll2003_tiny.txt", "conll2003_tiny.txt"),
+    "ud_pos": ("ud_ewt_tiny.txt", "ud_ewt_tiny.txt"),
 }
 
 

@@ -7,6 +7,7 @@ import pytest
 from allennlp.commands.train import train_model_from_file
 
 from allennlp_distill.dataset_readers.rows import iter_rows
+from allennlp_distill.dataset_readers.tagging import iter_tagged_rows
 from tests.conftest import CONFIGS, FIXTURES, TASK_FIXTURES, task_env
 
 CONFIG_FILES = sorted(CONFIGS.glob("*.jsonnet"))
@@ -36,6 +37,14 @@ def test_every_task_has_teacher_distilled_and_baseline_configs():
 
 def write_transfer_set(task: dict, train: Path, path: Path) -> None:
     """A transfer set in `task`'s columns: each gold row with made-up teacher logits."""
+    if task["tagger"]:
+        sentences = [(words, tags) for (_, words, _, tags), _ in iter_tagged_rows(str(train))]
+        names = sorted({tag for _, tags in sentences for tag in tags})
+        with path.open("w") as transfer_set:
+            for words, tags in sentences:
+                logits = {name: [float(name == tag) for tag in tags] for name in names}
+                transfer_set.write(json.dumps({"tokens": words, "teacher_logits": logits}) + "\n")
+        return
     columns = task["columns"] or {"sentence1": "sentence", "label": "label"}
     rows = [
         row
@@ -71,6 +80,10 @@ def test_config_builds_on_the_fixtures(config: Path, tiny_teacher_env, tmp_path,
     labels_file = tmp_path / "run" / "vocabulary" / "labels.txt"
     if task["regression"]:
         assert not labels_file.exists()
+    elif task["tagger"]:
+        train = FIXTURES / TASK_FIXTURES[task["name"]][0]
+        gold = {tag for (_, _, _, tags), _ in iter_tagged_rows(str(train)) for tag in tags or ()}
+        assert set(labels_file.read_text().split()) == gold
     else:
         train = FIXTURES / TASK_FIXTURES[task["name"]][0]
         label_column = (task["columns"] or {"label": "label"})["label"]
@@ -100,4 +113,9 @@ def test_no_evaluation_file_feeds_a_students_vocabulary(config: Path):
     assert "test_data_path" not in params
     embedder = params["model"]["text_field_embedder"]["token_embedders"]["tokens"]
     assert embedder["open_vocabulary"] is True
-    assert params["dataset_reader"]["tokenizer"]["special_tokens_as_unknown"] is True
+    reader = params["dataset_reader"]
+    if reader["type"] == "tagging":  # words come split: the reader maps the mask tokens
+        assert {"[MASK]", "<mask>"} <= set(reader["unknown_tokens"])
+        assert reader["token_indexers"]["tokens"]["type"] == "lowercase_words"
+    else:
+        assert reader["tokenizer"]["special_tokens_as_unknown"] is True

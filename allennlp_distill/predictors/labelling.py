@@ -5,7 +5,7 @@ label millions of augmented sentences this way).
 """
 
 import warnings
-from typing import Callable, List, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, List, Optional, Sequence, Tuple, Union
 
 import torch
 from allennlp.data import DatasetReader
@@ -19,11 +19,11 @@ from allennlp.nn.util import move_to_device
 def teacher_logits(
     model: Model,
     dataset_reader: DatasetReader,
-    texts: Sequence[Union[str, Tuple[str, ...]]],
+    texts: Sequence[Union[str, Tuple[Any, ...]]],
     batch_size: int = 128,
     sort_by_length: bool = True,
     on_batch: Optional[Callable[[int], None]] = None,
-) -> List[List[float]]:
+) -> List[List[Any]]:
     """
     The teacher's logits for each text (or sentence pair), in the order of `texts`.
 
@@ -46,7 +46,9 @@ def teacher_logits(
 
     # Returns
     `len(texts)` lists of `num_labels` floats, columns in the order of the model's label vocabulary
-    (one float, the score, for a regressor).
+    (one float, the score, for a regressor). For a tagger (`logits` `(batch_size, num_tokens,
+    num_tags)` with its `mask`; each text a 1-tuple holding its list of words), one such list per
+    word of each text.
     """
     instances = [
         dataset_reader.text_to_instance(*((text,) if isinstance(text, str) else text))
@@ -57,7 +59,7 @@ def teacher_logits(
     order = list(range(len(instances)))
     if sort_by_length:
         order.sort(key=lambda i: _num_tokens(instances[i]))
-    logits: List[List[float]] = [[] for _ in instances]
+    logits: List[List[Any]] = [[] for _ in instances]
     device = model._get_prediction_device()
     with torch.inference_mode():
         for start in range(0, len(order), batch_size):
@@ -66,7 +68,10 @@ def teacher_logits(
             batch.index_instances(model.vocab)
             output = model(**move_to_device(batch.as_tensor_dict(), device))
             outputs = output["logits"] if "logits" in output else output["score"].unsqueeze(-1)
-            for i, row in zip(chunk, outputs.tolist()):
+            rows = outputs.tolist()
+            if outputs.dim() == 3:  # a tagger: each text's real tokens only
+                rows = [row[:length] for row, length in zip(rows, output["mask"].sum(-1).tolist())]
+            for i, row in zip(chunk, rows):
                 logits[i] = row
             if on_batch is not None:
                 on_batch(len(chunk))

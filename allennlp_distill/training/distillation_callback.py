@@ -27,7 +27,10 @@ class DistillationCallback(TrainerCallback):
     becomes `alpha * hard + (1 - alpha) * soft` (see `distillation_loss`), so the loss in the
     progress bar and in the logs is the loss being optimized. Validation keeps the model's own loss.
     A regression student (output `score` `(batch_size,)`) learns the teacher's score with MSE
-    soft and hard losses (see `regression_distillation_loss`); its soft loss must be `mse`.
+    soft and hard losses (see `regression_distillation_loss`); its soft loss must be `mse`. A
+    tagger (output `logits` `(batch_size, num_tokens, num_tags)` and `mask` `(batch_size,
+    num_tokens)`, e.g. `distilled_tagger`) learns the teacher's logits of every real token, each
+    token one example of the same losses, with the batch's `tags` as hard targets.
 
     On `on_start` it attaches to the model: a forward pre-hook takes the `teacher_logits` field
     out of the batch (the model never sees it), and a forward hook replaces `loss`. `hard_loss`,
@@ -152,7 +155,19 @@ class DistillationCallback(TrainerCallback):
                 "distillation callback: a training batch has no 'teacher_logits' field; train "
                 "on a transfer set (JSONL written by the transfer_set predictor)"
             )
-        if "logits" in output:
+        if "logits" in output and output["logits"].dim() == 3:
+            # A tagger: every real token is one example (output["mask"] `(batch, num_tokens)`).
+            mask = output["mask"].bool()
+            tags = kwargs.get("tags")
+            parts = distillation_loss(
+                output["logits"][mask],
+                teacher_logits[:, : mask.size(1)][mask],
+                self._soft_loss,
+                alpha=self.alpha(),
+                temperature=self.temperature(),
+                labels=None if tags is None else tags[mask],
+            )
+        elif "logits" in output:
             parts = distillation_loss(
                 output["logits"],
                 teacher_logits,

@@ -1,0 +1,3 @@
+from allennlp_distill.token_indexers.lowercase_words import LowercaseWordsIndexer
+
+__all__ = ["LowercaseWordsIndexer"]

@@ -1,0 +1,128 @@
+// Sequence labelling ("Which Student is Best?", arXiv 2201.00558, task-specific distillation for
+// tagging): a transformer teacher fine-tuned for token classification, and a BiLSTM tagger student
+// that learns the teacher's logits of every token of the token-level transfer set (Tang et al.
+// 2019's MSE on logits, per token), or, as the baseline, the gold tags alone.
+//
+// External variables (defaults set by the plugin, see allennlp_distill/config_vars.py):
+//   DISTILL_TEACHER_MODEL   a local Hugging Face model directory (default: all-MiniLM-L6-v2)
+//   DISTILL_WORD_VECTORS, DISTILL_EMBEDDING_DIM  the student's word vectors and their width
+//   DISTILL_EPOCHS, DISTILL_SEED
+//   DISTILL_TRAIN, DISTILL_TRANSFER_SET, DISTILL_DEV  data files (default: tasks.libsonnet's)
+local tasks = import "tasks.libsonnet";
+local teacher_model = std.extVar("DISTILL_TEACHER_MODEL");
+local word_vectors = std.extVar("DISTILL_WORD_VECTORS");
+local vectors_dim = std.parseInt(std.extVar("DISTILL_EMBEDDING_DIM"));
+local epochs_var = std.extVar("DISTILL_EPOCHS");
+local seed = std.parseInt(std.extVar("DISTILL_SEED"));
+local num_epochs(epochs) = if epochs_var == "" then epochs else std.parseInt(epochs_var);
+
+// Longer inputs are split into windows of this many word pieces and joined again by AllenNLP's
+// mismatched embedder (never truncated): 512 is BERT's and MiniLM's window.
+local teacher_window = 512;
+local transformer = { type: "pretrained_transformer_mismatched", model_name: teacher_model,
+                      max_length: teacher_window };
+
+local bucket(size) = { type: "bucket", batch_size: size, sorting_keys: ["tokens"] };
+
+local reader(task, token_indexers) = {
+  type: "tagging",
+  token_indexers: token_indexers,
+  label_encoding: task.label_encoding,
+  // The teacher's mask token, written by the augmentation, is the student's unknown word.
+  unknown_tokens: ["[MASK]", "<mask>"],
+};
+
+{
+  // The teacher: each word is the mean of its word pieces' last hidden states, then a linear
+  // layer (BERT's token classification with AllenNLP's word-level pooling).
+  teacher(task, epochs=3, lr=5e-5, batch_size=16):: {
+    random_seed: seed,
+    numpy_seed: seed,
+    pytorch_seed: seed,
+    dataset_reader: reader(task, { tokens: transformer }) + { unknown_tokens: [] },
+    train_data_path: tasks.train(task),
+    validation_data_path: tasks.dev(task),
+    model: {
+      type: "distilled_tagger",
+      text_field_embedder: { token_embedders: { tokens: transformer } },
+      dropout: 0.1,
+      label_encoding: task.label_encoding,
+    },
+    data_loader: { batch_sampler: bucket(batch_size) },
+    validation_data_loader: { batch_sampler: bucket(64) },
+    trainer: {
+      num_epochs: num_epochs(epochs),
+      optimizer: {
+        type: "huggingface_adamw",
+        lr: lr,
+        weight_decay: 0.01,
+        parameter_groups: [[["bias", "LayerNorm\\.weight"], { weight_decay: 0.0 }]],
+      },
+      learning_rate_scheduler: { type: "slanted_triangular", cut_frac: 0.06 },
+      grad_norm: 1.0,
+      validation_metric: task.metric,
+    },
+  },
+
+  // The distilled student: the transfer set, MSE on every token's logits (alpha = 0: the soft
+  // loss alone, Tang et al.'s choice).
+  distilled(task, epochs=10, alpha=0.0, soft_loss="mse")::
+    self.student(task, tasks.transfer_set(task), epochs, callbacks=[
+      { type: "distillation", soft_loss: { type: soft_loss }, alpha: alpha },
+      { type: "tensorboard" },
+    ]),
+
+  // The no-distillation baseline: the same student on the gold training set alone.
+  baseline(task, epochs=20):: self.student(task, tasks.train(task), epochs),
+
+  // A BiLSTM tagger (Lample et al. 2016 without the CRF; Ma & Hovy 2016's character CNN): each
+  // word is its GloVe vector (lowercase, open vocabulary) and a CNN over its characters, which
+  // sees the case that GloVe 6B has lost; one bidirectional LSTM layer; dropout 0.3.
+  student(task, train_path, epochs, callbacks=[], hidden_size=150, char_filters=50,
+          batch_size=32, lr=1e-3, patience=4):: {
+    random_seed: seed,
+    numpy_seed: seed,
+    pytorch_seed: seed,
+    dataset_reader: reader(task, {
+      tokens: { type: "lowercase_words" },
+      token_characters: { type: "characters", min_padding_length: 3 },
+    }),
+    train_data_path: train_path,
+    validation_data_path: tasks.dev(task),
+    // Only the training data feeds the vocabulary; every other GloVe word is still known.
+    datasets_for_vocab_creation: ["train"],
+    model: {
+      type: "distilled_tagger",
+      text_field_embedder: {
+        token_embedders: {
+          tokens: {
+            type: "packaged_word_vectors",
+            embedding_dim: vectors_dim,
+            pretrained_file: word_vectors,
+            trainable: true,
+            open_vocabulary: true,
+          },
+          token_characters: {
+            type: "character_encoding",
+            embedding: { embedding_dim: 16, vocab_namespace: "token_characters" },
+            encoder: { type: "cnn", embedding_dim: 16, num_filters: char_filters,
+                       ngram_filter_sizes: [3] },
+          },
+        },
+      },
+      encoder: { type: "lstm", input_size: vectors_dim + char_filters, hidden_size: hidden_size,
+                 bidirectional: true },
+      dropout: 0.3,
+      label_encoding: task.label_encoding,
+    },
+    data_loader: { batch_sampler: bucket(batch_size) },
+    validation_data_loader: { batch_sampler: bucket(256) },
+    trainer: {
+      num_epochs: num_epochs(epochs),
+      patience: patience,
+      optimizer: { type: "adam", lr: lr },
+      validation_metric: task.metric,
+      callbacks: callbacks,
+    },
+  },
+}

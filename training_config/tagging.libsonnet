@@ -28,6 +28,7 @@ local reader(task, token_indexers) = {
   type: "tagging",
   token_indexers: token_indexers,
   label_encoding: task.label_encoding,
+  tags: task.tags,
   // The teacher's mask token, written by the augmentation, is the student's unknown word.
   unknown_tokens: ["[MASK]", "<mask>"],
 };
@@ -42,6 +43,7 @@ local reader(task, token_indexers) = {
     dataset_reader: reader(task, { tokens: transformer }) + { unknown_tokens: [] },
     train_data_path: tasks.train(task),
     validation_data_path: tasks.dev(task),
+    datasets_for_vocab_creation: ["train"],
     model: {
       type: "distilled_tagger",
       text_field_embedder: { token_embedders: { tokens: transformer } },

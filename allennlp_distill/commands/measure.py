@@ -26,7 +26,8 @@ from allennlp_distill.dataset_readers.rows import DataFormatError, iter_rows
 from allennlp_distill.modules.packaged_word_vectors import PackagedWordVectors
 from allennlp_distill.predictors.labelling import quantize_int8
 
-METRICS = ("accuracy", "f1", "pearson", "spearman")
+#: The task metrics a report shows: `f1-measure-overall` is a tagger's span F1 (CoNLL-2003).
+METRICS = ("accuracy", "f1", "f1-measure-overall", "pearson", "spearman")
 T = TypeVar("T")
 B = TypeVar("B")
 
@@ -68,6 +69,9 @@ def measure(
     row.update(parameters)
     row["size_mb"] = size / 1e6
     timed = (instances * (1 + texts // max(1, len(instances))))[:texts]
+    if "tags" in instances[0].fields:
+        # A tagger's speed is also read in words/s (the report's tokens/s column).
+        row["tokens_per_text"] = sum(len(i["tokens"]) for i in timed) / len(timed)
 
     with torch.inference_mode():
         row.update(
@@ -136,7 +140,11 @@ def archive_metrics(model: Model, reader, gold_file: str) -> Dict[str, float]:
 def instance_metrics(model: Model, instances: Sequence[Instance]) -> Dict[str, float]:
     """`archive_metrics` on instances already read and indexed."""
     metrics = evaluate(model, SimpleDataLoader(list(instances), batch_size=64, vocab=model.vocab))
-    return {**{key: metrics[key] for key in METRICS if key in metrics}, "examples": len(instances)}
+    scores = {key: metrics[key] for key in METRICS if key in metrics}
+    if "tags" in instances[0].fields:
+        # A tagger's token accuracy is over words that are not independent draws: no interval.
+        return scores
+    return {**scores, "examples": len(instances)}
 
 
 def evaluate_exported(student, eval_file: str) -> Tuple[List[Dict[str, str]], Dict[str, float]]:
@@ -272,6 +280,6 @@ def _tensors(model: Model, instances: Sequence[Instance]) -> Dict[str, Any]:
     batch = Batch(list(instances))
     batch.index_instances(model.vocab)
     tensors = batch.as_tensor_dict()
-    tensors.pop("label", None)
-    tensors.pop("teacher_logits", None)
+    for target in ("label", "tags", "teacher_logits"):
+        tensors.pop(target, None)
     return tensors

@@ -120,8 +120,9 @@ def write_report(
     One dict per model: `name`, `archive`, `int8`, each of `METRICS` it reports on `eval_file`,
     `heldout` (the same metrics on `heldout_file`, when given), `parameters`,
     `parameters_without_embeddings`, `size_mb`, `throughput` (texts/s per batch size),
-    `latency_ms` (`p50`, `p95` at batch 1), `speedup` (per batch size, over the first model) and
-    `speedup_over` (`{teacher name: per batch size}`, over each teacher).
+    `latency_ms` (`p50`, `p95` at batch 1), for a tagger `tokens_per_text` (the mean words of
+    the timed sentences: words/s = texts/s × it), `speedup` (per batch size, over the first
+    model) and `speedup_over` (`{teacher name: per batch size}`, over each teacher).
 
     # Raises
     `ConfigurationError` when `teachers` is not between 1 and the number of models.
@@ -174,10 +175,12 @@ def markdown_table(
     heldout = [key for key in METRICS if any(key in row.get("heldout", {}) for row in rows)]
     # Speed-ups over the first teacher, then over any other teacher (named in the header).
     teachers = list(rows[0].get("speedup_over", {}))[1:]
+    taggers = any("tokens_per_text" in row for row in rows)
     header = (
         ["model", *metrics, *[f"held-out {key}" for key in heldout]]
         + ["params", "params w/o emb.", "size MB"]
         + [f"texts/s @{size}" for size in batch_sizes]
+        + ([f"tokens/s @{max(batch_sizes)}"] if taggers else [])
         + ["p50 ms @1", "p95 ms @1"]
         + [f"speed-up @{size}" for size in batch_sizes]
         + [f"vs {teacher} @{size}" for teacher in teachers for size in batch_sizes]
@@ -191,6 +194,11 @@ def markdown_table(
             + [f"{row['parameters']:,}", f"{row['parameters_without_embeddings']:,}"]
             + [f"{row['size_mb']:.1f}"]
             + [f"{row['throughput'][size]:,.0f}" for size in batch_sizes]
+            + (
+                [f"{row['throughput'][max(batch_sizes)] * row['tokens_per_text']:,.0f}"]
+                if taggers and "tokens_per_text" in row
+                else [""] * taggers
+            )
             + [f"{row['latency_ms'][q]:.2f}" if row["latency_ms"] else "" for q in ("p50", "p95")]
             + [f"{row['speedup'][size]:.1f}x" for size in batch_sizes]
             + [

@@ -193,6 +193,9 @@ class TaggingReader(DatasetReader):
         The CoNLL column of the POS tag, kept for POS-guided replacement (`None`: none).
     label_encoding : `str`, optional (default = `None`)
         `"BIO"` or `"IOB1"` to check that every gold tag is `O` or `B-`/`I-` plus a type.
+    tags : `Sequence[str]`, optional (default = `None`)
+        The task's tag set: a gold tag outside it is an error naming its line, so a stray tag
+        never becomes a class of its own (`None`: no check beyond `label_encoding`).
     unknown_tokens : `Sequence[str]`, optional (default = `()`)
         Words read as `@@UNKNOWN@@` (a student reading a transfer set: the teacher's mask token,
         `[MASK]` or `<mask>`, so the augmentation trains the unknown-word vector).
@@ -210,6 +213,7 @@ class TaggingReader(DatasetReader):
         tag_column: int = -1,
         pos_column: Optional[int] = 1,
         label_encoding: Optional[str] = None,
+        tags: Optional[Sequence[str]] = None,
         unknown_tokens: Sequence[str] = (),
         max_line_bytes: Optional[int] = MAX_LINE_BYTES,
         **kwargs,
@@ -226,6 +230,7 @@ class TaggingReader(DatasetReader):
         self._tag_column = tag_column
         self._pos_column = pos_column
         self._label_encoding = label_encoding
+        self._tags = None if tags is None else frozenset(tags)
         self._unknown_tokens = frozenset(unknown_tokens)
         self._max_line_bytes = max_line_bytes
 
@@ -241,16 +246,20 @@ class TaggingReader(DatasetReader):
     def check_tags(self, path: str, line_number: int, tags: Sequence[str]) -> None:
         """
         # Raises
-        `DataFormatError` for a tag that is not of `label_encoding` (no check without one).
+        `DataFormatError` naming the tag's own line (a CoNLL file) for a tag outside `tags` or
+        not of `label_encoding`.
         """
         pattern = _TAG_PATTERNS.get(self._label_encoding or "")
-        if pattern is None:
-            return
         for offset, tag in enumerate(tags):
-            if not pattern.match(tag):
+            line = line_number + offset if not path.endswith(JSONL_SUFFIXES) else line_number
+            if self._tags is not None and tag not in self._tags:
+                raise DataFormatError(
+                    path, line, f"tag {tag!r} is not in the task's tag set {sorted(self._tags)}"
+                )
+            if pattern is not None and not pattern.match(tag):
                 raise DataFormatError(
                     path,
-                    line_number + offset if not path.endswith(JSONL_SUFFIXES) else line_number,
+                    line,
                     f"tag {tag!r} is not {self._label_encoding} (O, or B-/I- and a type)",
                 )
 

@@ -65,7 +65,7 @@ class TokenTeacherLogitsField(Field[torch.Tensor]):
     tags are not exactly the namespace's.
     """
 
-    __slots__ = ["logits", "_length", "_label_namespace", "_source", "_indexed"]
+    __slots__ = ["logits", "_length", "_label_namespace", "_source", "_indexed", "_columns"]
 
     def __init__(
         self,
@@ -79,6 +79,7 @@ class TokenTeacherLogitsField(Field[torch.Tensor]):
         self._label_namespace = label_namespace
         self._source = source
         self._indexed: Optional[torch.Tensor] = None
+        self._columns: List[str] = []
         for tag, values in logits.items():
             if len(values) != self._length:
                 raise ValueError(
@@ -99,10 +100,17 @@ class TokenTeacherLogitsField(Field[torch.Tensor]):
                 f"{where}teacher logits are keyed by tags {sorted(self.logits)}, but the "
                 f"vocabulary namespace {self._label_namespace!r} has {sorted(tag_to_index)}"
             )
+        if self._indexed is not None:  # indexed before: lay the columns out again
+            columns = {tag: self._indexed[:, i] for i, tag in enumerate(self._columns)}
+        else:
+            columns = {tag: torch.tensor(v, dtype=torch.float32) for tag, v in self.logits.items()}
         indexed = torch.empty(self._length, len(tag_to_index))
         for tag, index in tag_to_index.items():
-            indexed[:, index] = torch.tensor(self.logits[tag], dtype=torch.float32)
+            indexed[:, index] = columns[tag]
         self._indexed = indexed
+        self._columns = sorted(tag_to_index, key=tag_to_index.__getitem__)
+        # The tensor replaces the lists (a transfer set holds millions of logits).
+        self.logits = {tag: [] for tag in self.logits}
 
     def get_padding_lengths(self) -> Dict[str, int]:
         return {"num_tokens": self._length}
@@ -118,10 +126,12 @@ class TokenTeacherLogitsField(Field[torch.Tensor]):
         field = TokenTeacherLogitsField.__new__(TokenTeacherLogitsField)
         field.logits, field._length = {}, 0
         field._label_namespace, field._source = self._label_namespace, None
-        field._indexed = torch.zeros(0, 0)
+        field._indexed, field._columns = torch.zeros(0, 0), []
         return field
 
     def human_readable_repr(self) -> Dict[str, List[float]]:
+        if self._indexed is not None and self._columns:
+            return {tag: self._indexed[:, i].tolist() for i, tag in enumerate(self._columns)}
         return dict(self.logits)
 
     def __len__(self) -> int:

@@ -90,26 +90,44 @@ class TaggingTransferSetPredictor(Predictor):
         self._mask_token = mask_token or _mismatched_mask_token(dataset_reader) or "[MASK]"
         self._labelling_batch_size = labelling_batch_size
         self._unigram_file = unigram_file or os.environ.get("DISTILL_TRAIN")
-        if not self._unigram_file or not os.path.isfile(self._unigram_file):
+        if p_pos > 0 and (not self._unigram_file or not os.path.isfile(self._unigram_file)):
             raise ConfigurationError(
                 "tagging_transfer_set predictor: POS-guided replacement samples words from the "
                 f"training set; unigram_file {self._unigram_file!r} is not a file. Pass it with "
                 '--predictor-args \'{"unigram_file": "train.txt"}\' or set DISTILL_TRAIN.'
             )
         self._pos_unigrams: Optional[PosUnigrams] = None
+        # Every sentence written, and the originals among them: an original that an earlier
+        # sentence's copy already wrote is still written, with its gold tags.
         self._seen: Set[Tuple[str, ...]] = set()
+        self._originals: Set[Tuple[str, ...]] = set()
         self._input_lines = 0
         self._progress = Tqdm.tqdm(desc="transfer set", unit=" sentences")
 
     @property
     def _unigrams(self) -> PosUnigrams:
-        """The words of the unigram file by POS tag, read on first use."""
+        """
+        The words of the unigram file by POS tag, read on first use.
+
+        # Raises
+        `ConfigurationError` when the file has no POS tag (replacement would silently never
+        happen).
+        """
+        if self._pos_unigrams is None and self._rates.p_pos == 0:
+            self._pos_unigrams = PosUnigrams([])  # no word is ever replaced
         if self._pos_unigrams is None:
-            self._pos_unigrams = PosUnigrams(
+            tagged = [
                 (words, pos)
                 for (_, words, pos, _), _ in iter_tagged_rows(str(self._unigram_file))
                 if pos is not None
-            )
+            ]
+            if not tagged:
+                raise ConfigurationError(
+                    f"tagging_transfer_set predictor: {self._unigram_file} has no POS tags for "
+                    "POS-guided replacement ('pos' in JSON lines, the second CoNLL column); "
+                    'give another unigram_file or set "p_pos": 0'
+                )
+            self._pos_unigrams = PosUnigrams(tagged)
         return self._pos_unigrams
 
     @property
@@ -160,6 +178,8 @@ class TaggingTransferSetPredictor(Predictor):
         """Marks rows of an interrupted run as written (see `allennlp transfer-set`)."""
         for row in rows:
             self._seen.add(tuple(row["tokens"]))
+            if not row.get("augmented"):
+                self._originals.add(tuple(row["tokens"]))
 
     def dump_line(self, outputs: JsonDict) -> str:
         return "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in outputs["rows"])
@@ -188,12 +208,13 @@ class TaggingTransferSetPredictor(Predictor):
     def _new_rows(self, row: JsonDict) -> List[JsonDict]:
         words: List[str] = row["tokens"]
         rows: List[JsonDict] = []
-        if tuple(words) not in self._seen:
+        if tuple(words) not in self._originals:
             original: JsonDict = {"tokens": words, "augmented": False}
             if row.get("tags") is not None:
                 original["tags"] = row["tags"]
             rows.append(original)
             self._seen.add(tuple(words))
+            self._originals.add(tuple(words))
         if self._rates.n_iter == 0:
             return rows
         pos = row.get("pos") or ["X"] * len(words)

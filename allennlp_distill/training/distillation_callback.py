@@ -158,10 +158,15 @@ class DistillationCallback(TrainerCallback):
         if "logits" in output and output["logits"].dim() == 3:
             # A tagger: every real token is one example (output["mask"] `(batch, num_tokens)`).
             mask = output["mask"].bool()
+            if teacher_logits.shape[:2] != mask.shape:
+                raise ConfigurationError(
+                    f"distillation callback: teacher logits {tuple(teacher_logits.shape)} are "
+                    f"not one row per token of the student's {tuple(mask.shape)} batch"
+                )
             tags = kwargs.get("tags")
             parts = distillation_loss(
                 output["logits"][mask],
-                teacher_logits[:, : mask.size(1)][mask],
+                teacher_logits[mask],
                 self._soft_loss,
                 alpha=self.alpha(),
                 temperature=self.temperature(),

@@ -147,3 +147,14 @@ def test_mask_tokens_become_the_unknown_word_only_when_asked(tmp_path):
     assert [t.text for t in student["tokens"].tokens] == [DEFAULT_OOV_TOKEN, "Peter"]
     assert [t.text for t in teacher["tokens"].tokens] == ["[MASK]", "Peter"]
     assert student["metadata"]["words"] == ["[MASK]", "Peter"]
+
+
+def test_gold_tag_outside_the_tasks_tag_set_names_its_line(tmp_path):
+    path = write(tmp_path / "ud.txt", "Al NNP PROPN\n- HYPH CCONJ\n")
+    reader = TaggingReader(tags=["PROPN", "PUNCT", "CONJ"])
+    with pytest.raises(DataFormatError, match=r"ud\.txt:2: tag 'CCONJ' is not in the task's"):
+        list(reader.read(path))
+    ner = TaggingReader(label_encoding="BIO", tags=["O", "B-PER", "I-PER"])
+    path = write(tmp_path / "ner.txt", "Peter NNP B-NP B-PER\nsaid VBD B-VP B-FOO\n")
+    with pytest.raises(DataFormatError, match=r"ner\.txt:2: tag 'B-FOO' is not in"):
+        list(ner.read(path))

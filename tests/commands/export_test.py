@@ -83,7 +83,7 @@ def test_serving_imports_neither_allennlp_nor_the_package(tiny_student_archive, 
 
 
 def test_only_a_student_can_be_exported(tiny_teacher_archive, tmp_path):
-    with pytest.raises(ConfigurationError, match="siamese_cnn_student models, not F1Classifier"):
+    with pytest.raises(ConfigurationError, match="sentence_representation_student models, not F1"):
         export_archive(str(tiny_teacher_archive), str(tmp_path / "export"))
     assert not (tmp_path / "export").exists()
 
@@ -227,3 +227,53 @@ def test_evaluate_extend_vocab_gives_the_same_metrics_as_without(open_vocabulary
         results.append(json.loads(output.read_text()))
     assert results[0]["accuracy"] == results[1]["accuracy"]
     assert results[0]["loss"] == pytest.approx(results[1]["loss"])
+
+
+@pytest.mark.parametrize("pooling", ["max", "mean"])
+def test_a_student_on_a_pooled_bilstm_exports_its_own_logits(pooling, tmp_path):
+    # The encoder of a task student that starts from a distilled sentence encoder (Wu et al.
+    # 2020): exported as Tang's final states it would give other logits.
+    encoder = {"type": "pooled_bilstm", "input_dim": 8, "hidden_size": 3, "pooling": pooling}
+    overrides = json.dumps({"model.encoder": encoder, "trainer.num_epochs": 1})
+    train_model_from_file(
+        str(FIXTURES / "bilstm_student.jsonnet"), str(tmp_path / "run"), overrides=overrides
+    )
+    archive = str(tmp_path / "run" / "model.tar.gz")
+    export_archive(archive, str(tmp_path / "export"))
+    exported = ExportedStudent(str(tmp_path / "export"))
+    predictor = Predictor.from_path(archive, "text_classifier")
+    expected = torch.tensor([predictor.predict(sentence)["logits"] for sentence in SENTENCES])
+    assert torch.allclose(exported.logits(exported.token_ids(SENTENCES)), expected, atol=1e-5)
+    alone = torch.cat([exported.logits(exported.token_ids([sentence])) for sentence in SENTENCES])
+    assert torch.allclose(alone, expected, atol=1e-5)
+
+
+def test_the_exported_sentence_encoder_gives_the_predictors_vectors(
+    tiny_sentence_encoder_archive, tmp_path
+):
+    archive = str(tiny_sentence_encoder_archive)
+    export_archive(archive, str(tmp_path / "export"))
+    exported = ExportedStudent(str(tmp_path / "export"))
+    assert exported.sentence_encoder and exported.text_columns == ["sentence"]
+    predictor = Predictor.from_path(archive)
+    expected = torch.tensor(
+        [predictor.predict_json({"sentence": text})["sentence_vector"] for text in SENTENCES]
+    )
+    batch = torch.tensor([row["sentence_vector"] for row in exported.predict(SENTENCES)])
+    alone = torch.tensor([exported.predict([text])[0]["sentence_vector"] for text in SENTENCES])
+    assert batch.shape == (len(SENTENCES), 16)
+    assert torch.allclose(batch, expected, atol=1e-5) and torch.allclose(alone, expected, atol=1e-5)
+    export_archive(archive, str(tmp_path / "int8"), int8=True)
+    int8 = ExportedStudent(str(tmp_path / "int8"))
+    vectors = torch.tensor([row["sentence_vector"] for row in int8.predict(SENTENCES)])
+    assert torch.nn.functional.cosine_similarity(vectors, expected).min() > 0.95
+    result = subprocess.run(
+        [sys.executable, "allennlp_distill/serving.py", str(tmp_path / "export"), "a dumb movie"],
+        cwd=REPO,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    vector = json.loads(result.stdout)["sentence_vector"]
+    reference = predictor.predict_json({"sentence": "a dumb movie"})["sentence_vector"]
+    assert torch.allclose(torch.tensor(vector), torch.tensor(reference), atol=1e-5)

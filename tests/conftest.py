@@ -152,3 +152,22 @@ def tiny_cnn_student_archive(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("cnn_student") / "run"
     train_model_from_file(str(FIXTURES / "cnn_student.jsonnet"), str(out))
     return out / "model.tar.gz"
+
+
+@pytest.fixture(scope="session")
+def tiny_sentence_encoder_archive(tiny_bert, tmp_path_factory) -> Path:
+    """
+    The fixture sentence-representation student (Wu et al. 2020), trained on the tiny BERT's
+    vectors of the fixture sentences (`tests/tiny_sentence_vectors.py`) and archived.
+    """
+    from allennlp.commands.train import train_model_from_file
+
+    from tests.tiny_sentence_vectors import write_tiny_sentence_vectors
+
+    vectors = write_tiny_sentence_vectors(tiny_bert, tmp_path_factory.mktemp("sentence_vectors"))
+    out = tmp_path_factory.mktemp("sentence_encoder") / "run"
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.setenv("DISTILL_SENTENCE_VECTORS", str(vectors))
+        monkeypatch.setenv("DISTILL_SENTENCE_VECTORS_DEV", str(vectors))
+        train_model_from_file(str(FIXTURES / "sentence_representation_student.jsonnet"), str(out))
+    return out / "model.tar.gz"

@@ -5,6 +5,7 @@ from allennlp_distill.commands.sentence_vectors import (
     SentenceVectorsCommand,
     write_sentence_vectors,
 )
+from allennlp_distill.commands.sts_eval import StsEval, evaluate_sts
 from allennlp_distill.commands.transfer_set import TransferSetCommand, write_transfer_set
 
 __all__ = [
@@ -12,7 +13,9 @@ __all__ = [
     "DistillReport",
     "SentenceVectors",
     "SentenceVectorsCommand",
+    "StsEval",
     "TransferSetCommand",
+    "evaluate_sts",
     "export_archive",
     "write_report",
     "write_sentence_vectors",

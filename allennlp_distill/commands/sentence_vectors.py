@@ -142,7 +142,9 @@ def write_sentence_vectors(
     progress = Tqdm.tqdm(total=lines, initial=done, desc="sentence vectors", unit=" sentences")
     with torch.inference_mode():
         for number, texts in _shards(corpus, shard_size, len(manifest["shards"])):
-            vectors = _encode(model, tokenizer, texts, pooling, max_length, batch_size, progress)
+            vectors = encode_sentences(
+                model, tokenizer, texts, pooling, max_length, batch_size, progress
+            )
             name = f"vectors-{number:05d}.npy"
             _save_shard(os.path.join(output_dir, name), vectors)
             first_line = number * shard_size + 1
@@ -218,18 +220,25 @@ def _shards(corpus: str, shard_size: int, skip: int) -> Iterator[Tuple[int, List
         yield number, texts
 
 
-def _encode(
+def encode_sentences(
     model: Any,
     tokenizer: Any,
     texts: List[str],
     pooling: str,
     max_length: int,
     batch_size: int,
-    progress: Any,
+    progress: Optional[Any] = None,
 ) -> numpy.ndarray:
     """
-    The sentence vectors of `texts`, float16 `(len(texts), hidden_size)` in their order, computed
-    in batches of similar word-piece counts (sorted by length) so that little is padding.
+    A pre-trained teacher's sentence vectors of `texts`, float16 `(len(texts), hidden_size)` in
+    their order, computed in batches of similar word-piece counts (sorted by length) so that
+    little is padding. `model` is a Hugging Face `AutoModel` (call under `torch.inference_mode`),
+    `tokenizer` its tokenizer; `pooling` `"mean"` (the attention-mask-weighted mean of the last
+    hidden states) or `"cls"`; texts are cut to `max_length` word pieces; `progress.update(n)`, when
+    given, is called after each batch of `n` texts.
+
+    # Raises
+    `ConfigurationError` when a vector does not fit in float16.
     """
     pieces = tokenizer(texts, truncation=True, max_length=max_length)["input_ids"]
     order = sorted(range(len(texts)), key=lambda i: (len(pieces[i]), i))
@@ -250,7 +259,8 @@ def _encode(
             mask = inputs["attention_mask"].unsqueeze(-1).to(hidden.dtype)
             pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
         vectors[batch] = pooled.float().numpy().astype(numpy.float16)
-        progress.update(len(batch))
+        if progress is not None:
+            progress.update(len(batch))
     if not numpy.isfinite(vectors).all():
         raise ConfigurationError("a sentence vector does not fit in float16 (|value| > 65504)")
     return vectors

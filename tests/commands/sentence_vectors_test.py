@@ -106,13 +106,13 @@ def test_an_interrupted_run_resumes_at_its_first_unfinished_shard_to_the_same_by
     assert (out / "vectors-00001.npy").exists() == (crash_in == "_write_manifest")
 
     encoded = []
-    real_encode = module._encode
+    real_encode = module.encode_sentences
 
     def encode(model, tokenizer, texts, *settings):
         encoded.append(texts)
         return real_encode(model, tokenizer, texts, *settings)
 
-    monkeypatch.setattr(module, "_encode", encode)
+    monkeypatch.setattr(module, "encode_sentences", encode)
     write(tiny_bert, corpus, out)
     assert encoded == [STRIPPED[3:6], STRIPPED[6:]]
     assert folder_bytes(out) == folder_bytes(tmp_path / "whole")
@@ -122,7 +122,7 @@ def test_a_finished_folder_is_only_checked(tiny_bert, corpus, tmp_path, monkeypa
     out = tmp_path / "out"
     write(tiny_bert, corpus, out)
     before = {path.name: path.stat().st_mtime_ns for path in out.iterdir()}
-    monkeypatch.setattr(module, "_encode", None)  # any computation would fail
+    monkeypatch.setattr(module, "encode_sentences", None)  # any computation would fail
     assert write(tiny_bert, corpus, out)["complete"]
     assert {path.name: path.stat().st_mtime_ns for path in out.iterdir()} == before
 

@@ -1,25 +1,16 @@
 import pytest
 import torch
-from allennlp.commands.train import train_model_from_file
 from allennlp.common.checks import ConfigurationError
 from allennlp.models.archival import load_archive
 from allennlp.predictors import Predictor
 
 from allennlp_distill.predictors import SentenceEmbeddingPredictor
-from tests.conftest import FIXTURES
-from tests.tiny_sentence_vectors import TEACHER_SIZE, write_tiny_sentence_vectors
+from tests.tiny_sentence_vectors import TEACHER_SIZE
 
 
 @pytest.fixture(scope="module")
-def archive(tiny_bert, tmp_path_factory):
-    """The fixture sentence-representation student, trained on the tiny vectors and archived."""
-    vectors = write_tiny_sentence_vectors(tiny_bert, tmp_path_factory.mktemp("sentence_vectors"))
-    out = tmp_path_factory.mktemp("sentence_encoder") / "run"
-    with pytest.MonkeyPatch.context() as monkeypatch:
-        monkeypatch.setenv("DISTILL_SENTENCE_VECTORS", str(vectors))
-        monkeypatch.setenv("DISTILL_SENTENCE_VECTORS_DEV", str(vectors))
-        train_model_from_file(str(FIXTURES / "sentence_representation_student.jsonnet"), str(out))
-    return load_archive(str(out / "model.tar.gz"))
+def archive(tiny_sentence_encoder_archive):
+    return load_archive(str(tiny_sentence_encoder_archive))
 
 
 def test_the_default_predictor_gives_the_students_vector_of_a_sentence(archive):

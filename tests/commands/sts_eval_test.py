@@ -1,0 +1,172 @@
+import json
+
+import numpy
+import pytest
+import torch
+from allennlp.common.checks import ConfigurationError
+from allennlp.predictors import Predictor
+from transformers import AutoModel, AutoTokenizer
+
+from allennlp_distill.commands.sts_eval import (
+    build_encoder,
+    cosines,
+    evaluate_sts,
+    markdown_table,
+    read_similarity_pairs,
+)
+from allennlp_distill.dataset_readers.rows import DataFormatError
+from tests.conftest import FIXTURES, run_allennlp
+
+WORD_VECTORS = str(FIXTURES / "word_vectors")
+STSB_HEADER = (
+    "index\tgenre\tfilename\tyear\told_index\tsource1\tsource2\tsentence1\tsentence2\tscore"
+)
+# Sentences of the fixture vectors' words: three pairs of one sentence twice, three of two.
+SAME = ["the film is tragic poetry", "a bad movie", "those characters goes far"]
+OTHER = [
+    ("the worst movie", "beautiful poetry from new musicians"),
+    ("a superficial story", "human dignity throughout"),
+    ("deeply emotional", "revenge-of-the-nerds games"),
+]
+
+
+def write_stsb(path, pairs, scores):
+    rows = [STSB_HEADER] + [
+        f"{i}\tmain-captions\tx\t2012\t{i}\tnone\tnone\t{a}\t{b}\t{score}"
+        for i, ((a, b), score) in enumerate(zip(pairs, scores))
+    ]
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+def test_both_layouts_are_read_in_file_order(tmp_path):
+    stsb = write_stsb(tmp_path / "dev.tsv", [("A b.", "C d."), ("E.", "F g.")], ["4.2", "0.000"])
+    first, second, scores = read_similarity_pairs(str(stsb))
+    assert (first, second, scores.tolist()) == (["A b.", "E."], ["C d.", "F g."], [4.2, 0.0])
+
+    sick = tmp_path / "SICK_test.tsv"  # SICK's test file ends its lines in CRLF
+    sick.write_bytes(
+        b"pair_ID\tsentence_A\tsentence_B\trelatedness_score\tentailment_judgment\r\n"
+        b"6\tA boy runs\tA kid runs\t4.5\tENTAILMENT\r\n"
+        b"7\tA dog\tTwo cats\t1.2\tNEUTRAL\r\n"
+    )
+    first, second, scores = read_similarity_pairs(str(sick))
+    assert (first, second, scores.tolist()) == (
+        ["A boy runs", "A dog"],
+        ["A kid runs", "Two cats"],
+        [4.5, 1.2],
+    )
+
+
+def test_a_file_of_another_layout_or_a_bad_score_names_its_line(tmp_path):
+    sst2 = FIXTURES / "sst2_dev.tsv"
+    with pytest.raises(DataFormatError, match=f"{sst2}:1: .*none of the similarity layouts"):
+        read_similarity_pairs(str(sst2))
+    bad = write_stsb(tmp_path / "dev.tsv", [("A.", "B."), ("C.", "D.")], ["1", "high"])
+    with pytest.raises(DataFormatError, match=f"{bad}:3: score 'high' is not a number"):
+        read_similarity_pairs(str(bad))
+    empty = write_stsb(tmp_path / "empty.tsv", [("A.", " ")], ["1"])
+    with pytest.raises(DataFormatError, match=f"{empty}:2: empty text"):
+        read_similarity_pairs(str(empty))
+
+
+def test_cosines_are_row_wise_and_zero_for_a_sentence_without_a_vector():
+    first = numpy.array([[1.0, 0.0], [0.0, 0.0], [3.0, 4.0]])
+    second = numpy.array([[1.0, 1.0], [1.0, 0.0], [-3.0, -4.0]])
+    assert cosines(first, second) == pytest.approx([2**-0.5, 0.0, -1.0])
+
+
+def test_the_word_vector_floor_ranks_a_sentence_with_itself_first(tmp_path):
+    pairs = [(s, s) for s in SAME] + OTHER
+    agreeing = write_stsb(tmp_path / "agree.tsv", pairs, [5, 5, 5, 0, 0, 0])
+    reversed_ = write_stsb(tmp_path / "reverse.tsv", pairs, [0, 0, 0, 5, 5, 5])
+    encode = build_encoder(f"glove:{WORD_VECTORS}")
+    vectors = encode(SAME + ["unknowable qwxz", "the worst movie"])
+    assert vectors.shape == (5, 8)
+    assert not vectors[3].any()  # no word of it has a vector
+    [row] = evaluate_sts(
+        [("glove", f"glove:{WORD_VECTORS}")], [("a", str(agreeing)), ("r", str(reversed_))]
+    )
+    assert row["a"]["pairs"] == 6
+    # The three identical pairs have cosine 1, above every other pair; gold ties the rest.
+    assert row["a"]["spearman"] > 80 and row["a"]["pearson"] > 80
+    assert row["r"]["spearman"] == pytest.approx(-row["a"]["spearman"])
+
+
+def test_the_teacher_encoder_is_the_stored_sentence_vectors_mean_pooling(tiny_bert):
+    sentences = ["A gorgeous , witty film .", "Two words"]
+    encoder = build_encoder(f"teacher:{tiny_bert}")
+    vectors = encoder(sentences)
+    # The timed path (padded batch, file order) gives the same vectors.
+    assert numpy.allclose(encoder.forward(encoder.prepare(sentences)), vectors, atol=2e-3)
+    model = AutoModel.from_pretrained(tiny_bert).eval()
+    inputs = AutoTokenizer.from_pretrained(tiny_bert)(sentences[1:], return_tensors="pt")
+    with torch.inference_mode():
+        expected = model(**inputs).last_hidden_state.mean(1)[0]
+    assert vectors.shape == (2, 16)
+    assert numpy.allclose(vectors[1], expected.numpy(), atol=2e-3)  # stored as float16
+
+
+def test_an_archive_encoder_gives_its_predictors_vectors(tiny_sentence_encoder_archive):
+    sentences = ["A gorgeous , witty film .", "a bad movie"]
+    vectors = build_encoder(str(tiny_sentence_encoder_archive))(sentences, batch_size=1)
+    predictor = Predictor.from_path(str(tiny_sentence_encoder_archive))
+    for vector, sentence in zip(vectors, sentences):
+        expected = predictor.predict_json({"sentence": sentence})["sentence_vector"]
+        assert numpy.allclose(vector, expected, atol=1e-6)
+
+
+def test_an_unknown_encoder_spec_is_refused():
+    for spec in ("teacher:", "runs/no_such_model.tar.gz"):
+        with pytest.raises(ConfigurationError, match="not a model archive"):
+            build_encoder(spec)
+
+
+def test_the_command_writes_one_row_per_encoder(tiny_bert, tiny_sentence_encoder_archive, tmp_path):
+    stsb = write_stsb(tmp_path / "dev.tsv", [(s, s) for s in SAME] + OTHER, [5, 5, 5, 0, 1, 2])
+    out = tmp_path / "sts"
+    result = run_allennlp(
+        "sts-eval",
+        f"student={tiny_sentence_encoder_archive}",
+        f"teacher=teacher:{tiny_bert}",
+        f"glove=glove:{WORD_VECTORS}",
+        "--file",
+        f"stsb={stsb}",
+        "--file",
+        f"sick={FIXTURES / 'pairs' / 'sick_dev.tsv'}",
+        "--output-dir",
+        str(out),
+        env={},
+    )
+    rows = json.loads((out / "sts.json").read_text())
+    assert [row["encoder"] for row in rows] == ["student", "teacher", "glove"]
+    sick_pairs = len(read_similarity_pairs(str(FIXTURES / "pairs" / "sick_dev.tsv"))[2])
+    for row in rows:
+        assert row["stsb"]["pairs"] == 6 and row["sick"]["pairs"] == sick_pairs
+        assert all(
+            -100 <= row[f][m] <= 100 for f in ("stsb", "sick") for m in ("spearman", "pearson")
+        )
+    table = (out / "sts.md").read_text()
+    assert table in result.stdout
+    assert (
+        table.splitlines()[0] == "| encoder | stsb Spearman / Pearson | sick Spearman / Pearson |"
+    )
+    assert f"| teacher | {rows[1]['stsb']['spearman']:.2f} / " in table
+    run_allennlp("sts-eval", "x=glove", "--file", "bad", env={}, fails=True)
+
+
+def test_speed_is_measured_per_encoder_against_the_first(tiny_bert, tmp_path):
+    stsb = write_stsb(tmp_path / "dev.tsv", [(s, s) for s in SAME] + OTHER, [5, 5, 5, 0, 1, 2])
+    encoders = [("teacher", f"teacher:{tiny_bert}"), ("glove", f"glove:{WORD_VECTORS}")]
+    rows = evaluate_sts(encoders, [("stsb", str(stsb))], speed_texts=4, batch_sizes=(1, 2))
+    for row in rows:
+        assert set(row["throughput"]) == {1, 2} and min(row["throughput"].values()) > 0
+        assert set(row["latency_ms"]) == {"p50", "p95"}
+    assert rows[0]["speedup"] == {1: 1.0, 2: 1.0}
+    for size in (1, 2):
+        ratio = rows[1]["throughput"][size] / rows[0]["throughput"][size]
+        assert rows[1]["speedup"][size] == pytest.approx(ratio)
+    table = markdown_table(rows)
+    assert table.splitlines()[0].endswith(
+        "| sentences/s @1 | sentences/s @2 | × teacher @1 | × teacher @2 |"
+    )

@@ -6,7 +6,7 @@ SST2 ?= ../shared/data/glue/SST-2
 SST ?= ../shared/data/sst
 N_ITER ?= 4
 
-.PHONY: install install-mpnet install-glove100 test demo demo-pairs sst2-data sst2 sst2-cnn sst2-glove100 sst2-mpnet pairs report ablation lint ner-data ner ud-pos-data ud-pos
+.PHONY: install install-mpnet install-glove100 test demo demo-pairs sst2-data sst2 sst2-cnn sst2-glove100 sst2-mpnet pairs report ablation lint ner-data ner ud-pos-data ud-pos sentence-encoder
 
 # AllenNLP 2.10.1 pins torch<1.13, which has no Python 3.11 build: everything else is pinned in
 # requirements.txt and AllenNLP (with fairscale, a source-only release) goes on top with --no-deps.
@@ -47,6 +47,12 @@ demo-pairs:
 	$(BIN)/python -m allennlp_distill.demo_pairs runs/stsb_demo/data
 	TASK=stsb DATA=runs/stsb_demo/data OUT=runs/stsb_demo N_ITER=10 ALLENNLP=$(BIN)/allennlp \
 		bash scripts/pipeline.sh
+
+# Non-task-specific distillation (Wu et al. 2020): packaged corpus -> MiniLM sentence vectors ->
+# BiLSTM sentence encoder -> unsupervised STS -> task students from the encoder vs random init.
+# SST-2 among TASKS needs `make sst2-data` first.
+sentence-encoder:
+	ALLENNLP=$(BIN)/allennlp bash scripts/sentence_encoder.sh
 
 # The sentence-pair runs reported in the README: MRPC, STS-B, SICK entailment and relatedness.
 SICK_TEST ?= ../shared/data/sick/SICK_test_annotated.tsv

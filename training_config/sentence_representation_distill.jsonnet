@@ -63,7 +63,10 @@ local bucket(size) = { type: "bucket", batch_size: size, sorting_keys: ["tokens"
           type: "packaged_word_vectors",
           embedding_dim: embedding_dim,
           pretrained_file: word_vectors,
-          trainable: true,
+          // Frozen: a task student that starts from this encoder embeds its words with the
+          // pretrained vectors themselves (the two runs' vocabularies differ, so rows are not
+          // copied), so the encoder learns to read exactly those vectors.
+          trainable: false,
           open_vocabulary: true,
         },
       },

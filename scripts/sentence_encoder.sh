@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# Non-task-specific distillation (Wu et al. 2020), step by step with each step's wall time:
+# unlabelled corpus -> the teacher's sentence vectors -> the BiLSTM sentence encoder ->
+# unsupervised STS of encoder, teacher and GloVe -> task students fine-tuned on gold labels from
+# the encoder and, for comparison, the same architecture from random initialisation.
+#   CORPUS   one sentence a line (default: the packaged corpora, built on first use)
+#   VECTORS  the sentence-vectors folder (default runs/minilm_vectors)
+#   OUT      output folder (default runs/sentence_encoder); a step whose output exists is skipped
+#   EPOCHS   epochs of the sentence encoder (default 3)
+#   TASKS    tasks fine-tuned both ways (default "stsb sick_relatedness mrpc sst2"); SST-2 reads
+#            the data of `make sst2-data` (its held-out slice is the test file), SICK its test set
+set -euo pipefail
+ALLENNLP=${ALLENNLP:-.venv/bin/allennlp}
+PYTHON=$(dirname "$ALLENNLP")/python
+PLUGIN=(--include-package allennlp_distill)
+CACHE=${XDG_CACHE_HOME:-$HOME/.cache}/allennlp_distill
+CORPUS=${CORPUS:-$CACHE/unlabelled.txt}
+VECTORS=${VECTORS:-runs/minilm_vectors}
+OUT=${OUT:-runs/sentence_encoder}
+TASKS=${TASKS:-stsb sick_relatedness mrpc sst2}
+SHARED=${SHARED:-../shared/data}
+mkdir -p "$OUT"
+
+timed() {
+  local name=$1 start=$SECONDS
+  shift
+  "$@"
+  echo "$name: $((SECONDS - start)) s" | tee -a "$OUT/times.txt"
+}
+
+step() {
+  local name=$1 done_file=$2
+  shift 2
+  if [ -e "$done_file" ]; then echo "$name: skipped ($done_file exists)"; return; fi
+  timed "$name" "$@"
+}
+
+step corpus "$CORPUS" "$PYTHON" -m allennlp_distill.corpora.unlabelled --fetch "$CACHE/corpora" \
+  -o "$CORPUS"
+# Resumable and provenance-checked by the command itself: a finished folder is only checked.
+timed sentence_vectors "$ALLENNLP" sentence-vectors all-MiniLM-L6-v2 "$CORPUS" -o "$VECTORS" \
+  "${PLUGIN[@]}"
+step encoder "$OUT/encoder/model.tar.gz" env DISTILL_SENTENCE_VECTORS="$VECTORS" \
+  DISTILL_SENTENCE_VECTORS_DEV= DISTILL_EPOCHS="${EPOCHS:-3}" "$ALLENNLP" train \
+  training_config/sentence_representation_distill.jsonnet -s "$OUT/encoder" "${PLUGIN[@]}"
+# The teacher first: the speed-ups are over it (same run, same threads, STS-B's first sentences).
+step sts "$OUT/sts/sts.json" "$ALLENNLP" sts-eval teacher=teacher:all-MiniLM-L6-v2 \
+  "student=$OUT/encoder/model.tar.gz" glove=glove --file "stsb=$SHARED/glue/STS-B/dev.tsv" \
+  --file "sick=$SHARED/sick/SICK_test_annotated.tsv" --speed-texts 1500 --threads 2 \
+  --output-dir "$OUT/sts" "${PLUGIN[@]}"
+cat "$OUT/sts/sts.md"
+
+# The encoder's architecture from random initialisation: the comparison at the same size.
+random_init='{"model.encoder": {"type": "pooled_bilstm", "input_dim": 50, "hidden_size": 300, "pooling": "max"}}'
+for task in $TASKS; do
+  train=() test=""
+  case $task in
+    sst2) train=(DISTILL_TRAIN=runs/sst2/data/train.tsv DISTILL_DEV=runs/sst2/data/dev.tsv)
+          test=runs/sst2/data/heldout.tsv ;;
+    sick|sick_relatedness) test=$SHARED/sick/SICK_test_annotated.tsv ;;
+  esac
+  for variant in from_encoder random_init; do
+    run=$OUT/$task/$variant
+    if [ $variant = from_encoder ]; then
+      command=(env "${train[@]}" DISTILL_PRETRAINED_ENCODER="$OUT/encoder/best.th" "$ALLENNLP" \
+        train "training_config/${task}_baseline.jsonnet" -s "$run" "${PLUGIN[@]}")
+    else
+      command=(env "${train[@]}" "$ALLENNLP" train "training_config/${task}_baseline.jsonnet" \
+        -s "$run" -o "$random_init" "${PLUGIN[@]}")
+    fi
+    step "${task}_$variant" "$run/model.tar.gz" "${command[@]}"
+    if [ -n "$test" ]; then
+      step "${task}_${variant}_test" "$run/test_metrics.json" "$ALLENNLP" evaluate \
+        "$run/model.tar.gz" "$test" --output-file "$run/test_metrics.json" "${PLUGIN[@]}"
+    fi
+  done
+done
+"$PYTHON" - "$OUT" $TASKS <<'EOF'
+import json, os, sys
+
+out, tasks = sys.argv[1], sys.argv[2:]
+lines = ["| task | metric | from the encoder: dev / test | random init: dev / test |", "| --- | --- | --- | --- |"]
+for task in tasks:
+    cells, metric = [], None
+    for variant in ("from_encoder", "random_init"):
+        run = os.path.join(out, task, variant)
+        dev = json.load(open(os.path.join(run, "metrics.json")))
+        metric = "pearson" if "best_validation_pearson" in dev else "accuracy"
+        test_file = os.path.join(run, "test_metrics.json")
+        test = json.load(open(test_file))[metric] if os.path.exists(test_file) else None
+        cells.append(f"{100 * dev['best_validation_' + metric]:.2f} / " + (f"{100 * test:.2f}" if test is not None else "–"))
+    lines.append(f"| {task} | {metric} | " + " | ".join(cells) + " |")
+table = "\n".join(lines) + "\n"
+open(os.path.join(out, "downstream.md"), "w").write(table)
+print(table)
+EOF

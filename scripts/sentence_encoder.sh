@@ -6,7 +6,7 @@
 #   CORPUS   one sentence a line (default: the packaged corpora, built on first use)
 #   VECTORS  the sentence-vectors folder (default runs/minilm_vectors)
 #   OUT      output folder (default runs/sentence_encoder); a step whose output exists is skipped
-#   EPOCHS   epochs of the sentence encoder (default 3)
+#   EPOCHS   epochs of the sentence encoder (default 2)
 #   TASKS    tasks fine-tuned both ways (default "stsb sick_relatedness mrpc sst2"); SST-2 reads
 #            the data of `make sst2-data` (its held-out slice is the test file), SICK its test set
 set -euo pipefail
@@ -41,7 +41,7 @@ step corpus "$CORPUS" "$PYTHON" -m allennlp_distill.corpora.unlabelled --fetch "
 timed sentence_vectors "$ALLENNLP" sentence-vectors all-MiniLM-L6-v2 "$CORPUS" -o "$VECTORS" \
   "${PLUGIN[@]}"
 step encoder "$OUT/encoder/model.tar.gz" env DISTILL_SENTENCE_VECTORS="$VECTORS" \
-  DISTILL_SENTENCE_VECTORS_DEV= DISTILL_EPOCHS="${EPOCHS:-3}" "$ALLENNLP" train \
+  DISTILL_SENTENCE_VECTORS_DEV= DISTILL_EPOCHS="${EPOCHS:-2}" "$ALLENNLP" train \
   training_config/sentence_representation_distill.jsonnet -s "$OUT/encoder" "${PLUGIN[@]}"
 # The teacher first: the speed-ups are over it (same run, same threads, STS-B's first sentences).
 step sts "$OUT/sts/sts.json" "$ALLENNLP" sts-eval teacher=teacher:all-MiniLM-L6-v2 \

@@ -156,6 +156,8 @@ class TransferSetPredictor(Predictor):
         # Tagged on first use: a finished transfer set is checked without tagging the file.
         self._pos_unigrams: Optional[PosUnigrams] = None
         self._seen: Set[Texts] = set()
+        # Originals apart: one equal to an earlier augmented copy still gets its gold row.
+        self._originals: Set[Texts] = set()
         self._header: Optional[List[str]] = None
         self._input_lines = 0
         self._progress = Tqdm.tqdm(desc="transfer set", unit=" texts")
@@ -238,7 +240,10 @@ class TransferSetPredictor(Predictor):
         resumed run de-duplicates against them (see `allennlp transfer-set`).
         """
         for row in rows:
-            self._seen.add(tuple(row[column] for column in self._text_columns))
+            item = tuple(row[column] for column in self._text_columns)
+            self._seen.add(item)
+            if not row.get("augmented"):
+                self._originals.add(item)
 
     def dump_line(self, outputs: JsonDict) -> str:
         return "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in outputs["rows"])
@@ -278,15 +283,19 @@ class TransferSetPredictor(Predictor):
         return outputs
 
     def _new_rows(self, row: JsonDict, item: Texts) -> List[JsonDict]:
-        """The item and its augmented copies, less those already written."""
+        """
+        The item (unless an equal original was written: an earlier augmented copy does not stop
+        its gold row) and its augmented copies that no earlier row has.
+        """
         rows: List[JsonDict] = []
-        if item not in self._seen:
+        if item not in self._originals:
             original: JsonDict = {**dict(zip(self._text_columns, item)), "augmented": False}
             label = optional_label(row, self._label_column)
             if label is not None:
                 original[self._label_column] = label
             rows.append(original)
             self._seen.add(item)
+            self._originals.add(item)
         for copy in self._copies(item):
             if copy not in self._seen:
                 rows.append({**dict(zip(self._text_columns, copy)), "augmented": True})

@@ -48,6 +48,21 @@ def test_every_sentence_is_kept_with_its_gold_label_plus_distinct_copies(
     assert all("label" not in row for row in rows if row["augmented"])
 
 
+def test_an_original_equal_to_an_earlier_copy_keeps_its_gold_row(tiny_teacher_archive, tsv_lines):
+    _, text = transfer_set(tiny_teacher_archive, tsv_lines[:2])
+    copy = next(json.loads(line) for line in text.splitlines() if json.loads(line)["augmented"])
+    lines = tsv_lines[:2] + [f"{copy['sentence']}\t1\n", tsv_lines[1]]
+    _, text = transfer_set(tiny_teacher_archive, lines, batch_size=1)
+    originals = [
+        json.loads(line) for line in text.splitlines() if not json.loads(line)["augmented"]
+    ]
+    # The third input was written as a copy of the first; the fourth repeats the first.
+    assert [(row["sentence"], row["label"]) for row in originals] == [
+        (tsv_lines[1].split("\t")[0].strip(), tsv_lines[1].split("\t")[1].strip()),
+        (copy["sentence"], "1"),
+    ]
+
+
 def test_logits_are_the_teachers_keyed_by_label_name(tiny_teacher_archive, tsv_lines):
     predictor, text = transfer_set(tiny_teacher_archive, tsv_lines[:4])
     rows = [json.loads(line) for line in text.splitlines()]

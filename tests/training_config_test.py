@@ -103,6 +103,7 @@ def test_no_evaluation_file_feeds_a_students_vocabulary(config: Path):
         "DISTILL_SENTENCE_VECTORS": "",
         "DISTILL_SENTENCE_VECTORS_DEV": "",
         "DISTILL_PRETRAINED_ENCODER": "",
+        "DISTILL_STUDENT_ENCODER": "",
         "DISTILL_SEED": "1",
         **dict.fromkeys(["DISTILL_TRAIN", "DISTILL_DEV", "DISTILL_TRANSFER_SET"], ""),
         "DISTILL_EPOCHS": "",

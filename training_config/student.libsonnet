@@ -8,6 +8,9 @@
 //   DISTILL_PRETRAINED_ENCODER  "" (default), or the best.th of a sentence_representation_distill
 //                         run: the BiLSTM student then uses that run's encoder (pooled_bilstm,
 //                         sentence_encoder.libsonnet) and starts from its weights (Wu et al. 2020)
+//   DISTILL_STUDENT_ENCODER  "" (default: Tang's BiLSTM final states, or the pretrained encoder's
+//                         architecture when DISTILL_PRETRAINED_ENCODER is set), or "pooled": that
+//                         architecture from random initialisation (the comparison at equal size)
 //   DISTILL_SEED          random seed (default 13370)
 //   DISTILL_TRAIN, DISTILL_TRANSFER_SET, DISTILL_DEV  data files (default: the task's, see tasks.libsonnet)
 local tasks = import "tasks.libsonnet";
@@ -16,6 +19,8 @@ local vectors_dim = std.parseInt(std.extVar("DISTILL_EMBEDDING_DIM"));
 local epochs_var = std.extVar("DISTILL_EPOCHS");
 local seed = std.parseInt(std.extVar("DISTILL_SEED"));
 local pretrained_encoder = std.extVar("DISTILL_PRETRAINED_ENCODER");
+local student_encoder = std.extVar("DISTILL_STUDENT_ENCODER");
+local pooled = pretrained_encoder != "" || student_encoder == "pooled";
 local sentence_encoder = import "sentence_encoder.libsonnet";
 
 {
@@ -70,13 +75,14 @@ local sentence_encoder = import "sentence_encoder.libsonnet";
         },
       },
       relu_size: if relu_size != null then relu_size else if task.pair then 400 else 200,
-    } + (if architecture == "cnn" && pretrained_encoder != "" then
-           error "DISTILL_PRETRAINED_ENCODER is a BiLSTM sentence encoder: unset it for architecture 'cnn'"
+    } + (if student_encoder != "" && student_encoder != "pooled" then
+           error "DISTILL_STUDENT_ENCODER must be '' or 'pooled', not '" + student_encoder + "'"
+         else if architecture == "cnn" && pooled then
+           error "DISTILL_PRETRAINED_ENCODER / DISTILL_STUDENT_ENCODER choose a BiLSTM sentence encoder: unset them for architecture 'cnn'"
          else if architecture == "cnn" then { num_filters: 100, ngram_filter_sizes: [3, 4, 5], dropout: 0.5 }
-         else if pretrained_encoder != "" then {
-           encoder: sentence_encoder.encoder(embedding_dim),
-           initializer: sentence_encoder.initializer(pretrained_encoder),
-         }
+         else if pooled then { encoder: sentence_encoder.encoder(embedding_dim) }
+           + (if pretrained_encoder != "" then
+                { initializer: sentence_encoder.initializer(pretrained_encoder) } else {})
          else { hidden_size: hidden_size })
       + (if task.pair then { regression: task.regression, positive_label: task.positive_label }
          else {}),

@@ -22,8 +22,9 @@ An encoder is `NAME=SPEC`, where SPEC is
 A file is `NAME=PATH`, a TSV with a header naming `sentence1`, `sentence2`, `score` (GLUE STS-B) or
 `sentence_A`, `sentence_B`, `relatedness_score` (SICK). The output folder gets `sts.json` and
 `sts.md`; the table is also printed. With `--speed-texts N`, each encoder's forward pass is also
-timed on the first file's first N first sentences at batch 1, 32 and 256 (`--threads`, default 2,
-for all), and its speed-up over the first encoder given is reported: list the teacher first.
+timed on the first sentences of the first file's first N pairs at batch 1, 32 and 256
+(`--threads`, default 2, for all), and its speed-up over the first encoder given is reported:
+list the teacher first.
 """
 
 import argparse
@@ -192,9 +193,11 @@ def evaluate_sts(
         row: Dict[str, Any] = {"encoder": name, "spec": spec}
         for file_name, (first, second, gold) in data.items():
             similarity = cosines(encoder(first, batch_size), encoder(second, batch_size))
+            # No correlation is defined for constant cosines (or one pair): None, not NaN.
+            defined = len(gold) > 1 and numpy.ptp(similarity) > 0 and numpy.ptp(gold) > 0
             row[file_name] = {
-                "spearman": 100 * float(spearmanr(similarity, gold)[0]),
-                "pearson": 100 * float(pearsonr(similarity, gold)[0]),
+                "spearman": 100 * float(spearmanr(similarity, gold)[0]) if defined else None,
+                "pearson": 100 * float(pearsonr(similarity, gold)[0]) if defined else None,
                 "pairs": len(gold),
             }
             logger.info("%s on %s: %s", name, file_name, row[file_name])
@@ -231,12 +234,15 @@ class SentenceEncoder:
     """
 
     def prepare(self, sentences: List[str]) -> Any:
+        """One batch of `sentences` as the encoder's inputs (not timed)."""
         raise NotImplementedError
 
     def forward(self, prepared: Any) -> numpy.ndarray:
+        """The vectors `(batch_size, dim)` of one `prepare`d batch (the timed computation)."""
         raise NotImplementedError
 
     def __call__(self, sentences: List[str], batch_size: int = 256) -> numpy.ndarray:
+        """The vectors of `sentences`, `(len(sentences), dim)` float32, in batches."""
         parts = [
             self.forward(self.prepare(sentences[start : start + batch_size]))
             for start in range(0, len(sentences), batch_size)
@@ -245,12 +251,26 @@ class SentenceEncoder:
 
 
 class ArchiveEncoder(SentenceEncoder):
-    """An archived model's `sentence_vector` (`sentence_representation_student`)."""
+    """
+    A distilled sentence encoder's `sentence_vector` (`sentence_representation_student`, Wu et
+    al. 2020 §3.1), `(batch_size, teacher_size)`, from its archive, tokenized by its own reader.
+
+    # Raises
+    `ConfigurationError` when the archive holds another model (a task student has no sentence
+    vector); `ValueError` for a sentence of no tokens, as the `sentence_embedding` predictor.
+    """
 
     def __init__(self, archive_file: str) -> None:
         from allennlp.models.archival import load_archive
 
+        from allennlp_distill.models.sentence_encoder_student import SentenceRepresentationStudent
+
         archive = load_archive(archive_file)
+        if not isinstance(archive.model, SentenceRepresentationStudent):
+            raise ConfigurationError(
+                f"{archive_file} holds a {type(archive.model).__name__}, not a "
+                "sentence_representation_student: sts-eval compares sentence vectors"
+            )
         self.model, self.reader = archive.model.eval(), archive.validation_dataset_reader
 
     def prepare(self, sentences: List[str]) -> Any:
@@ -273,7 +293,16 @@ class ArchiveEncoder(SentenceEncoder):
 
 
 class TeacherEncoder(SentenceEncoder):
-    """A pre-trained teacher's mean-pooled last hidden states, as `sentence-vectors` stores them."""
+    """
+    A pre-trained teacher's sentence vectors, `(batch_size, hidden_size)`: the attention-mask-
+    weighted mean of its last hidden states over at most 128 word pieces, as `allennlp
+    sentence-vectors` stores them by default (and as sentence-transformers trained
+    all-MiniLM-L6-v2, before its final normalisation, which a cosine ignores). A folder written
+    with `--pooling cls` or another `--max-length` is not what this encoder computes.
+
+    # Raises
+    `ConfigurationError` when `teacher` is neither a packaged teacher nor a model directory.
+    """
 
     def __init__(self, teacher: str) -> None:
         from transformers import AutoModel, AutoTokenizer
@@ -310,7 +339,14 @@ class TeacherEncoder(SentenceEncoder):
 
 
 class WordVectorEncoder(SentenceEncoder):
-    """The mean of the pretrained vectors of a sentence's lowercased words (zeros for none)."""
+    """
+    The floor: the mean of the pretrained word vectors (`PackagedVectors`, GloVe 6B) of a
+    sentence's lowercased `spacy_rules` tokens, `(batch_size, dim)`; words without a vector are
+    left out, and a sentence of none is all zeros (cosine 0 with anything, itself included).
+
+    # Raises
+    `ConfigurationError` when the vectors cannot be found.
+    """
 
     def __init__(self, pretrained_file: str) -> None:
         from allennlp_distill.modules.packaged_word_vectors import PackagedVectors
@@ -369,8 +405,14 @@ def markdown_table(results: List[Dict[str, Any]]) -> str:
     ]
     lines = ["| encoder | " + " | ".join(header) + " |", "| --- |" + " --- |" * len(header)]
     for row in results:
-        cells = [f"{row[name]['spearman']:.2f} / {row[name]['pearson']:.2f}" for name in files]
+        cells = [
+            f"{_cell(row[name]['spearman'])} / {_cell(row[name]['pearson'])}" for name in files
+        ]
         cells += [f"{row['throughput'][size]:,.0f}" for size in sizes]
         cells += [f"{row['speedup'][size]:,.1f}" for size in sizes]
         lines.append(f"| {row['encoder']} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
+
+
+def _cell(value: Any) -> str:
+    return "–" if value is None else f"{value:.2f}"

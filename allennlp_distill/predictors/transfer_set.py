@@ -44,7 +44,8 @@ class TransferSetPredictor(Predictor):
     Writes the transfer set of Tang et al. (2019), §3.3, from a fine-tuned teacher archive: every
     input sentence (or sentence pair) plus up to `n_iter` augmented copies (masking, POS-guided
     word replacement, n-gram sampling; see `allennlp_distill.augmentation.rules`), de-duplicated
-    across the whole output, each with the teacher's logits keyed by label name:
+    across the whole output (an original sentence equal to an earlier copy is still written, with
+    its gold label), each with the teacher's logits keyed by label name:
 
         allennlp predict runs/sst2/teacher/model.tar.gz train.tsv --predictor transfer_set \\
             --batch-size 256 --output-file transfer.jsonl --include-package allennlp_distill

@@ -10,6 +10,8 @@ from allennlp.common.checks import ConfigurationError
 from allennlp.predictors import Predictor
 
 from allennlp_distill.commands import export_archive
+from allennlp_distill.commands.export import ExportedPooledEncoder
+from allennlp_distill.modules.pooled_bilstm import PooledBiLstm
 from allennlp_distill.serving import ExportedStudent
 from tests.conftest import FIXTURES, REPO
 
@@ -101,11 +103,18 @@ PAIRS = [
         ("siamese_student_regression", ("sentence1", "sentence2")),
         ("siamese_student_classification", ("#1 String", "#2 String")),
         ("siamese_cnn_student_regression", ("sentence1", "sentence2")),
+        # The siamese student on a distilled sentence encoder's architecture (Wu et al. 2020).
+        ("siamese_student_regression+pooled", ("sentence1", "sentence2")),
     ],
 )
 def test_an_exported_pair_student_gives_the_allennlp_models_outputs(fixture, columns, tmp_path):
     archive = tmp_path / "run" / "model.tar.gz"
-    train_model_from_file(str(FIXTURES / f"{fixture}.jsonnet"), str(tmp_path / "run"))
+    fixture, _, pooled = fixture.partition("+")
+    encoder = {"type": "pooled_bilstm", "input_dim": 8, "hidden_size": 3}
+    overrides = json.dumps({"model.encoder": encoder} if pooled else {})
+    train_model_from_file(
+        str(FIXTURES / f"{fixture}.jsonnet"), str(tmp_path / "run"), overrides=overrides
+    )
     export_archive(str(archive), str(tmp_path / "export"))
     exported = ExportedStudent(str(tmp_path / "export"))
     assert exported.text_columns == list(columns)
@@ -277,3 +286,28 @@ def test_the_exported_sentence_encoder_gives_the_predictors_vectors(
     vector = json.loads(result.stdout)["sentence_vector"]
     reference = predictor.predict_json({"sentence": "a dumb movie"})["sentence_vector"]
     assert torch.allclose(torch.tensor(vector), torch.tensor(reference), atol=1e-5)
+
+
+@pytest.mark.parametrize("pooling", ["max", "mean"])
+def test_the_exported_pooled_encoder_is_pooled_bilstm_on_any_batch(pooling):
+    torch.manual_seed(0)
+    embedding = torch.nn.Embedding(20, 4, padding_idx=0)
+    encoder = PooledBiLstm(input_dim=4, hidden_size=3, pooling=pooling).eval()
+
+    class Student(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self._text_field_embedder = torch.nn.Module()
+            self._text_field_embedder._token_embedders = {"tokens": embedding}
+            self._encoder = encoder
+
+    exported = torch.jit.script(ExportedPooledEncoder(Student()))
+    # Texts of 5, 2 and 0 tokens (padding last), and each alone (the dense batch-1 path).
+    token_ids = torch.tensor([[3, 7, 1, 9, 4], [5, 2, 0, 0, 0], [0, 0, 0, 0, 0]])
+    with torch.inference_mode():
+        expected = encoder(embedding(token_ids), token_ids != 0)
+        assert torch.allclose(exported(token_ids), expected, atol=1e-6)
+        for row, ids in enumerate(token_ids):
+            alone = exported(ids[: max(1, int((ids != 0).sum()))].unsqueeze(0))
+            assert torch.allclose(alone, expected[row : row + 1], atol=1e-6)
+    assert not expected[2].any() and expected[0].abs().sum() > 0

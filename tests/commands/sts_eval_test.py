@@ -109,17 +109,29 @@ def test_the_teacher_encoder_is_the_stored_sentence_vectors_mean_pooling(tiny_be
 
 def test_an_archive_encoder_gives_its_predictors_vectors(tiny_sentence_encoder_archive):
     sentences = ["A gorgeous , witty film .", "a bad movie"]
-    vectors = build_encoder(str(tiny_sentence_encoder_archive))(sentences, batch_size=1)
+    # Batches of two: the two sentences of different lengths share a padded batch.
+    vectors = build_encoder(str(tiny_sentence_encoder_archive))(sentences, batch_size=2)
     predictor = Predictor.from_path(str(tiny_sentence_encoder_archive))
     for vector, sentence in zip(vectors, sentences):
         expected = predictor.predict_json({"sentence": sentence})["sentence_vector"]
         assert numpy.allclose(vector, expected, atol=1e-6)
 
 
-def test_an_unknown_encoder_spec_is_refused():
+def test_an_unknown_encoder_spec_or_a_task_students_archive_is_refused(tiny_student_archive):
     for spec in ("teacher:", "runs/no_such_model.tar.gz"):
         with pytest.raises(ConfigurationError, match="not a model archive"):
             build_encoder(spec)
+    with pytest.raises(ConfigurationError, match="BiLstmStudent, not a sentence_representation"):
+        build_encoder(str(tiny_student_archive))
+
+
+def test_constant_cosines_have_no_correlation_rather_than_nan(tmp_path):
+    # Neither sentence of any pair has a word with a vector: every cosine is 0.
+    pairs = [("qwxz", "zzyq"), ("qqqq", "xxxx"), ("wwzz", "zwzw")]
+    stsb = write_stsb(tmp_path / "dev.tsv", pairs, [1, 2, 3])
+    [row] = evaluate_sts([("glove", f"glove:{WORD_VECTORS}")], [("stsb", str(stsb))])
+    assert row["stsb"] == {"spearman": None, "pearson": None, "pairs": 3}
+    assert "| glove | – / – |" in markdown_table([row])
 
 
 def test_the_command_writes_one_row_per_encoder(tiny_bert, tiny_sentence_encoder_archive, tmp_path):
@@ -152,7 +164,8 @@ def test_the_command_writes_one_row_per_encoder(tiny_bert, tiny_sentence_encoder
         table.splitlines()[0] == "| encoder | stsb Spearman / Pearson | sick Spearman / Pearson |"
     )
     assert f"| teacher | {rows[1]['stsb']['spearman']:.2f} / " in table
-    run_allennlp("sts-eval", "x=glove", "--file", "bad", env={}, fails=True)
+    result = run_allennlp("sts-eval", "x=glove", "--file", "bad", env={}, fails=True)
+    assert "--file 'bad': expected NAME=VALUE" in result.stderr
 
 
 def test_speed_is_measured_per_encoder_against_the_first(tiny_bert, tmp_path):

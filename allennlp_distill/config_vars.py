@@ -9,7 +9,7 @@ config is read). Setting a variable in the environment overrides its default.
 import json
 import logging
 import os
-from typing import Dict
+from typing import Dict, Mapping
 
 from allennlp.common.checks import ConfigurationError
 
@@ -65,14 +65,79 @@ def default_config_vars() -> Dict[str, str]:
         # Empty: Tang's BiLSTM (or the pretrained encoder's); "pooled": pooled_bilstm at random.
         "DISTILL_STUDENT_ENCODER": "",
         "DISTILL_SEED": "13370",
+        # Where training runs (training_config/devices.libsonnet): one device, or one process per
+        # listed device through AllenNLP's distributed training, on one or more machines.
+        "DISTILL_CUDA_DEVICE": "-1",
+        "DISTILL_DISTRIBUTED": "",
+        "DISTILL_NUM_NODES": "1",
+        "DISTILL_PRIMARY_ADDRESS": "127.0.0.1",
+        "DISTILL_PRIMARY_PORT": "",
+        "DISTILL_AMP": "",
     }
+
+
+def check_device_vars(environ: Mapping[str, str]) -> None:
+    """
+    Checks the device variables of `training_config/devices.libsonnet` in `environ` (after
+    their defaults are filled in), so that a mistake is named before jsonnet or
+    `torch.distributed` meets it.
+
+    # Raises
+    `ConfigurationError` naming the variable: `DISTILL_CUDA_DEVICE` not an integer ≥ -1,
+    `DISTILL_DISTRIBUTED` not a comma-separated list of such integers, or one device (with one
+    node) where distributed training needs several, or mixing the CPU (-1) with GPUs,
+    `DISTILL_NUM_NODES` not a positive integer (or several nodes without `DISTILL_DISTRIBUTED`),
+    `DISTILL_PRIMARY_PORT` not a port number, `DISTILL_AMP` neither "" nor "1".
+    """
+
+    def device(name: str, text: str) -> int:
+        if text == "-1" or text.isdigit():
+            return int(text)
+        raise ConfigurationError(
+            f"{name}={environ[name]!r}: a device is -1 (the CPU) or a GPU index (0, 1, ...)"
+        )
+
+    device("DISTILL_CUDA_DEVICE", environ["DISTILL_CUDA_DEVICE"])
+    nodes_text = environ["DISTILL_NUM_NODES"]
+    if not nodes_text.isdigit() or int(nodes_text) < 1:
+        raise ConfigurationError(f"DISTILL_NUM_NODES={nodes_text!r}: a number of machines, ≥ 1")
+    distributed = environ["DISTILL_DISTRIBUTED"]
+    if distributed:
+        devices = [device("DISTILL_DISTRIBUTED", part) for part in distributed.split(",")]
+        if len(devices) == 1 and int(nodes_text) == 1:
+            raise ConfigurationError(
+                f"DISTILL_DISTRIBUTED={distributed!r} names one device: distributed training needs "
+                'several ("0,1" for two GPUs, "-1,-1" for two CPU processes) or several machines '
+                "(DISTILL_NUM_NODES); for one process set DISTILL_CUDA_DEVICE instead"
+            )
+        if -1 in devices and any(value >= 0 for value in devices):
+            raise ConfigurationError(
+                f"DISTILL_DISTRIBUTED={distributed!r} mixes the CPU (-1) with GPUs: all processes "
+                "use one backend (gloo for CPUs, NCCL for GPUs)"
+            )
+    elif int(nodes_text) > 1:
+        raise ConfigurationError(
+            f"DISTILL_NUM_NODES={nodes_text} needs DISTILL_DISTRIBUTED: the devices of each "
+            'machine, e.g. "0,1,2,3"'
+        )
+    port = environ["DISTILL_PRIMARY_PORT"]
+    if port and not (port.isdigit() and 0 < int(port) < 65536):
+        raise ConfigurationError(f"DISTILL_PRIMARY_PORT={port!r}: a port number, 1-65535")
+    if environ["DISTILL_AMP"] not in ("", "1"):
+        raise ConfigurationError(
+            f"DISTILL_AMP={environ['DISTILL_AMP']!r}: \"1\" for mixed precision, or unset"
+        )
 
 
 def set_default_config_vars() -> None:
     """
     Sets each variable of `default_config_vars()` that the environment does not set, and replaces
     a packaged teacher's name in `DISTILL_TEACHER_MODEL` (`all-mpnet-base-v2`) by its directory.
+
+    # Raises
+    `ConfigurationError` for a device variable that is wrong (`check_device_vars`).
     """
     for name, value in default_config_vars().items():
         if not os.environ.get(name) or name == "DISTILL_TEACHER_MODEL":
             os.environ[name] = value
+    check_device_vars(os.environ)

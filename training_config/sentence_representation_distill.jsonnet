@@ -20,7 +20,8 @@
 //   DISTILL_TEACHER_HIDDEN_SIZE   the teacher's width (default by the plugin: the hidden size of
 //                                 DISTILL_TEACHER_MODEL, 384 for all-MiniLM-L6-v2); the model
 //                                 stops at the first batch when the vectors are of another width.
-//   DISTILL_WORD_VECTORS, DISTILL_EMBEDDING_DIM, DISTILL_EPOCHS, DISTILL_SEED: as every student
+//   DISTILL_WORD_VECTORS, DISTILL_EMBEDDING_DIM, DISTILL_EPOCHS, DISTILL_SEED, and where it
+//                                 trains (DISTILL_CUDA_DEVICE, ...): as every student
 //                                 (see student.libsonnet).
 local train_vectors = std.extVar("DISTILL_SENTENCE_VECTORS");
 local dev_vectors = std.extVar("DISTILL_SENTENCE_VECTORS_DEV");
@@ -30,6 +31,7 @@ local embedding_dim = std.parseInt(std.extVar("DISTILL_EMBEDDING_DIM"));
 local epochs_var = std.extVar("DISTILL_EPOCHS");
 local seed = std.parseInt(std.extVar("DISTILL_SEED"));
 
+local devices = import "devices.libsonnet";
 local sentence_encoder = import "sentence_encoder.libsonnet";
 // MSE, Wu et al.'s approximation loss ("cosine": 1 - cosine); the encoder's sizes are in
 // sentence_encoder.libsonnet, shared with the task students that start from it.
@@ -84,4 +86,4 @@ local bucket(size) = { type: "bucket", batch_size: size, sorting_keys: ["tokens"
 } + (if dev_vectors == "" then {} else {
   validation_data_path: dev_vectors,
   validation_data_loader: { batch_sampler: bucket(256) },
-})
+}) + devices.overlay()

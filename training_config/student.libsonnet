@@ -13,6 +13,8 @@
 //                         architecture from random initialisation (the comparison at equal size)
 //   DISTILL_SEED          random seed (default 13370)
 //   DISTILL_TRAIN, DISTILL_TRANSFER_SET, DISTILL_DEV  data files (default: the task's, see tasks.libsonnet)
+//   DISTILL_CUDA_DEVICE, DISTILL_DISTRIBUTED, ...  where it trains (devices.libsonnet)
+local devices = import "devices.libsonnet";
 local tasks = import "tasks.libsonnet";
 local word_vectors = std.extVar("DISTILL_WORD_VECTORS");
 local vectors_dim = std.parseInt(std.extVar("DISTILL_EMBEDDING_DIM"));
@@ -107,5 +109,5 @@ local sentence_encoder = import "sentence_encoder.libsonnet";
       validation_metric: task.metric,
       callbacks: callbacks,
     },
-  },
+  } + devices.overlay(),
 }

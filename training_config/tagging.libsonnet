@@ -8,6 +8,8 @@
 //   DISTILL_WORD_VECTORS, DISTILL_EMBEDDING_DIM  the student's word vectors and their width
 //   DISTILL_EPOCHS, DISTILL_SEED
 //   DISTILL_TRAIN, DISTILL_TRANSFER_SET, DISTILL_DEV  data files (default: tasks.libsonnet's)
+//   DISTILL_CUDA_DEVICE, DISTILL_DISTRIBUTED, ...  where it trains (devices.libsonnet)
+local devices = import "devices.libsonnet";
 local tasks = import "tasks.libsonnet";
 local teacher_model = std.extVar("DISTILL_TEACHER_MODEL");
 local word_vectors = std.extVar("DISTILL_WORD_VECTORS");
@@ -64,7 +66,8 @@ local reader(task, token_indexers) = {
       grad_norm: 1.0,
       validation_metric: task.metric,
     },
-  },
+  // The transformer's pooler is not used: DDP must not wait for its gradients.
+  } + devices.overlay(find_unused_parameters=true),
 
   // The distilled student: the transfer set, MSE on every token's logits (alpha = 0: the soft
   // loss alone, Tang et al.'s choice).
@@ -126,5 +129,6 @@ local reader(task, token_indexers) = {
       validation_metric: task.metric,
       callbacks: callbacks,
     },
-  },
+  // A CRF (the hard loss's, optional) gets no gradient when the soft loss is all.
+  } + devices.overlay(find_unused_parameters=true),
 }

@@ -7,6 +7,8 @@
 //   DISTILL_TEACHER_HIDDEN_SIZE  its hidden size (default: read from its config.json)
 //   DISTILL_EPOCHS               number of epochs (default: each config's own)
 //   DISTILL_TRAIN, DISTILL_DEV   data files (default: the task's, see tasks.libsonnet)
+//   DISTILL_CUDA_DEVICE, DISTILL_DISTRIBUTED, ...  where it trains (devices.libsonnet)
+local devices = import "devices.libsonnet";
 local tasks = import "tasks.libsonnet";
 local teacher = std.extVar("DISTILL_TEACHER_MODEL");
 local hidden_size = std.parseInt(std.extVar("DISTILL_TEACHER_HIDDEN_SIZE"));
@@ -62,5 +64,6 @@ local epochs_var = std.extVar("DISTILL_EPOCHS");
       grad_norm: 1.0,
       validation_metric: task.metric,
     },
-  },
+  // The transformer's pooler is not used (mean pooling): DDP must not wait for its gradients.
+  } + devices.overlay(find_unused_parameters=true),
 }

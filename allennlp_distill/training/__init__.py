@@ -1,3 +1,4 @@
+from allennlp_distill.training.ddp import DistillDdpAccelerator
 from allennlp_distill.training.distillation_callback import DistillationCallback
 from allennlp_distill.training.losses import (
     DistillationLossParts,
@@ -9,6 +10,7 @@ from allennlp_distill.training.losses import (
 )
 
 __all__ = [
+    "DistillDdpAccelerator",
     "DistillationCallback",
     "DistillationLossParts",
     "KlSoftLoss",

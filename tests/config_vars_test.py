@@ -1,0 +1,46 @@
+import pytest
+from allennlp.common.checks import ConfigurationError
+
+from allennlp_distill.config_vars import check_device_vars, default_config_vars
+
+
+def environ(**changes: str) -> dict:
+    return {**default_config_vars(), **changes}
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {},
+        {"DISTILL_CUDA_DEVICE": "3", "DISTILL_AMP": "1"},
+        {"DISTILL_DISTRIBUTED": "-1,-1"},
+        {
+            "DISTILL_DISTRIBUTED": "0,1,2,3",
+            "DISTILL_NUM_NODES": "4",
+            "DISTILL_PRIMARY_PORT": "29500",
+        },
+        {"DISTILL_DISTRIBUTED": "0", "DISTILL_NUM_NODES": "2"},  # one GPU on each of two machines
+    ],
+)
+def test_good_device_variables_pass(changes):
+    check_device_vars(environ(**changes))
+
+
+@pytest.mark.parametrize(
+    "changes, message",
+    [
+        ({"DISTILL_CUDA_DEVICE": "cuda:0"}, "DISTILL_CUDA_DEVICE='cuda:0': a device is -1"),
+        ({"DISTILL_CUDA_DEVICE": "-2"}, "DISTILL_CUDA_DEVICE='-2'"),
+        ({"DISTILL_DISTRIBUTED": "0, 1"}, "DISTILL_DISTRIBUTED='0, 1': a device is -1"),
+        ({"DISTILL_DISTRIBUTED": "1"}, "names one device"),
+        ({"DISTILL_DISTRIBUTED": "-1,0"}, "mixes the CPU (-1) with GPUs"),
+        ({"DISTILL_NUM_NODES": "0"}, "DISTILL_NUM_NODES='0'"),
+        ({"DISTILL_NUM_NODES": "2"}, "DISTILL_NUM_NODES=2 needs DISTILL_DISTRIBUTED"),
+        ({"DISTILL_PRIMARY_PORT": "70000"}, "DISTILL_PRIMARY_PORT='70000'"),
+        ({"DISTILL_AMP": "true"}, "DISTILL_AMP='true'"),
+    ],
+)
+def test_a_wrong_device_variable_is_named(changes, message):
+    with pytest.raises(ConfigurationError) as error:
+        check_device_vars(environ(**changes))
+    assert message in str(error.value)

@@ -25,15 +25,20 @@ import hashlib
 import json
 import logging
 import os
+import re
 import time
-from typing import Any, Dict, Iterator, List, Optional, Tuple
+from typing import Any, Dict, Iterator, List, Optional, Set, Tuple
 
 import numpy
 from allennlp.commands.subcommand import Subcommand
 from allennlp.common.checks import ConfigurationError
 from allennlp.common.tqdm import Tqdm
 
-from allennlp_distill.commands.transfer_set import file_sha256, write_json_atomically
+from allennlp_distill.commands.transfer_set import (
+    check_shard,
+    file_sha256,
+    write_json_atomically,
+)
 from allennlp_distill.dataset_readers.rows import DataFormatError
 from allennlp_distill.teachers import PACKAGED_TEACHERS, resolve_teacher
 
@@ -65,6 +70,14 @@ class SentenceVectorsCommand(Subcommand):
         subparser.add_argument("--max-length", type=int, default=128, help="in word pieces")
         subparser.add_argument("--batch-size", type=int, default=64)
         subparser.add_argument("--shard-size", type=int, default=50000, help="lines per shard")
+        subparser.add_argument(
+            "--num-shards",
+            type=int,
+            default=None,
+            help="with --shard-index K: write only the shard files K, K + N, K + 2N, ... (one of N "
+            "processes or machines); `allennlp sentence-vectors-merge` then records them as one",
+        )
+        subparser.add_argument("--shard-index", type=int, default=None, help="K, 0 to N - 1")
         subparser.add_argument("--force", action="store_true", help="start the folder again")
         subparser.set_defaults(func=_run)
         return subparser
@@ -73,8 +86,19 @@ class SentenceVectorsCommand(Subcommand):
 def _run(args: argparse.Namespace) -> None:
     settings = ("pooling", "max_length", "batch_size", "shard_size", "force")
     write_sentence_vectors(
-        args.teacher, args.corpus, args.output_dir, **{key: getattr(args, key) for key in settings}
+        args.teacher,
+        args.corpus,
+        args.output_dir,
+        **{key: getattr(args, key) for key in settings},
+        labelling_shard=check_shard(args.num_shards, args.shard_index),
     )
+
+
+def manifest_name(labelling_shard: Optional[Tuple[int, int]] = None) -> str:
+    """The manifest of a whole folder, or of labelling shard `(K, N)`'s part of it."""
+    if labelling_shard is None:
+        return MANIFEST
+    return "manifest.shard-{:05d}-of-{:05d}.json".format(*labelling_shard)
 
 
 def write_sentence_vectors(
@@ -86,11 +110,15 @@ def write_sentence_vectors(
     batch_size: int = 64,
     shard_size: int = 50000,
     force: bool = False,
+    labelling_shard: Optional[Tuple[int, int]] = None,
 ) -> Dict[str, Any]:
     """
     Writes the sentence vector of each line of `corpus` by `teacher` (a packaged teacher's name or
     a Hugging Face model directory, run with `AutoModel` in eval mode) into `output_dir`, shard by
     shard, continuing an interrupted run of the same provenance (or, with `force`, starting again).
+    With `labelling_shard` = `(K, N)` it writes only the shard files K, K + N, ... and records them
+    in `manifest_name((K, N))` (one of N processes sharing the work; `merge_sentence_vectors`
+    then writes the folder's manifest), and `force` removes only those files.
     `pooling` is `"mean"` (the attention-mask-weighted mean of the last hidden states, as
     sentence-transformers trained all-MiniLM-L6-v2 / all-mpnet-base-v2) or `"cls"` (the first
     token's); texts are cut to `max_length` word pieces; vectors are not normalised.
@@ -129,19 +157,27 @@ def write_sentence_vectors(
         "shards": [],
         "complete": False,
     }
-    manifest["shards"] = _start(output_dir, manifest, force)
-    if len(manifest["shards"]) == -(-lines // shard_size):
+    numbers = range(-(-lines // shard_size))  # the shard files of the whole corpus
+    if labelling_shard is not None:
+        manifest["labelling_shard"] = dict(zip(("index", "count"), labelling_shard))
+        numbers = numbers[labelling_shard[0] :: labelling_shard[1]]
+    manifest["shards"] = _start(output_dir, manifest, force, labelling_shard)
+    todo = set(numbers[len(manifest["shards"]) :])
+    if not todo:
         logger.info("%s is complete (%d sentences): nothing to do", output_dir, lines)
-        return {**manifest, "complete": True}
+        manifest["complete"] = True
+        if labelling_shard is not None:  # a shard with no file to write is done at once
+            _write_manifest(output_dir, manifest, labelling_shard)
+        return manifest
     import torch
     from transformers import AutoModel
 
     model = AutoModel.from_pretrained(teacher_dir).eval()
-    done = len(manifest["shards"]) * shard_size
+    total = sum(min(shard_size, lines - number * shard_size) for number in todo)
     started = time.perf_counter()
-    progress = Tqdm.tqdm(total=lines, initial=done, desc="sentence vectors", unit=" sentences")
+    progress = Tqdm.tqdm(total=total, desc="sentence vectors", unit=" sentences")
     with torch.inference_mode():
-        for number, texts in _shards(corpus, shard_size, len(manifest["shards"])):
+        for number, texts in _shards(corpus, shard_size, todo):
             vectors = encode_sentences(
                 model, tokenizer, texts, pooling, max_length, batch_size, progress
             )
@@ -149,11 +185,11 @@ def write_sentence_vectors(
             _save_shard(os.path.join(output_dir, name), vectors)
             first_line = number * shard_size + 1
             manifest["shards"].append({"file": name, "first_line": first_line, "rows": len(texts)})
-            manifest["complete"] = first_line + len(texts) - 1 == lines
-            _write_manifest(output_dir, manifest)
+            manifest["complete"] = number == numbers[-1]
+            _write_manifest(output_dir, manifest, labelling_shard)
     progress.close()
     seconds = max(time.perf_counter() - started, 1e-9)
-    logger.info("%.1f sentences/s (%d in %.1f s)", (lines - done) / seconds, lines - done, seconds)
+    logger.info("%.1f sentences/s (%d in %.1f s)", total / seconds, total, seconds)
     return manifest
 
 
@@ -202,15 +238,15 @@ def _check_corpus(corpus: str) -> Tuple[str, int]:
     return digest.hexdigest(), lines
 
 
-def _shards(corpus: str, shard_size: int, skip: int) -> Iterator[Tuple[int, List[str]]]:
-    """`(shard number, its stripped lines)` for each shard from number `skip` on."""
+def _shards(corpus: str, shard_size: int, wanted: Set[int]) -> Iterator[Tuple[int, List[str]]]:
+    """`(shard number, its stripped lines)` for each shard whose number is `wanted`, in order."""
     texts: List[str] = []
-    number = skip
+    number = 0
     # Lines end at "\n" alone, as in `_check_corpus`'s binary reading.
     with open(corpus, encoding="utf-8", newline="\n") as data:
         for index, line in enumerate(data):
             number = index // shard_size
-            if number < skip:
+            if number not in wanted:
                 continue
             texts.append(line.strip())
             if len(texts) == shard_size:
@@ -266,34 +302,62 @@ def encode_sentences(
     return vectors
 
 
-def _start(output_dir: str, manifest: Dict[str, Any], force: bool) -> List[Dict[str, Any]]:
+def _start(
+    output_dir: str,
+    manifest: Dict[str, Any],
+    force: bool,
+    labelling_shard: Optional[Tuple[int, int]] = None,
+) -> List[Dict[str, Any]]:
     """
     The shards already finished in `output_dir` (checked to be there, of the right shape), after
-    writing `manifest` (no shards) into a new folder, or removing the old shards with `force`.
+    writing `manifest` (no shards) into a new folder, or removing the old shards with `force`
+    (a labelling shard's own files only: the folder is shared).
 
     # Raises
     `ConfigurationError` naming each changed key of `PROVENANCE_KEYS` when `output_dir` was made
-    from another provenance, or when it holds files but no manifest or lacks a recorded shard.
+    from another provenance, or when it holds files but no manifest (besides other labelling
+    shards' files, for a labelling shard) or lacks a recorded shard, or when a labelling shard's
+    folder already has the whole folder's manifest.
     """
-    path = os.path.join(output_dir, MANIFEST)
+    path = os.path.join(output_dir, manifest_name(labelling_shard))
+    own = re.compile(r"vectors-(\d{5})\.npy(\.tmp)?$")
     if force:
-        logger.info("--force: starting %s again", output_dir)
-        for old in glob.glob(os.path.join(output_dir, "vectors-*.npy*")) + [path, path + ".tmp"]:
+        logger.info("--force: starting %s again", path)
+        for name in os.listdir(output_dir) if os.path.isdir(output_dir) else []:
+            match = own.match(name)
+            if match and (
+                labelling_shard is None
+                or int(match.group(1)) % labelling_shard[1] == labelling_shard[0]
+            ):
+                os.remove(os.path.join(output_dir, name))
+        for old in (path, path + ".tmp"):
             if os.path.exists(old):
                 os.remove(old)
     os.makedirs(output_dir, exist_ok=True)
+    if labelling_shard is not None and os.path.exists(os.path.join(output_dir, MANIFEST)):
+        raise ConfigurationError(
+            f"{output_dir} already has {MANIFEST}: its vectors were written by one process or "
+            "merged; a labelling shard writes into a folder of shards only"
+        )
     if not os.path.exists(path):
-        others = [name for name in os.listdir(output_dir) if not name.endswith(".tmp")]
+        shared = re.compile(r"(vectors-\d{5}\.npy|manifest\.shard-\d{5}-of-\d{5}\.json)$")
+        others = [
+            name
+            for name in os.listdir(output_dir)
+            if not name.endswith(".tmp") and (labelling_shard is None or not shared.match(name))
+        ]
         if others and not force:
             raise ConfigurationError(
-                f"{output_dir} holds files but no {MANIFEST}: it was not written by `allennlp "
-                "sentence-vectors`; use another -o, or pass --force"
+                f"{output_dir} holds files but no {os.path.basename(path)}: it was not written by "
+                "`allennlp sentence-vectors`; use another -o, or pass --force"
             )
-        _write_manifest(output_dir, manifest)
+        _write_manifest(output_dir, manifest, labelling_shard)
         return []
     with open(path, encoding="utf-8") as manifest_file:
         recorded = json.load(manifest_file)
     changed = [key for key in PROVENANCE_KEYS if _key(recorded, key) != _key(manifest, key)]
+    if recorded.get("labelling_shard") != manifest.get("labelling_shard"):
+        changed.append("labelling_shard")
     if changed:
         raise ConfigurationError(
             f"{output_dir} was made with another {', '.join(changed)} than this run's ({path}): "
@@ -335,9 +399,96 @@ def _save_shard(path: str, vectors: numpy.ndarray) -> None:
     os.replace(path + ".tmp", path)
 
 
-def _write_manifest(output_dir: str, manifest: Dict[str, Any]) -> None:
+def _write_manifest(
+    output_dir: str, manifest: Dict[str, Any], labelling_shard: Optional[Tuple[int, int]] = None
+) -> None:
     """Writes the manifest whole, then renames it over the old one (atomic)."""
-    write_json_atomically(os.path.join(output_dir, MANIFEST), manifest, indent=2)
+    path = os.path.join(output_dir, manifest_name(labelling_shard))
+    write_json_atomically(path, manifest, indent=2)
+
+
+def merge_sentence_vectors(output_dir: str, num_shards: int) -> Dict[str, Any]:
+    """
+    Writes the manifest of a folder whose shard files N labelling processes wrote
+    (`write_sentence_vectors(..., labelling_shard=(K, N))`, K = 0 .. N - 1, each with its own
+    manifest), after checking them; the shard files stay where they are. The folder then reads
+    as one run's (`SentenceVectors`), and `allennlp sentence-vectors` takes it as complete.
+
+    # Returns
+    The folder's manifest.
+
+    # Raises
+    `ConfigurationError`, with nothing written, when a labelling shard's manifest is missing or
+    not complete, records another labelling shard, was made from another corpus, teacher,
+    pooling, max length or shard size than shard 0's (naming each), or when the shard files do
+    not cover the corpus line by line or one is not its recorded shape.
+    """
+    check_shard(num_shards, 0)
+    parts: List[Dict[str, Any]] = []
+    for index in range(num_shards):
+        path = os.path.join(output_dir, manifest_name((index, num_shards)))
+        rerun = (
+            f"run `allennlp sentence-vectors ... --num-shards {num_shards} --shard-index {index}`"
+        )
+        if not os.path.isfile(path):
+            raise ConfigurationError(f"{path} is missing: {rerun}")
+        with open(path, encoding="utf-8") as manifest_file:
+            part = json.load(manifest_file)
+        if part.get("labelling_shard") != {"index": index, "count": num_shards}:
+            raise ConfigurationError(
+                f"{path} records labelling shard {part.get('labelling_shard')}, not {index} of "
+                f"{num_shards}"
+            )
+        if not part.get("complete"):
+            raise ConfigurationError(f"{path} is not complete: {rerun} again to finish it")
+        first = parts[0] if parts else part
+        changed = [key for key in PROVENANCE_KEYS if _key(part, key) != _key(first, key)]
+        if changed:
+            raise ConfigurationError(
+                f"{path} was made with another {', '.join(changed)} than shard 0's: every "
+                "labelling shard must encode the same corpus with the same teacher and settings"
+            )
+        parts.append(part)
+    shards = sorted((shard for part in parts for shard in part["shards"]), key=_first_line)
+    next_line = 1
+    for shard in shards:
+        if shard["first_line"] != next_line:
+            raise ConfigurationError(
+                f"{output_dir}: no shard file holds the vectors from corpus line {next_line}"
+            )
+        _load_shard(output_dir, shard, parts[0]["hidden_size"])
+        next_line += shard["rows"]
+    if next_line - 1 != parts[0]["corpus"]["lines"]:
+        raise ConfigurationError(
+            f"{output_dir}: the shard files end at line {next_line - 1} of the corpus's "
+            f"{parts[0]['corpus']['lines']}"
+        )
+    merged = {key: value for key, value in parts[0].items() if key != "labelling_shard"}
+    merged.update(shards=shards, complete=True)
+    _write_manifest(output_dir, merged)
+    return merged
+
+
+def _first_line(shard: Dict[str, Any]) -> int:
+    return shard["first_line"]
+
+
+@Subcommand.register("sentence-vectors-merge")
+class SentenceVectorsMergeCommand(Subcommand):
+    """
+    Registered as a `Subcommand` with name "sentence-vectors-merge": `merge_sentence_vectors` of a
+    folder written by N `allennlp sentence-vectors ... --num-shards N --shard-index K` runs.
+    """
+
+    def add_subparser(self, parser: argparse._SubParsersAction) -> argparse.ArgumentParser:
+        description = "Record the shard files of N sentence-vectors processes as one folder."
+        subparser = parser.add_parser(self.name, description=description, help=description)
+        subparser.add_argument("output_dir", help="the folder the N processes wrote into")
+        subparser.add_argument("--num-shards", type=int, required=True)
+        subparser.set_defaults(
+            func=lambda args: merge_sentence_vectors(args.output_dir, args.num_shards)
+        )
+        return subparser
 
 
 class SentenceVectors:

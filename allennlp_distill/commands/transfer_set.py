@@ -22,6 +22,7 @@ directory (this repository has one), not through `--include-package`.
 
 import argparse
 import hashlib
+import itertools
 import json
 import logging
 import os
@@ -60,7 +61,22 @@ class TransferSetCommand(Subcommand):
             default="{}",
             help="JSON arguments of the transfer_set predictor, e.g. '{\"n_iter\": 4}'",
         )
-        subparser.add_argument("--cuda-device", type=int, default=-1)
+        subparser.add_argument(
+            "--cuda-device",
+            type=int,
+            default=int(os.environ.get("DISTILL_CUDA_DEVICE") or -1),
+            help="the teacher's device (default: DISTILL_CUDA_DEVICE, else -1, the CPU)",
+        )
+        subparser.add_argument(
+            "--num-shards",
+            type=int,
+            default=None,
+            help="label one of N consecutive parts of the input (with --shard-index), written to "
+            "OUTPUT.shard-K-of-N; `allennlp transfer-set-merge` joins them",
+        )
+        subparser.add_argument(
+            "--shard-index", type=int, default=None, help="which part, 0 to N - 1"
+        )
         subparser.add_argument(
             "--force",
             action="store_true",
@@ -75,6 +91,7 @@ def _run(args: argparse.Namespace) -> None:
         predictor_args = json.loads(args.predictor_args)
     except json.JSONDecodeError as error:
         raise ConfigurationError(f"--predictor-args is not JSON: {error}") from None
+    shard = check_shard(args.num_shards, args.shard_index)
     archive = load_archive(args.archive_file, cuda_device=args.cuda_device)
     # A tagger teacher labels every token (`tagging_transfer_set`); any other, each text.
     name = "tagging_transfer_set" if isinstance(archive.model, DistilledTagger) else "transfer_set"
@@ -82,11 +99,48 @@ def _run(args: argparse.Namespace) -> None:
     write_transfer_set(
         predictor,  # type: ignore[arg-type]
         args.input_file,
-        args.output_file,
+        args.output_file if shard is None else shard_path(args.output_file, *shard),
         args.batch_size,
         provenance=provenance(predictor, args.archive_file, args.input_file),  # type: ignore
         force=args.force,
+        shard=shard,
     )
+
+
+def check_shard(num_shards: Optional[int], shard_index: Optional[int]) -> Optional[Tuple[int, int]]:
+    """
+    `(shard_index, num_shards)`, or None for a whole run (neither given).
+
+    # Raises
+    `ConfigurationError` when only one of the two is given, `num_shards` < 1, or `shard_index`
+    lies outside 0 .. `num_shards` - 1.
+    """
+    if num_shards is None and shard_index is None:
+        return None
+    if num_shards is None or shard_index is None:
+        raise ConfigurationError("--num-shards and --shard-index go together: give both or neither")
+    if num_shards < 1:
+        raise ConfigurationError(f"--num-shards {num_shards}: the number of parts, at least 1")
+    if not 0 <= shard_index < num_shards:
+        raise ConfigurationError(
+            f"--shard-index {shard_index} is not one of the {num_shards} shards (0 to "
+            f"{num_shards - 1})"
+        )
+    return shard_index, num_shards
+
+
+def shard_path(output_file: str, shard_index: int, num_shards: int) -> str:
+    """Where shard `shard_index` of `num_shards` of `output_file` is written."""
+    return f"{output_file}.shard-{shard_index:05d}-of-{num_shards:05d}"
+
+
+def shard_lines(total: int, shard_index: int, num_shards: int) -> Tuple[int, int]:
+    """
+    The input lines (non-blank, counted from 1) of a shard, `(first, last)`: the `total` lines
+    cut into `num_shards` consecutive parts whose sizes differ by at most one. A shard past the
+    end of a short input is empty (`last` = `first` - 1).
+    """
+    return total * shard_index // num_shards + 1, total * (shard_index + 1) // num_shards
 
 
 def provenance(
@@ -126,11 +180,16 @@ def write_transfer_set(
     batch_size: int = 256,
     provenance: Optional[Dict[str, Any]] = None,
     force: bool = False,
+    shard: Optional[Tuple[int, int]] = None,
 ) -> Dict[str, Any]:
     """
     Runs `predictor` over `input_file` in batches of `batch_size` lines, appending to
     `output_file` and recording progress after each batch; continues an interrupted run made
     from the same `provenance` (see `provenance()`), or starts again with `force`.
+
+    With `shard` = `(K, N)`, only the K-th of N consecutive parts of the input lines
+    (`shard_lines`) is labelled, de-duplicated within itself, and the shard is part of the
+    recorded provenance; `merge_transfer_set_shards` joins the N outputs into what one run writes.
 
     # Returns
     The final progress record: `{"input_lines": int, "bytes": int, "complete": True,
@@ -143,11 +202,17 @@ def write_transfer_set(
     line for a bad input line (what was written before it stays, and a rerun after fixing the
     line continues), or when `input_file` has no data row.
     """
+    first, last = 1, None
+    if shard is not None:
+        with open(input_file, "rb") as input_lines:
+            total = sum(1 for _ in _decoded_non_blank_lines(input_file, input_lines, []))
+        first, last = shard_lines(total, *shard)
+        provenance = {**(provenance or {}), "shard": {"index": shard[0], "count": shard[1]}}
     progress = _start(output_file, provenance, force)
     if progress.get("complete"):
         logger.info("%s is complete (%s input lines)", output_file, progress["input_lines"])
         return progress
-    done_lines = progress["input_lines"]
+    done_lines = max(progress["input_lines"], first - 1)
     with open(output_file, encoding="utf-8") as written:
         predictor.remember_written(json.loads(line) for line in written)
     # The file line of each non-blank line, to name it in errors (the predictor counts non-blank
@@ -155,19 +220,35 @@ def write_transfer_set(
     file_lines: List[int] = []
     with open(input_file, "rb") as input_lines:
         lines = _decoded_non_blank_lines(input_file, input_lines, file_lines)
-        for number, batch in _batches(lines, batch_size):
-            try:
+        try:
+            # Every line before the part to label still goes through `load_line` (the TSV
+            # header, the predictor's line count), unlabelled.
+            for number, line in enumerate(lines, start=1):
+                if number > done_lines:
+                    pending = [(number, line)]
+                    break
+                predictor.load_line(line)
+            else:
+                pending = []
+            part: Iterator[Tuple[int, str]] = itertools.chain(
+                pending, zip(itertools.count(done_lines + 2), lines)
+            )
+            if last is not None:
+                part = itertools.takewhile(lambda numbered: numbered[0] <= last, part)
+            for number, batch in _batches(part, batch_size):
                 inputs = [predictor.load_line(line) for line in batch]
-                if number <= done_lines:
-                    continue  # already written; `load_line` still saw the TSV header
                 outputs = predictor.predict_batch_json(inputs)
-            except DataFormatError as error:
-                line_number = file_lines[error.line_number - 1]
-                raise DataFormatError(input_file, line_number, error.problem) from None
-            text = "".join(predictor.dump_line(output) for output in outputs)
-            progress = _append(output_file, text, number + len(batch) - 1, provenance)
-            done_lines = progress["input_lines"]
-    if progress["bytes"] == 0:
+                text = "".join(predictor.dump_line(output) for output in outputs)
+                progress = _append(output_file, text, number + len(batch) - 1, provenance)
+        except DataFormatError as error:
+            if error.path != "input":
+                raise  # the file's own error (not UTF-8), already named by file and line
+            # The predictor counts non-blank lines: name the file's line.
+            line_number = file_lines[error.line_number - 1]
+            raise DataFormatError(input_file, line_number, error.problem) from None
+    if shard is not None:
+        progress = {**progress, "input_lines": max(progress["input_lines"], last or 0)}
+    elif progress["bytes"] == 0:
         last_line = file_lines[-1] if file_lines else 1
         raise no_rows_error(input_file, last_line)
     progress["complete"] = True
@@ -251,15 +332,16 @@ def _decoded_non_blank_lines(
             yield line
 
 
-def _batches(lines: Iterator[str], batch_size: int) -> Iterator[Tuple[int, List[str]]]:
-    """`(number of the batch's first line, counting from 1, lines)` per batch."""
+def _batches(lines: Iterable[Tuple[int, str]], batch_size: int) -> Iterator[Tuple[int, List[str]]]:
+    """`(number of the batch's first line, lines)` per batch of consecutive numbered lines."""
     batch: List[str] = []
-    first = 1
-    for line in lines:
+    first = 0
+    for number, line in lines:
+        if not batch:
+            first = number
         batch.append(line)
         if len(batch) == batch_size:
             yield first, batch
-            first += len(batch)
             batch = []
     if batch:
         yield first, batch

@@ -87,14 +87,14 @@ def test_an_interrupted_run_resumes_at_its_first_unfinished_shard_to_the_same_by
     real = getattr(module, crash_in)
     calls = []
 
-    def crashing(path, data):
+    def crashing(path, data, *rest):
         calls.append(path)
         if len(calls) == crash_on_call:
             if crash_in == "_save_shard":  # killed while writing the second shard
                 open(path + ".tmp", "wb").write(b"\x93NUMPY half")
             # else killed after writing the second shard, before the manifest recorded it
             raise KeyboardInterrupt
-        real(path, data)
+        real(path, data, *rest)
 
     monkeypatch.setattr(module, crash_in, crashing)
     with pytest.raises(KeyboardInterrupt):
@@ -235,3 +235,98 @@ def test_the_reading_api_refuses_a_corpus_changed_after_writing(tiny_bert, corpu
     corpus.write_text("\n".join(reversed(SENTENCES)) + "\n")
     with pytest.raises(ConfigurationError, match="corpus.txt changed after .*write them again"):
         SentenceVectors(str(tmp_path / "out"))
+
+
+@pytest.mark.parametrize("num_shards", [2, 4])
+def test_labelling_shards_merge_into_the_one_process_folder(
+    tiny_bert, corpus, tmp_path, num_shards
+):
+    whole = tmp_path / "whole"
+    write(tiny_bert, corpus, whole)
+    out = tmp_path / "sharded"
+    for index in range(num_shards):  # with 4, shard 3 has no file of the 3 to write
+        part = write(tiny_bert, corpus, out, labelling_shard=(index, num_shards))
+        assert part["complete"]
+        assert [s["file"] for s in part["shards"]] == [
+            f"vectors-{n:05d}.npy" for n in range(index, 3, num_shards)
+        ]
+    merged = module.merge_sentence_vectors(str(out), num_shards)
+
+    expected = json.loads((whole / module.MANIFEST).read_text())
+    assert merged == expected == json.loads((out / module.MANIFEST).read_text())
+    for path in whole.glob("vectors-*.npy"):
+        assert (out / path.name).read_bytes() == path.read_bytes()
+    assert [text for _, text, _ in SentenceVectors(str(out))] == STRIPPED
+    # The merged folder is one finished run to `sentence-vectors`, and no shard writes into it.
+    before = folder_bytes(out)
+    assert write(tiny_bert, corpus, out)["complete"] and folder_bytes(out) == before
+    with pytest.raises(ConfigurationError, match="already has manifest.json"):
+        write(tiny_bert, corpus, out, labelling_shard=(0, num_shards))
+
+
+def test_a_killed_labelling_shard_resumes_and_force_removes_only_its_own_files(
+    tiny_bert, corpus, tmp_path, monkeypatch
+):
+    out = tmp_path / "out"
+    write(tiny_bert, corpus, out, labelling_shard=(1, 2))  # file 1
+    save = module._save_shard
+
+    def killed(path, vectors):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(module, "_save_shard", killed)
+    with pytest.raises(KeyboardInterrupt):
+        write(tiny_bert, corpus, out, labelling_shard=(0, 2))  # files 0 and 2
+    monkeypatch.setattr(module, "_save_shard", save)
+    with pytest.raises(
+        ConfigurationError, match="manifest.shard-00000-of-00002.json is not complete"
+    ):
+        module.merge_sentence_vectors(str(out), 2)
+    assert not (out / module.MANIFEST).exists()
+    write(tiny_bert, corpus, out, labelling_shard=(0, 2))
+    module.merge_sentence_vectors(str(out), 2)
+
+    shard_one = (out / "vectors-00001.npy").read_bytes()
+    (out / module.MANIFEST).unlink()
+    write(tiny_bert, corpus, out, labelling_shard=(0, 2), force=True)
+    assert (out / "vectors-00001.npy").read_bytes() == shard_one
+
+
+@pytest.mark.parametrize(
+    "problem, message",
+    [
+        ("missing", r"manifest.shard-00001-of-00002.json is missing: run .*--shard-index 1"),
+        ("pooling", r"manifest.shard-00001-of-00002.json was made with another pooling than"),
+        ("gap", r"no shard file holds the vectors from corpus line 4"),
+        ("bad index", r"--num-shards 0"),
+    ],
+)
+def test_a_merge_of_bad_labelling_shards_names_the_problem_and_writes_nothing(
+    tiny_bert, corpus, tmp_path, problem, message
+):
+    out = tmp_path / "out"
+    write(tiny_bert, corpus, out, labelling_shard=(0, 2))
+    second = out / "manifest.shard-00001-of-00002.json"
+    if problem == "pooling":
+        write(tiny_bert, corpus, out, labelling_shard=(1, 2), pooling="cls")
+    elif problem == "gap":
+        write(tiny_bert, corpus, out, labelling_shard=(1, 2))
+        manifest = json.loads(second.read_text())
+        manifest["shards"] = []
+        second.write_text(json.dumps(manifest))
+    with pytest.raises(ConfigurationError, match=message):
+        module.merge_sentence_vectors(str(out), 0 if problem == "bad index" else 2)
+    assert not (out / module.MANIFEST).exists()
+
+
+def test_the_command_line_merges_labelling_shards(tiny_bert, corpus, tmp_path):
+    out = tmp_path / "out"
+    for index in range(2):
+        write(tiny_bert, corpus, out, labelling_shard=(index, 2))
+    run_allennlp("sentence-vectors-merge", str(out), "--num-shards", "2", env={})
+    assert len(SentenceVectors(str(out))) == len(SENTENCES)
+    failed = run_allennlp(
+        "sentence-vectors", str(tiny_bert), str(corpus), "-o", str(tmp_path / "other"),
+        "--num-shards", "2", "--shard-index", "5", env={}, fails=True,
+    )  # fmt: skip
+    assert "--shard-index 5 is not one of the 2 shards" in failed.stderr

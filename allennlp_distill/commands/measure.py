@@ -5,6 +5,7 @@ quantized to int8) or a `distill-export` directory. `allennlp_distill.commands.r
 the rows into a report.
 """
 
+import contextlib
 import io
 import json
 import math
@@ -19,6 +20,7 @@ from allennlp.data.data_loaders import SimpleDataLoader
 from allennlp.models import Model
 from allennlp.models.archival import load_archive
 from allennlp.modules.token_embedders import Embedding
+from allennlp.nn.util import move_to_device
 from allennlp.training.metrics import PearsonCorrelation, SpearmanCorrelation
 from allennlp.training.util import evaluate
 
@@ -32,17 +34,27 @@ T = TypeVar("T")
 B = TypeVar("B")
 
 
+#: How a report may run an archive's model: as trained, dynamically quantized to int8 (CPU), or
+#: under bfloat16 autocast (mixed precision: matrix products in bf16, reductions in fp32).
+VARIANTS = ("", "int8", "bf16")
+
+
 def measure(
     name: str,
     archive_path: str,
-    quantize: bool,
+    variant: str,
     eval_file: str,
     texts: int,
     batch_sizes: Sequence[int],
     progress,
     heldout_file: Optional[str] = None,
+    cuda_device: int = -1,
 ) -> Dict[str, Any]:
-    """The row of one model; see `write_report`."""
+    """
+    The row of one model; see `write_report`. `variant` is one of `VARIANTS`; `cuda_device` ≥ 0
+    runs an archive's model (metrics and timing) on that GPU, its inputs already on it, each
+    timed call ended by `torch.cuda.synchronize`.
+    """
     if os.path.isdir(archive_path):
         return measure_exported(
             name, archive_path, eval_file, texts, batch_sizes, progress, heldout_file
@@ -55,17 +67,25 @@ def measure(
         reader.apply_token_indexers(instance)
     parameters = count_parameters(model)
     size = os.path.getsize(archive_path)
-    if quantize:
+    if variant == "int8":
         model = quantize_int8(model)
         buffer = io.BytesIO()
         torch.save(model.state_dict(), buffer)
         size = buffer.tell()
+    device = torch.device("cpu") if cuda_device < 0 else torch.device("cuda", cuda_device)
+    model.to(device)
     progress.set_postfix_str(f"{name}: evaluate")
-    row: Dict[str, Any] = {"name": name, "archive": archive_path, "int8": quantize}
-    row.update(instance_metrics(model, instances))
-    progress.update(1)
-    if heldout_file:
-        row["heldout"] = archive_metrics(model, reader, heldout_file)
+    row: Dict[str, Any] = {
+        "name": name,
+        "archive": archive_path,
+        "int8": variant == "int8",
+        "bf16": variant == "bf16",
+    }
+    with _autocast(device, variant):
+        row.update(instance_metrics(model, instances, cuda_device))
+        progress.update(1)
+        if heldout_file:
+            row["heldout"] = archive_metrics(model, reader, heldout_file, cuda_device)
     row.update(parameters)
     row["size_mb"] = size / 1e6
     timed = (instances * (1 + texts // max(1, len(instances))))[:texts]
@@ -73,19 +93,32 @@ def measure(
         # A tagger's speed is also read in words/s (the report's tokens/s column).
         row["tokens_per_text"] = sum(len(i["tokens"]) for i in timed) / len(timed)
 
-    with torch.inference_mode():
+    def forward(tensors: Dict[str, Any]) -> Any:
+        output = model(**tensors)
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)  # the GPU's work is done, not only queued
+        return output
+
+    with torch.inference_mode(), _autocast(device, variant):
         row.update(
             measure_speed(
                 name,
                 timed,
                 batch_sizes,
-                lambda chunk: _tensors(model, chunk),
-                lambda tensors: model(**tensors),
+                lambda chunk: move_to_device(_tensors(model, chunk), device),
+                forward,
                 progress,
             )
         )
     progress.update(1)
     return row
+
+
+def _autocast(device: torch.device, variant: str) -> Any:
+    """bfloat16 autocast on `device` for the `bf16` variant, else nothing."""
+    if variant == "bf16":
+        return torch.autocast(device.type, dtype=torch.bfloat16)
+    return contextlib.nullcontext()
 
 
 def measure_exported(
@@ -126,20 +159,25 @@ def measure_exported(
     return row
 
 
-def archive_metrics(model: Model, reader, gold_file: str) -> Dict[str, float]:
+def archive_metrics(
+    model: Model, reader, gold_file: str, cuda_device: int = -1
+) -> Dict[str, float]:
     """
     The task metrics (`METRICS`) of `allennlp evaluate` for a loaded model on `gold_file`, and
-    `examples`, the number of rows scored.
+    `examples`, the number of rows scored; `cuda_device` is the model's GPU, or -1.
     """
     instances = list(reader.read(gold_file))
     for instance in instances:
         reader.apply_token_indexers(instance)
-    return instance_metrics(model, instances)
+    return instance_metrics(model, instances, cuda_device)
 
 
-def instance_metrics(model: Model, instances: Sequence[Instance]) -> Dict[str, float]:
+def instance_metrics(
+    model: Model, instances: Sequence[Instance], cuda_device: int = -1
+) -> Dict[str, float]:
     """`archive_metrics` on instances already read and indexed."""
-    metrics = evaluate(model, SimpleDataLoader(list(instances), batch_size=64, vocab=model.vocab))
+    loader = SimpleDataLoader(list(instances), batch_size=64, vocab=model.vocab)
+    metrics = evaluate(model, loader, cuda_device=cuda_device)
     scores = {key: metrics[key] for key in METRICS if key in metrics}
     if "tags" in instances[0].fields:
         # A tagger's token accuracy is over words that are not independent draws: no interval.

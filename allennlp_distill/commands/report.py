@@ -32,7 +32,7 @@ from allennlp.commands.subcommand import Subcommand
 from allennlp.common.checks import ConfigurationError
 from allennlp.common.tqdm import Tqdm
 
-from allennlp_distill.commands.measure import METRICS, accuracy_interval, measure
+from allennlp_distill.commands.measure import METRICS, VARIANTS, accuracy_interval, measure
 
 
 @Subcommand.register("distill-report")
@@ -59,6 +59,13 @@ class DistillReport(Subcommand):
         subparser.add_argument("--threads", type=int, default=2, help="torch CPU threads")
         subparser.add_argument("--texts", type=int, default=1024, help="texts timed per size")
         subparser.add_argument("--batch-sizes", type=int, nargs="+", default=[1, 32, 256])
+        subparser.add_argument(
+            "--cuda-device",
+            type=int,
+            default=int(os.environ.get("DISTILL_CUDA_DEVICE") or -1),
+            help="measure the archives on this GPU (default: DISTILL_CUDA_DEVICE, else -1, the "
+            "CPU); exports and int8 models run on the CPU only",
+        )
         subparser.set_defaults(func=_run)
         return subparser
 
@@ -73,36 +80,43 @@ def _run(args: argparse.Namespace) -> None:
         batch_sizes=args.batch_sizes,
         teachers=args.teachers,
         heldout_file=args.heldout_file,
+        cuda_device=args.cuda_device,
     )
     print(markdown_table(rows, args.batch_sizes))
 
 
-def parse_model(spec: str) -> Tuple[str, str, bool]:
+def parse_model(spec: str) -> Tuple[str, str, str]:
     """
-    `NAME=ARCHIVE[:int8]` as `(name, archive, quantize)`.
+    `NAME=ARCHIVE[:int8|:bf16]` or `NAME=EXPORT_DIR` as `(name, path, variant)`, the variant one
+    of `measure.VARIANTS` ("" for the model as trained).
 
     # Raises
-    `ConfigurationError` for a spec without `=` or whose archive is not a file.
+    `ConfigurationError` for a spec without `=`, whose path is neither an archive file nor an
+    export directory, or a variant of an export.
     """
     name, sep, path = spec.partition("=")
     if not sep or not name:
-        raise ConfigurationError(f"model {spec!r}: expected NAME=ARCHIVE or NAME=ARCHIVE:int8")
-    quantize = path.endswith(":int8")
-    path = path[: -len(":int8")] if quantize else path
+        raise ConfigurationError(
+            f"model {spec!r}: expected NAME=ARCHIVE, NAME=ARCHIVE:int8, NAME=ARCHIVE:bf16 or "
+            "NAME=EXPORT_DIR"
+        )
+    variant = next((v for v in VARIANTS if v and path.endswith(":" + v)), "")
+    path = path[: -len(variant) - 1] if variant else path
     exported = os.path.isfile(os.path.join(path, "student.ts"))
     if not os.path.isfile(path) and not exported:
         raise ConfigurationError(
             f"model {name!r}: {path!r} is neither an archive nor a distill-export directory"
         )
-    if exported and quantize:
+    if exported and variant:
         raise ConfigurationError(
-            f"model {name!r}: quantize an export with `allennlp distill-export --int8`"
+            f"model {name!r}: an export runs as exported (`allennlp distill-export --int8` "
+            f"quantizes it), not as :{variant}"
         )
-    return name, path, quantize
+    return name, path, variant
 
 
 def write_report(
-    models: Sequence[Tuple[str, str, bool]],
+    models: Sequence[Tuple[str, str, str]],
     eval_file: str,
     output_dir: str,
     threads: int = 2,
@@ -110,11 +124,14 @@ def write_report(
     batch_sizes: Sequence[int] = (1, 32, 256),
     teachers: int = 1,
     heldout_file: Optional[str] = None,
+    cuda_device: int = -1,
 ) -> List[Dict[str, Any]]:
     """
-    Measures each `(name, archive, quantize)` and writes `report.json`, `report.md` and
-    `report.png` into `output_dir`; the first `teachers` models are the teachers of the speed-ups.
-    Metrics and speed come from `eval_file`; with `heldout_file`, each model's metrics on it too.
+    Measures each `(name, archive, variant)` (see `parse_model`) and writes `report.json`,
+    `report.md` and `report.png` into `output_dir`; the first `teachers` models are the teachers
+    of the speed-ups. Metrics and speed come from `eval_file`; with `heldout_file`, each model's
+    metrics on it too. With `cuda_device` ≥ 0 every model runs on that GPU (Tang et al. 2019,
+    Table 3's setting: e.g. `--batch-sizes 512`, a teacher as it is and as `:bf16`).
 
     # Returns
     One dict per model: `name`, `archive`, `int8`, each of `METRICS` it reports on `eval_file`,
@@ -125,18 +142,41 @@ def write_report(
     model) and `speedup_over` (`{teacher name: per batch size}`, over each teacher).
 
     # Raises
-    `ConfigurationError` when `teachers` is not between 1 and the number of models.
+    `ConfigurationError` when `teachers` is not between 1 and the number of models, or, with a
+    `cuda_device`, when torch sees no such GPU or a model is an export or `:int8` (CPU only).
     """
     if not 1 <= teachers <= len(models):
         raise ConfigurationError(f"--teachers {teachers}: expected 1 to {len(models)}")
+    device = "cpu"
+    if cuda_device >= 0:
+        if cuda_device >= torch.cuda.device_count():
+            raise ConfigurationError(
+                f"--cuda-device {cuda_device}: torch sees {torch.cuda.device_count()} GPU(s) "
+                "here; use -1 for the CPU"
+            )
+        for name, path, variant in models:
+            if variant == "int8" or os.path.isdir(path):
+                raise ConfigurationError(
+                    f"model {name!r}: exports and int8 models run on the CPU; measure them in a "
+                    "report without --cuda-device"
+                )
+        device = torch.cuda.get_device_name(cuda_device)
     torch.set_num_threads(threads)
-    print(f"distill-report: {threads} torch threads, {texts} texts from {eval_file}")
+    print(f"distill-report: {device}, {threads} torch threads, {texts} texts from {eval_file}")
     rows = []
     progress = Tqdm.tqdm(total=len(models) * (2 + len(batch_sizes)), desc="distill-report")
-    for name, archive_path, quantize in models:
+    for name, archive_path, variant in models:
         rows.append(
             measure(
-                name, archive_path, quantize, eval_file, texts, batch_sizes, progress, heldout_file
+                name,
+                archive_path,
+                variant,
+                eval_file,
+                texts,
+                batch_sizes,
+                progress,
+                heldout_file,
+                cuda_device,
             )
         )
     progress.close()
@@ -156,6 +196,7 @@ def write_report(
         "heldout_file": heldout_file,
         "torch": torch.__version__,
         "cpu": platform.processor() or platform.machine(),
+        "device": device,
         "cpu_count": os.cpu_count(),
     }
     _write(
@@ -188,7 +229,7 @@ def markdown_table(
     lines = ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
     for row in rows:
         cells = (
-            [row["name"] + (" (int8)" if row["int8"] else "")]
+            [row["name"] + (" (int8)" if row["int8"] else " (bf16)" if row.get("bf16") else "")]
             + [_metric_cell(row, key) for key in metrics]
             + [_metric_cell(row.get("heldout", {}), key) for key in heldout]
             + [f"{row['parameters']:,}", f"{row['parameters_without_embeddings']:,}"]
@@ -211,7 +252,8 @@ def markdown_table(
     if meta:
         lines.append("")
         lines.append(
-            f"{meta['threads']} torch threads, torch {meta['torch']}, {meta['cpu_count']} CPUs, "
+            f"{meta.get('device', 'cpu')}, {meta['threads']} torch threads, torch {meta['torch']}, "
+            f"{meta['cpu_count']} CPUs, "
             f"{meta['texts']} texts of `{meta['eval_file']}`; metrics in %, accuracy ± half its "
             "95 % confidence interval"
             + (

@@ -1,11 +1,12 @@
 import json
 
 import pytest
+import torch
 from allennlp.commands.train import train_model_from_file
 from allennlp.common.checks import ConfigurationError
 
 from allennlp_distill.commands import export_archive
-from allennlp_distill.commands.measure import accuracy_interval
+from allennlp_distill.commands.measure import _autocast, accuracy_interval
 from allennlp_distill.commands.report import parse_model, write_report
 from tests.conftest import FIXTURES, run_allennlp
 
@@ -87,7 +88,7 @@ def test_a_model_spec_needs_a_name_and_an_existing_archive(tmp_path):
 def test_teachers_must_be_among_the_models(tiny_student_archive, tmp_path):
     with pytest.raises(ConfigurationError, match="--teachers 2: expected 1 to 1"):
         write_report(
-            [("student", str(tiny_student_archive), False)], "dev.tsv", str(tmp_path), teachers=2
+            [("student", str(tiny_student_archive), "")], "dev.tsv", str(tmp_path), teachers=2
         )
     assert not (tmp_path / "report.json").exists()
 
@@ -99,7 +100,7 @@ def test_report_measures_an_exported_pair_regression_student_like_its_archive(tm
     archive = tmp_path / "run" / "model.tar.gz"
     export_archive(str(archive), str(tmp_path / "export"))
     student, exported = write_report(
-        [("student", str(archive), False), ("exported", str(tmp_path / "export"), False)],
+        [("student", str(archive), ""), ("exported", str(tmp_path / "export"), "")],
         str(FIXTURES / "pairs" / "stsb_dev.tsv"),
         str(tmp_path / "report"),
         threads=1,
@@ -141,5 +142,43 @@ def test_an_empty_eval_file_or_an_unknown_label_is_an_error_not_a_figure(
     export_archive(str(tiny_student_archive), str(tmp_path / "export"))
     for model in (str(tiny_student_archive), str(tmp_path / "export")):
         with pytest.raises(ValueError, match=problem):
-            write_report([("student", model, False)], str(eval_file), str(tmp_path / "report"))
+            write_report([("student", model, "")], str(eval_file), str(tmp_path / "report"))
     assert not (tmp_path / "report" / "report.json").exists()
+
+
+def test_a_bf16_row_runs_under_bfloat16_autocast_and_is_labelled(tiny_teacher_archive, tmp_path):
+    teacher, bf16 = write_report(
+        [
+            ("teacher", str(tiny_teacher_archive), ""),
+            ("teacher", str(tiny_teacher_archive), "bf16"),
+        ],
+        str(FIXTURES / "sst2_dev.tsv"),
+        str(tmp_path / "report"),
+        threads=1,
+        texts=8,
+        batch_sizes=(4,),
+    )
+    assert (teacher["bf16"], bf16["bf16"]) == (False, True)
+    # bf16 rounds the logits: at most one of the 8 dev labels may flip.
+    assert bf16["accuracy"] == pytest.approx(teacher["accuracy"], abs=1 / 8 + 1e-9)
+    assert "| teacher (bf16) |" in (tmp_path / "report" / "report.md").read_text()
+    with _autocast(torch.device("cpu"), "bf16"):
+        assert torch.nn.Linear(4, 4)(torch.ones(1, 4)).dtype == torch.bfloat16
+    with _autocast(torch.device("cpu"), ""):
+        assert torch.nn.Linear(4, 4)(torch.ones(1, 4)).dtype == torch.float32
+
+
+def test_a_gpu_report_needs_a_gpu_and_no_cpu_only_model(tiny_student_archive, tmp_path):
+    if torch.cuda.device_count() == 0:
+        with pytest.raises(ConfigurationError, match="--cuda-device 0: torch sees 0 GPU"):
+            write_report(
+                [("student", str(tiny_student_archive), "")],
+                "dev.tsv",
+                str(tmp_path),
+                cuda_device=0,
+            )
+    export_archive(str(tiny_student_archive), str(tmp_path / "export"))
+    with pytest.raises(ConfigurationError, match="an export runs as exported"):
+        parse_model(f"exported={tmp_path / 'export'}:bf16")
+    assert parse_model(f"teacher={tiny_student_archive}:bf16")[2] == "bf16"
+    assert not (tmp_path / "report.json").exists()

@@ -86,7 +86,8 @@ def check_device_vars(environ: Mapping[str, str]) -> None:
     `ConfigurationError` naming the variable: `DISTILL_CUDA_DEVICE` not an integer ≥ -1,
     `DISTILL_DISTRIBUTED` not a comma-separated list of such integers, or one device (with one
     node) where distributed training needs several, or mixing the CPU (-1) with GPUs,
-    `DISTILL_NUM_NODES` not a positive integer (or several nodes without `DISTILL_DISTRIBUTED`),
+    `DISTILL_NUM_NODES` not a positive integer (or several nodes without `DISTILL_DISTRIBUTED`,
+    a `DISTILL_PRIMARY_PORT` or a `DISTILL_PRIMARY_ADDRESS` other than this machine's loopback),
     `DISTILL_PRIMARY_PORT` not a port number, `DISTILL_AMP` neither "" nor "1".
     """
 
@@ -123,6 +124,13 @@ def check_device_vars(environ: Mapping[str, str]) -> None:
     port = environ["DISTILL_PRIMARY_PORT"]
     if port and not (port.isdigit() and 0 < int(port) < 65536):
         raise ConfigurationError(f"DISTILL_PRIMARY_PORT={port!r}: a port number, 1-65535")
+    address = environ["DISTILL_PRIMARY_ADDRESS"]
+    if int(nodes_text) > 1 and (not port or address in ("127.0.0.1", "localhost", "0.0.0.0")):
+        raise ConfigurationError(
+            f"DISTILL_NUM_NODES={nodes_text} needs the address every machine reaches node rank 0 "
+            f"at (DISTILL_PRIMARY_ADDRESS, now {address!r}) and a port (DISTILL_PRIMARY_PORT, now "
+            f"{port!r}): each machine would otherwise wait on itself"
+        )
     if environ["DISTILL_AMP"] not in ("", "1"):
         raise ConfigurationError(
             f"DISTILL_AMP={environ['DISTILL_AMP']!r}: \"1\" for mixed precision, or unset"

@@ -17,9 +17,15 @@ def environ(**changes: str) -> dict:
         {
             "DISTILL_DISTRIBUTED": "0,1,2,3",
             "DISTILL_NUM_NODES": "4",
+            "DISTILL_PRIMARY_ADDRESS": "10.0.0.1",
             "DISTILL_PRIMARY_PORT": "29500",
         },
-        {"DISTILL_DISTRIBUTED": "0", "DISTILL_NUM_NODES": "2"},  # one GPU on each of two machines
+        {  # one GPU on each of two machines
+            "DISTILL_DISTRIBUTED": "0",
+            "DISTILL_NUM_NODES": "2",
+            "DISTILL_PRIMARY_ADDRESS": "node0.cluster",
+            "DISTILL_PRIMARY_PORT": "29500",
+        },
     ],
 )
 def test_good_device_variables_pass(changes):
@@ -38,6 +44,18 @@ def test_good_device_variables_pass(changes):
         ({"DISTILL_NUM_NODES": "2"}, "DISTILL_NUM_NODES=2 needs DISTILL_DISTRIBUTED"),
         ({"DISTILL_PRIMARY_PORT": "70000"}, "DISTILL_PRIMARY_PORT='70000'"),
         ({"DISTILL_AMP": "true"}, "DISTILL_AMP='true'"),
+        (
+            {"DISTILL_DISTRIBUTED": "0,1", "DISTILL_NUM_NODES": "2", "DISTILL_PRIMARY_PORT": "1"},
+            "DISTILL_NUM_NODES=2 needs the address every machine reaches node rank 0 at",
+        ),
+        (
+            {
+                "DISTILL_DISTRIBUTED": "0,1",
+                "DISTILL_NUM_NODES": "2",
+                "DISTILL_PRIMARY_ADDRESS": "h",
+            },
+            "and a port (DISTILL_PRIMARY_PORT, now '')",
+        ),
     ],
 )
 def test_a_wrong_device_variable_is_named(changes, message):

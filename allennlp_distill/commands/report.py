@@ -157,8 +157,8 @@ def write_report(
         for name, path, variant in models:
             if variant == "int8" or os.path.isdir(path):
                 raise ConfigurationError(
-                    f"model {name!r}: exports and int8 models run on the CPU; measure them in a "
-                    "report without --cuda-device"
+                    f"model {name!r}: exports and int8 models run on the CPU; measure them with "
+                    "--cuda-device -1 (its default is DISTILL_CUDA_DEVICE)"
                 )
         device = torch.cuda.get_device_name(cuda_device)
     torch.set_num_threads(threads)

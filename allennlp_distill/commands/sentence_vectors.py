@@ -321,6 +321,11 @@ def _start(
     """
     path = os.path.join(output_dir, manifest_name(labelling_shard))
     own = re.compile(r"vectors-(\d{5})\.npy(\.tmp)?$")
+    if labelling_shard is not None and os.path.exists(os.path.join(output_dir, MANIFEST)):
+        raise ConfigurationError(
+            f"{output_dir} already has {MANIFEST}: its vectors were written by one process or "
+            "merged; a labelling shard writes into a folder of shards only"
+        )
     if force:
         logger.info("--force: starting %s again", path)
         for name in os.listdir(output_dir) if os.path.isdir(output_dir) else []:
@@ -334,11 +339,6 @@ def _start(
             if os.path.exists(old):
                 os.remove(old)
     os.makedirs(output_dir, exist_ok=True)
-    if labelling_shard is not None and os.path.exists(os.path.join(output_dir, MANIFEST)):
-        raise ConfigurationError(
-            f"{output_dir} already has {MANIFEST}: its vectors were written by one process or "
-            "merged; a labelling shard writes into a folder of shards only"
-        )
     if not os.path.exists(path):
         shared = re.compile(r"(vectors-\d{5}\.npy|manifest\.shard-\d{5}-of-\d{5}\.json)$")
         others = [

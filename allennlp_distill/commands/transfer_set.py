@@ -200,7 +200,7 @@ def write_transfer_set(
     by this command, so it is left alone), the progress record does not match the file, or it
     records another provenance (without `force`); `DataFormatError` naming `input_file` and its
     line for a bad input line (what was written before it stays, and a rerun after fixing the
-    line continues), or when `input_file` has no data row.
+    line continues), or when `input_file` has no data row (a whole run; a shard may have none).
     """
     first, last = 1, None
     if shard is not None:

@@ -73,8 +73,8 @@ def merge_transfer_set_shards(
     # Raises
     `ConfigurationError`, with nothing written, when a shard or its progress record is missing,
     a shard is not complete, holds another shard number, or was made from another input,
-    teacher, unigram file or settings than shard 0; or when `output_file` exists and is not
-    this merge's (without `force`).
+    teacher, unigram file or settings than shard 0, or no shard holds a row; or when
+    `output_file` exists and is not this merge's (without `force`).
     """
     check_shard(num_shards, 0)
     shards = [shard_path(output_file, index, num_shards) for index in range(num_shards)]
@@ -102,7 +102,14 @@ def merge_transfer_set_shards(
             raise ConfigurationError(
                 f"{output_file} exists and is not these shards' merge: remove it, or pass --force"
             )
+    if all(record["bytes"] == 0 for record in records):
+        raise ConfigurationError(
+            f"the {num_shards} shards of {output_file} hold no rows: the input has no data rows"
+        )
     key_columns = provenance.get("settings", {}).get("text_columns") or ["tokens"]
+    # A record of an earlier, unfinished run must not describe the new file.
+    if os.path.exists(merged_record):
+        os.remove(merged_record)
     size = _write_merged(output_file, shards, key_columns)
     merged = {
         "input_lines": records[-1]["input_lines"],

@@ -210,12 +210,15 @@ class DistillationCallback(TrainerCallback):
 
     def _metrics(self, reset: bool) -> Dict[str, float]:
         """
-        The mean hard and soft loss of the training batches since the last reset, over every
-        process of a distributed run (AllenNLP calls `get_metrics` on all of them alike, as its
-        own metrics' reductions need), with the current `alpha` and `temperature`.
+        The mean hard and soft loss of the training batches since the last reset, with the current
+        `alpha` and `temperature`. At a reset (the end of an epoch's training or validation, which
+        AllenNLP's trainer reaches on every process of a distributed run alike) the means are over
+        every process; in between (the progress bar) over this process's batches, since a
+        process may call `get_metrics` once more than another (a last, partial group of
+        accumulated batches) and a collective call there would not be matched.
         """
         totals = [self._sums["hard_loss"], self._sums["soft_loss"], float(self._count)]
-        if is_distributed():
+        if reset and is_distributed():
             reduced = torch.tensor(totals, dtype=torch.float64, device=self._device)
             dist.all_reduce(reduced)
             totals = reduced.tolist()

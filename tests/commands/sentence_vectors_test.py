@@ -260,8 +260,10 @@ def test_labelling_shards_merge_into_the_one_process_folder(
     # The merged folder is one finished run to `sentence-vectors`, and no shard writes into it.
     before = folder_bytes(out)
     assert write(tiny_bert, corpus, out)["complete"] and folder_bytes(out) == before
-    with pytest.raises(ConfigurationError, match="already has manifest.json"):
-        write(tiny_bert, corpus, out, labelling_shard=(0, num_shards))
+    for force in (False, True):  # and --force removes none of the merged folder's files
+        with pytest.raises(ConfigurationError, match="already has manifest.json"):
+            write(tiny_bert, corpus, out, labelling_shard=(0, num_shards), force=force)
+        assert folder_bytes(out) == before
 
 
 def test_a_killed_labelling_shard_resumes_and_force_removes_only_its_own_files(

@@ -192,6 +192,17 @@ def test_a_merge_of_bad_shards_names_the_shard_and_writes_nothing(two_shards, pr
     assert not two_shards.exists() and not (two_shards.parent / "transfer.jsonl.tmp").exists()
 
 
+def test_shards_of_an_input_without_data_rows_do_not_merge(label, tmp_path):
+    header_only = tmp_path / "train.tsv"
+    header_only.write_text("sentence\tlabel\n")
+    output = tmp_path / "transfer.jsonl"
+    for index in range(2):
+        label(header_only, output, batch_size=4, shard=(index, 2))
+    with pytest.raises(ConfigurationError, match="the 2 shards of .* hold no rows"):
+        merge_transfer_set_shards(str(output), 2)
+    assert not output.exists()
+
+
 def test_the_command_line_labels_shards_and_merges_them(
     label, tiny_teacher_archive, tiny_teacher_env, tmp_path
 ):

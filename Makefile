@@ -45,8 +45,8 @@ demo:
 # The sentence-pair pipeline on STS-B shipped inside a PyPI wheel (regression; no other download).
 demo-pairs:
 	$(BIN)/python -m allennlp_distill.demo_pairs runs/stsb_demo/data
-	TASK=stsb DATA=runs/stsb_demo/data OUT=runs/stsb_demo N_ITER=10 ALLENNLP=$(BIN)/allennlp \
-		bash scripts/pipeline.sh
+	TASK=stsb DATA=runs/stsb_demo/data TEST=runs/stsb_demo/data/test.tsv OUT=runs/stsb_demo N_ITER=10 \
+		ALLENNLP=$(BIN)/allennlp bash scripts/pipeline.sh
 
 # Non-task-specific distillation (Wu et al. 2020): packaged corpus -> MiniLM sentence vectors ->
 # BiLSTM sentence encoder -> unsupervised STS -> task students from the encoder vs random init.

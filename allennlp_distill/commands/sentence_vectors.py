@@ -78,13 +78,19 @@ class SentenceVectorsCommand(Subcommand):
             "processes or machines); `allennlp sentence-vectors-merge` then records them as one",
         )
         subparser.add_argument("--shard-index", type=int, default=None, help="K, 0 to N - 1")
+        subparser.add_argument(
+            "--cuda-device",
+            type=int,
+            default=int(os.environ.get("DISTILL_CUDA_DEVICE") or -1),
+            help="the teacher's device (default: DISTILL_CUDA_DEVICE, else -1, the CPU)",
+        )
         subparser.add_argument("--force", action="store_true", help="start the folder again")
         subparser.set_defaults(func=_run)
         return subparser
 
 
 def _run(args: argparse.Namespace) -> None:
-    settings = ("pooling", "max_length", "batch_size", "shard_size", "force")
+    settings = ("pooling", "max_length", "batch_size", "shard_size", "force", "cuda_device")
     write_sentence_vectors(
         args.teacher,
         args.corpus,
@@ -111,6 +117,7 @@ def write_sentence_vectors(
     shard_size: int = 50000,
     force: bool = False,
     labelling_shard: Optional[Tuple[int, int]] = None,
+    cuda_device: int = -1,
 ) -> Dict[str, Any]:
     """
     Writes the sentence vector of each line of `corpus` by `teacher` (a packaged teacher's name or
@@ -118,7 +125,9 @@ def write_sentence_vectors(
     shard, continuing an interrupted run of the same provenance (or, with `force`, starting again).
     With `labelling_shard` = `(K, N)` it writes only the shard files K, K + N, ... and records them
     in `manifest_name((K, N))` (one of N processes sharing the work; `merge_sentence_vectors`
-    then writes the folder's manifest), and `force` removes only those files.
+    then writes the folder's manifest), and `force` removes only those files. `cuda_device` ≥ 0
+    runs the teacher on that GPU (not provenance: a GPU's vectors differ from a CPU's only by
+    float rounding).
     `pooling` is `"mean"` (the attention-mask-weighted mean of the last hidden states, as
     sentence-transformers trained all-MiniLM-L6-v2 / all-mpnet-base-v2) or `"cls"` (the first
     token's); texts are cut to `max_length` word pieces; vectors are not normalised.
@@ -145,6 +154,12 @@ def write_sentence_vectors(
             f"bad settings: pooling {pooling!r} (one of {POOLINGS}), max_length {max_length} "
             f"(1 to {longest}), batch_size {batch_size}, shard_size {shard_size} (at least 1)"
         )
+    import torch
+
+    if cuda_device >= torch.cuda.device_count():
+        raise ConfigurationError(
+            f"--cuda-device {cuda_device}: torch sees {torch.cuda.device_count()} GPU(s) here"
+        )
     manifest: Dict[str, Any] = {
         "format_version": FORMAT_VERSION,
         "corpus": {"path": os.path.abspath(corpus), "sha256": corpus_sha256, "lines": lines},
@@ -169,10 +184,10 @@ def write_sentence_vectors(
         if labelling_shard is not None:  # a shard with no file to write is done at once
             _write_manifest(output_dir, manifest, labelling_shard)
         return manifest
-    import torch
     from transformers import AutoModel
 
-    model = AutoModel.from_pretrained(teacher_dir).eval()
+    device = torch.device("cpu") if cuda_device < 0 else torch.device("cuda", cuda_device)
+    model = AutoModel.from_pretrained(teacher_dir).eval().to(device)
     total = sum(min(shard_size, lines - number * shard_size) for number in todo)
     started = time.perf_counter()
     progress = Tqdm.tqdm(total=total, desc="sentence vectors", unit=" sentences")
@@ -287,14 +302,14 @@ def encode_sentences(
             truncation=True,
             max_length=max_length,
             return_tensors="pt",
-        )
+        ).to(model.device)
         hidden = model(**inputs).last_hidden_state  # (batch, pieces, hidden_size)
         if pooling == "cls":
             pooled = hidden[:, 0]
         else:
             mask = inputs["attention_mask"].unsqueeze(-1).to(hidden.dtype)
             pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-        vectors[batch] = pooled.float().numpy().astype(numpy.float16)
+        vectors[batch] = pooled.float().cpu().numpy().astype(numpy.float16)
         if progress is not None:
             progress.update(len(batch))
     if not numpy.isfinite(vectors).all():

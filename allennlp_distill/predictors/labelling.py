@@ -8,12 +8,16 @@ import warnings
 from typing import Any, Callable, List, Optional, Sequence, Tuple, Union
 
 import torch
+from allennlp.common.checks import ConfigurationError
 from allennlp.data import DatasetReader
 from allennlp.data.batch import Batch
 from allennlp.data.fields import TextField
 from allennlp.data.instance import Instance
 from allennlp.models import Model
 from allennlp.nn.util import move_to_device
+
+#: How a teacher may label: full precision, or mixed precision with bfloat16 or float16.
+PRECISIONS = ("fp32", "bf16", "fp16")
 
 
 def teacher_logits(
@@ -23,6 +27,7 @@ def teacher_logits(
     batch_size: int = 128,
     sort_by_length: bool = True,
     on_batch: Optional[Callable[[int], None]] = None,
+    precision: str = "fp32",
 ) -> List[List[Any]]:
     """
     The teacher's logits for each text (or sentence pair), in the order of `texts`.
@@ -43,6 +48,13 @@ def teacher_logits(
         Batch texts of similar length together.
     on_batch : `Callable[[int], None]`, optional
         Called with the number of texts after each batch (a progress bar's `update`).
+    precision : `str`, optional (default = `"fp32"`)
+        One of `PRECISIONS`: `"bf16"` or `"fp16"` run the teacher under `torch.autocast` with that
+        dtype on its device (mixed precision: matrix products in half precision, the logits
+        returned as floats); meant for a GPU, where it is several times faster.
+
+    # Raises
+    `ConfigurationError` for a `precision` not in `PRECISIONS`.
 
     # Returns
     `len(texts)` lists of `num_labels` floats, columns in the order of the model's label vocabulary
@@ -59,16 +71,23 @@ def teacher_logits(
     order = list(range(len(instances)))
     if sort_by_length:
         order.sort(key=lambda i: _num_tokens(instances[i]))
+    if precision not in PRECISIONS:
+        raise ConfigurationError(f"precision {precision!r}: one of {', '.join(PRECISIONS)}")
     logits: List[List[Any]] = [[] for _ in instances]
     device = model._get_prediction_device()
-    with torch.inference_mode():
+    autocast = torch.autocast(
+        "cpu" if device < 0 else "cuda",
+        dtype=torch.bfloat16 if precision == "bf16" else torch.float16,
+        enabled=precision != "fp32",
+    )
+    with torch.inference_mode(), autocast:
         for start in range(0, len(order), batch_size):
             chunk = order[start : start + batch_size]
             batch = Batch([instances[i] for i in chunk])
             batch.index_instances(model.vocab)
             output = model(**move_to_device(batch.as_tensor_dict(), device))
             outputs = output["logits"] if "logits" in output else output["score"].unsqueeze(-1)
-            rows = outputs.tolist()
+            rows = outputs.float().tolist()
             if outputs.dim() == 3:  # a tagger: each text's real tokens only
                 rows = [row[:length] for row, length in zip(rows, output["mask"].sum(-1).tolist())]
             for i, row in zip(chunk, rows):

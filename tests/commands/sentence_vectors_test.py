@@ -332,3 +332,12 @@ def test_the_command_line_merges_labelling_shards(tiny_bert, corpus, tmp_path):
         "--num-shards", "2", "--shard-index", "5", env={}, fails=True,
     )  # fmt: skip
     assert "--shard-index 5 is not one of the 2 shards" in failed.stderr
+
+
+def test_a_gpu_that_torch_does_not_see_is_refused_before_anything_is_written(
+    tiny_bert, corpus, tmp_path
+):
+    gpus = torch.cuda.device_count()
+    with pytest.raises(ConfigurationError, match=f"--cuda-device {gpus}: torch sees {gpus} GPU"):
+        write(tiny_bert, corpus, tmp_path / "out", cuda_device=gpus)
+    assert not (tmp_path / "out").exists()

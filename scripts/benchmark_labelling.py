@@ -1,7 +1,9 @@
 """
 Teacher labelling throughput on this machine, measured in one run: texts in input order against
-texts sorted by length, and the sorted int8 teacher against fp32 (with how often their argmax
-labels agree and the largest logit difference).
+texts sorted by length, and the sorted int8 teacher and the teacher under bfloat16 autocast
+(`"precision": "bf16"`) against fp32, each with how often its argmax label agrees with fp32's,
+the mean and the largest logit difference. Single sentences (`sentence`) or pairs (`sentence1`,
+`sentence2`); a regression teacher's one score is its logit (argmax agreement is then trivially 1).
 
     .venv/bin/python scripts/benchmark_labelling.py runs/sst2/teacher/model.tar.gz \
         runs/sst2/transfer.jsonl --texts 4000
@@ -22,7 +24,7 @@ from allennlp_distill.predictors.labelling import quantize_int8, teacher_logits
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("teacher_archive")
-    parser.add_argument("data_file", help="TSV or JSONL with a `sentence` column")
+    parser.add_argument("data_file", help="TSV or JSONL with `sentence` or `sentence1`/`sentence2`")
     parser.add_argument("--texts", type=int, default=4000, help="a seeded sample of this many")
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--threads", type=int, default=2)
@@ -32,15 +34,31 @@ def main() -> None:
     archive = load_archive(args.teacher_archive)
     model, reader = archive.model.eval(), archive.validation_dataset_reader
     texts = [
-        require_text(args.data_file, n, row, "sentence") for n, row in iter_rows(args.data_file)
+        require_text(args.data_file, n, row, "sentence")
+        if "sentence1" not in row
+        else tuple(require_text(args.data_file, n, row, c) for c in ("sentence1", "sentence2"))
+        for n, row in iter_rows(args.data_file)
     ]
     texts = random.Random(13370).sample(texts, min(args.texts, len(texts)))
     teacher_logits(model, reader, texts[:256], args.batch_size)  # warm-up
 
-    def timed(label_model, sort_by_length):
+    def timed(label_model, sort_by_length, precision="fp32"):
         start = time.perf_counter()
-        logits = teacher_logits(label_model, reader, texts, args.batch_size, sort_by_length)
+        logits = teacher_logits(
+            label_model, reader, texts, args.batch_size, sort_by_length, precision=precision
+        )
         return logits, len(texts) / (time.perf_counter() - start)
+
+    def versus_fp32(name, logits):
+        agree = sum(
+            max(range(len(a)), key=a.__getitem__) == max(range(len(b)), key=b.__getitem__)
+            for a, b in zip(fp32, logits)
+        ) / len(texts)
+        differences = [abs(x - y) for a, b in zip(fp32, logits) for x, y in zip(a, b)]
+        print(
+            f"{name} vs fp32: argmax agreement {agree:.4f}, mean |logit difference| "
+            f"{sum(differences) / len(differences):.4f}, largest {max(differences):.3f}"
+        )
 
     print(
         f"{len(texts)} texts from {args.data_file}, batch {args.batch_size}, "
@@ -49,17 +67,15 @@ def main() -> None:
     _, unsorted_rate = timed(model, False)
     fp32, sorted_rate = timed(model, True)
     int8, int8_rate = timed(quantize_int8(model), True)
-    agree = sum(
-        max(range(len(a)), key=a.__getitem__) == max(range(len(b)), key=b.__getitem__)
-        for a, b in zip(fp32, int8)
-    ) / len(texts)
-    largest = max(abs(x - y) for a, b in zip(fp32, int8) for x, y in zip(a, b))
+    bf16, bf16_rate = timed(model, True, "bf16")
     print(f"fp32, input order      {unsorted_rate:8.1f} texts/s")
     print(
         f"fp32, sorted by length {sorted_rate:8.1f} texts/s  ({sorted_rate / unsorted_rate:.2f}x)"
     )
     print(f"int8, sorted by length {int8_rate:8.1f} texts/s  ({int8_rate / sorted_rate:.2f}x fp32)")
-    print(f"int8 vs fp32: argmax agreement {agree:.4f}, largest |logit difference| {largest:.3f}")
+    print(f"bf16, sorted by length {bf16_rate:8.1f} texts/s  ({bf16_rate / sorted_rate:.2f}x fp32)")
+    versus_fp32("int8", int8)
+    versus_fp32("bf16", bf16)
 
 
 if __name__ == "__main__":

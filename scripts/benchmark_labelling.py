@@ -41,6 +41,7 @@ def main() -> None:
     ]
     texts = random.Random(13370).sample(texts, min(args.texts, len(texts)))
     teacher_logits(model, reader, texts[:256], args.batch_size)  # warm-up
+    teacher_logits(model, reader, texts[:256], args.batch_size, precision="bf16")
 
     def timed(label_model, sort_by_length, precision="fp32"):
         start = time.perf_counter()

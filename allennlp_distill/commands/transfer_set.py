@@ -299,12 +299,13 @@ def _check_provenance(
     if current is None or recorded == current:
         return
     recorded = recorded or {}
+    recorded_settings, settings = recorded.get("settings", {}), current["settings"]
     changed = sorted(
         [key for key in current if key != "settings" and recorded.get(key) != current[key]]
         + [
             key
-            for key, value in current["settings"].items()
-            if recorded.get("settings", {}).get(key) != value
+            for key in recorded_settings.keys() | settings.keys()
+            if recorded_settings.get(key) != settings.get(key)
         ]
     )
     problem = (

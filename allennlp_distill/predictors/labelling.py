@@ -54,7 +54,8 @@ def teacher_logits(
         returned as floats); meant for a GPU, where it is several times faster.
 
     # Raises
-    `ConfigurationError` for a `precision` not in `PRECISIONS`.
+    `ConfigurationError` for a `precision` not in `PRECISIONS`, or when a half-precision forward
+    pass gives a logit that is not finite (fp16 overflows past 65504: use bf16).
 
     # Returns
     `len(texts)` lists of `num_labels` floats, columns in the order of the model's label vocabulary
@@ -62,6 +63,8 @@ def teacher_logits(
     num_tags)` with its `mask`; each text a 1-tuple holding its list of words), one such list per
     word of each text.
     """
+    if precision not in PRECISIONS:
+        raise ConfigurationError(f"precision {precision!r}: one of {', '.join(PRECISIONS)}")
     instances = [
         dataset_reader.text_to_instance(*((text,) if isinstance(text, str) else text))
         for text in texts
@@ -71,8 +74,6 @@ def teacher_logits(
     order = list(range(len(instances)))
     if sort_by_length:
         order.sort(key=lambda i: _num_tokens(instances[i]))
-    if precision not in PRECISIONS:
-        raise ConfigurationError(f"precision {precision!r}: one of {', '.join(PRECISIONS)}")
     logits: List[List[Any]] = [[] for _ in instances]
     device = model._get_prediction_device()
     autocast = torch.autocast(
@@ -87,6 +88,11 @@ def teacher_logits(
             batch.index_instances(model.vocab)
             output = model(**move_to_device(batch.as_tensor_dict(), device))
             outputs = output["logits"] if "logits" in output else output["score"].unsqueeze(-1)
+            if precision != "fp32" and not torch.isfinite(outputs).all():
+                raise ConfigurationError(
+                    f"the teacher's {precision} logits are not all finite (an overflow): label "
+                    'with "precision": "bf16" or "fp32"'
+                )
             rows = outputs.float().tolist()
             if outputs.dim() == 3:  # a tagger: each text's real tokens only
                 rows = [row[:length] for row, length in zip(rows, output["mask"].sum(-1).tolist())]

@@ -120,6 +120,11 @@ class TransferSetPredictor(Predictor):
             raise ConfigurationError(
                 f"transfer_set predictor: precision {precision!r}, one of {', '.join(PRECISIONS)}"
             )
+        if quantize and precision != "fp32":
+            raise ConfigurationError(
+                "transfer_set predictor: quantize (int8, CPU) and precision "
+                f"{precision!r} (mixed precision) are two ways of labelling: choose one"
+            )
         self._precision = precision
         if quantize:
             model = quantize_int8(model)
@@ -202,7 +207,8 @@ class TransferSetPredictor(Predictor):
         """
         Everything besides the teacher's weights, the input and the unigram file's content that
         decides the rows written: the teacher's label order, columns, mask token, augmentation
-        rates, seed, whether the teacher is quantized and the spaCy tagger. `allennlp
+        rates, seed, whether the teacher is quantized, its precision (when not fp32) and the spaCy
+        tagger. `allennlp
         transfer-set` records them so that a run is never resumed with different ones.
         """
         return {

@@ -1,9 +1,13 @@
+import json
+
 import pytest
 import torch
 from allennlp.common.checks import ConfigurationError
 from allennlp.models.archival import load_archive
 from allennlp.predictors import Predictor
 
+from allennlp_distill.commands import write_transfer_set
+from allennlp_distill.commands.transfer_set import progress_path
 from allennlp_distill.predictors.labelling import quantize_int8, teacher_logits
 from tests.conftest import FIXTURES
 
@@ -39,24 +43,51 @@ def test_the_int8_teacher_is_quantized_and_stays_close_to_fp32(teacher):
     assert torch.allclose(fp32, int8, atol=0.05)
 
 
-def test_mixed_precision_labelling_runs_in_bf16_and_stays_close_to_fp32(teacher):
+@pytest.mark.parametrize("precision", ["bf16", "fp16"])
+def test_mixed_precision_labelling_stays_close_to_fp32(teacher, precision):
     model, reader = teacher
     fp32 = torch.tensor(teacher_logits(model, reader, TEXTS))
-    bf16 = torch.tensor(teacher_logits(model, reader, TEXTS, precision="bf16"))
-    assert bf16.dtype == torch.float32  # returned as floats
-    assert torch.allclose(fp32, bf16, atol=0.05) and not torch.equal(fp32, bf16)
+    mixed = torch.tensor(teacher_logits(model, reader, TEXTS, precision=precision))
+    # Close, and not equal: the forward pass did run in half precision.
+    assert torch.allclose(fp32, mixed, atol=0.05) and not torch.equal(fp32, mixed)
     with pytest.raises(ConfigurationError, match="precision 'int4': one of fp32, bf16, fp16"):
         teacher_logits(model, reader, TEXTS, precision="int4")
 
 
-def test_a_mixed_precision_transfer_set_records_its_precision(tiny_teacher_archive):
-    def settings(**args):
-        predictor = Predictor.from_path(
-            str(tiny_teacher_archive), "transfer_set", unigram_file=str(TRAIN), **args
-        )
-        return predictor.settings  # type: ignore[attr-defined]
+def predictor(archive, **args):
+    return Predictor.from_path(
+        str(archive), "transfer_set", unigram_file=str(TRAIN), n_iter=1, **args
+    )
 
-    assert "precision" not in settings()  # unchanged for transfer sets made before the option
-    assert settings(precision="bf16")["precision"] == "bf16"
-    with pytest.raises(ConfigurationError, match="precision 'half'"):
-        settings(precision="half")
+
+def test_a_mixed_precision_transfer_set_labels_and_records_in_its_precision(
+    tiny_teacher_archive, tmp_path
+):
+    rows = [{"sentence": text, "label": "1"} for text in TEXTS[:4]]
+
+    def logits(labeller):
+        outputs = labeller.predict_batch_json([dict(row) for row in rows])
+        return [list(r["teacher_logits"].values()) for output in outputs for r in output["rows"]]
+
+    fp32, bf16 = predictor(tiny_teacher_archive), predictor(tiny_teacher_archive, precision="bf16")
+    assert "precision" not in fp32.settings  # unchanged for transfer sets made before the option
+    assert bf16.settings["precision"] == "bf16"
+    assert logits(fp32) != logits(bf16)
+    assert torch.allclose(torch.tensor(logits(fp32)), torch.tensor(logits(bf16)), atol=0.05)
+
+    # A transfer set labelled in bf16 is not continued in fp32, and the error says why.
+    output = tmp_path / "transfer.jsonl"
+    labeller = predictor(tiny_teacher_archive, precision="bf16")
+    write_transfer_set(labeller, str(TRAIN), str(output), 4, {"settings": labeller.settings})
+    record = json.loads(open(progress_path(str(output))).read())
+    open(progress_path(str(output)), "w").write(json.dumps({**record, "complete": False}))
+    labeller = predictor(tiny_teacher_archive)
+    with pytest.raises(ConfigurationError, match="made from another precision than"):
+        write_transfer_set(labeller, str(TRAIN), str(output), 4, {"settings": labeller.settings})
+
+    for bad, message in (
+        ({"precision": "half"}, "precision 'half'"),
+        ({"precision": "bf16", "quantize": True}, "choose one"),
+    ):
+        with pytest.raises(ConfigurationError, match=message):
+            predictor(tiny_teacher_archive, **bad)

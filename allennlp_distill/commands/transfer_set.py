@@ -240,9 +240,9 @@ def write_transfer_set(
                 outputs = predictor.predict_batch_json(inputs)
                 text = "".join(predictor.dump_line(output) for output in outputs)
                 progress = _append(output_file, text, number + len(batch) - 1, provenance)
+        except _UndecodableLine:
+            raise  # already named by file and line
         except DataFormatError as error:
-            if error.path != "input":
-                raise  # the file's own error (not UTF-8), already named by file and line
             # The predictor counts non-blank lines: name the file's line.
             line_number = file_lines[error.line_number - 1]
             raise DataFormatError(input_file, line_number, error.problem) from None
@@ -319,6 +319,10 @@ def _check_provenance(
     )
 
 
+class _UndecodableLine(DataFormatError):
+    """A line of the input file that is not UTF-8, named by the file's own line number."""
+
+
 def _decoded_non_blank_lines(
     path: str, raw_lines: Iterable[bytes], file_lines: List[int]
 ) -> Iterator[str]:
@@ -327,7 +331,7 @@ def _decoded_non_blank_lines(
         try:
             line = raw.decode("utf-8")
         except UnicodeDecodeError as error:
-            raise DataFormatError(path, line_number, f"not valid UTF-8 ({error.reason})") from None
+            raise _UndecodableLine(path, line_number, f"not valid UTF-8 ({error.reason})") from None
         if line.strip():
             file_lines.append(line_number)
             yield line

@@ -155,6 +155,16 @@ def tiny_cnn_student_archive(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def tiny_transformer_student_archive(tmp_path_factory) -> Path:
+    """The fixture small-transformer student (`fixtures/transformer_student.jsonnet`), trained."""
+    from allennlp.commands.train import train_model_from_file
+
+    out = tmp_path_factory.mktemp("transformer_student") / "run"
+    train_model_from_file(str(FIXTURES / "transformer_student.jsonnet"), str(out))
+    return out / "model.tar.gz"
+
+
+@pytest.fixture(scope="session")
 def tiny_sentence_encoder_archive(tiny_bert, tmp_path_factory) -> Path:
     """
     The fixture sentence-representation student (Wu et al. 2020), trained on the tiny BERT's

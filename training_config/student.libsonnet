@@ -39,8 +39,9 @@ local sentence_encoder = import "sentence_encoder.libsonnet";
     self.student(task, tasks.train(task), epochs, relu_size, architecture=architecture),
 
   // Tang et al.: hidden 150 (SST-2) to 300, ReLU layer 200 (single) or 400 (pairs), batch 50.
-  // architecture: "bilstm" (Tang et al.) or "cnn" (Kim 2014: widths 3/4/5, 100 filters each,
-  // dropout 0.5; siamese for pairs).
+  // architecture: "bilstm" (Tang et al.), "cnn" (Kim 2014: widths 3/4/5, 100 filters each,
+  // dropout 0.5) or "transformer" (2 self-attention blocks of width 200, 4 heads, feed-forward
+  // 400, sinusoidal positions, mean pooling; Adam at half the rate, 5e-4); siamese for pairs.
   student(task, train_path, epochs, relu_size=null, callbacks=[], hidden_size=150,
           embedding_dim=vectors_dim, batch_size=50, lr=1e-3, patience=3, architecture="bilstm"):: {
     random_seed: seed,
@@ -61,9 +62,11 @@ local sentence_encoder = import "sentence_encoder.libsonnet";
     model: {
       type: if architecture == "cnn" then
         if task.pair then "siamese_cnn_student" else "cnn_student"
+      else if architecture == "transformer" then
+        if task.pair then "siamese_transformer_student" else "transformer_student"
       else if architecture == "bilstm" then
         if task.pair then "siamese_bilstm_student" else "bilstm_student"
-      else error "architecture must be 'bilstm' or 'cnn', not '" + architecture + "'",
+      else error "architecture must be 'bilstm', 'cnn' or 'transformer', not '" + architecture + "'",
       text_field_embedder: {
         token_embedders: {
           tokens: {
@@ -79,9 +82,13 @@ local sentence_encoder = import "sentence_encoder.libsonnet";
       relu_size: if relu_size != null then relu_size else if task.pair then 400 else 200,
     } + (if student_encoder != "" && student_encoder != "pooled" then
            error "DISTILL_STUDENT_ENCODER must be '' or 'pooled', not '" + student_encoder + "'"
-         else if architecture == "cnn" && pooled then
-           error "DISTILL_PRETRAINED_ENCODER / DISTILL_STUDENT_ENCODER choose a BiLSTM sentence encoder: unset them for architecture 'cnn'"
+         else if architecture != "bilstm" && pooled then
+           error "DISTILL_PRETRAINED_ENCODER / DISTILL_STUDENT_ENCODER choose a BiLSTM sentence encoder: unset them for architecture '" + architecture + "'"
          else if architecture == "cnn" then { num_filters: 100, ngram_filter_sizes: [3, 4, 5], dropout: 0.5 }
+         else if architecture == "transformer" then {
+           hidden_dim: 200, num_layers: 2, num_attention_heads: 4, feedforward_hidden_dim: 400,
+           pooling: "mean", transformer_dropout: 0.1,
+         }
          else if pooled then { encoder: sentence_encoder.encoder(embedding_dim) }
            + (if pretrained_encoder != "" then
                 { initializer: sentence_encoder.initializer(pretrained_encoder) } else {})
@@ -105,7 +112,7 @@ local sentence_encoder = import "sentence_encoder.libsonnet";
     trainer: {
       num_epochs: if epochs_var == "" then epochs else std.parseInt(epochs_var),
       patience: patience,
-      optimizer: { type: "adam", lr: lr },
+      optimizer: { type: "adam", lr: if architecture == "transformer" then lr / 2 else lr },
       validation_metric: task.metric,
       callbacks: callbacks,
     },

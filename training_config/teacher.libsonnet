@@ -66,4 +66,29 @@ local epochs_var = std.extVar("DISTILL_EPOCHS");
     },
   // The transformer's pooler is not used (mean pooling): DDP must not wait for its gradients.
   } + devices.overlay(find_unused_parameters=true),
+
+  // A truncated teacher as the student ("Which Student is Best?", arXiv 2201.00558; TinyBERT's
+  // and PKD's students start from a teacher's lower layers): the first `layers` blocks of the
+  // pre-trained teacher model (not the fine-tuned one), mean-pooled, distilled on the task's
+  // transfer set by MSE on the teacher's logits (alpha = 0), validated on the gold dev set. Only
+  // the transfer set feeds the vocabulary (its labels; word pieces come from the model).
+  truncated(task, layers, epochs, lr=1e-4, batch_size=32)::
+    local base = self.teacher(task, epochs=epochs, lr=lr, batch_size=batch_size);
+    base + {
+      train_data_path: tasks.transfer_set(task),
+      datasets_for_vocab_creation: ["train"],
+      model+: {
+        text_field_embedder+: {
+          token_embedders+: {
+            tokens+: { transformer_kwargs: { num_hidden_layers: layers } },
+          },
+        },
+      },
+      trainer+: {
+        callbacks: [
+          { type: "distillation", soft_loss: { type: "mse" }, alpha: 0.0 },
+          { type: "tensorboard" },
+        ],
+      },
+    },
 }

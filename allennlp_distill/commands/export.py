@@ -1,6 +1,7 @@
 """
 `allennlp distill-export`: a trained `bilstm_student` or `siamese_bilstm_student` (or their CNN
-twins, `cnn_student` and `siamese_cnn_student`), or a distilled sentence encoder
+and transformer twins, `cnn_student`, `transformer_student` and their siamese forms), or a
+distilled sentence encoder
 (`sentence_representation_student`, Wu et al. 2020), as a TorchScript module that serves without
 AllenNLP (only torch, and spaCy for the tokenizer), optionally dynamically quantized to int8.
 
@@ -25,6 +26,7 @@ onnx and onnxruntime to the dependencies).
 import argparse
 import copy
 import json
+import math
 import os
 import warnings
 from typing import Any, Dict, Union, cast
@@ -40,6 +42,7 @@ from allennlp_distill.models.sentence_encoder_student import SentenceRepresentat
 from allennlp_distill.models.siamese_bilstm_student import SiameseBiLstmStudent
 from allennlp_distill.modules.pair_features import pair_features
 from allennlp_distill.modules.pooled_bilstm import PooledBiLstm
+from allennlp_distill.modules.pooled_transformer import PooledTransformer
 from allennlp_distill.modules.wide_cnn_encoder import WideCnnEncoder, wide_padding
 from allennlp_distill.predictors.labelling import quantize_int8
 
@@ -49,7 +52,7 @@ class DistillExport(Subcommand):
     """Registered as a `Subcommand` with name "distill-export"; see the module docstring."""
 
     def add_subparser(self, parser: argparse._SubParsersAction) -> argparse.ArgumentParser:
-        description = "Export a BiLSTM student archive to TorchScript (optionally int8)."
+        description = "Export a student archive to TorchScript (optionally int8)."
         subparser = parser.add_parser(self.name, description=description, help=description)
         subparser.add_argument("archive_file")
         subparser.add_argument("-o", "--output-dir", required=True)
@@ -174,6 +177,80 @@ class ExportedPooledEncoder(torch.nn.Module):
         return pooled.masked_fill(empty, 0.0)
 
 
+def sinusoidal_positions(num_tokens: int, dim: int, device: torch.device) -> torch.Tensor:
+    """
+    The sinusoidal position features of Vaswani et al. (2017, §3.5) exactly as AllenNLP's
+    `add_positional_features` adds them (`pytorch_transformer`): `(num_tokens, dim)`, sines then
+    cosines of `dim // 2` timescales from 1 to 10^4, and a zero column for an odd `dim` (>= 4).
+    """
+    timescales = dim // 2
+    steps = torch.arange(num_tokens, device=device).float()
+    increment = math.log(1.0e4) / float(timescales - 1)
+    inverse = torch.exp(torch.arange(timescales, device=device).float() * -increment)
+    scaled = steps.unsqueeze(1) * inverse.unsqueeze(0)
+    features = torch.cat([torch.sin(scaled), torch.cos(scaled)], dim=1)
+    if dim % 2 != 0:
+        features = torch.cat([features, features.new_zeros(num_tokens, 1)], dim=1)
+    return features
+
+
+class ExportedTransformerEncoder(torch.nn.Module):
+    """
+    A `pooled_transformer` encoder ("Which Student is Best?", arXiv 2201.00558, §3) with its
+    embeddings in plain torch modules: `forward(token_ids)`, `token_ids` `(batch_size,
+    num_tokens)` int64 with 0 for padding, gives `(batch_size, hidden_dim)`: projection,
+    sinusoidal positions, the self-attention blocks with padding masked, then the mean (or max)
+    over each text's tokens, zeros for a text of no tokens, as `PooledTransformer` does.
+
+    The blocks are rebuilt batch-first with the same weights (AllenNLP's are sequence-first), so
+    that torch's fused inference kernels serve them; one text runs unpadded and unmasked.
+    """
+
+    def __init__(self, student: torch.nn.Module) -> None:
+        super().__init__()
+        self.embedding = _embedding_table(student)
+        encoder = cast(PooledTransformer, student._encoder)
+        self.projection = copy.deepcopy(encoder._projection)
+        source = cast(torch.nn.TransformerEncoder, encoder._transformer._transformer)
+        first = cast(torch.nn.TransformerEncoderLayer, source.layers[0])
+        layer = torch.nn.TransformerEncoderLayer(
+            d_model=first.self_attn.embed_dim,
+            nhead=first.self_attn.num_heads,
+            dim_feedforward=first.linear1.out_features,
+            dropout=0.0,
+            activation="gelu" if first.activation_relu_or_gelu == 2 else "relu",
+            layer_norm_eps=first.norm1.eps,
+            batch_first=True,
+            norm_first=first.norm_first,
+        )
+        self.transformer = torch.nn.TransformerEncoder(
+            layer, len(source.layers), enable_nested_tensor=False
+        )
+        self.transformer.load_state_dict(source.state_dict())
+        self.mean = encoder.pooling == "mean"
+
+    def forward(self, token_ids: torch.Tensor) -> torch.Tensor:
+        present = token_ids != 0
+        lengths = present.sum(dim=1)
+        if token_ids.shape[0] == 1:
+            length = int(lengths[0])
+            token_ids = token_ids[:, : max(1, length)]
+        states = self.projection(self.embedding(token_ids))
+        states = states + sinusoidal_positions(states.shape[1], states.shape[2], states.device)
+        if token_ids.shape[0] == 1:
+            states = self.transformer(states)
+            pooled = states.mean(dim=1) if self.mean else states.max(dim=1)[0]
+            return pooled if int(lengths[0]) > 0 else torch.zeros_like(pooled)
+        states = self.transformer(states, src_key_padding_mask=~present)
+        token_mask = present.unsqueeze(-1)
+        empty = (lengths == 0).unsqueeze(-1)
+        if self.mean:
+            summed = states.masked_fill(~token_mask, 0.0).sum(dim=1)
+            return summed / lengths.clamp(min=1).unsqueeze(-1).to(states.dtype)
+        pooled = states.masked_fill(~token_mask, float("-inf")).max(dim=1)[0]
+        return pooled.masked_fill(empty, 0.0)
+
+
 def _embedding_table(student: torch.nn.Module) -> torch.nn.Embedding:
     """The student's token embeddings as one table: an open vocabulary's frozen rows included."""
     token_embedders: Dict[str, Any] = student._text_field_embedder._token_embedders  # type: ignore
@@ -186,7 +263,7 @@ def _embedding_table(student: torch.nn.Module) -> torch.nn.Embedding:
 def exported_encoder(student: torch.nn.Module) -> torch.nn.Module:
     """
     The student's embeddings and sentence encoder (Tang et al.'s BiLSTM final states,
-    `pooled_bilstm` or `wide_cnn`) in plain torch.
+    `pooled_bilstm`, `pooled_transformer` or `wide_cnn`) in plain torch.
 
     # Raises
     `ConfigurationError` for any other encoder: exporting it as one of these would give wrong
@@ -197,10 +274,13 @@ def exported_encoder(student: torch.nn.Module) -> torch.nn.Module:
         return ExportedCnnEncoder(student)  # type: ignore[arg-type]
     if isinstance(encoder, PooledBiLstm):
         return ExportedPooledEncoder(student)
+    if isinstance(encoder, PooledTransformer):
+        return ExportedTransformerEncoder(student)
     if isinstance(getattr(encoder, "_module", None), torch.nn.LSTM):
         return ExportedEncoder(student)  # type: ignore[arg-type]
     raise ConfigurationError(
-        f"distill-export knows the BiLSTM, pooled_bilstm and wide_cnn encoders, not "
+        f"distill-export knows the BiLSTM, pooled_bilstm, pooled_transformer and wide_cnn "
+        f"encoders, not "
         f"{type(encoder).__name__}"
     )
 
@@ -263,9 +343,9 @@ def export_archive(
     archive_file: str, output_dir: str, int8: bool = False, force: bool = False
 ) -> str:
     """
-    Exports the archive's student (`bilstm_student`, `siamese_bilstm_student`, their CNN twins,
-    or a `sentence_representation_student`) into `output_dir` (see the module docstring),
-    replacing an export already there only with `force`.
+    Exports the archive's student (`bilstm_student`, `siamese_bilstm_student`, their CNN and
+    transformer twins, or a `sentence_representation_student`) into `output_dir` (see the module
+    docstring), replacing an export already there only with `force`.
 
     # Returns
     The path of the TorchScript file.
@@ -293,14 +373,16 @@ def export_archive(
     else:
         raise ConfigurationError(
             f"{archive_file}: distill-export handles the bilstm_student, cnn_student, "
-            "siamese_bilstm_student, siamese_cnn_student and sentence_representation_student "
+            "transformer_student, their siamese forms and sentence_representation_student "
             f"models, not {type(student).__name__}"
         )
     module.eval()
     total = sum(parameter.numel() for parameter in module.parameters())
     embeddings = module.encoder.embedding.weight.numel()  # type: ignore[union-attr,operator]
     if int8:
-        module = quantize_int8(module)  # type: ignore[arg-type]
+        # A transformer student's self-attention blocks stay float (see quantize_int8).
+        keep_float = (torch.nn.TransformerEncoderLayer,)
+        module = quantize_int8(module, keep_float)  # type: ignore[arg-type]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)  # torch.jit is deprecated, see docstring
         scripted = torch.jit.script(module)

@@ -107,17 +107,28 @@ def _num_tokens(instance: Instance) -> int:
     return sum(len(field) for field in instance.fields.values() if isinstance(field, TextField))
 
 
-def quantize_int8(model: Model) -> Model:
+def quantize_int8(model: Model, keep_float: Tuple[type, ...] = ()) -> Model:
     """
     A copy of the model with every `torch.nn.Linear` and `torch.nn.LSTM` replaced by a dynamically
     quantized int8 one (`torch.ao.quantization.quantize_dynamic`): weights int8, activations
     quantized per batch. Faster on a CPU at the cost of slightly different logits: measure both
     (`scripts/benchmark_labelling.py` for a teacher, `allennlp distill-report` for any model)
     before relying on it. CPU only.
+
+    Layers inside a module of a `keep_float` type stay float (e.g.
+    `torch.nn.TransformerEncoderLayer`, whose fused inference path reads its linear layers'
+    float weights and cannot be scripted with int8 ones).
     """
+    quantized = (torch.nn.Linear, torch.nn.LSTM)
+    kept = [name for name, module in model.named_modules() if isinstance(module, keep_float)]
+    spec: Any = {
+        name
+        for name, module in model.named_modules()
+        if isinstance(module, quantized) and not any(name.startswith(k + ".") for k in kept)
+    }
     with warnings.catch_warnings():
         # torch 2.10+ points to torchao for new code; the eager API still ships and works.
         warnings.simplefilter("ignore", DeprecationWarning)
         return torch.ao.quantization.quantize_dynamic(
-            model, {torch.nn.Linear, torch.nn.LSTM}, dtype=torch.qint8
+            model, spec if keep_float else set(quantized), dtype=torch.qint8
         )

@@ -10,8 +10,9 @@ from allennlp.common.checks import ConfigurationError
 from allennlp.predictors import Predictor
 
 from allennlp_distill.commands import export_archive
-from allennlp_distill.commands.export import ExportedPooledEncoder
+from allennlp_distill.commands.export import ExportedPooledEncoder, ExportedTransformerEncoder
 from allennlp_distill.modules.pooled_bilstm import PooledBiLstm
+from allennlp_distill.modules.pooled_transformer import PooledTransformer
 from allennlp_distill.serving import ExportedStudent
 from tests.conftest import FIXTURES, REPO
 
@@ -29,9 +30,11 @@ def serve(export_dir, *texts):
     return subprocess.run(command, cwd=REPO, check=True, capture_output=True, text=True)
 
 
-@pytest.fixture(params=["tiny_student_archive", "tiny_cnn_student_archive"])
+@pytest.fixture(
+    params=["tiny_student_archive", "tiny_cnn_student_archive", "tiny_transformer_student_archive"]
+)
 def any_student_archive(request):
-    """Each single-sentence student (BiLSTM, CNN) trained once on the fixtures."""
+    """Each single-sentence student (BiLSTM, CNN, transformer) trained once on the fixtures."""
     return request.getfixturevalue(request.param)
 
 
@@ -103,6 +106,7 @@ PAIRS = [
         ("siamese_student_regression", ("sentence1", "sentence2")),
         ("siamese_student_classification", ("#1 String", "#2 String")),
         ("siamese_cnn_student_regression", ("sentence1", "sentence2")),
+        ("siamese_transformer_student_regression", ("sentence1", "sentence2")),
         # The siamese student on a distilled sentence encoder's architecture (Wu et al. 2020).
         ("siamese_student_regression+pooled", ("sentence1", "sentence2")),
     ],
@@ -304,4 +308,31 @@ def test_the_exported_pooled_encoder_is_pooled_bilstm_on_any_batch(pooling):
         for row, ids in enumerate(token_ids):
             alone = exported(ids[: max(1, int((ids != 0).sum()))].unsqueeze(0))
             assert torch.allclose(alone, expected[row : row + 1], atol=1e-6)
+    assert not expected[2].any() and expected[0].abs().sum() > 0
+
+
+@pytest.mark.parametrize("pooling,hidden_dim", [("mean", 6), ("max", 5)])
+def test_the_exported_transformer_encoder_is_pooled_transformer_on_any_batch(pooling, hidden_dim):
+    torch.manual_seed(0)
+    embedding = torch.nn.Embedding(20, 4, padding_idx=0)
+    encoder = PooledTransformer(4, hidden_dim=hidden_dim, num_layers=2, num_attention_heads=1,
+                                feedforward_hidden_dim=7, pooling=pooling).eval()  # fmt: skip
+
+    class Student(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self._text_field_embedder = torch.nn.Module()
+            self._text_field_embedder._token_embedders = {"tokens": embedding}
+            self._encoder = encoder
+
+    exported = torch.jit.script(ExportedTransformerEncoder(Student()))
+    # Texts of 5, 2 and 0 tokens (padding last), and each alone (the unpadded batch-1 path);
+    # an odd width has its zero position column.
+    token_ids = torch.tensor([[3, 7, 1, 9, 4], [5, 2, 0, 0, 0], [0, 0, 0, 0, 0]])
+    with torch.inference_mode():
+        expected = encoder(embedding(token_ids), token_ids != 0)
+        assert torch.allclose(exported(token_ids), expected, atol=1e-5)
+        for row, ids in enumerate(token_ids):
+            alone = exported(ids[: max(1, int((ids != 0).sum()))].unsqueeze(0))
+            assert torch.allclose(alone, expected[row : row + 1], atol=1e-5)
     assert not expected[2].any() and expected[0].abs().sum() > 0

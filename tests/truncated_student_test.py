@@ -1,0 +1,51 @@
+"""The truncated-teacher student (training_config/sst2_distill_truncated.jsonnet), on fixtures."""
+
+import json
+
+import _jsonnet
+import torch
+from allennlp.common import Params
+from allennlp.data import Vocabulary
+from allennlp.models import Model
+from transformers import AutoModel
+
+from allennlp_distill.config_vars import default_config_vars
+from tests.conftest import CONFIGS, run_allennlp
+
+ONE_BLOCK = {"model.text_field_embedder.token_embedders.tokens.transformer_kwargs":
+             {"num_hidden_layers": 1}}  # fmt: skip
+
+
+def test_the_student_starts_from_the_teacher_models_first_blocks(tiny_teacher_env):
+    params = json.loads(
+        _jsonnet.evaluate_file(
+            str(CONFIGS / "sst2_distill_truncated.jsonnet"),
+            ext_vars={**default_config_vars(), **tiny_teacher_env, "DISTILL_EPOCHS": ""},
+        )
+    )
+    embedder = params["model"]["text_field_embedder"]["token_embedders"]["tokens"]
+    assert embedder["transformer_kwargs"] == {"num_hidden_layers": 2}  # of MiniLM's 6
+    embedder["transformer_kwargs"] = {"num_hidden_layers": 1}  # of the tiny BERT's 2
+    params = Params(params)
+    vocab = Vocabulary(non_padded_namespaces=["labels"])
+    vocab.add_tokens_to_namespace(["0", "1"], "labels")
+    model = Model.from_params(vocab=vocab, params=params.pop("model"))
+    transformer = model._text_field_embedder._token_embedders["tokens"].transformer_model
+    pretrained = AutoModel.from_pretrained(tiny_teacher_env["DISTILL_TEACHER_MODEL"])
+    assert len(transformer.encoder.layer) == 1 and len(pretrained.encoder.layer) == 2
+    for name, value in transformer.encoder.layer[0].state_dict().items():
+        assert torch.equal(value, pretrained.encoder.layer[0].state_dict()[name]), name
+
+
+def test_the_student_learns_the_transfer_set_and_predicts(tiny_teacher_env, tmp_path):
+    out = tmp_path / "run"
+    run_allennlp("train", str(CONFIGS / "sst2_distill_truncated.jsonnet"), "-s", str(out),
+                 "-o", json.dumps(ONE_BLOCK), env=tiny_teacher_env)  # fmt: skip
+    metrics = json.loads((out / "metrics.json").read_text())
+    # The distillation callback ran: MSE on the teacher's logits, no gold loss (alpha 0).
+    assert metrics["training_soft_loss"] > 0 and metrics["training_alpha"] == 0.0
+    (tmp_path / "in.jsonl").write_text('{"sentence": "a gorgeous , witty movie [MASK] ."}\n')
+    run_allennlp("predict", str(out / "model.tar.gz"), str(tmp_path / "in.jsonl"),
+                 "--output-file", str(tmp_path / "out.jsonl"), env={})  # fmt: skip
+    prediction = json.loads((tmp_path / "out.jsonl").read_text())
+    assert prediction["label"] in {"0", "1"} and len(prediction["logits"]) == 2

@@ -1,6 +1,7 @@
 """
 What `allennlp distill-report` measures of one model: its task metrics on a gold file, its
-parameters, its size on disk and its CPU throughput and latency, for an archive (optionally
+parameters, its size on disk, the memory of a process serving it, and its CPU throughput and
+latency, for an archive (optionally
 quantized to int8) or a `distill-export` directory. `allennlp_distill.commands.report` writes
 the rows into a report.
 """
@@ -11,6 +12,9 @@ import json
 import math
 import os
 import statistics
+import subprocess
+import sys
+import tempfile
 import time
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, TypeVar
 
@@ -99,6 +103,11 @@ def measure(
             torch.cuda.synchronize(device)  # the GPU's work is done, not only queued
         return output
 
+    if device.type == "cpu":
+        progress.set_postfix_str(f"{name}: memory")
+        row["serving_memory_mb"] = serving_memory_mb(
+            archive_path, variant, eval_file, torch.get_num_threads()
+        )
     with torch.inference_mode(), _autocast(device, variant):
         row.update(
             measure_speed(
@@ -154,9 +163,94 @@ def measure_exported(
     }
     if heldout_file:
         row["heldout"] = evaluate_exported(student, heldout_file)[1]
+    progress.set_postfix_str(f"{name}: memory")
+    row["serving_memory_mb"] = serving_memory_mb(export_dir, "", eval_file, torch.get_num_threads())
     row.update(measure_speed(name, timed, batch_sizes, student.inputs, student.outputs, progress))
     progress.update(1)
     return row
+
+
+def serving_memory_mb(
+    path: str, variant: str, eval_file: str, threads: int, batch_size: int = 256
+) -> float:
+    """
+    Peak resident memory (MB) of a fresh Python process that serves the model as a user would:
+    it imports what that needs (AllenNLP and this plugin for an archive, optionally as `int8` or
+    `bf16`; torch and spaCy alone, through `serving.py`, for a `distill-export` directory),
+    loads the model, and predicts every text of `eval_file` in batches of `batch_size` with
+    `threads` torch threads. The interpreter, the libraries and the activations are counted: it
+    is the memory a service of this model needs, not the size of its weights.
+
+    # Raises
+    `RuntimeError` with the child's error output when it fails.
+    """
+    from allennlp_distill import serving
+
+    with tempfile.TemporaryDirectory() as scratch:
+        texts = eval_file
+        if os.path.isdir(path):
+            # serving.py reads no TSV: the rows as this package reads them, one JSON per line.
+            texts = os.path.join(scratch, "rows.jsonl")
+            with open(texts, "w", encoding="utf-8") as rows:
+                for _, row in iter_rows(eval_file):
+                    rows.write(json.dumps(row) + "\n")
+        code = _SERVING_CHILD_EXPORT if os.path.isdir(path) else _SERVING_CHILD_ARCHIVE
+        command = [sys.executable, "-c", code, path, variant, texts, str(threads),
+                   str(batch_size), serving.__file__]  # fmt: skip
+        result = subprocess.run(command, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise RuntimeError(f"serving {path} to measure its memory failed:\n{result.stderr}")
+    return float(result.stdout.strip().splitlines()[-1])
+
+
+# The child's peak memory: VmHWM, the high-water mark of this process image's resident memory
+# (ru_maxrss would also count the parent's memory, inherited at fork, from before exec); where
+# there is no /proc, ru_maxrss (bytes on macOS, KiB elsewhere).
+_SERVING_CHILD_ARGS = """
+import resource, sys
+import torch
+path, variant, eval_file, threads, batch_size, serving_file = sys.argv[1:7]
+torch.set_num_threads(int(threads))
+batch_size = int(batch_size)
+
+def peak_mb():
+    try:
+        with open("/proc/self/status") as status:
+            line = next(line for line in status if line.startswith("VmHWM:"))
+        return int(line.split()[1]) / 1024
+    except OSError:
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        return peak / 2**20 if sys.platform == "darwin" else peak / 1024
+"""
+_SERVING_CHILD_EXPORT = _SERVING_CHILD_ARGS + """
+import runpy
+serving = runpy.run_path(serving_file, run_name="serving")
+student = serving["ExportedStudent"](path)
+import json
+with open(eval_file, encoding="utf-8") as lines:
+    rows = [json.loads(line) for line in lines]
+with torch.inference_mode():
+    for first in range(0, len(rows), batch_size):
+        student.outputs(student.inputs(rows[first : first + batch_size]))
+print(peak_mb())
+"""
+_SERVING_CHILD_ARCHIVE = _SERVING_CHILD_ARGS + """
+import allennlp_distill
+from allennlp.models.archival import load_archive
+from allennlp_distill.commands.measure import _autocast, _tensors
+from allennlp_distill.predictors.labelling import quantize_int8
+archive = load_archive(path)
+model, reader = archive.model.eval(), archive.validation_dataset_reader
+if variant == "int8":
+    model = quantize_int8(model)
+instances = list(reader.read(eval_file))
+for instance in instances:
+    reader.apply_token_indexers(instance)
+with torch.inference_mode(), _autocast(torch.device("cpu"), variant):
+    for first in range(0, len(instances), batch_size):
+        model(**_tensors(model, instances[first : first + batch_size]))
+print(peak_mb())
+"""
 
 
 def archive_metrics(

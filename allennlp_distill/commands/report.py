@@ -10,7 +10,10 @@ writes `report.md`, `report.json` and `report.png` (task metric against throughp
 smallest and largest batch size, log scale). Per model: the task metrics of `allennlp evaluate`;
 parameters, in all and without embedding matrices; archive size on disk; forward-pass throughput
 on the CPU at each batch size (texts/s, texts already tokenized and indexed, in file order, after
-warm-up) and latency p50/p95 at batch 1; and the speed-up over the first model (the teacher) at
+warm-up) and latency p50/p95 at batch 1; the peak memory of a fresh process that serves it over
+the whole eval file at batch 256 (`measure.serving_memory_mb`: interpreter, libraries, weights and
+activations; an export is served by `serving.py` without AllenNLP; CPU runs only); and the
+speed-up over the first model (the teacher) at
 each batch size, and over each of the first N models with `--teachers N` (e.g. MiniLM and MPNet
 teachers). `--heldout-file` adds each model's metrics on a second gold file, one that neither
 training, the vocabulary nor early stopping touched, beside those on `--eval-file`. The thread
@@ -136,7 +139,8 @@ def write_report(
     # Returns
     One dict per model: `name`, `archive`, `int8`, each of `METRICS` it reports on `eval_file`,
     `heldout` (the same metrics on `heldout_file`, when given), `parameters`,
-    `parameters_without_embeddings`, `size_mb`, `throughput` (texts/s per batch size),
+    `parameters_without_embeddings`, `size_mb`, `serving_memory_mb` (on the CPU only; see
+    `measure.serving_memory_mb`), `throughput` (texts/s per batch size),
     `latency_ms` (`p50`, `p95` at batch 1), for a tagger `tokens_per_text` (the mean words of
     the timed sentences: words/s = texts/s × it), `speedup` (per batch size, over the first
     model) and `speedup_over` (`{teacher name: per batch size}`, over each teacher).
@@ -217,9 +221,11 @@ def markdown_table(
     # Speed-ups over the first teacher, then over any other teacher (named in the header).
     teachers = list(rows[0].get("speedup_over", {}))[1:]
     taggers = any("tokens_per_text" in row for row in rows)
+    memory = any("serving_memory_mb" in row for row in rows)
     header = (
         ["model", *metrics, *[f"held-out {key}" for key in heldout]]
         + ["params", "params w/o emb.", "size MB"]
+        + (["serving RAM MB"] if memory else [])
         + [f"texts/s @{size}" for size in batch_sizes]
         + ([f"tokens/s @{max(batch_sizes)}"] if taggers else [])
         + ["p50 ms @1", "p95 ms @1"]
@@ -234,6 +240,7 @@ def markdown_table(
             + [_metric_cell(row.get("heldout", {}), key) for key in heldout]
             + [f"{row['parameters']:,}", f"{row['parameters_without_embeddings']:,}"]
             + [f"{row['size_mb']:.1f}"]
+            + ([f"{row['serving_memory_mb']:,.0f}" if "serving_memory_mb" in row else ""] * memory)
             + [f"{row['throughput'][size]:,.0f}" for size in batch_sizes]
             + (
                 [f"{row['throughput'][max(batch_sizes)] * row['tokens_per_text']:,.0f}"]

@@ -56,6 +56,9 @@ def test_report_on_a_teacher_and_a_student_writes_table_json_and_plot(
         assert set(row["throughput"]) == {"1", "4"} and row["throughput"]["4"] > 0
         assert row["latency_ms"]["p50"] <= row["latency_ms"]["p95"]
         assert 0 < row["parameters_without_embeddings"] < row["parameters"]
+    # Served in a fresh process each: the export without AllenNLP needs less than its archive.
+    assert all(row["serving_memory_mb"] > 50 for row in report["models"])
+    assert exported["serving_memory_mb"] < student["serving_memory_mb"]
     assert teacher["speedup"] == {"1": 1.0, "4": 1.0}
     # --teachers 2: speed-ups over the first two models as well (here the student as a teacher).
     assert student["speedup_over"]["student"] == {"1": 1.0, "4": 1.0}
@@ -68,7 +71,8 @@ def test_report_on_a_teacher_and_a_student_writes_table_json_and_plot(
     assert student["parameters_without_embeddings"] == bilstm + (12 * 5 + 5) + (5 * 2 + 2)
     table = (out / "report.md").read_text()
     assert table.splitlines()[0].startswith(
-        "| model | accuracy | held-out accuracy | params | params w/o emb. |"
+        "| model | accuracy | held-out accuracy | params | params w/o emb. | size MB | "
+        "serving RAM MB |"
     )
     # Each accuracy carries half its 95 % interval, from its own row count.
     half = 100 * accuracy_interval(student["accuracy"], dev_rows)

@@ -222,7 +222,9 @@ def peak_mb():
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         return peak / 2**20 if sys.platform == "darwin" else peak / 1024
 """
-_SERVING_CHILD_EXPORT = _SERVING_CHILD_ARGS + """
+_SERVING_CHILD_EXPORT = (
+    _SERVING_CHILD_ARGS
+    + """
 import runpy
 serving = runpy.run_path(serving_file, run_name="serving")
 student = serving["ExportedStudent"](path)
@@ -234,7 +236,10 @@ with torch.inference_mode():
         student.outputs(student.inputs(rows[first : first + batch_size]))
 print(peak_mb())
 """
-_SERVING_CHILD_ARCHIVE = _SERVING_CHILD_ARGS + """
+)
+_SERVING_CHILD_ARCHIVE = (
+    _SERVING_CHILD_ARGS
+    + """
 import allennlp_distill
 from allennlp.models.archival import load_archive
 from allennlp_distill.commands.measure import _autocast, _tensors
@@ -251,6 +256,7 @@ with torch.inference_mode(), _autocast(torch.device("cpu"), variant):
         model(**_tensors(model, instances[first : first + batch_size]))
 print(peak_mb())
 """
+)
 
 
 def archive_metrics(

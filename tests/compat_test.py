@@ -148,3 +148,16 @@ def test_predict_writes_its_output_whole_once_every_row_is_predicted(
     rows = [json.loads(line) for line in output.read_text().splitlines()]
     assert [row["label"] for row in rows] == [predictor.predict(t)["label"] for t in texts]
     assert not (tmp_path / "out.jsonl.partial").exists()
+
+
+def test_a_truncated_transformer_and_the_full_one_each_keep_their_depth(tiny_bert):
+    from allennlp.common import cached_transformers
+
+    name = str(tiny_bert)  # 2 blocks
+    for kwargs, blocks in [({}, 2), ({"num_hidden_layers": 1}, 1), ({}, 2),
+                           ({"num_hidden_layers": 1}, 1)]:  # fmt: skip
+        model = cached_transformers.get(name, True, **kwargs)
+        assert len(model.encoder.layer) == blocks, kwargs
+    # The same arguments share one cached model (a copy of it with make_copy).
+    first = cached_transformers.get(name, False, num_hidden_layers=1)
+    assert cached_transformers.get(name, False, num_hidden_layers=1) is first

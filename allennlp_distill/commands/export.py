@@ -203,7 +203,8 @@ class ExportedTransformerEncoder(torch.nn.Module):
     over each text's tokens, zeros for a text of no tokens, as `PooledTransformer` does.
 
     The blocks are rebuilt batch-first with the same weights (AllenNLP's are sequence-first), so
-    that torch's fused inference kernels serve them; one text runs unpadded and unmasked.
+    that torch's fused inference kernels serve them when no gradient is recorded and the head
+    count is even (torch's conditions); one text runs unpadded and unmasked.
     """
 
     def __init__(self, student: torch.nn.Module) -> None:

@@ -218,7 +218,7 @@ def peak_mb():
         with open("/proc/self/status") as status:
             line = next(line for line in status if line.startswith("VmHWM:"))
         return int(line.split()[1]) / 1024
-    except OSError:
+    except (OSError, StopIteration):
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         return peak / 2**20 if sys.platform == "darwin" else peak / 1024
 """

@@ -35,7 +35,7 @@ class PooledTransformer(Seq2VecEncoder):
         Must divide `hidden_dim`.
     feedforward_hidden_dim : `int`, optional (default = `400`)
     dropout : `float`, optional (default = `0.1`)
-        Dropout inside each block (attention weights and feed-forward).
+        Dropout inside each block (attention weights, feed-forward, both residual branches).
     pooling : `str`, optional (default = `"mean"`)
         `"mean"` or `"max"` over each text's tokens.
     **kwargs

@@ -311,11 +311,14 @@ def test_the_exported_pooled_encoder_is_pooled_bilstm_on_any_batch(pooling):
     assert not expected[2].any() and expected[0].abs().sum() > 0
 
 
-@pytest.mark.parametrize("pooling,hidden_dim", [("mean", 6), ("max", 5)])
-def test_the_exported_transformer_encoder_is_pooled_transformer_on_any_batch(pooling, hidden_dim):
+# 2 heads: torch's fused inference path; 1 head of an odd width: the plain path.
+@pytest.mark.parametrize("pooling,hidden_dim,heads", [("mean", 6, 2), ("max", 5, 1)])
+def test_the_exported_transformer_encoder_is_pooled_transformer_on_any_batch(
+    pooling, hidden_dim, heads
+):
     torch.manual_seed(0)
     embedding = torch.nn.Embedding(20, 4, padding_idx=0)
-    encoder = PooledTransformer(4, hidden_dim=hidden_dim, num_layers=2, num_attention_heads=1,
+    encoder = PooledTransformer(4, hidden_dim=hidden_dim, num_layers=2, num_attention_heads=heads,
                                 feedforward_hidden_dim=7, pooling=pooling).eval()  # fmt: skip
 
     class Student(torch.nn.Module):

@@ -6,7 +6,6 @@ quantized to int8) or a `distill-export` directory. `allennlp_distill.commands.r
 the rows into a report.
 """
 
-import contextlib
 import io
 import json
 import math
@@ -30,7 +29,7 @@ from allennlp.training.util import evaluate
 
 from allennlp_distill.dataset_readers.rows import DataFormatError, iter_rows
 from allennlp_distill.modules.packaged_word_vectors import PackagedWordVectors
-from allennlp_distill.predictors.labelling import quantize_int8
+from allennlp_distill.predictors.labelling import mixed_precision, quantize_int8
 
 #: The task metrics a report shows: `f1-measure-overall` is a tagger's span F1 (CoNLL-2003).
 METRICS = ("accuracy", "f1", "f1-measure-overall", "pearson", "spearman")
@@ -85,7 +84,7 @@ def measure(
         "int8": variant == "int8",
         "bf16": variant == "bf16",
     }
-    with _autocast(device, variant):
+    with mixed_precision(device.type, _precision(variant)):
         row.update(instance_metrics(model, instances, cuda_device))
         progress.update(1)
         if heldout_file:
@@ -108,7 +107,7 @@ def measure(
         row["serving_memory_mb"] = serving_memory_mb(
             archive_path, variant, eval_file, torch.get_num_threads()
         )
-    with torch.inference_mode(), _autocast(device, variant):
+    with torch.inference_mode(), mixed_precision(device.type, _precision(variant)):
         row.update(
             measure_speed(
                 name,
@@ -123,11 +122,9 @@ def measure(
     return row
 
 
-def _autocast(device: torch.device, variant: str) -> Any:
-    """bfloat16 autocast on `device` for the `bf16` variant, else nothing."""
-    if variant == "bf16":
-        return torch.autocast(device.type, dtype=torch.bfloat16)
-    return contextlib.nullcontext()
+def _precision(variant: str) -> str:
+    """The `mixed_precision` of a `VARIANTS` entry: `"bf16"` for it, none for the others."""
+    return "bf16" if variant == "bf16" else ""
 
 
 def measure_exported(
@@ -242,8 +239,8 @@ _SERVING_CHILD_ARCHIVE = (
     + """
 import allennlp_distill
 from allennlp.models.archival import load_archive
-from allennlp_distill.commands.measure import _autocast, _tensors
-from allennlp_distill.predictors.labelling import quantize_int8
+from allennlp_distill.commands.measure import _precision, _tensors
+from allennlp_distill.predictors.labelling import mixed_precision, quantize_int8
 archive = load_archive(path)
 model, reader = archive.model.eval(), archive.validation_dataset_reader
 if variant == "int8":
@@ -251,7 +248,7 @@ if variant == "int8":
 instances = list(reader.read(eval_file))
 for instance in instances:
     reader.apply_token_indexers(instance)
-with torch.inference_mode(), _autocast(torch.device("cpu"), variant):
+with torch.inference_mode(), mixed_precision("cpu", _precision(variant)):
     for first in range(0, len(instances), batch_size):
         model(**_tensors(model, instances[first : first + batch_size]))
 print(peak_mb())

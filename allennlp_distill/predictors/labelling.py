@@ -4,6 +4,7 @@ texts sorted by length, because on a CPU padding otherwise dominates the cost (T
 label millions of augmented sentences this way).
 """
 
+import contextlib
 import warnings
 from typing import Any, Callable, List, Optional, Sequence, Tuple, Union
 
@@ -18,6 +19,20 @@ from allennlp.nn.util import move_to_device
 
 #: How a teacher may label: full precision, or mixed precision with bfloat16 or float16.
 PRECISIONS = ("fp32", "bf16", "fp16")
+
+
+def mixed_precision(device_type: str, precision: str) -> Any:
+    """
+    `torch.autocast` on `device_type` (`"cpu"` or `"cuda"`) with bfloat16 (`precision` `"bf16"`)
+    or float16 (`"fp16"`): matrix products in half precision, reductions in fp32. Nothing for
+    `"fp32"` or `""`. The one mixed-precision switch of labelling and of `distill-report`'s
+    `:bf16` models.
+    """
+    if precision in ("", "fp32"):
+        return contextlib.nullcontext()
+    return torch.autocast(
+        device_type, dtype=torch.bfloat16 if precision == "bf16" else torch.float16
+    )
 
 
 def teacher_logits(
@@ -76,12 +91,7 @@ def teacher_logits(
         order.sort(key=lambda i: _num_tokens(instances[i]))
     logits: List[List[Any]] = [[] for _ in instances]
     device = model._get_prediction_device()
-    autocast = torch.autocast(
-        "cpu" if device < 0 else "cuda",
-        dtype=torch.bfloat16 if precision == "bf16" else torch.float16,
-        enabled=precision != "fp32",
-    )
-    with torch.inference_mode(), autocast:
+    with torch.inference_mode(), mixed_precision("cpu" if device < 0 else "cuda", precision):
         for start in range(0, len(order), batch_size):
             chunk = order[start : start + batch_size]
             batch = Batch([instances[i] for i in chunk])

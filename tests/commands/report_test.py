@@ -6,8 +6,9 @@ from allennlp.commands.train import train_model_from_file
 from allennlp.common.checks import ConfigurationError
 
 from allennlp_distill.commands import export_archive
-from allennlp_distill.commands.measure import _autocast, accuracy_interval
+from allennlp_distill.commands.measure import accuracy_interval
 from allennlp_distill.commands.report import parse_model, write_report
+from allennlp_distill.predictors.labelling import mixed_precision
 from tests.conftest import FIXTURES, run_allennlp
 
 
@@ -166,9 +167,9 @@ def test_a_bf16_row_runs_under_bfloat16_autocast_and_is_labelled(tiny_teacher_ar
     # bf16 rounds the logits: at most one of the 8 dev labels may flip.
     assert bf16["accuracy"] == pytest.approx(teacher["accuracy"], abs=1 / 8 + 1e-9)
     assert "| teacher (bf16) |" in (tmp_path / "report" / "report.md").read_text()
-    with _autocast(torch.device("cpu"), "bf16"):
+    with mixed_precision("cpu", "bf16"):
         assert torch.nn.Linear(4, 4)(torch.ones(1, 4)).dtype == torch.bfloat16
-    with _autocast(torch.device("cpu"), ""):
+    with mixed_precision("cpu", ""):
         assert torch.nn.Linear(4, 4)(torch.ones(1, 4)).dtype == torch.float32
 
 

@@ -339,3 +339,18 @@ def test_the_exported_transformer_encoder_is_pooled_transformer_on_any_batch(
             alone = exported(ids[: max(1, int((ids != 0).sum()))].unsqueeze(0))
             assert torch.allclose(alone, expected[row : row + 1], atol=1e-5)
     assert not expected[2].any() and expected[0].abs().sum() > 0
+
+
+def test_the_transformer_student_takes_hard_texts_on_every_path(
+    tiny_transformer_student_archive, tmp_path
+):
+    # Unseen and non-ASCII words, the mask token and 10,002 tokens: sinusoidal positions have no
+    # length limit, so every path gives the AllenNLP model's logits.
+    archive = str(tiny_transformer_student_archive)
+    export_archive(archive, str(tmp_path / "export"))
+    exported = ExportedStudent(str(tmp_path / "export"))
+    predictor = Predictor.from_path(archive, "text_classifier")
+    expected = torch.tensor([predictor.predict(text)["logits"] for text in HARD_TEXTS])
+    alone = torch.cat([exported.logits(exported.token_ids([text])) for text in HARD_TEXTS])
+    assert torch.allclose(alone, expected, atol=1e-4)
+    assert torch.allclose(exported.logits(exported.token_ids(HARD_TEXTS)), expected, atol=1e-4)

@@ -292,6 +292,7 @@ def plot(rows: List[Dict[str, Any]], batch_sizes: Sequence[int], path: str) -> N
 
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
+        import matplotlib.ticker
     except ImportError as error:
         raise ConfigurationError(
             f"report.png needs matplotlib (pip install matplotlib): {error}"
@@ -310,6 +311,8 @@ def plot(rows: List[Dict[str, Any]], batch_sizes: Sequence[int], path: str) -> N
                 label=row["name"] + (" (int8)" if row["int8"] else ""),
             )
         axes.set_xscale("log")
+        # Minor ticks unlabelled: on a span under a decade their labels overlap.
+        axes.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
         axes.set_xlabel(f"texts/s on CPU at batch {batch_size} (log scale)")
     panels[0][0].set_ylabel(f"{metric} (%)")
     panels[0][-1].legend(fontsize=8, loc="center left", bbox_to_anchor=(1.02, 0.5))

@@ -168,13 +168,23 @@ class ExportedPooledEncoder(torch.nn.Module):
         states = pad_packed_sequence(
             self.lstm(packed)[0], batch_first=True, total_length=token_ids.shape[1]
         )[0]  # (batch_size, num_tokens, 2 * hidden_size)
-        token_mask = present.unsqueeze(-1)
-        empty = (lengths == 0).unsqueeze(-1)
-        if self.mean:
-            summed = states.masked_fill(~token_mask, 0.0).sum(dim=1)
-            return summed / lengths.clamp(min=1).unsqueeze(-1).to(states.dtype)
-        pooled = states.masked_fill(~token_mask, float("-inf")).max(dim=1)[0]
-        return pooled.masked_fill(empty, 0.0)
+        return pool_padded(states, present, self.mean)
+
+
+def pool_padded(states: torch.Tensor, present: torch.Tensor, mean: bool) -> torch.Tensor:
+    """
+    `states` `(batch_size, num_tokens, dim)` pooled over each text's tokens (`present`
+    `(batch_size, num_tokens)` bool) by their mean or element-wise max: `(batch_size, dim)`,
+    zeros for a text of no tokens, as AllenNLP's `masked_mean` / `masked_max` pool in
+    `PooledBiLstm` and `PooledTransformer`.
+    """
+    lengths = present.sum(dim=1)
+    token_mask = present.unsqueeze(-1)
+    if mean:
+        summed = states.masked_fill(~token_mask, 0.0).sum(dim=1)
+        return summed / lengths.clamp(min=1).unsqueeze(-1).to(states.dtype)
+    pooled = states.masked_fill(~token_mask, float("-inf")).max(dim=1)[0]
+    return pooled.masked_fill((lengths == 0).unsqueeze(-1), 0.0)
 
 
 def sinusoidal_positions(num_tokens: int, dim: int, device: torch.device) -> torch.Tensor:
@@ -243,13 +253,7 @@ class ExportedTransformerEncoder(torch.nn.Module):
             pooled = states.mean(dim=1) if self.mean else states.max(dim=1)[0]
             return pooled if int(lengths[0]) > 0 else torch.zeros_like(pooled)
         states = self.transformer(states, src_key_padding_mask=~present)
-        token_mask = present.unsqueeze(-1)
-        empty = (lengths == 0).unsqueeze(-1)
-        if self.mean:
-            summed = states.masked_fill(~token_mask, 0.0).sum(dim=1)
-            return summed / lengths.clamp(min=1).unsqueeze(-1).to(states.dtype)
-        pooled = states.masked_fill(~token_mask, float("-inf")).max(dim=1)[0]
-        return pooled.masked_fill(empty, 0.0)
+        return pool_padded(states, present, self.mean)
 
 
 def _embedding_table(student: torch.nn.Module) -> torch.nn.Embedding:

@@ -286,20 +286,22 @@ def test_the_exported_sentence_encoder_gives_the_predictors_vectors(
     assert torch.allclose(torch.tensor(vector), torch.tensor(reference), atol=1e-5)
 
 
+def student_of(embedding: torch.nn.Embedding, encoder: torch.nn.Module) -> torch.nn.Module:
+    """The two attributes of a student that the exported encoders read."""
+    student = torch.nn.Module()
+    student._text_field_embedder = torch.nn.Module()
+    student._text_field_embedder._token_embedders = {"tokens": embedding}
+    student._encoder = encoder
+    return student
+
+
 @pytest.mark.parametrize("pooling", ["max", "mean"])
 def test_the_exported_pooled_encoder_is_pooled_bilstm_on_any_batch(pooling):
     torch.manual_seed(0)
     embedding = torch.nn.Embedding(20, 4, padding_idx=0)
     encoder = PooledBiLstm(input_dim=4, hidden_size=3, pooling=pooling).eval()
 
-    class Student(torch.nn.Module):
-        def __init__(self):
-            super().__init__()
-            self._text_field_embedder = torch.nn.Module()
-            self._text_field_embedder._token_embedders = {"tokens": embedding}
-            self._encoder = encoder
-
-    exported = torch.jit.script(ExportedPooledEncoder(Student()))
+    exported = torch.jit.script(ExportedPooledEncoder(student_of(embedding, encoder)))
     # Texts of 5, 2 and 0 tokens (padding last), and each alone (the dense batch-1 path).
     token_ids = torch.tensor([[3, 7, 1, 9, 4], [5, 2, 0, 0, 0], [0, 0, 0, 0, 0]])
     with torch.inference_mode():
@@ -321,14 +323,7 @@ def test_the_exported_transformer_encoder_is_pooled_transformer_on_any_batch(
     encoder = PooledTransformer(4, hidden_dim=hidden_dim, num_layers=2, num_attention_heads=heads,
                                 feedforward_hidden_dim=7, pooling=pooling).eval()  # fmt: skip
 
-    class Student(torch.nn.Module):
-        def __init__(self):
-            super().__init__()
-            self._text_field_embedder = torch.nn.Module()
-            self._text_field_embedder._token_embedders = {"tokens": embedding}
-            self._encoder = encoder
-
-    exported = torch.jit.script(ExportedTransformerEncoder(Student()))
+    exported = torch.jit.script(ExportedTransformerEncoder(student_of(embedding, encoder)))
     # Texts of 5, 2 and 0 tokens (padding last), and each alone (the unpadded batch-1 path);
     # an odd width has its zero position column.
     token_ids = torch.tensor([[3, 7, 1, 9, 4], [5, 2, 0, 0, 0], [0, 0, 0, 0, 0]])

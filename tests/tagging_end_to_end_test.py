@@ -7,7 +7,10 @@ the distilled BiLSTM tagger, `allennlp evaluate` and `allennlp predict --predict
 import json
 from pathlib import Path
 
+import numpy
 import pytest
+from allennlp.models.archival import load_archive
+from allennlp.predictors import Predictor
 
 from allennlp_distill.corpora.conll_jsonl import conll_to_jsonl
 from allennlp_distill.dataset_readers.tagging import iter_conll_sentences
@@ -44,7 +47,14 @@ def ner_run(tmp_path_factory, tiny_teacher_env) -> dict:
         env=env,
     )
     student = out / "student"
-    run_allennlp("train", str(CONFIGS / "conll2003_distill.jsonnet"), "-s", str(student), env=env)
+    # Every epoch kept, the last one archived: early stopping on the fixture's gold F1 would keep
+    # the first epoch, since the tiny teacher's tags are not the gold ones.
+    run_allennlp(
+        "train", str(CONFIGS / "conll2003_distill.jsonnet"), "-s", str(student),
+        "-o", '{"validation_data_path": null, "trainer.patience": null, '
+        '"data_loader.batch_sampler.batch_size": 4}',
+        env={**env, "DISTILL_EPOCHS": "10"},
+    )  # fmt: skip
     return {"out": out, "env": env, "train": train, "teacher": teacher, "student": student}
 
 
@@ -62,6 +72,19 @@ def test_transfer_set_has_logits_for_every_token_and_keeps_gold_tags(ner_run):
     for row in rows:
         assert set(row["teacher_logits"]) == tag_names
         assert all(len(logits) == len(row["tokens"]) for logits in row["teacher_logits"].values())
+
+
+def test_teacher_reads_characters_trained_at_their_own_rate(ner_run):
+    """The teacher: the transformer joined by a character CNN trained at `char_lr`."""
+    teacher = ner_run["teacher"]
+    config = json.loads((teacher / "config.json").read_text())
+    assert "token_characters" in config["dataset_reader"]["token_indexers"]
+    groups = config["trainer"]["optimizer"]["parameter_groups"]
+    # AllenNLP logs each group's parameters: the character CNN's, and only they, at 1e-3.
+    log = (teacher / "out.log").read_text().splitlines()
+    first_group = next(line for line in log if "Group 0:" in line)
+    assert groups[0][1]["lr"] == 1e-3 and "conv_layer_0.bias" in first_group
+    assert "transformer_model" not in first_group
 
 
 def test_transfer_set_refuses_a_tag_the_teacher_does_not_know(ner_run, tmp_path):
@@ -107,11 +130,6 @@ def test_distilled_student_tags_as_its_teacher_and_evaluates_with_span_f1(ner_ru
         if len(t["tags"]) == len(s["tags"]) == len(words)
     ]
     assert len(pairs) == sum(len(words) for words in sentences)
-    agreement = sum(t == s for t, s in pairs) / len(pairs)
-    # Better than always answering the teacher's most frequent tag: the student learned more.
-    teacher_tags = [t for t, _ in pairs]
-    majority = max(teacher_tags.count(tag) for tag in set(teacher_tags)) / len(pairs)
-    assert agreement > majority, (agreement, majority)
     # The transfer set's logits are the teacher's, word for word, in the vocabulary's order.
     written = {
         tuple(row["tokens"]): row["teacher_logits"]
@@ -121,6 +139,25 @@ def test_distilled_student_tags_as_its_teacher_and_evaluates_with_span_f1(ner_ru
         logits = written[tuple(words)]
         argmax = [max(logits, key=lambda tag: logits[tag][i]) for i in range(len(words))]  # noqa: B023
         assert argmax == tagged["tags"]
+    # The student learned the teacher's logits (MSE): it explains much of their variance around
+    # each tag's mean. (Agreement of argmax tags is no measure here: the tiny teacher's margins
+    # are small, and whether they beat its most frequent tag varies with the thread count.)
+    archive = load_archive(str(ner_run["student"] / "model.tar.gz"))
+    predictor = Predictor.from_archive(archive, "tagger")
+    vocab = archive.model.vocab
+    tag_names = list(vocab.get_index_to_token_vocabulary("labels").values())
+    instances = [predictor._json_to_instance({"tokens": words}) for words in sentences]
+    for instance in instances:
+        archive.dataset_reader.apply_token_indexers(instance)
+    outputs = archive.model.forward_on_instances(instances)
+    target = numpy.concatenate(
+        [numpy.array([written[tuple(words)][tag] for tag in tag_names]).T for words in sentences]
+    )
+    learned = numpy.concatenate(
+        [output["logits"][: len(words)] for output, words in zip(outputs, sentences)]
+    )
+    explained = 1 - ((learned - target) ** 2).sum() / ((target - target.mean(0)) ** 2).sum()
+    assert explained > 0.1, explained
     metrics_file = tmp_path / "metrics.json"
     run_allennlp(
         "evaluate", str(ner_run["student"] / "model.tar.gz"), str(CONLL),

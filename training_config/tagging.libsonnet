@@ -26,6 +26,16 @@ local transformer = { type: "pretrained_transformer_mismatched", model_name: tea
 
 local bucket(size) = { type: "bucket", batch_size: size, sorting_keys: ["tokens"] };
 
+// A CNN over each word's characters (Ma & Hovy 2016: 16-d characters, filters of width 3), the
+// student's and, by default, the teacher's: it sees the case that an uncased teacher's word
+// pieces and GloVe 6B have lost.
+local characters_indexer = { type: "characters", min_padding_length: 3 };
+local characters_embedder(filters) = {
+  type: "character_encoding",
+  embedding: { embedding_dim: 16, vocab_namespace: "token_characters" },
+  encoder: { type: "cnn", embedding_dim: 16, num_filters: filters, ngram_filter_sizes: [3] },
+};
+
 local reader(task, token_indexers) = {
   type: "tagging",
   token_indexers: token_indexers,
@@ -36,19 +46,29 @@ local reader(task, token_indexers) = {
 };
 
 {
-  // The teacher: each word is the mean of its word pieces' last hidden states, then a linear
-  // layer (BERT's token classification with AllenNLP's word-level pooling).
-  teacher(task, epochs=3, lr=5e-5, batch_size=16):: {
+  // The teacher: each word is the mean of its word pieces' last hidden states (BERT's token
+  // classification with AllenNLP's word-level pooling), joined by default with a character CNN of
+  // `char_filters` filters, then a linear layer. The packaged teachers are uncased, and case is
+  // most of what tells a name in NER: the character CNN gives it back, trained from scratch at
+  // `char_lr` while the transformer is fine-tuned at `lr`. `char_filters=0`: the transformer alone.
+  teacher(task, epochs=3, lr=5e-5, batch_size=16, char_filters=50, char_lr=1e-3):: {
+    local characters = char_filters > 0,
+    local chars = "^_text_field_embedder\\.token_embedder_token_characters\\.",
     random_seed: seed,
     numpy_seed: seed,
     pytorch_seed: seed,
-    dataset_reader: reader(task, { tokens: transformer }) + { unknown_tokens: [] },
+    dataset_reader: reader(task, { tokens: transformer }
+                                 + (if characters then { token_characters: characters_indexer }
+                                    else {})) + { unknown_tokens: [] },
     train_data_path: tasks.train(task),
     validation_data_path: tasks.dev(task),
     datasets_for_vocab_creation: ["train"],
     model: {
       type: "distilled_tagger",
-      text_field_embedder: { token_embedders: { tokens: transformer } },
+      text_field_embedder: { token_embedders: { tokens: transformer }
+                                              + (if characters then
+                                                   { token_characters: characters_embedder(char_filters) }
+                                                 else {}) },
       dropout: 0.1,
       label_encoding: task.label_encoding,
     },
@@ -60,7 +80,11 @@ local reader(task, token_indexers) = {
         type: "huggingface_adamw",
         lr: lr,
         weight_decay: 0.01,
-        parameter_groups: [[["bias", "LayerNorm\\.weight"], { weight_decay: 0.0 }]],
+        // A parameter may match one group only: the character CNN's biases are in its own.
+        parameter_groups: (if characters then [[[chars], { lr: char_lr, weight_decay: 0.0 }]]
+                           else [])
+                          + [[["^(?!" + chars + ").*bias$", "LayerNorm\\.weight"],
+                              { weight_decay: 0.0 }]],
       },
       learning_rate_scheduler: { type: "slanted_triangular", cut_frac: 0.06 },
       grad_norm: 1.0,
@@ -90,7 +114,7 @@ local reader(task, token_indexers) = {
     pytorch_seed: seed,
     dataset_reader: reader(task, {
       tokens: { type: "lowercase_words" },
-      token_characters: { type: "characters", min_padding_length: 3 },
+      token_characters: characters_indexer,
     }),
     train_data_path: train_path,
     validation_data_path: tasks.dev(task),
@@ -107,12 +131,7 @@ local reader(task, token_indexers) = {
             trainable: true,
             open_vocabulary: true,
           },
-          token_characters: {
-            type: "character_encoding",
-            embedding: { embedding_dim: 16, vocab_namespace: "token_characters" },
-            encoder: { type: "cnn", embedding_dim: 16, num_filters: char_filters,
-                       ngram_filter_sizes: [3] },
-          },
+          token_characters: characters_embedder(char_filters),
         },
       },
       encoder: { type: "lstm", input_size: vectors_dim + char_filters, hidden_size: hidden_size,

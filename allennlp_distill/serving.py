@@ -7,8 +7,9 @@ service, or run as a file (not with `-m`, which would import the package):
     python allennlp_distill/serving.py runs/stsb/student_export "A man plays." "A man is playing."
 
 prints one JSON line per text (per pair of texts for a sentence-pair student: the arguments are
-taken two at a time) with the label and its probabilities, the score of a regression student, or
-the sentence vector of a distilled sentence encoder (Wu et al. 2020).
+taken two at a time) with the label and its probabilities, the score of a regression student, the
+sentence vector of a distilled sentence encoder (Wu et al. 2020), or the words, tags and spans of a
+tagger (as the `tagger` predictor gives them).
 `ExportedStudent` is the whole serving path: spaCy's English tokenization rules (as the
 `spacy_rules` tokenizer), the vocabulary lookup (`@@UNKNOWN@@` for unseen words), padding, the
 TorchScript forward pass.
@@ -54,10 +55,28 @@ class ExportedStudent:
         self._lowercase = vocab["lowercase_tokens"]
         # Words read as @@UNKNOWN@@ (the mask tokens, as the student's tokenizer did in training).
         self._unknown_tokens = set(vocab.get("unknown_tokens", []))
+        # A tagger (`tagger`): one tag per word, its characters' ids, spans by its label encoding.
+        self.tagger: bool = vocab.get("tagger", False)
+        self.label_encoding: Optional[str] = vocab.get("label_encoding")
+        self._characters = {char: index for index, char in enumerate(vocab.get("characters") or [])}
+        self._min_char_padding: int = vocab.get("min_char_padding", 0)
         self._model = torch.jit.load(os.path.join(export_dir, "student.ts"))
         self._tokenizer: Tokenizer = spacy.blank("en").tokenizer
         for special in ("[MASK]", "<mask>"):
             self._tokenizer.add_special_case(special, [{ORTH: special}])
+
+    def words(self, text: str) -> List[str]:
+        """
+        A text's words by spaCy's English rules (the `spacy_rules` tokenizer's, and the `tagger`
+        predictor's for a sentence).
+
+        # Raises
+        `ValueError` for an empty or whitespace-only text (`refuse_empty_text` in
+        `dataset_readers/rows.py`).
+        """
+        if not text.strip():
+            raise ValueError(EMPTY_TEXT)
+        return [t.text for t in self._tokenizer(text) if not t.is_space]
 
     def token_ids(self, texts: Sequence[str]) -> torch.Tensor:
         """
@@ -67,30 +86,77 @@ class ExportedStudent:
         `ValueError` for an empty or whitespace-only text, with the message the AllenNLP paths
         give (`refuse_empty_text` in `dataset_readers/rows.py`).
         """
-        rows = []
-        for text in texts:
-            if not text.strip():
-                raise ValueError(EMPTY_TEXT)
-            words = [t.text for t in self._tokenizer(text) if not t.is_space]
-            ids = [
-                UNKNOWN
-                if word in self._unknown_tokens
-                else self._index.get(word.lower() if self._lowercase else word, UNKNOWN)
-                for word in words
-            ]
-            rows.append(ids or [UNKNOWN])
+        rows = [self.word_ids(self.words(text)) or [UNKNOWN] for text in texts]
         longest = max(len(row) for row in rows)
         return torch.tensor([row + [PADDING] * (longest - len(row)) for row in rows])
 
-    def inputs(self, rows: Sequence[Mapping[str, str]]) -> List[torch.Tensor]:
+    def word_ids(self, words: Sequence[str]) -> List[int]:
+        """The vocabulary ids of a text's words (`@@UNKNOWN@@` = 1 for unseen and mask words)."""
+        return [
+            UNKNOWN
+            if word in self._unknown_tokens
+            else self._index.get(word.lower() if self._lowercase else word, UNKNOWN)
+            for word in words
+        ]
+
+    def tagger_inputs(self, sentences: Sequence[Sequence[str]]) -> List[torch.Tensor]:
+        """
+        A tagger's inputs for sentences given as words: `token_ids` `(batch_size, num_tokens)`
+        and `char_ids` `(batch_size, num_tokens, num_chars)` (`num_chars` at least the
+        characters' minimum padding; 0 columns for a tagger without characters), 0-padded. A mask
+        word is read as `@@UNKNOWN@@`, its characters too, as the tagging reader does.
+
+        # Raises
+        `ValueError` for a sentence without words.
+        """
+        if any(not words for words in sentences):
+            raise ValueError(EMPTY_TEXT)
+        longest = max(len(words) for words in sentences)
+        token_ids = [
+            ids + [PADDING] * (longest - len(ids)) for ids in map(self.word_ids, sentences)
+        ]
+        char_rows: List[List[List[int]]] = [[] for _ in sentences]
+        width = 0
+        if self._characters:
+            for row, words in zip(char_rows, sentences):
+                for word in words:
+                    text = "@@UNKNOWN@@" if word in self._unknown_tokens else word
+                    row.append([self._characters.get(char, UNKNOWN) for char in text])
+            width = max(self._min_char_padding, max(len(c) for row in char_rows for c in row))
+        char_ids = torch.zeros(len(sentences), longest, width, dtype=torch.long)
+        for i, row in enumerate(char_rows):
+            for j, chars in enumerate(row):
+                char_ids[i, j, : len(chars)] = torch.tensor(chars, dtype=torch.long)
+        return [torch.tensor(token_ids), char_ids]
+
+    def tag_words(self, sentences: Sequence[Sequence[str]]) -> List[Dict[str, object]]:
+        """
+        Per sentence (a list of words): `words`, `tags` (one per word) and, for a span tagger
+        (BIO or IOB1), `spans` (`[{"type", "start", "end", "text"}]`, inclusive word offsets), as
+        the `tagger` predictor gives them.
+        """
+        best = self.outputs(self.tagger_inputs(sentences)).argmax(dim=-1).tolist()
+        results: List[Dict[str, object]] = []
+        for words, indices in zip(sentences, best):
+            tags = [self.labels[index] for index in indices[: len(words)]]
+            result: Dict[str, object] = {"words": list(words), "tags": tags}
+            if self.label_encoding in ("BIO", "IOB1"):
+                result["spans"] = tag_spans(words, tags)
+            results.append(result)
+        return results
+
+    def inputs(self, rows: Sequence[Mapping[str, object]]) -> List[torch.Tensor]:
         """
         The model's inputs for `rows` (dicts holding each of `text_columns`): one `token_ids()`
-        tensor per text column.
+        tensor per text column; for a tagger, rows holding `tokens` (a list of words, as the
+        `tagger` predictor reads them): `tagger_inputs()`.
 
         # Raises
         `KeyError` naming a text column a row lacks.
         """
-        return [self.token_ids([row[column] for row in rows]) for column in self.text_columns]
+        if self.tagger:
+            return self.tagger_inputs([row["tokens"] for row in rows])  # type: ignore[misc]
+        return [self.token_ids([str(row[column]) for row in rows]) for column in self.text_columns]
 
     def outputs(self, inputs: Sequence[torch.Tensor]) -> torch.Tensor:
         """
@@ -124,8 +190,37 @@ class ExportedStudent:
         ]
 
     def predict(self, texts: Sequence[str]) -> List[Dict[str, object]]:
-        """`predict_rows` for a single-sentence student, one text per row."""
+        """`predict_rows` for a single-sentence student, one text per row; `tag_words` of each
+        text's words for a tagger."""
+        if self.tagger:
+            return self.tag_words([self.words(text) for text in texts])
         return self.predict_rows([{self.text_columns[0]: text} for text in texts])
+
+
+def tag_spans(words: Sequence[str], tags: Sequence[str]) -> List[Dict[str, object]]:
+    """
+    The typed spans of BIO or IOB1 tags, in order: `{"type", "start", "end", "text"}` with
+    inclusive word offsets. A span goes on while the next tag is `I-` of its type; any other tag
+    ends it, and any tag but `O` starts one. These are AllenNLP's `bio_tags_to_spans` and
+    `iob1_tags_to_spans` (one rule for both), which this file cannot import.
+
+    # Raises
+    `ValueError` for a tag that does not start with `B`, `I` or `O`.
+    """
+    spans: List[Dict[str, object]] = []
+    active: Optional[str] = None
+    start = 0
+    for index, tag in enumerate(list(tags) + ["O"]):
+        if tag[:1] not in ("B", "I", "O"):
+            raise ValueError(f"tag {tag!r} is not BIO")
+        kind = tag[2:]
+        if active is not None and (tag[0] != "I" or kind != active):
+            text = " ".join(words[start:index])
+            spans.append({"type": active, "start": start, "end": index - 1, "text": text})
+            active = None
+        if tag[0] != "O" and active is None:
+            active, start = kind, index
+    return spans
 
 
 if __name__ == "__main__":
@@ -140,7 +235,7 @@ if __name__ == "__main__":
         dict(zip(student.text_columns, texts[i : i + width])) for i in range(0, len(texts), width)
     ]
     try:
-        outputs = student.predict_rows(rows)
+        outputs = student.predict(texts) if student.tagger else student.predict_rows(rows)
     except ValueError as error:
         sys.exit(f"{sys.argv[0]}: {error}")
     for output in outputs:

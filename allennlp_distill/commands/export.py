@@ -1,7 +1,7 @@
 """
 `allennlp distill-export`: a trained `bilstm_student` or `siamese_bilstm_student` (or their CNN
-and transformer twins, `cnn_student`, `transformer_student` and their siamese forms), or a
-distilled sentence encoder
+and transformer twins, `cnn_student`, `transformer_student` and their siamese forms), a BiLSTM
+`distilled_tagger` (sequence labelling), or a distilled sentence encoder
 (`sentence_representation_student`, Wu et al. 2020), as a TorchScript module that serves without
 AllenNLP (only torch, and spaCy for the tokenizer), optionally dynamically quantized to int8.
 
@@ -10,11 +10,13 @@ AllenNLP (only torch, and spaCy for the tokenizer), optionally dynamically quant
 writes `student.ts` (`torch.jit.load` it; input: one `token_ids` tensor `(batch_size,
 num_tokens)` int64 with 0 for padding per text column, i.e. two for a pair student; output: logits
 `(batch_size, num_labels)`, scores `(batch_size,)` for a regression student, or sentence vectors
-`(batch_size, teacher_size)` for a sentence encoder) and `vocab.json` (the token list, whose
+`(batch_size, teacher_size)` for a sentence encoder; a `distilled_tagger` student takes
+`token_ids` and `char_ids` `(batch_size, num_tokens, num_chars)` and gives tag logits
+`(batch_size, num_tokens, num_tags)`, see `ExportableTagger`) and `vocab.json` (the token list, whose
 index is the id, `@@UNKNOWN@@` = 1; the label names in logit order; whether it is a regression or
 a sentence encoder; the text and label columns; whether tokens are lowercased; the tokens read as
 `@@UNKNOWN@@`, the mask tokens, when the student's tokenizer does so; the gold labels whose rows
-are not scored; the float parameter counts).
+are not scored; a tagger's characters and label encoding; the float parameter counts).
 An open-vocabulary student's trained and frozen embedding rows become one table.
 `allennlp_distill/serving.py` is the whole serving path.
 
@@ -35,16 +37,19 @@ import torch
 from allennlp.commands.subcommand import Subcommand
 from allennlp.common.checks import ConfigurationError
 from allennlp.models.archival import load_archive
+from allennlp.modules.seq2vec_encoders import CnnEncoder
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from allennlp_distill.models.bilstm_student import BiLstmStudent
 from allennlp_distill.models.sentence_encoder_student import SentenceRepresentationStudent
 from allennlp_distill.models.siamese_bilstm_student import SiameseBiLstmStudent
+from allennlp_distill.models.tagger import DistilledTagger
 from allennlp_distill.modules.pair_features import pair_features
 from allennlp_distill.modules.pooled_bilstm import PooledBiLstm
 from allennlp_distill.modules.pooled_transformer import PooledTransformer
 from allennlp_distill.modules.wide_cnn_encoder import WideCnnEncoder, wide_padding
 from allennlp_distill.predictors.labelling import quantize_int8
+from allennlp_distill.token_indexers.lowercase_words import LowercaseWordsIndexer
 
 
 @Subcommand.register("distill-export")
@@ -344,6 +349,92 @@ class ExportableSentenceEncoder(torch.nn.Module):
         return self.projection(self.encoder(token_ids))
 
 
+class ExportableTagger(torch.nn.Module):
+    """
+    A `distilled_tagger` student (word vectors, an optional character CNN, a BiLSTM, the tag
+    projection; Lample et al. 2016, Ma & Hovy 2016) in plain torch modules, scriptable:
+    `forward(token_ids, char_ids)`, `token_ids` `(batch_size, num_tokens)` int64 with 0 for
+    padding, `char_ids` `(batch_size, num_tokens, num_chars)` int64 with 0 for padding (ignored,
+    and may be `(batch_size, num_tokens, 0)`, for a student without characters), returns the tag
+    logits `(batch_size, num_tokens, num_tags)`, 0 for padding positions after the projection's
+    bias, equal to the AllenNLP model's up to float rounding.
+
+    The character CNN is AllenNLP's `cnn` `Seq2VecEncoder` with ReLU: each filter is max-pooled
+    over the windows that lie inside the word, 0 for a word shorter than the filter. As in
+    `ExportedEncoder`, one sentence runs the LSTM on the dense tensor, a batch is packed by length.
+
+    # Raises
+    `ConfigurationError` for a tagger without a BiLSTM encoder (a transformer teacher is served
+    through AllenNLP), or a character encoder that is not a ReLU `cnn` without projection.
+    """
+
+    def __init__(self, tagger: torch.nn.Module) -> None:
+        super().__init__()
+        encoder = getattr(tagger, "_encoder", None)
+        if not isinstance(getattr(encoder, "_module", None), torch.nn.LSTM):
+            raise ConfigurationError(
+                "distill-export exports a tagger whose model.encoder is an lstm (the student); "
+                "a transformer tagger (the teacher) is served through AllenNLP"
+            )
+        token_embedders: Dict[str, Any] = tagger._text_field_embedder._token_embedders  # type: ignore
+        self.embedding = _embedding_table(tagger)
+        characters = token_embedders.get("token_characters")
+        self.characters = characters is not None
+        self.char_embedding = torch.nn.Embedding(1, 1)
+        self.char_convolutions = torch.nn.ModuleList()
+        if characters is not None:
+            cnn = characters._encoder._module
+            if (
+                not isinstance(cnn, CnnEncoder)
+                or cnn.projection_layer is not None
+                or not (isinstance(cnn._activation, torch.nn.ReLU))
+            ):
+                raise ConfigurationError(
+                    "distill-export exports a character encoder that is a cnn with ReLU and no "
+                    f"output_dim, not {type(cnn).__name__}"
+                )
+            weight = characters._embedding._module.weight.detach().clone()
+            self.char_embedding = torch.nn.Embedding.from_pretrained(weight, padding_idx=0)
+            self.char_convolutions = torch.nn.ModuleList(
+                [copy.deepcopy(layer) for layer in cnn._convolution_layers]
+            )
+        # BasicTextFieldEmbedder joins its embedders in the sorted order of their names.
+        self.characters_first = sorted(token_embedders) == ["token_characters", "tokens"]
+        self.lstm: torch.nn.LSTM = copy.deepcopy(encoder._module)  # type: ignore[union-attr]
+        self.projection = cast(torch.nn.Linear, tagger._tag_projection)
+
+    def forward(self, token_ids: torch.Tensor, char_ids: torch.Tensor) -> torch.Tensor:
+        embedded = self.embedding(token_ids)
+        if self.characters:
+            batch_size, num_tokens, num_chars = char_ids.shape
+            flat = char_ids.reshape(batch_size * num_tokens, num_chars)
+            present = flat != 0
+            inputs = (self.char_embedding(flat) * present.unsqueeze(-1)).transpose(1, 2)
+            last = present.sum(dim=1, keepdim=True)
+            pooled = []
+            for convolution in self.char_convolutions:
+                activations = torch.relu(convolution(inputs))
+                width = activations.shape[2]
+                starts = torch.arange(width, device=char_ids.device).unsqueeze(0)
+                outside = (starts >= last - (num_chars - width)).unsqueeze(1)
+                # ReLU outputs are >= 0: a filled 0 never wins unless no window is inside.
+                pooled.append(activations.masked_fill(outside, 0.0).max(dim=2)[0])
+            words = torch.cat(pooled, dim=1).reshape(batch_size, num_tokens, -1)
+            parts = [words, embedded] if self.characters_first else [embedded, words]
+            embedded = torch.cat(parts, dim=-1)
+        num_tokens = token_ids.shape[1]
+        if token_ids.shape[0] == 1:
+            length = max(1, int((token_ids != 0).sum()))
+            states = self.lstm(embedded[:, :length])[0]
+            states = torch.nn.functional.pad(states, [0, 0, 0, num_tokens - length])
+        else:
+            lengths = (token_ids != 0).sum(dim=1).clamp(min=1)
+            packed = pack_padded_sequence(embedded, lengths, batch_first=True, enforce_sorted=False)
+            states = pad_packed_sequence(self.lstm(packed)[0], batch_first=True,
+                                         total_length=num_tokens)[0]  # fmt: skip
+        return self.projection(states)
+
+
 def export_archive(
     archive_file: str, output_dir: str, int8: bool = False, force: bool = False
 ) -> str:
@@ -375,15 +466,18 @@ def export_archive(
         module = ExportableSiameseStudent(student)
     elif isinstance(student, SentenceRepresentationStudent):
         module = ExportableSentenceEncoder(student)
+    elif isinstance(student, DistilledTagger):
+        module = ExportableTagger(student)
     else:
         raise ConfigurationError(
             f"{archive_file}: distill-export handles the bilstm_student, cnn_student, "
-            "transformer_student, their siamese forms and sentence_representation_student "
-            f"models, not {type(student).__name__}"
+            "transformer_student, their siamese forms, sentence_representation_student and "
+            f"distilled_tagger (a BiLSTM tagger) models, not {type(student).__name__}"
         )
     module.eval()
     total = sum(parameter.numel() for parameter in module.parameters())
-    embeddings = module.encoder.embedding.weight.numel()  # type: ignore[union-attr,operator]
+    owner = module if isinstance(module, ExportableTagger) else module.encoder
+    embeddings = owner.embedding.weight.numel()  # type: ignore[union-attr,operator]
     if int8:
         # A transformer student's self-attention blocks stay float (see quantize_int8).
         keep_float = (torch.nn.TransformerEncoderLayer,)
@@ -398,14 +492,19 @@ def export_archive(
     vocab = student.vocab
     reader = archive.validation_dataset_reader
     indexer = reader._token_indexers["tokens"]  # type: ignore[attr-defined]
-    tokenizer = reader._tokenizer  # type: ignore[attr-defined]
+    tokenizer = getattr(reader, "_tokenizer", None)
     # A `spacy_rules` tokenizer says what serving must mirror; other tokenizers read no word as
     # @@UNKNOWN@@ and leave lowercasing to the indexer.
     unknown_tokens = list(getattr(tokenizer, "unknown_tokens", []))
+    tagger = isinstance(student, DistilledTagger)
+    if tagger:
+        # The tagging reader reads whole words: its own unknown tokens are @@UNKNOWN@@.
+        unknown_tokens = sorted(getattr(reader, "_unknown_tokens", ()))
     regression = bool(getattr(student, "_regression", False))
     sentence_encoder = isinstance(student, SentenceRepresentationStudent)
     namespace = str(getattr(student, "_label_namespace", "labels"))
     num_labels = 0 if regression or sentence_encoder else vocab.get_vocab_size(namespace)
+    characters = getattr(module, "characters", False)
     labels = [vocab.get_token_from_index(i, namespace) for i in range(num_labels)]
     meta = {
         "tokens": [vocab.get_token_from_index(i, "tokens") for i in range(vocab.get_vocab_size())],
@@ -413,13 +512,29 @@ def export_archive(
         "regression": regression,
         "sentence_encoder": sentence_encoder,
         "lowercase_tokens": bool(
-            getattr(indexer, "lowercase_tokens", False) or getattr(tokenizer, "lowercase", False)
+            getattr(indexer, "lowercase_tokens", False)
+            or getattr(tokenizer, "lowercase", False)
+            or isinstance(indexer, LowercaseWordsIndexer)
         ),
         "unknown_tokens": unknown_tokens,
         # The sentence_vectors reader has one text column and no label.
         "text_columns": list(getattr(reader, "text_columns", ["sentence"])),
         "label_column": getattr(reader, "label_column", None),
         "skip_labels": sorted(getattr(reader, "_skip_labels", ())),
+        # A tagger: one tag per word, spans by its label encoding, and its characters' ids.
+        "tagger": tagger,
+        "label_encoding": getattr(student, "label_encoding", None) if tagger else None,
+        "characters": [
+            vocab.get_token_from_index(i, "token_characters")
+            for i in range(vocab.get_vocab_size("token_characters"))
+        ]
+        if characters
+        else None,
+        "min_char_padding": int(
+            getattr(reader._token_indexers.get("token_characters"), "_min_padding_length", 0)  # type: ignore[attr-defined]
+        )
+        if characters
+        else 0,
         "int8": int8,
         # Counted before quantization: an int8 module's packed weights are not parameters.
         "parameters": total,

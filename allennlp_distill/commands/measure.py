@@ -18,16 +18,22 @@ import time
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, TypeVar
 
 import torch
-from allennlp.data import Batch, Instance
+from allennlp.data import Batch, Instance, Vocabulary
 from allennlp.data.data_loaders import SimpleDataLoader
 from allennlp.models import Model
 from allennlp.models.archival import load_archive
 from allennlp.modules.token_embedders import Embedding
 from allennlp.nn.util import move_to_device
-from allennlp.training.metrics import PearsonCorrelation, SpearmanCorrelation
+from allennlp.training.metrics import (
+    CategoricalAccuracy,
+    PearsonCorrelation,
+    SpanBasedF1Measure,
+    SpearmanCorrelation,
+)
 from allennlp.training.util import evaluate
 
 from allennlp_distill.dataset_readers.rows import DataFormatError, iter_rows
+from allennlp_distill.dataset_readers.tagging import iter_conll_sentences
 from allennlp_distill.modules.packaged_word_vectors import PackagedWordVectors
 from allennlp_distill.predictors.labelling import mixed_precision, quantize_int8
 
@@ -141,7 +147,8 @@ def measure_exported(
 
     student = ExportedStudent(export_dir)
     progress.set_postfix_str(f"{name}: evaluate")
-    rows, metrics = evaluate_exported(student, eval_file)
+    evaluate_rows = evaluate_exported_tagger if student.tagger else evaluate_exported
+    rows, metrics = evaluate_rows(student, eval_file)
     progress.update(1)
     with open(os.path.join(export_dir, "vocab.json"), encoding="utf-8") as meta_file:
         meta = json.load(meta_file)
@@ -158,8 +165,11 @@ def measure_exported(
         )
         / 1e6,
     }
+    if student.tagger:
+        # A tagger's speed is also read in words/s (the report's tokens/s column).
+        row["tokens_per_text"] = sum(len(r["tokens"]) for r in timed) / len(timed)
     if heldout_file:
-        row["heldout"] = evaluate_exported(student, heldout_file)[1]
+        row["heldout"] = evaluate_rows(student, heldout_file)[1]
     progress.set_postfix_str(f"{name}: memory")
     row["serving_memory_mb"] = serving_memory_mb(export_dir, "", eval_file, torch.get_num_threads())
     row.update(measure_speed(name, timed, batch_sizes, student.inputs, student.outputs, progress))
@@ -188,9 +198,15 @@ def serving_memory_mb(
         if os.path.isdir(path):
             # serving.py reads no TSV: the rows as this package reads them, one JSON per line.
             texts = os.path.join(scratch, "rows.jsonl")
+            with open(os.path.join(path, "vocab.json"), encoding="utf-8") as meta_file:
+                tagger = json.load(meta_file).get("tagger", False)
             with open(texts, "w", encoding="utf-8") as rows:
-                for _, row in iter_rows(eval_file):
-                    rows.write(json.dumps(row) + "\n")
+                if tagger:
+                    for _, words, _, _ in iter_conll_sentences(eval_file, tag_column=None):
+                        rows.write(json.dumps({"tokens": words}) + "\n")
+                else:
+                    for _, row in iter_rows(eval_file):
+                        rows.write(json.dumps(row) + "\n")
         code = _SERVING_CHILD_EXPORT if os.path.isdir(path) else _SERVING_CHILD_ARCHIVE
         command = [sys.executable, "-c", code, path, variant, texts, str(threads),
                    str(batch_size), serving.__file__]  # fmt: skip
@@ -316,6 +332,57 @@ def evaluate_exported(student, eval_file: str) -> Tuple[List[Dict[str, str]], Di
         ]
     )
     return rows, exported_metrics(student, outputs, [row[student.label_column] for row in rows])
+
+
+def evaluate_exported_tagger(
+    student, eval_file: str
+) -> Tuple[List[Dict[str, Any]], Dict[str, float]]:
+    """
+    The sentences of the CoNLL file `eval_file` as an exported tagger's rows (`{"tokens":
+    words}`), and its metrics on them, AllenNLP's as `allennlp evaluate` gives them: token
+    `accuracy`, and for a span tagger `SpanBasedF1Measure`'s `precision-overall`,
+    `recall-overall`, `f1-measure-overall`.
+
+    # Raises
+    `DataFormatError` naming `eval_file` and the line of a sentence with a tag the tagger does not
+    know (and `iter_conll_sentences`'s).
+    """
+    rows, gold = [], []
+    for line_number, words, _, tags in iter_conll_sentences(eval_file):
+        tags = tags or []  # the tag column is the last: always read
+        unknown = sorted(set(tags) - set(student.labels))
+        if unknown:
+            raise DataFormatError(
+                eval_file, line_number, f"tags {unknown} are not ones the model knows"
+            )
+        rows.append({"tokens": words})
+        gold.append([student.labels.index(tag) for tag in tags])
+    vocab = Vocabulary()
+    vocab.add_tokens_to_namespace(student.labels, "labels")  # unpadded: index = logit column
+    accuracy = CategoricalAccuracy()
+    spans = (
+        SpanBasedF1Measure(vocab, "labels", label_encoding=student.label_encoding)
+        if student.label_encoding
+        else None
+    )
+    for first in range(0, len(rows), 256):
+        logits = student.outputs(student.inputs(rows[first : first + 256]))
+        gold_tags = torch.zeros(logits.shape[:2], dtype=torch.long)
+        for i, indices in enumerate(gold[first : first + 256]):
+            gold_tags[i, : len(indices)] = torch.tensor(indices)
+        mask = torch.tensor(
+            [[j < len(row["tokens"]) for j in range(logits.shape[1])]
+             for row in rows[first : first + 256]]
+        )  # fmt: skip
+        accuracy(logits, gold_tags, mask)  # type: ignore[arg-type]
+        if spans is not None:
+            spans(logits, gold_tags, mask)  # type: ignore[arg-type]
+    metrics = {"accuracy": accuracy.get_metric()}
+    if spans is not None:
+        metrics.update(
+            {key: value for key, value in spans.get_metric().items() if key.endswith("-overall")}
+        )
+    return rows, metrics
 
 
 def exported_metrics(student, outputs: torch.Tensor, gold: Sequence[str]) -> Dict[str, float]:

@@ -88,7 +88,7 @@ def test_serving_imports_neither_allennlp_nor_the_package(tiny_student_archive, 
 
 
 def test_only_a_student_can_be_exported(tiny_teacher_archive, tmp_path):
-    with pytest.raises(ConfigurationError, match="sentence_representation_student models, not F1"):
+    with pytest.raises(ConfigurationError, match=r"\(a BiLSTM tagger\) models, not F1"):
         export_archive(str(tiny_teacher_archive), str(tmp_path / "export"))
     assert not (tmp_path / "export").exists()
 

@@ -1,0 +1,165 @@
+"""
+`allennlp distill-export` of a tagger student (word vectors, character CNN, BiLSTM) and its
+serving path in `serving.py`: the same logits, tags and spans as the AllenNLP model and the
+`tagger` predictor.
+"""
+
+import json
+import random
+import subprocess
+import sys
+
+import pytest
+import torch
+from allennlp.common.checks import ConfigurationError
+from allennlp.data.dataset_readers.dataset_utils.span_utils import (
+    bio_tags_to_spans,
+    iob1_tags_to_spans,
+)
+from allennlp.models.archival import load_archive
+from allennlp.predictors import Predictor
+
+from allennlp_distill.commands import export_archive
+from allennlp_distill.commands.measure import evaluate_exported_tagger
+from allennlp_distill.commands.report import write_report
+from allennlp_distill.dataset_readers.rows import DataFormatError
+from allennlp_distill.serving import ExportedStudent, tag_spans
+from tests.conftest import CONFIGS, FIXTURES, REPO, run_allennlp
+
+SENTENCES = [
+    ["EU", "rejects", "German", "call", "to", "boycott", "British", "lamb", "."],
+    ["Peter", "Blackburn"],
+    # A mask word, words no vector knows, characters the training set never had, one-letter
+    # words (shorter than the character filters), a very long word.
+    ["[MASK]", "visited", "Zürich", "and", "Ōsaka", "x", "Q", "-", "a" * 40],
+    ["x"],
+]
+
+
+@pytest.fixture(scope="module")
+def tagger_archive(tmp_path_factory, tiny_teacher_env):
+    """The real conll2003 student config (characters and all) trained on the fixture's gold tags."""
+    out = tmp_path_factory.mktemp("tagger") / "run"
+    env = {
+        **tiny_teacher_env,
+        "DISTILL_TRAIN": str(FIXTURES / "conll2003_tiny.txt"),
+        "DISTILL_DEV": str(FIXTURES / "conll2003_tiny.txt"),
+        "DISTILL_EMBEDDING_DIM": "8",
+        "DISTILL_EPOCHS": "2",
+    }
+    run_allennlp("train", str(CONFIGS / "conll2003_baseline.jsonnet"), "-s", str(out), env=env)
+    return out / "model.tar.gz"
+
+
+def allennlp_logits(archive_file, sentences):
+    """The AllenNLP model's logits of each sentence alone: `(num_words, num_tags)` each."""
+    archive = load_archive(str(archive_file))
+    predictor = Predictor.from_archive(archive, "tagger")
+    outputs = []
+    for words in sentences:
+        instance = predictor._json_to_instance({"tokens": words})
+        archive.dataset_reader.apply_token_indexers(instance)
+        outputs.append(torch.tensor(archive.model.forward_on_instance(instance)["logits"]))
+    return outputs
+
+
+def test_the_exported_tagger_gives_the_allennlp_models_logits_tags_and_spans(
+    tagger_archive, tmp_path
+):
+    export_archive(str(tagger_archive), str(tmp_path / "export"))
+    exported = ExportedStudent(str(tmp_path / "export"))
+    assert exported.tagger and exported.label_encoding == "BIO"
+    expected = allennlp_logits(tagger_archive, SENTENCES)
+    # A padded batch (the packed LSTM, characters padded to the longest word) and one sentence
+    # at a time (the dense path).
+    batch = exported.outputs(exported.tagger_inputs(SENTENCES))
+    for row, words, reference in zip(batch, SENTENCES, expected):
+        assert torch.allclose(row[: len(words)], reference, atol=1e-5)
+    for words, reference in zip(SENTENCES, expected):
+        alone = exported.outputs(exported.tagger_inputs([words]))[0]
+        assert torch.allclose(alone, reference, atol=1e-5)
+    predictor = Predictor.from_path(str(tagger_archive), "tagger")
+    served = exported.tag_words(SENTENCES)
+    assert served == [predictor.predict_json({"tokens": words}) for words in SENTENCES]
+    # A sentence as text: spaCy's rules split it as the predictor's tokenizer does.
+    text = "Peter Blackburn visited Zürich, didn't he?"
+    assert exported.predict([text]) == [predictor.predict(text)]
+
+
+def test_the_int8_tagger_export_keeps_most_tags(tagger_archive, tmp_path):
+    export_archive(str(tagger_archive), str(tmp_path / "float"))
+    export_archive(str(tagger_archive), str(tmp_path / "int8"), int8=True)
+    tags = [
+        [tag for sentence in ExportedStudent(str(tmp_path / name)).tag_words(SENTENCES)
+         for tag in sentence["tags"]]
+        for name in ("float", "int8")
+    ]  # fmt: skip
+    agreement = sum(a == b for a, b in zip(*tags)) / len(tags[0])
+    assert agreement >= 0.8, agreement
+
+
+def test_serving_py_tags_sentences_run_as_a_file(tagger_archive, tmp_path):
+    # (That serving.py imports no AllenNLP is export_test.py's.)
+    export_archive(str(tagger_archive), str(tmp_path / "export"))
+    command = [
+        sys.executable, "allennlp_distill/serving.py",
+        str(tmp_path / "export"), "Peter Blackburn visited Paris .", "x",
+    ]  # fmt: skip
+    result = subprocess.run(command, cwd=REPO, check=True, capture_output=True, text=True)
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    exported = ExportedStudent(str(tmp_path / "export"))
+    assert lines == exported.predict(["Peter Blackburn visited Paris .", "x"])
+    assert lines[0]["words"] == ["Peter", "Blackburn", "visited", "Paris", "."]
+
+
+def test_report_measures_an_exported_tagger_like_its_archive(tagger_archive, tmp_path):
+    export_archive(str(tagger_archive), str(tmp_path / "export"))
+    conll = str(FIXTURES / "conll2003_tiny.txt")
+    student, exported = write_report(
+        [("student", str(tagger_archive), ""), ("exported", str(tmp_path / "export"), "")],
+        conll,
+        str(tmp_path / "report"),
+        threads=1,
+        texts=8,
+        batch_sizes=(1, 4),
+        heldout_file=conll,
+    )
+    for metric in ("accuracy", "f1-measure-overall"):
+        assert exported[metric] == pytest.approx(student[metric], abs=1e-6)
+        assert exported["heldout"][metric] == pytest.approx(student[metric], abs=1e-6)
+    assert exported["parameters"] == student["parameters"]
+    assert exported["tokens_per_text"] == pytest.approx(student["tokens_per_text"])
+    assert set(exported["throughput"]) == {1, 4} and exported["serving_memory_mb"] > 0
+
+
+def test_a_tag_the_exported_tagger_does_not_know_names_file_and_line(tagger_archive, tmp_path):
+    export_archive(str(tagger_archive), str(tmp_path / "export"))
+    bad = tmp_path / "bad.txt"
+    bad.write_text("Peter NNP B-PER\nvisited VBD O\n\nParis NNP B-CITY\n")
+    with pytest.raises(DataFormatError, match="bad.txt:4.*B-CITY"):
+        evaluate_exported_tagger(ExportedStudent(str(tmp_path / "export")), str(bad))
+
+
+def test_a_transformer_tagger_is_refused_with_a_clear_error(tagger_archive, tmp_path):
+    archive = load_archive(str(tagger_archive))
+    archive.model._encoder = None  # a teacher: no BiLSTM encoder
+    from allennlp_distill.commands.export import ExportableTagger
+
+    with pytest.raises(ConfigurationError, match="transformer tagger"):
+        ExportableTagger(archive.model)
+
+
+@pytest.mark.parametrize("encoding", ["BIO", "IOB1"])
+def test_serving_spans_are_allennlps(encoding):
+    to_spans = bio_tags_to_spans if encoding == "BIO" else iob1_tags_to_spans
+    rng = random.Random(0)
+    tags = ["O", "B-PER", "I-PER", "B-LOC", "I-LOC"]
+    for _ in range(2000):
+        sequence = [rng.choice(tags) for _ in range(rng.randint(0, 9))]
+        words = [f"w{i}" for i in range(len(sequence))]
+        expected = sorted(to_spans(sequence), key=lambda span: span[1])
+        served = tag_spans(words, sequence)
+        assert [(s["type"], (s["start"], s["end"])) for s in served] == expected, sequence
+        assert all(s["text"] == " ".join(words[s["start"] : s["end"] + 1]) for s in served)
+    with pytest.raises(ValueError, match="not BIO"):
+        tag_spans(["a"], ["U-PER"])

@@ -6,7 +6,7 @@ SST2 ?= ../shared/data/glue/SST-2
 SST ?= ../shared/data/sst
 N_ITER ?= 4
 
-.PHONY: install install-mpnet install-glove100 test demo demo-pairs sst2-data sst2 sst2-cnn sst2-transformer sst2-glove100 sst2-mpnet pairs report ablation lint ner-data ner ud-pos-data ud-pos sentence-encoder
+.PHONY: install install-mpnet install-glove100 test demo demo-pairs sst2-data sst2 sst2-cnn sst2-transformer sst2-glove100 sst2-mpnet pairs report ablation lint ner-data ner ner-report ud-pos-data ud-pos sentence-encoder
 
 # AllenNLP 2.10.1 pins torch<1.13, which has no Python 3.11 build: everything else is pinned in
 # requirements.txt and AllenNLP (with fairscale, a source-only release) goes on top with --no-deps.
@@ -186,6 +186,18 @@ ner: ner-data
 	TASK=conll2003 TRAIN=$(NER_RUN)/data/train.jsonl DEV=$(NER_RUN)/data/valid.txt \
 		TEST=$(NER_RUN)/data/test.txt OUT=$(NER_RUN) N_ITER=$(N_ITER) ALLENNLP=$(BIN)/allennlp \
 		bash scripts/pipeline.sh
+
+# After `make ner`: the student's exports (fp32 and int8), then teacher, student, baseline and the
+# exports measured in one distill-report run (dev, and the test split as the held-out figure).
+ner-report:
+	$(BIN)/allennlp distill-export $(NER_RUN)/student/model.tar.gz -o $(NER_RUN)/student_export --force
+	$(BIN)/allennlp distill-export $(NER_RUN)/student/model.tar.gz \
+		-o $(NER_RUN)/student_export_int8 --int8 --force
+	$(BIN)/allennlp distill-report teacher=$(NER_RUN)/teacher/model.tar.gz \
+		student=$(NER_RUN)/student/model.tar.gz baseline=$(NER_RUN)/baseline/model.tar.gz \
+		exported=$(NER_RUN)/student_export exported-int8=$(NER_RUN)/student_export_int8 \
+		--eval-file $(NER_RUN)/data/valid.txt --heldout-file $(NER_RUN)/data/test.txt \
+		--threads 2 --texts 1024 --output-dir $(NER_RUN)/report
 
 UD_RUN ?= runs/ud_pos
 ud-pos-data:

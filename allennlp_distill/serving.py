@@ -33,8 +33,9 @@ EMPTY_TEXT = "empty text: nothing to classify (give at least one word)"
 class ExportedStudent:
     """
     A student exported by `allennlp distill-export`, loaded from its directory: a single-sentence
-    student (`text_columns` has one column), a siamese sentence-pair student (two), or a sentence
-    encoder (`sentence_encoder`: one column, sentence vectors instead of labels).
+    student (`text_columns` has one column), a siamese sentence-pair student (two), a sentence
+    encoder (`sentence_encoder`: one column, sentence vectors instead of labels), or a tagger
+    (`tagger`: a tag per word, see `tag_words`).
 
     # Raises
     `FileNotFoundError` when the directory lacks `student.ts` or `vocab.json`.
@@ -60,6 +61,8 @@ class ExportedStudent:
         self.label_encoding: Optional[str] = vocab.get("label_encoding")
         self._characters = {char: index for index, char in enumerate(vocab.get("characters") or [])}
         self._min_char_padding: int = vocab.get("min_char_padding", 0)
+        # The gold tag's column in a CoNLL file (for scoring one: distill-report).
+        self.tag_column: int = -1 if vocab.get("tag_column") is None else vocab["tag_column"]
         self._model = torch.jit.load(os.path.join(export_dir, "student.ts"))
         self._tokenizer: Tokenizer = spacy.blank("en").tokenizer
         for special in ("[MASK]", "<mask>"):
@@ -160,8 +163,9 @@ class ExportedStudent:
 
     def outputs(self, inputs: Sequence[torch.Tensor]) -> torch.Tensor:
         """
-        Logits `(batch_size, num_labels)`, scores `(batch_size,)`, or sentence vectors
-        `(batch_size, teacher_size)`, for `inputs()`.
+        Logits `(batch_size, num_labels)`, scores `(batch_size,)`, sentence vectors
+        `(batch_size, teacher_size)`, or a tagger's logits `(batch_size, num_words, num_tags)`,
+        for `inputs()`.
         """
         with torch.inference_mode():
             return self._model(*inputs)

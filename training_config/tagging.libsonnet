@@ -80,7 +80,8 @@ local reader(task, token_indexers) = {
         type: "huggingface_adamw",
         lr: lr,
         weight_decay: 0.01,
-        // A parameter may match one group only: the character CNN's biases are in its own.
+        // The character CNN trains at char_lr without weight decay (its own group: a parameter
+        // may match one group only, hence the bias pattern that skips it).
         parameter_groups: (if characters then [[[chars], { lr: char_lr, weight_decay: 0.0 }]]
                            else [])
                           + [[["^(?!" + chars + ").*bias$", "LayerNorm\\.weight"],

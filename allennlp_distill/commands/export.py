@@ -12,11 +12,12 @@ num_tokens)` int64 with 0 for padding per text column, i.e. two for a pair stude
 `(batch_size, num_labels)`, scores `(batch_size,)` for a regression student, or sentence vectors
 `(batch_size, teacher_size)` for a sentence encoder; a `distilled_tagger` student takes
 `token_ids` and `char_ids` `(batch_size, num_tokens, num_chars)` and gives tag logits
-`(batch_size, num_tokens, num_tags)`, see `ExportableTagger`) and `vocab.json` (the token list, whose
-index is the id, `@@UNKNOWN@@` = 1; the label names in logit order; whether it is a regression or
-a sentence encoder; the text and label columns; whether tokens are lowercased; the tokens read as
-`@@UNKNOWN@@`, the mask tokens, when the student's tokenizer does so; the gold labels whose rows
-are not scored; a tagger's characters and label encoding; the float parameter counts).
+`(batch_size, num_tokens, num_tags)`, see `ExportableTagger`) and `vocab.json` (the token list,
+whose index is the id, `@@UNKNOWN@@` = 1; the label names in logit order; whether it is a
+regression or a sentence encoder; the text and label columns; whether tokens are lowercased;
+the tokens read as `@@UNKNOWN@@`, the mask tokens, when the student's tokenizer does so; the
+gold labels whose rows are not scored; a tagger's characters, tag column and label encoding;
+the float parameter counts).
 An open-vocabulary student's trained and frozen embedding rows become one table.
 `allennlp_distill/serving.py` is the whole serving path.
 
@@ -38,6 +39,7 @@ from allennlp.commands.subcommand import Subcommand
 from allennlp.common.checks import ConfigurationError
 from allennlp.models.archival import load_archive
 from allennlp.modules.seq2vec_encoders import CnnEncoder
+from allennlp.modules.token_embedders import TokenCharactersEncoder
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from allennlp_distill.models.bilstm_student import BiLstmStudent
@@ -132,14 +134,26 @@ class ExportedCnnEncoder(torch.nn.Module):
         inputs = padded.transpose(1, 2)
         # A window ending past the text (its zeros included) is not pooled.
         last = padded_mask.sum(dim=1, keepdim=True)
-        pooled = []
-        for convolution in self.convolutions:
-            activations = torch.relu(convolution(inputs))
-            width = activations.shape[2]
-            starts = torch.arange(width, device=token_ids.device).unsqueeze(0)
-            outside = (starts > last - (padded.shape[1] - width + 1)).unsqueeze(1)
-            pooled.append(activations.masked_fill(outside, 0.0).max(dim=2)[0])
+        pooled = [
+            max_over_windows(torch.relu(convolution(inputs)), last, padded.shape[1])
+            for convolution in self.convolutions
+        ]
         return torch.cat(pooled, dim=1)
+
+
+def max_over_windows(activations: torch.Tensor, last: torch.Tensor, length: int) -> torch.Tensor:
+    """
+    Max-over-time pooling of non-negative (ReLU) convolution `activations` `(batch_size,
+    num_filters, num_windows)` over the windows that end inside each input: `last`
+    `(batch_size, 1)` is each input's number of real positions out of `length`; 0 for an input
+    with no such window (shorter than the filter), as AllenNLP's `CnnEncoder` gives (Kim 2014,
+    §2). Returns `(batch_size, num_filters)`.
+    """
+    width = activations.shape[2]
+    starts = torch.arange(width, device=activations.device).unsqueeze(0)
+    outside = (starts >= last - (length - width)).unsqueeze(1)
+    # ReLU outputs are >= 0: a filled 0 never wins unless no window is inside.
+    return activations.masked_fill(outside, 0.0).max(dim=2)[0]
 
 
 class ExportedPooledEncoder(torch.nn.Module):
@@ -356,8 +370,8 @@ class ExportableTagger(torch.nn.Module):
     `forward(token_ids, char_ids)`, `token_ids` `(batch_size, num_tokens)` int64 with 0 for
     padding, `char_ids` `(batch_size, num_tokens, num_chars)` int64 with 0 for padding (ignored,
     and may be `(batch_size, num_tokens, 0)`, for a student without characters), returns the tag
-    logits `(batch_size, num_tokens, num_tags)`, 0 for padding positions after the projection's
-    bias, equal to the AllenNLP model's up to float rounding.
+    logits `(batch_size, num_tokens, num_tags)` (padding positions: the projection's bias),
+    equal to the AllenNLP model's up to float rounding.
 
     The character CNN is AllenNLP's `cnn` `Seq2VecEncoder` with ReLU: each filter is max-pooled
     over the windows that lie inside the word, 0 for a word shorter than the filter. As in
@@ -365,33 +379,48 @@ class ExportableTagger(torch.nn.Module):
 
     # Raises
     `ConfigurationError` for a tagger without a BiLSTM encoder (a transformer teacher is served
-    through AllenNLP), or a character encoder that is not a ReLU `cnn` without projection.
+    through AllenNLP), with embedders other than `tokens` and `token_characters`, or with a
+    character encoder that is not a ReLU `cnn` without projection.
     """
 
     def __init__(self, tagger: torch.nn.Module) -> None:
         super().__init__()
         encoder = getattr(tagger, "_encoder", None)
+        if encoder is None:
+            raise ConfigurationError(
+                "distill-export exports a tagger with a model.encoder (the BiLSTM student); a "
+                "transformer tagger without one (the teacher) is served through AllenNLP"
+            )
         if not isinstance(getattr(encoder, "_module", None), torch.nn.LSTM):
             raise ConfigurationError(
-                "distill-export exports a tagger whose model.encoder is an lstm (the student); "
-                "a transformer tagger (the teacher) is served through AllenNLP"
+                f"distill-export exports a tagger whose model.encoder is an lstm, not "
+                f"{type(getattr(encoder, '_module', encoder)).__name__}"
             )
         token_embedders: Dict[str, Any] = tagger._text_field_embedder._token_embedders  # type: ignore
+        if set(token_embedders) not in ({"tokens"}, {"tokens", "token_characters"}):
+            raise ConfigurationError(
+                "distill-export exports a tagger whose token_embedders are tokens and, "
+                f"optionally, token_characters, not {sorted(token_embedders)}"
+            )
         self.embedding = _embedding_table(tagger)
         characters = token_embedders.get("token_characters")
         self.characters = characters is not None
-        self.char_embedding = torch.nn.Embedding(1, 1)
+        # No character parameters without characters (TorchScript needs the attribute).
+        self.char_embedding = torch.nn.Embedding(1, 0)
         self.char_convolutions = torch.nn.ModuleList()
         if characters is not None:
-            cnn = characters._encoder._module
-            if (
-                not isinstance(cnn, CnnEncoder)
-                or cnn.projection_layer is not None
-                or not (isinstance(cnn._activation, torch.nn.ReLU))
+            cnn = getattr(getattr(characters, "_encoder", None), "_module", None)
+            if not isinstance(characters, TokenCharactersEncoder) or not isinstance(
+                cnn, CnnEncoder
             ):
                 raise ConfigurationError(
-                    "distill-export exports a character encoder that is a cnn with ReLU and no "
-                    f"output_dim, not {type(cnn).__name__}"
+                    "distill-export exports token_characters as a character_encoding with a cnn "
+                    f"encoder, not {type(characters).__name__} with {type(cnn).__name__}"
+                )
+            if cnn.projection_layer is not None or not isinstance(cnn._activation, torch.nn.ReLU):
+                raise ConfigurationError(
+                    "distill-export exports a character cnn with ReLU (the default "
+                    "conv_layer_activation) and no output_dim"
                 )
             weight = characters._embedding._module.weight.detach().clone()
             self.char_embedding = torch.nn.Embedding.from_pretrained(weight, padding_idx=0)
@@ -400,7 +429,7 @@ class ExportableTagger(torch.nn.Module):
             )
         # BasicTextFieldEmbedder joins its embedders in the sorted order of their names.
         self.characters_first = sorted(token_embedders) == ["token_characters", "tokens"]
-        self.lstm: torch.nn.LSTM = copy.deepcopy(encoder._module)  # type: ignore[union-attr]
+        self.lstm: torch.nn.LSTM = copy.deepcopy(encoder._module)
         self.projection = cast(torch.nn.Linear, tagger._tag_projection)
 
     def forward(self, token_ids: torch.Tensor, char_ids: torch.Tensor) -> torch.Tensor:
@@ -411,14 +440,10 @@ class ExportableTagger(torch.nn.Module):
             present = flat != 0
             inputs = (self.char_embedding(flat) * present.unsqueeze(-1)).transpose(1, 2)
             last = present.sum(dim=1, keepdim=True)
-            pooled = []
-            for convolution in self.char_convolutions:
-                activations = torch.relu(convolution(inputs))
-                width = activations.shape[2]
-                starts = torch.arange(width, device=char_ids.device).unsqueeze(0)
-                outside = (starts >= last - (num_chars - width)).unsqueeze(1)
-                # ReLU outputs are >= 0: a filled 0 never wins unless no window is inside.
-                pooled.append(activations.masked_fill(outside, 0.0).max(dim=2)[0])
+            pooled = [
+                max_over_windows(torch.relu(convolution(inputs)), last, num_chars)
+                for convolution in self.char_convolutions
+            ]
             words = torch.cat(pooled, dim=1).reshape(batch_size, num_tokens, -1)
             parts = [words, embedded] if self.characters_first else [embedded, words]
             embedded = torch.cat(parts, dim=-1)
@@ -440,8 +465,8 @@ def export_archive(
 ) -> str:
     """
     Exports the archive's student (`bilstm_student`, `siamese_bilstm_student`, their CNN and
-    transformer twins, or a `sentence_representation_student`) into `output_dir` (see the module
-    docstring), replacing an export already there only with `force`.
+    transformer twins, a `sentence_representation_student`, or a BiLSTM `distilled_tagger`) into
+    `output_dir` (see the module docstring), replacing an export already there only with `force`.
 
     # Returns
     The path of the TorchScript file.
@@ -467,6 +492,7 @@ def export_archive(
     elif isinstance(student, SentenceRepresentationStudent):
         module = ExportableSentenceEncoder(student)
     elif isinstance(student, DistilledTagger):
+        _check_character_indexer(archive.validation_dataset_reader, archive_file)
         module = ExportableTagger(student)
     else:
         raise ConfigurationError(
@@ -530,6 +556,7 @@ def export_archive(
         ]
         if characters
         else None,
+        "tag_column": getattr(reader, "_tag_column", -1) if tagger else None,
         "min_char_padding": int(
             getattr(reader._token_indexers.get("token_characters"), "_min_padding_length", 0)  # type: ignore[attr-defined]
         )
@@ -544,3 +571,32 @@ def export_archive(
         json.dump(meta, meta_file, ensure_ascii=False)
     os.replace(os.path.join(output_dir, "vocab.json.tmp"), os.path.join(output_dir, "vocab.json"))
     return path
+
+
+def _check_character_indexer(reader, archive_file: str) -> None:
+    """
+    `serving.py` indexes each word's characters as AllenNLP's `characters` indexer does by
+    default: one id per character of the word, as written, in the `token_characters` namespace.
+
+    # Raises
+    `ConfigurationError` naming the setting `serving.py` does not mirror.
+    """
+    indexer = reader._token_indexers.get("token_characters")
+    if indexer is None:
+        return
+    tokenizer = indexer._character_tokenizer
+    settings = {
+        "namespace": indexer._namespace != "token_characters",
+        "start_tokens": bool(indexer._start_tokens),
+        "end_tokens": bool(indexer._end_tokens),
+        "character_tokenizer.lowercase_characters": tokenizer._lowercase_characters,
+        "character_tokenizer.byte_encoding": tokenizer._byte_encoding is not None,
+        "character_tokenizer.start_tokens": bool(tokenizer._start_tokens),
+        "character_tokenizer.end_tokens": bool(tokenizer._end_tokens),
+    }
+    changed = [name for name, differs in settings.items() if differs]
+    if changed:
+        raise ConfigurationError(
+            f"{archive_file}: distill-export serves the characters indexer with its defaults; "
+            f"dataset_reader.token_indexers.token_characters sets {', '.join(changed)}"
+        )

@@ -39,6 +39,8 @@ from allennlp_distill.predictors.labelling import mixed_precision, quantize_int8
 
 #: The task metrics a report shows: `f1-measure-overall` is a tagger's span F1 (CoNLL-2003).
 METRICS = ("accuracy", "f1", "f1-measure-overall", "pearson", "spearman")
+#: Rows per call when an exported student scores a gold file.
+EVAL_BATCH_SIZE = 256
 T = TypeVar("T")
 B = TypeVar("B")
 
@@ -99,8 +101,7 @@ def measure(
     row["size_mb"] = size / 1e6
     timed = (instances * (1 + texts // max(1, len(instances))))[:texts]
     if "tags" in instances[0].fields:
-        # A tagger's speed is also read in words/s (the report's tokens/s column).
-        row["tokens_per_text"] = sum(len(i["tokens"]) for i in timed) / len(timed)
+        row["tokens_per_text"] = tokens_per_text([len(i["tokens"]) for i in timed])
 
     def forward(tensors: Dict[str, Any]) -> Any:
         output = model(**tensors)
@@ -126,6 +127,12 @@ def measure(
         )
     progress.update(1)
     return row
+
+
+def tokens_per_text(lengths: Sequence[int]) -> float:
+    """The mean number of words of the timed texts of a tagger: its speed is also read in words/s
+    (the report's tokens/s column)."""
+    return sum(lengths) / len(lengths)
 
 
 def _precision(variant: str) -> str:
@@ -166,8 +173,7 @@ def measure_exported(
         / 1e6,
     }
     if student.tagger:
-        # A tagger's speed is also read in words/s (the report's tokens/s column).
-        row["tokens_per_text"] = sum(len(r["tokens"]) for r in timed) / len(timed)
+        row["tokens_per_text"] = tokens_per_text([len(r["tokens"]) for r in timed])
     if heldout_file:
         row["heldout"] = evaluate_rows(student, heldout_file)[1]
     progress.set_postfix_str(f"{name}: memory")
@@ -202,7 +208,8 @@ def serving_memory_mb(
                 tagger = json.load(meta_file).get("tagger", False)
             with open(texts, "w", encoding="utf-8") as rows:
                 if tagger:
-                    for _, words, _, _ in iter_conll_sentences(eval_file, tag_column=None):
+                    sentences = iter_conll_sentences(eval_file, tag_column=None, pos_column=None)
+                    for _, words, _, _ in sentences:
                         rows.write(json.dumps({"tokens": words}) + "\n")
                 else:
                     for _, row in iter_rows(eval_file):
@@ -327,8 +334,8 @@ def evaluate_exported(student, eval_file: str) -> Tuple[List[Dict[str, str]], Di
         raise DataFormatError(eval_file, 1, "every row was skipped: nothing to score")
     outputs = torch.cat(
         [
-            student.outputs(student.inputs(rows[first : first + 256]))
-            for first in range(0, len(rows), 256)
+            student.outputs(student.inputs(rows[first : first + EVAL_BATCH_SIZE]))
+            for first in range(0, len(rows), EVAL_BATCH_SIZE)
         ]
     )
     return rows, exported_metrics(student, outputs, [row[student.label_column] for row in rows])
@@ -348,8 +355,9 @@ def evaluate_exported_tagger(
     know (and `iter_conll_sentences`'s).
     """
     rows, gold = [], []
-    for line_number, words, _, tags in iter_conll_sentences(eval_file):
-        tags = tags or []  # the tag column is the last: always read
+    sentences = iter_conll_sentences(eval_file, student.tag_column, pos_column=None)
+    for line_number, words, _, tags in sentences:
+        tags = tags or []  # (the tag column is read: iter_conll_sentences raises without it)
         unknown = sorted(set(tags) - set(student.labels))
         if unknown:
             raise DataFormatError(
@@ -365,15 +373,14 @@ def evaluate_exported_tagger(
         if student.label_encoding
         else None
     )
-    for first in range(0, len(rows), 256):
-        logits = student.outputs(student.inputs(rows[first : first + 256]))
+    for first in range(0, len(rows), EVAL_BATCH_SIZE):
+        batch = rows[first : first + EVAL_BATCH_SIZE]
+        logits = student.outputs(student.inputs(batch))
         gold_tags = torch.zeros(logits.shape[:2], dtype=torch.long)
-        for i, indices in enumerate(gold[first : first + 256]):
+        for i, indices in enumerate(gold[first : first + EVAL_BATCH_SIZE]):
             gold_tags[i, : len(indices)] = torch.tensor(indices)
-        mask = torch.tensor(
-            [[j < len(row["tokens"]) for j in range(logits.shape[1])]
-             for row in rows[first : first + 256]]
-        )  # fmt: skip
+        lengths = torch.tensor([len(row["tokens"]) for row in batch])
+        mask = torch.arange(logits.shape[1]).unsqueeze(0) < lengths.unsqueeze(1)
         accuracy(logits, gold_tags, mask)  # type: ignore[arg-type]
         if spans is not None:
             spans(logits, gold_tags, mask)  # type: ignore[arg-type]

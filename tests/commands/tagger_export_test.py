@@ -86,16 +86,15 @@ def test_the_exported_tagger_gives_the_allennlp_models_logits_tags_and_spans(
     assert exported.predict([text]) == [predictor.predict(text)]
 
 
-def test_the_int8_tagger_export_keeps_most_tags(tagger_archive, tmp_path):
+def test_the_int8_tagger_export_gives_logits_close_to_the_float_ones(tagger_archive, tmp_path):
     export_archive(str(tagger_archive), str(tmp_path / "float"))
     export_archive(str(tagger_archive), str(tmp_path / "int8"), int8=True)
-    tags = [
-        [tag for sentence in ExportedStudent(str(tmp_path / name)).tag_words(SENTENCES)
-         for tag in sentence["tags"]]
-        for name in ("float", "int8")
-    ]  # fmt: skip
-    agreement = sum(a == b for a, b in zip(*tags)) / len(tags[0])
-    assert agreement >= 0.8, agreement
+    exported = [ExportedStudent(str(tmp_path / name)) for name in ("float", "int8")]
+    logits = [student.outputs(student.tagger_inputs(SENTENCES)) for student in exported]
+    spread = (logits[0] - logits[0].mean()).abs().max().item()
+    difference = (logits[1] - logits[0]).abs().max().item()
+    # (Not equal to 1e-5 batch against alone: dynamic int8 scales each batch's activations.)
+    assert difference < 0.1 * spread, (difference, spread)
 
 
 def test_serving_py_tags_sentences_run_as_a_file(tagger_archive, tmp_path):
@@ -124,6 +123,7 @@ def test_report_measures_an_exported_tagger_like_its_archive(tagger_archive, tmp
         batch_sizes=(1, 4),
         heldout_file=conll,
     )
+    assert student["f1-measure-overall"] > 0  # spans found: the comparison below means something
     for metric in ("accuracy", "f1-measure-overall"):
         assert exported[metric] == pytest.approx(student[metric], abs=1e-6)
         assert exported["heldout"][metric] == pytest.approx(student[metric], abs=1e-6)

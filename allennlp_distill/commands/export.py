@@ -504,6 +504,9 @@ def export_archive(
     total = sum(parameter.numel() for parameter in module.parameters())
     owner = module if isinstance(module, ExportableTagger) else module.encoder
     embeddings = owner.embedding.weight.numel()  # type: ignore[union-attr,operator]
+    if isinstance(module, ExportableTagger):
+        # The character table is an embedding too, as `distill-report` counts an archive's.
+        embeddings += module.char_embedding.weight.numel()
     if int8:
         # A transformer student's self-attention blocks stay float (see quantize_int8).
         keep_float = (torch.nn.TransformerEncoderLayer,)

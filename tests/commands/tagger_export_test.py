@@ -128,6 +128,7 @@ def test_report_measures_an_exported_tagger_like_its_archive(tagger_archive, tmp
         assert exported[metric] == pytest.approx(student[metric], abs=1e-6)
         assert exported["heldout"][metric] == pytest.approx(student[metric], abs=1e-6)
     assert exported["parameters"] == student["parameters"]
+    assert exported["parameters_without_embeddings"] == student["parameters_without_embeddings"]
     assert exported["tokens_per_text"] == pytest.approx(student["tokens_per_text"])
     assert set(exported["throughput"]) == {1, 4} and exported["serving_memory_mb"] > 0
 

@@ -150,6 +150,37 @@ def test_a_transformer_tagger_is_refused_with_a_clear_error(tagger_archive, tmp_
         ExportableTagger(archive.model)
 
 
+def test_embedders_and_character_settings_serving_cannot_mirror_are_refused(
+    tagger_archive, tiny_teacher_env, tmp_path
+):
+    from allennlp_distill.commands.export import ExportableTagger
+
+    archive = load_archive(str(tagger_archive))
+    embedders = archive.model._text_field_embedder._token_embedders
+    embedders["pos"] = embedders["tokens"]
+    with pytest.raises(ConfigurationError, match=r"not \['pos', 'token_characters', 'tokens'\]"):
+        ExportableTagger(archive.model)
+    # Lowercased characters: serving.py would index them as written.
+    env = {
+        **tiny_teacher_env,
+        "DISTILL_TRAIN": str(FIXTURES / "conll2003_tiny.txt"),
+        "DISTILL_DEV": str(FIXTURES / "conll2003_tiny.txt"),
+        "DISTILL_EMBEDDING_DIM": "8",
+        "DISTILL_EPOCHS": "1",
+    }
+    overrides = (
+        '{"dataset_reader.token_indexers.token_characters.character_tokenizer": '
+        '{"lowercase_characters": true}}'
+    )
+    run_allennlp(
+        "train", str(CONFIGS / "conll2003_baseline.jsonnet"), "-s", str(tmp_path / "run"),
+        "-o", overrides, env=env,
+    )  # fmt: skip
+    with pytest.raises(ConfigurationError, match="sets character_tokenizer.lowercase_characters"):
+        export_archive(str(tmp_path / "run" / "model.tar.gz"), str(tmp_path / "export"))
+    assert not (tmp_path / "export").exists()
+
+
 @pytest.mark.parametrize("encoding", ["BIO", "IOB1"])
 def test_serving_spans_are_allennlps(encoding):
     to_spans = bio_tags_to_spans if encoding == "BIO" else iob1_tags_to_spans

@@ -121,16 +121,21 @@ class ExportedStudent:
         char_rows: List[List[List[int]]] = [[] for _ in sentences]
         width = 0
         if self._characters:
-            for row, words in zip(char_rows, sentences):
-                for word in words:
-                    text = "@@UNKNOWN@@" if word in self._unknown_tokens else word
-                    row.append([self._characters.get(char, UNKNOWN) for char in text])
+            char_rows = [
+                [
+                    [self._characters.get(char, UNKNOWN) for char in text]
+                    for text in ("@@UNKNOWN@@" if w in self._unknown_tokens else w for w in words)
+                ]
+                for words in sentences
+            ]
             width = max(self._min_char_padding, max(len(c) for row in char_rows for c in row))
-        char_ids = torch.zeros(len(sentences), longest, width, dtype=torch.long)
-        for i, row in enumerate(char_rows):
-            for j, chars in enumerate(row):
-                char_ids[i, j, : len(chars)] = torch.tensor(chars, dtype=torch.long)
-        return [torch.tensor(token_ids), char_ids]
+        # One tensor from padded lists (no per-word tensor: this is every request's path).
+        char_ids = [
+            [chars + [PADDING] * (width - len(chars)) for chars in row]
+            + [[PADDING] * width] * (longest - len(row))
+            for row in char_rows
+        ]
+        return [torch.tensor(token_ids), torch.tensor(char_ids, dtype=torch.long)]
 
     def tag_words(self, sentences: Sequence[Sequence[str]]) -> List[Dict[str, object]]:
         """

@@ -62,6 +62,23 @@ def run_allennlp(
     return result
 
 
+def tagger_logits(archive_file, sentences) -> list:
+    """A tagger archive's logits for each sentence (a list of words) alone, as the `tagger`
+    predictor reads it: `(num_words, num_tags)` float tensors, tags in the vocabulary's order."""
+    import torch
+    from allennlp.models.archival import load_archive
+    from allennlp.predictors import Predictor
+
+    archive = load_archive(str(archive_file))
+    predictor = Predictor.from_archive(archive, "tagger")
+    outputs = []
+    for words in sentences:
+        instance = predictor._json_to_instance({"tokens": words})
+        archive.dataset_reader.apply_token_indexers(instance)
+        outputs.append(torch.tensor(archive.model.forward_on_instance(instance)["logits"]))
+    return outputs
+
+
 @pytest.fixture(scope="session")
 def tiny_bert(tmp_path_factory) -> Path:
     return build_tiny_bert(tmp_path_factory.mktemp("tiny_bert"))

@@ -24,7 +24,7 @@ from allennlp_distill.commands.measure import evaluate_exported_tagger
 from allennlp_distill.commands.report import write_report
 from allennlp_distill.dataset_readers.rows import DataFormatError
 from allennlp_distill.serving import ExportedStudent, tag_spans
-from tests.conftest import CONFIGS, FIXTURES, REPO, run_allennlp
+from tests.conftest import CONFIGS, FIXTURES, REPO, run_allennlp, tagger_logits
 
 SENTENCES = [
     ["EU", "rejects", "German", "call", "to", "boycott", "British", "lamb", "."],
@@ -51,25 +51,13 @@ def tagger_archive(tmp_path_factory, tiny_teacher_env):
     return out / "model.tar.gz"
 
 
-def allennlp_logits(archive_file, sentences):
-    """The AllenNLP model's logits of each sentence alone: `(num_words, num_tags)` each."""
-    archive = load_archive(str(archive_file))
-    predictor = Predictor.from_archive(archive, "tagger")
-    outputs = []
-    for words in sentences:
-        instance = predictor._json_to_instance({"tokens": words})
-        archive.dataset_reader.apply_token_indexers(instance)
-        outputs.append(torch.tensor(archive.model.forward_on_instance(instance)["logits"]))
-    return outputs
-
-
 def test_the_exported_tagger_gives_the_allennlp_models_logits_tags_and_spans(
     tagger_archive, tmp_path
 ):
     export_archive(str(tagger_archive), str(tmp_path / "export"))
     exported = ExportedStudent(str(tmp_path / "export"))
     assert exported.tagger and exported.label_encoding == "BIO"
-    expected = allennlp_logits(tagger_archive, SENTENCES)
+    expected = tagger_logits(tagger_archive, SENTENCES)
     # A padded batch (the packed LSTM, characters padded to the longest word) and one sentence
     # at a time (the dense path).
     batch = exported.outputs(exported.tagger_inputs(SENTENCES))

@@ -6,7 +6,7 @@ SST2 ?= ../shared/data/glue/SST-2
 SST ?= ../shared/data/sst
 N_ITER ?= 4
 
-.PHONY: install install-mpnet install-glove100 test demo demo-pairs sst2-data sst2 sst2-cnn sst2-transformer sst2-glove100 sst2-mpnet pairs report ablation lint ner-data ner ner-report ud-pos-data ud-pos sentence-encoder
+.PHONY: install install-mpnet install-glove100 test demo demo-pairs sst2-data sst2 sst2-cnn sst2-transformer sst2-glove100 sst2-mpnet pairs report ablation lint ner-data ner ner-report ud-pos-data ud-pos ud-pos-report sentence-encoder
 
 # AllenNLP 2.10.1 pins torch<1.13, which has no Python 3.11 build: everything else is pinned in
 # requirements.txt and AllenNLP (with fairscale, a source-only release) goes on top with --no-deps.
@@ -187,17 +187,22 @@ ner: ner-data
 		TEST=$(NER_RUN)/data/test.txt OUT=$(NER_RUN) N_ITER=$(N_ITER) ALLENNLP=$(BIN)/allennlp \
 		bash scripts/pipeline.sh
 
-# After `make ner`: the student's exports (fp32 and int8), then teacher, student, baseline and the
-# exports measured in one distill-report run (dev, and the test split as the held-out figure).
+# After `make ner` / `make ud-pos`: the student's exports (fp32 and int8), then teacher, student,
+# baseline and the exports measured in one distill-report run (dev, and the test split as the
+# held-out figure). $(1): the run folder, $(2): its dev file.
+define tagger_report
+	$(BIN)/allennlp distill-export $(1)/student/model.tar.gz -o $(1)/student_export --force
+	$(BIN)/allennlp distill-export $(1)/student/model.tar.gz \
+		-o $(1)/student_export_int8 --int8 --force
+	$(BIN)/allennlp distill-report teacher=$(1)/teacher/model.tar.gz \
+		student=$(1)/student/model.tar.gz baseline=$(1)/baseline/model.tar.gz \
+		exported=$(1)/student_export exported-int8=$(1)/student_export_int8 \
+		--eval-file $(1)/data/$(2) --heldout-file $(1)/data/test.txt \
+		--threads 2 --texts 1024 --output-dir $(1)/report
+endef
+
 ner-report:
-	$(BIN)/allennlp distill-export $(NER_RUN)/student/model.tar.gz -o $(NER_RUN)/student_export --force
-	$(BIN)/allennlp distill-export $(NER_RUN)/student/model.tar.gz \
-		-o $(NER_RUN)/student_export_int8 --int8 --force
-	$(BIN)/allennlp distill-report teacher=$(NER_RUN)/teacher/model.tar.gz \
-		student=$(NER_RUN)/student/model.tar.gz baseline=$(NER_RUN)/baseline/model.tar.gz \
-		exported=$(NER_RUN)/student_export exported-int8=$(NER_RUN)/student_export_int8 \
-		--eval-file $(NER_RUN)/data/valid.txt --heldout-file $(NER_RUN)/data/test.txt \
-		--threads 2 --texts 1024 --output-dir $(NER_RUN)/report
+	$(call tagger_report,$(NER_RUN),valid.txt)
 
 UD_RUN ?= runs/ud_pos
 ud-pos-data:
@@ -210,3 +215,6 @@ ud-pos: ud-pos-data
 	TASK=ud_pos TRAIN=$(UD_RUN)/data/train.jsonl DEV=$(UD_RUN)/data/dev.txt \
 		TEST=$(UD_RUN)/data/test.txt OUT=$(UD_RUN) N_ITER=$(N_ITER) ALLENNLP=$(BIN)/allennlp \
 		bash scripts/pipeline.sh
+
+ud-pos-report:
+	$(call tagger_report,$(UD_RUN),dev.txt)

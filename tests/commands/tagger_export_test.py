@@ -169,6 +169,36 @@ def test_embedders_and_character_settings_serving_cannot_mirror_are_refused(
     assert not (tmp_path / "export").exists()
 
 
+def test_a_part_of_speech_tagger_exports_with_accuracy_and_no_spans(tiny_teacher_env, tmp_path):
+    # The ud_pos student: no label encoding, so tags without spans and accuracy without span F1.
+    ud = str(FIXTURES / "ud_ewt_tiny.txt")
+    env = {**tiny_teacher_env, "DISTILL_TRAIN": ud, "DISTILL_DEV": ud,
+           "DISTILL_EMBEDDING_DIM": "8", "DISTILL_EPOCHS": "2"}  # fmt: skip
+    run_allennlp(
+        "train", str(CONFIGS / "ud_pos_baseline.jsonnet"), "-s", str(tmp_path / "run"), env=env
+    )  # fmt: skip
+    archive = tmp_path / "run" / "model.tar.gz"
+    export_archive(str(archive), str(tmp_path / "export"))
+    exported = ExportedStudent(str(tmp_path / "export"))
+    assert exported.tagger and exported.label_encoding is None
+    assert "PROPN" in exported.labels and "B-PER" not in exported.labels
+    batch = exported.outputs(exported.tagger_inputs(SENTENCES))
+    for row, words, reference in zip(batch, SENTENCES, tagger_logits(archive, SENTENCES)):
+        assert torch.allclose(row[: len(words)], reference, atol=1e-5)
+    predictor = Predictor.from_path(str(archive), "tagger")
+    served = exported.tag_words(SENTENCES)
+    assert served == [predictor.predict_json({"tokens": words}) for words in SENTENCES]
+    assert all("spans" not in row for row in served)
+    rows, metrics = evaluate_exported_tagger(exported, ud)
+    run_allennlp(
+        "evaluate", str(archive), ud, "--output-file", str(tmp_path / "metrics.json"), env=env
+    )  # fmt: skip
+    evaluated = json.loads((tmp_path / "metrics.json").read_text())
+    assert len(rows) == 40 and set(metrics) == {"accuracy"}
+    assert metrics["accuracy"] == pytest.approx(evaluated["accuracy"], abs=1e-6)
+    assert not any(key.startswith("f1") for key in evaluated)
+
+
 @pytest.mark.parametrize("encoding", ["BIO", "IOB1"])
 def test_serving_spans_are_allennlps(encoding):
     to_spans = bio_tags_to_spans if encoding == "BIO" else iob1_tags_to_spans

@@ -12,7 +12,8 @@ sentence vector of a distilled sentence encoder (Wu et al. 2020), or the words, 
 tagger (as the `tagger` predictor gives them).
 `ExportedStudent` is the whole serving path: spaCy's English tokenization rules (as the
 `spacy_rules` tokenizer), the vocabulary lookup (`@@UNKNOWN@@` for unseen words), padding, the
-TorchScript forward pass.
+TorchScript forward pass. An exported transformer (a teacher, or a truncated-teacher student)
+reads word pieces with its own `tokenizer.json` through the `tokenizers` library instead.
 """
 
 import json
@@ -63,6 +64,14 @@ class ExportedStudent:
         self._min_char_padding: int = vocab.get("min_char_padding", 0)
         # The gold tag's column in a CoNLL file (for scoring one: distill-report).
         self.tag_column: int = -1 if vocab.get("tag_column") is None else vocab["tag_column"]
+        # A transformer (a teacher or a truncated teacher): word pieces by its own tokenizer,
+        # truncated to `max_length` with the special tokens, as the archive's reader did.
+        self._wordpieces: Optional[Dict[str, int]] = vocab.get("wordpieces")
+        if self._wordpieces:
+            from tokenizers import Tokenizer as WordPieceTokenizer
+
+            self._pieces = WordPieceTokenizer.from_file(os.path.join(export_dir, "tokenizer.json"))
+            self._pieces.enable_truncation(max_length=self._wordpieces["max_length"])
         self._model = torch.jit.load(os.path.join(export_dir, "student.ts"))
         self._tokenizer: Tokenizer = spacy.blank("en").tokenizer
         for special in ("[MASK]", "<mask>"):
@@ -92,6 +101,23 @@ class ExportedStudent:
         rows = [self.word_ids(self.words(text)) or [UNKNOWN] for text in texts]
         longest = max(len(row) for row in rows)
         return torch.tensor([row + [PADDING] * (longest - len(row)) for row in rows])
+
+    def wordpiece_inputs(self, texts: Sequence[str]) -> List[torch.Tensor]:
+        """
+        A transformer export's inputs: word-piece `token_ids` and `mask` `(len(texts),
+        longest)` int64, padded with the tokenizer's pad id (mask 0).
+
+        # Raises
+        `ValueError` for an empty or whitespace-only text (as `token_ids`).
+        """
+        if any(not text.strip() for text in texts):
+            raise ValueError(EMPTY_TEXT)
+        rows = [encoding.ids for encoding in self._pieces.encode_batch(list(texts))]
+        longest = max(len(row) for row in rows)
+        pad = self._wordpieces["pad_id"] if self._wordpieces else PADDING
+        token_ids = torch.tensor([row + [pad] * (longest - len(row)) for row in rows])
+        mask = torch.tensor([[1] * len(row) + [0] * (longest - len(row)) for row in rows])
+        return [token_ids, mask]
 
     def word_ids(self, words: Sequence[str]) -> List[int]:
         """The vocabulary ids of a text's words (`@@UNKNOWN@@` = 1 for unseen and mask words)."""
@@ -157,13 +183,16 @@ class ExportedStudent:
         """
         The model's inputs for `rows` (dicts holding each of `text_columns`): one `token_ids()`
         tensor per text column; for a tagger, rows holding `tokens` (a list of words, as the
-        `tagger` predictor reads them): `tagger_inputs()`.
+        `tagger` predictor reads them): `tagger_inputs()`; for a transformer (a teacher or a
+        truncated teacher), `wordpiece_inputs()`.
 
         # Raises
         `KeyError` naming a text column a row lacks.
         """
         if self.tagger:
             return self.tagger_inputs([row["tokens"] for row in rows])  # type: ignore[misc]
+        if self._wordpieces:
+            return self.wordpiece_inputs([str(row[self.text_columns[0]]) for row in rows])
         return [self.token_ids([str(row[column]) for row in rows]) for column in self.text_columns]
 
     def outputs(self, inputs: Sequence[torch.Tensor]) -> torch.Tensor:

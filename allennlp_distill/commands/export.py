@@ -1,9 +1,11 @@
 """
 `allennlp distill-export`: a trained `bilstm_student` or `siamese_bilstm_student` (or their CNN
 and transformer twins, `cnn_student`, `transformer_student` and their siamese forms), a BiLSTM
-`distilled_tagger` (sequence labelling), or a distilled sentence encoder
-(`sentence_representation_student`, Wu et al. 2020), as a TorchScript module that serves without
-AllenNLP (only torch, and spaCy for the tokenizer), optionally dynamically quantized to int8.
+`distilled_tagger` (sequence labelling), a distilled sentence encoder
+(`sentence_representation_student`, Wu et al. 2020), or a single-sentence transformer classifier
+(a fine-tuned teacher, or the truncated-teacher student), as a TorchScript module that serves
+without AllenNLP (only torch, and spaCy for the tokenizer; a transformer's word pieces by the
+`tokenizers` library), optionally dynamically quantized to int8.
 
     allennlp distill-export runs/sst2/student/model.tar.gz -o runs/sst2/student_export [--int8]
 
@@ -19,11 +21,15 @@ the tokens read as `@@UNKNOWN@@`, the mask tokens, when the student's tokenizer 
 gold labels whose rows are not scored; a tagger's characters, tag column and label encoding;
 the float parameter counts).
 An open-vocabulary student's trained and frozen embedding rows become one table.
+A transformer classifier takes word-piece `token_ids` and a `mask`, both `(batch_size,
+num_pieces)` (see `ExportableTransformerClassifier`); its tokenizer is written beside it as
+`tokenizer.json`, and `vocab.json` holds `wordpieces` (`max_length`, `pad_id`) instead of tokens.
 `allennlp_distill/serving.py` is the whole serving path.
 
 TorchScript rather than `torch.export`: on torch 2.14, `torch.export` specializes an LSTM to the
 sequence length it was traced with, while a scripted LSTM takes any length (and ONNX would add
-onnx and onnxruntime to the dependencies).
+onnx and onnxruntime to the dependencies). Students are scripted; a Hugging Face transformer does
+not script, and is traced (its graph takes any batch size and length; tested).
 """
 
 import argparse
@@ -32,14 +38,17 @@ import json
 import math
 import os
 import warnings
-from typing import Any, Dict, Union, cast
+from typing import Any, Dict, Optional, Union, cast
 
 import torch
 from allennlp.commands.subcommand import Subcommand
 from allennlp.common.checks import ConfigurationError
+from allennlp.data.tokenizers import PretrainedTransformerTokenizer
 from allennlp.models.archival import load_archive
-from allennlp.modules.seq2vec_encoders import CnnEncoder
-from allennlp.modules.token_embedders import TokenCharactersEncoder
+from allennlp.models.basic_classifier import BasicClassifier
+from allennlp.modules.seq2vec_encoders import BagOfEmbeddingsEncoder, CnnEncoder
+from allennlp.modules.token_embedders import PretrainedTransformerEmbedder, TokenCharactersEncoder
+from tokenizers import Tokenizer
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from allennlp_distill.models.bilstm_student import BiLstmStudent
@@ -460,13 +469,103 @@ class ExportableTagger(torch.nn.Module):
         return self.projection(states)
 
 
+class ExportableTransformerClassifier(torch.nn.Module):
+    """
+    A single-sentence transformer classifier in plain torch, for `torch.jit.trace`: a fine-tuned
+    teacher (`f1_classifier` over a `pretrained_transformer` embedder, mean-pooled, as
+    `training_config/teacher.libsonnet` builds it) or the truncated-teacher student (its first k
+    blocks; "Which Student is Best?", arXiv 2201.00558). `forward(token_ids, mask)`, both
+    `(batch_size, num_pieces)` int64 (word-piece ids padded with the tokenizer's pad id; mask 1
+    for a real piece, 0 for padding), gives the logits `(batch_size, num_labels)`: the
+    transformer's last hidden states, their mean over each text's pieces (AllenNLP's `boe`
+    encoder, averaged), the classification layer; equal to the archive's to float rounding. A
+    text must fit the embedder's window (`max_length`): AllenNLP folds longer ones into windows,
+    which this module does not, so the export truncates as the archive's tokenizer does (see
+    `_check_wordpiece_reader`).
+
+    # Raises
+    `ConfigurationError` for a classifier with a `seq2seq_encoder` or `feedforward`, embedders
+    other than one `pretrained_transformer` (with `last_layer_only`), or an encoder other than an
+    averaged `boe`.
+    """
+
+    def __init__(self, classifier: BasicClassifier) -> None:
+        super().__init__()
+        token_embedders: Dict[str, Any] = classifier._text_field_embedder._token_embedders  # type: ignore
+        embedder = token_embedders.get("tokens")
+        if set(token_embedders) != {"tokens"} or not isinstance(
+            embedder, PretrainedTransformerEmbedder
+        ):
+            raise ConfigurationError(
+                "distill-export exports a transformer classifier whose token_embedders are one "
+                f"pretrained_transformer named tokens, not {sorted(token_embedders)}"
+            )
+        if embedder._scalar_mix is not None:
+            raise ConfigurationError(
+                "distill-export exports a pretrained_transformer embedder with last_layer_only"
+            )
+        encoder = classifier._seq2vec_encoder
+        if not isinstance(encoder, BagOfEmbeddingsEncoder) or not encoder._averaged:
+            raise ConfigurationError(
+                "distill-export exports a transformer classifier whose seq2vec_encoder is boe "
+                f"with averaged: true (mean pooling), not {type(encoder).__name__}"
+            )
+        if classifier._seq2seq_encoder is not None or classifier._feedforward is not None:
+            raise ConfigurationError(
+                "distill-export exports a transformer classifier without seq2seq_encoder or "
+                "feedforward"
+            )
+        self.transformer: torch.nn.Module = embedder.transformer_model
+        self.output_layer: torch.nn.Module = classifier._classification_layer
+
+    def forward(self, token_ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        states = self.transformer(input_ids=token_ids, attention_mask=mask, return_dict=False)[0]
+        return self.output_layer(pool_padded(states, mask.bool(), mean=True))
+
+
+def _check_wordpiece_reader(reader, archive_file: str) -> Dict[str, int]:
+    """
+    What serving needs to split a text into word pieces as the archive's reader does: its
+    `max_length` (the tokenizer truncates to it, special tokens included) and `pad_id`.
+
+    # Raises
+    `ConfigurationError` naming `archive_file` when the reader reads two texts (a pair), its
+    tokenizer is not a `pretrained_transformer` one adding special tokens and truncating, or it
+    lets a text outgrow the embedder's window (AllenNLP would fold it; the export cannot).
+    """
+    tokenizer = getattr(reader, "_tokenizer", None)
+    columns = list(getattr(reader, "text_columns", ["sentence"]))
+    if len(columns) != 1:
+        raise ConfigurationError(
+            f"{archive_file}: distill-export exports a single-sentence transformer classifier; a "
+            f"pair one (text columns {columns}) is served through AllenNLP"
+        )
+    if not isinstance(tokenizer, PretrainedTransformerTokenizer) or not (
+        tokenizer._add_special_tokens and tokenizer._max_length
+    ):
+        raise ConfigurationError(
+            f"{archive_file}: distill-export exports a transformer classifier whose reader's "
+            "tokenizer is pretrained_transformer with add_special_tokens and a max_length"
+        )
+    indexer = reader._token_indexers["tokens"]
+    window = getattr(indexer, "_max_length", None)
+    if window is not None and tokenizer._max_length > window:
+        raise ConfigurationError(
+            f"{archive_file}: the tokenizer's max_length {tokenizer._max_length} exceeds the "
+            f"indexer's {window}: AllenNLP folds such texts into windows, an export cannot"
+        )
+    pad_id = int(tokenizer.tokenizer.pad_token_id)
+    return {"max_length": int(tokenizer._max_length), "pad_id": pad_id}
+
+
 def export_archive(
     archive_file: str, output_dir: str, int8: bool = False, force: bool = False
 ) -> str:
     """
     Exports the archive's student (`bilstm_student`, `siamese_bilstm_student`, their CNN and
-    transformer twins, a `sentence_representation_student`, or a BiLSTM `distilled_tagger`) into
-    `output_dir` (see the module docstring), replacing an export already there only with `force`.
+    transformer twins, a `sentence_representation_student`, a BiLSTM `distilled_tagger`, or a
+    single-sentence transformer classifier: a teacher or a truncated teacher) into `output_dir`
+    (see the module docstring), replacing an export already there only with `force`.
 
     # Returns
     The path of the TorchScript file.
@@ -485,6 +584,8 @@ def export_archive(
     archive = load_archive(archive_file)
     student = archive.model.eval()
     module: torch.nn.Module
+    transformer = isinstance(student, BasicClassifier)
+    wordpieces: Optional[Dict[str, int]] = None
     if isinstance(student, BiLstmStudent):
         module = ExportableBiLstmStudent(student)
     elif isinstance(student, SiameseBiLstmStudent):
@@ -494,32 +595,54 @@ def export_archive(
     elif isinstance(student, DistilledTagger):
         _check_character_indexer(archive.validation_dataset_reader, archive_file)
         module = ExportableTagger(student)
+    elif isinstance(student, BasicClassifier):
+        module = ExportableTransformerClassifier(student)
+        wordpieces = _check_wordpiece_reader(archive.validation_dataset_reader, archive_file)
     else:
         raise ConfigurationError(
             f"{archive_file}: distill-export handles the bilstm_student, cnn_student, "
-            "transformer_student, their siamese forms, sentence_representation_student and "
-            f"distilled_tagger (a BiLSTM tagger) models, not {type(student).__name__}"
+            "transformer_student, their siamese forms, sentence_representation_student, "
+            "distilled_tagger (a BiLSTM tagger) and single-sentence transformer classifier "
+            f"(a teacher, a truncated teacher) models, not {type(student).__name__}"
         )
     module.eval()
     total = sum(parameter.numel() for parameter in module.parameters())
-    owner = module if isinstance(module, ExportableTagger) else module.encoder
-    embeddings = owner.embedding.weight.numel()  # type: ignore[union-attr,operator]
-    if isinstance(module, ExportableTagger):
-        # The character table is an embedding too, as `distill-report` counts an archive's.
-        embeddings += module.char_embedding.weight.numel()
+    # Every embedding table (words, characters, a transformer's positions and segments), as
+    # `distill-report` counts an archive's.
+    embeddings = sum(
+        layer.weight.numel() for layer in module.modules() if isinstance(layer, torch.nn.Embedding)
+    )
     if int8:
         # A transformer student's self-attention blocks stay float (see quantize_int8).
         keep_float = (torch.nn.TransformerEncoderLayer,)
         module = quantize_int8(module, keep_float)  # type: ignore[arg-type]
+    reader = archive.validation_dataset_reader
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)  # torch.jit is deprecated, see docstring
-        scripted = torch.jit.script(module)
+        if transformer:
+            # Hugging Face models trace, they do not script; the traced graph takes any batch
+            # size and length up to the window (tested).
+            warnings.simplefilter("ignore", torch.jit.TracerWarning)
+            example = torch.tensor([[1, 2, 3, 4], [1, 2, 0, 0]])
+            with torch.no_grad():
+                scripted = torch.jit.trace(module, (example, (example != 0).long()))
+        else:
+            scripted = torch.jit.script(module)
     os.makedirs(output_dir, exist_ok=True)
     path = os.path.join(output_dir, "student.ts")
     scripted.save(path + ".tmp")
     os.replace(path + ".tmp", path)
+    if transformer:
+        # The reader's word-piece tokenizer (without its truncation or padding settings: serving
+        # sets them from vocab.json), for the `tokenizers` library.
+        backend = reader._tokenizer.tokenizer.backend_tokenizer  # type: ignore[attr-defined]
+        pieces = Tokenizer.from_str(backend.to_str())
+        pieces.no_truncation()
+        pieces.no_padding()
+        pieces_path = os.path.join(output_dir, "tokenizer.json")
+        pieces.save(pieces_path + ".tmp")
+        os.replace(pieces_path + ".tmp", pieces_path)
     vocab = student.vocab
-    reader = archive.validation_dataset_reader
     indexer = reader._token_indexers["tokens"]  # type: ignore[attr-defined]
     tokenizer = getattr(reader, "_tokenizer", None)
     # A `spacy_rules` tokenizer says what serving must mirror; other tokenizers read no word as
@@ -536,7 +659,11 @@ def export_archive(
     characters = getattr(module, "characters", False)
     labels = [vocab.get_token_from_index(i, namespace) for i in range(num_labels)]
     meta = {
-        "tokens": [vocab.get_token_from_index(i, "tokens") for i in range(vocab.get_vocab_size())],
+        # A transformer's word pieces are in tokenizer.json.
+        "tokens": []
+        if transformer
+        else [vocab.get_token_from_index(i, "tokens") for i in range(vocab.get_vocab_size())],
+        "wordpieces": wordpieces,
         "labels": labels,
         "regression": regression,
         "sentence_encoder": sentence_encoder,

@@ -14,7 +14,7 @@ from allennlp_distill.commands.export import ExportedPooledEncoder, ExportedTran
 from allennlp_distill.modules.pooled_bilstm import PooledBiLstm
 from allennlp_distill.modules.pooled_transformer import PooledTransformer
 from allennlp_distill.serving import ExportedStudent
-from tests.conftest import FIXTURES, REPO
+from tests.conftest import CONFIGS, FIXTURES, REPO, TASK_FIXTURES, run_allennlp
 
 SENTENCES = [
     "A bad, dumb movie.",
@@ -87,9 +87,14 @@ def test_serving_imports_neither_allennlp_nor_the_package(tiny_student_archive, 
     assert json.loads(result.stdout)["label"] in {"0", "1"}
 
 
-def test_only_a_student_can_be_exported(tiny_teacher_archive, tmp_path):
-    with pytest.raises(ConfigurationError, match=r"\(a BiLSTM tagger\) models, not F1"):
-        export_archive(str(tiny_teacher_archive), str(tmp_path / "export"))
+def test_a_model_the_export_does_not_know_is_refused(tiny_teacher_env, tmp_path):
+    # The STS-B teacher: a transformer regressor over sentence pairs.
+    train, dev = (str(FIXTURES / name) for name in TASK_FIXTURES["stsb"])
+    env = {**tiny_teacher_env, "DISTILL_TRAIN": train, "DISTILL_DEV": dev}
+    run_allennlp("train", str(CONFIGS / "stsb_teacher.jsonnet"), "-s", str(tmp_path / "run"),
+                 env=env)  # fmt: skip
+    with pytest.raises(ConfigurationError, match=r"truncated teacher\) models, not TextRegressor"):
+        export_archive(str(tmp_path / "run" / "model.tar.gz"), str(tmp_path / "export"))
     assert not (tmp_path / "export").exists()
 
 

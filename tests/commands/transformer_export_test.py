@@ -1,0 +1,134 @@
+"""
+`allennlp distill-export` of a single-sentence transformer classifier (the fine-tuned teacher, the
+truncated-teacher student) and its serving path in `serving.py`: the word pieces, logits and
+labels of the AllenNLP model and its `text_classifier` predictor.
+"""
+
+import json
+import subprocess
+import sys
+
+import pytest
+import torch
+from allennlp.common.checks import ConfigurationError
+from allennlp.predictors import Predictor
+
+from allennlp_distill.commands import export_archive
+from allennlp_distill.commands.report import write_report
+from allennlp_distill.serving import ExportedStudent
+from tests.conftest import CONFIGS, FIXTURES, REPO, TASK_FIXTURES, run_allennlp
+
+TEXTS = [
+    "a gorgeous , witty , seductive movie .",
+    "bad",
+    # Longer than the teacher's 128 word pieces: truncated as the archive's tokenizer does.
+    "the plot is nothing but boilerplate clichés " * 30,
+    # A mask token, characters no word piece has, a lone letter.
+    "Zürich [MASK] Ōsaka x",
+]
+
+
+def predictor_logits(archive, texts) -> torch.Tensor:
+    predictor = Predictor.from_path(str(archive), "text_classifier")
+    return torch.tensor([predictor.predict_json({"sentence": text})["logits"] for text in texts])
+
+
+@pytest.fixture(scope="module")
+def truncated_archive(tmp_path_factory, tiny_teacher_env):
+    """The truncated-teacher student, 1 of the tiny BERT's 2 blocks, distilled for one epoch."""
+    out = tmp_path_factory.mktemp("truncated") / "run"
+    one_block = {"model.text_field_embedder.token_embedders.tokens.transformer_kwargs":
+                 {"num_hidden_layers": 1}}  # fmt: skip
+    run_allennlp("train", str(CONFIGS / "sst2_distill_truncated.jsonnet"), "-s", str(out),
+                 "-o", json.dumps(one_block), env=tiny_teacher_env)  # fmt: skip
+    return out / "model.tar.gz"
+
+
+@pytest.mark.parametrize("model", ["teacher", "truncated"])
+def test_the_exported_transformer_gives_the_archives_word_pieces_logits_and_labels(
+    model, tiny_teacher_archive, truncated_archive, tmp_path
+):
+    archive = tiny_teacher_archive if model == "teacher" else truncated_archive
+    export_archive(str(archive), str(tmp_path / "export"))
+    exported = ExportedStudent(str(tmp_path / "export"))
+    predictor = Predictor.from_path(str(archive), "text_classifier")
+    for text in TEXTS:
+        pieces = exported.wordpiece_inputs([text])[0][0].tolist()
+        assert pieces == predictor.predict_json({"sentence": text})["token_ids"]
+    assert len(exported.wordpiece_inputs([TEXTS[2]])[0][0]) == 128
+    expected = predictor_logits(archive, TEXTS)
+    rows = [{"sentence": text} for text in TEXTS]
+    # A padded batch of four lengths (the trace saw one length), and each text alone.
+    assert torch.allclose(exported.outputs(exported.inputs(rows)), expected, atol=1e-5)
+    for row, reference in zip(rows, expected):
+        assert torch.allclose(exported.outputs(exported.inputs([row]))[0], reference, atol=1e-5)
+    served = exported.predict(TEXTS)
+    assert [row["label"] for row in served] == [
+        predictor.predict_json({"sentence": text})["label"] for text in TEXTS
+    ]
+    with pytest.raises(ValueError, match="empty text"):
+        exported.predict(["  "])
+    blocks = 2 if model == "teacher" else 1
+    meta = json.loads((tmp_path / "export" / "vocab.json").read_text())
+    assert meta["wordpieces"] == {"max_length": 128, "pad_id": 0} and meta["tokens"] == []
+    state = torch.jit.load(str(tmp_path / "export" / "student.ts")).state_dict()
+    assert {key.split(".")[3] for key in state if ".encoder.layer." in key} == {
+        str(i) for i in range(blocks)
+    }
+
+
+def test_the_int8_transformer_export_gives_logits_close_to_the_float_ones(
+    tiny_teacher_archive, tmp_path
+):
+    export_archive(str(tiny_teacher_archive), str(tmp_path / "int8"), int8=True)
+    exported = ExportedStudent(str(tmp_path / "int8"))
+    logits = exported.outputs(exported.inputs([{"sentence": text} for text in TEXTS]))
+    expected = predictor_logits(tiny_teacher_archive, TEXTS)
+    spread = (expected - expected.mean()).abs().max().item()
+    assert (logits - expected).abs().max().item() < 0.2 * spread
+    assert json.loads((tmp_path / "int8" / "vocab.json").read_text())["int8"]
+
+
+def test_serving_py_labels_texts_with_a_transformer_export_run_as_a_file(
+    tiny_teacher_archive, tmp_path
+):
+    export_archive(str(tiny_teacher_archive), str(tmp_path / "export"))
+    command = [sys.executable, "allennlp_distill/serving.py", str(tmp_path / "export"), *TEXTS]
+    # The file alone, as a service runs it: neither AllenNLP nor transformers is imported.
+    probe = (
+        f"import runpy, sys; sys.argv = {command[1:]!r}; "
+        f"runpy.run_path({command[1]!r}, run_name='__main__'); "
+        "assert not {'allennlp', 'transformers'} & set(sys.modules), sorted(sys.modules)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], cwd=REPO, check=True, capture_output=True, text=True
+    )
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert lines == ExportedStudent(str(tmp_path / "export")).predict(TEXTS)
+
+
+def test_report_measures_a_transformer_export_like_its_archive(tiny_teacher_archive, tmp_path):
+    export_archive(str(tiny_teacher_archive), str(tmp_path / "export"))
+    dev = str(FIXTURES / "sst2_dev.tsv")
+    teacher, exported = write_report(
+        [("teacher", str(tiny_teacher_archive), ""), ("exported", str(tmp_path / "export"), "")],
+        dev,
+        str(tmp_path / "report"),
+        threads=1,
+        texts=8,
+        batch_sizes=(1, 4),
+    )
+    assert exported["accuracy"] == pytest.approx(teacher["accuracy"], abs=1e-6)
+    assert exported["parameters"] == teacher["parameters"]
+    assert exported["parameters_without_embeddings"] == teacher["parameters_without_embeddings"]
+    assert set(exported["throughput"]) == {1, 4} and exported["serving_memory_mb"] > 0
+
+
+def test_a_pair_transformer_is_refused_and_nothing_is_written(tiny_teacher_env, tmp_path):
+    train, dev = (str(FIXTURES / name) for name in TASK_FIXTURES["mrpc"])
+    env = {**tiny_teacher_env, "DISTILL_TRAIN": train, "DISTILL_DEV": dev}
+    run_allennlp("train", str(CONFIGS / "mrpc_teacher.jsonnet"), "-s", str(tmp_path / "run"),
+                 env=env)  # fmt: skip
+    with pytest.raises(ConfigurationError, match="pair one"):
+        export_archive(str(tmp_path / "run" / "model.tar.gz"), str(tmp_path / "export"))
+    assert not (tmp_path / "export").exists()

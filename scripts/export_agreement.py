@@ -1,6 +1,6 @@
 """
-Do the exported student (`serving.py`, no AllenNLP) and `allennlp predict`'s `text_classifier`
-predictor give the same label to every text of a gold file?
+Do the exported student or teacher (`serving.py`, no AllenNLP) and `allennlp predict`'s
+`text_classifier` predictor give the same label to every text of a gold file?
 
     .venv/bin/python scripts/export_agreement.py runs/sst2/student/model.tar.gz \
         runs/sst2/student_export ../shared/data/glue/SST-2/dev.tsv
@@ -33,7 +33,7 @@ def main() -> None:
     for first in range(0, len(texts), 64):
         chunk = texts[first : first + 64]
         expected = predictor.predict_batch_json([{"sentence": text} for text in chunk])
-        logits = served.logits(served.token_ids(chunk))
+        logits = served.outputs(served.inputs([{served.text_columns[0]: text} for text in chunk]))
         for output, row in zip(expected, logits):
             agree += output["label"] == served.labels[int(row.argmax())]
             difference = (torch.tensor(output["logits"]) - row).abs().max().item()

@@ -46,8 +46,8 @@ if grep -qs '"complete": true' "$OUT/transfer.jsonl.progress"; then
   echo "transfer_set: skipped ($OUT/transfer.jsonl is complete, made from this input and teacher)"
 else
   timed transfer_set "${transfer_set[@]}"
+  wc -l "$OUT/transfer.jsonl" | tee -a "$OUT/times.txt"
 fi
-wc -l "$OUT/transfer.jsonl" | tee -a "$OUT/times.txt"
 step student "$OUT/student/model.tar.gz" env DISTILL_EPOCHS="${STUDENT_EPOCHS:-}" \
   "$ALLENNLP" train "training_config/${TASK}_distill.jsonnet" -s "$OUT/student" "${PLUGIN[@]}"
 step baseline "$OUT/baseline/model.tar.gz" env DISTILL_EPOCHS="${BASELINE_EPOCHS:-}" \

@@ -62,6 +62,8 @@ class ExportedStudent:
         self.label_encoding: Optional[str] = vocab.get("label_encoding")
         self._characters = {char: index for index, char in enumerate(vocab.get("characters") or [])}
         self._min_char_padding: int = vocab.get("min_char_padding", 0)
+        # The `capped_characters` indexer's cap: a word's first `max_characters` characters.
+        self._max_characters: Optional[int] = vocab.get("max_characters")
         # The gold tag's column in a CoNLL file (for scoring one: distill-report).
         self.tag_column: int = -1 if vocab.get("tag_column") is None else vocab["tag_column"]
         # A transformer (a teacher or a truncated teacher): word pieces by its own tokenizer,
@@ -132,8 +134,10 @@ class ExportedStudent:
         """
         A tagger's inputs for sentences given as words: `token_ids` `(batch_size, num_tokens)`
         and `char_ids` `(batch_size, num_tokens, num_chars)` (`num_chars` at least the
-        characters' minimum padding; 0 columns for a tagger without characters), 0-padded. A mask
-        word is read as `@@UNKNOWN@@`, its characters too, as the tagging reader does.
+        characters' minimum padding; 0 columns for a tagger without characters), 0-padded; each
+        word cut to its first `max_characters` characters where the export's indexer was
+        `capped_characters`. A mask word is read as `@@UNKNOWN@@`, its characters too, as the
+        tagging reader does.
 
         # Raises
         `ValueError` for a sentence without words.
@@ -149,7 +153,7 @@ class ExportedStudent:
         if self._characters:
             char_rows = [
                 [
-                    [self._characters.get(char, UNKNOWN) for char in text]
+                    [self._characters.get(char, UNKNOWN) for char in text[: self._max_characters]]
                     for text in ("@@UNKNOWN@@" if w in self._unknown_tokens else w for w in words)
                 ]
                 for words in sentences

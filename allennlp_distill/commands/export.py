@@ -692,6 +692,13 @@ def export_archive(
         )
         if characters
         else 0,
+        "max_characters": getattr(
+            reader._token_indexers.get("token_characters"),  # type: ignore[attr-defined]
+            "max_characters",
+            None,
+        )
+        if characters
+        else None,
         "int8": int8,
         # Counted before quantization: an int8 module's packed weights are not parameters.
         "parameters": total,

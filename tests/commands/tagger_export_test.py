@@ -30,8 +30,20 @@ SENTENCES = [
     ["EU", "rejects", "German", "call", "to", "boycott", "British", "lamb", "."],
     ["Peter", "Blackburn"],
     # A mask word, words no vector knows, characters the training set never had, one-letter
-    # words (shorter than the character filters), a very long word.
-    ["[MASK]", "visited", "Zürich", "and", "Ōsaka", "x", "Q", "-", "a" * 40],
+    # words (shorter than the character filters), very long words (over the characters indexer's
+    # cap).
+    [
+        "[MASK]",
+        "visited",
+        "Zürich",
+        "and",
+        "Ōsaka",
+        "x",
+        "Q",
+        "-",
+        "a" * 40,
+        "https://www.example.org/Zürich-2026?query=x",
+    ],
     ["x"],
 ]
 

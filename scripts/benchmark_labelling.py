@@ -1,9 +1,11 @@
 """
 Teacher labelling throughput on this machine, measured in one run: texts in input order against
-texts sorted by length, and the sorted int8 teacher and the teacher under bfloat16 autocast
-(`"precision": "bf16"`) against fp32, each with how often its argmax label agrees with fp32's,
-the mean and the largest logit difference. Single sentences (`sentence`) or pairs (`sentence1`,
-`sentence2`); a regression teacher's one score is its logit (argmax agreement is then trivially 1).
+texts sorted by length, and the sorted int8 teacher, the teacher under bfloat16 autocast
+(`"precision": "bf16"`) and the teacher run by ONNX Runtime (`"runtime": "onnxruntime"`, for a
+single-sentence transformer classifier) against fp32, each with how often its argmax label
+agrees with fp32's, the mean and the largest logit difference. Single sentences (`sentence`) or
+pairs (`sentence1`, `sentence2`); a regression teacher's one score is its logit (argmax
+agreement is then trivially 1).
 
     .venv/bin/python scripts/benchmark_labelling.py runs/sst2/teacher/model.tar.gz \
         runs/sst2/transfer.jsonl --texts 4000
@@ -14,11 +16,16 @@ import random
 import time
 
 import torch
+from allennlp.common.checks import ConfigurationError
 from allennlp.models.archival import load_archive
 
 import allennlp_distill  # noqa: F401
 from allennlp_distill.dataset_readers.rows import iter_rows, require_text
-from allennlp_distill.predictors.labelling import quantize_int8, teacher_logits
+from allennlp_distill.predictors.labelling import (
+    OnnxRuntimeTeacher,
+    quantize_int8,
+    teacher_logits,
+)
 
 
 def main() -> None:
@@ -75,8 +82,23 @@ def main() -> None:
     )
     print(f"int8, sorted by length {int8_rate:8.1f} texts/s  ({int8_rate / sorted_rate:.2f}x fp32)")
     print(f"bf16, sorted by length {bf16_rate:8.1f} texts/s  ({bf16_rate / sorted_rate:.2f}x fp32)")
+    onnx = None
+    if all(isinstance(text, str) for text in texts):
+        try:
+            onnx = OnnxRuntimeTeacher(model, reader, threads=args.threads)
+        except ConfigurationError as error:
+            print(f"onnxruntime: not measured ({error})")
+    if onnx is not None:
+        onnx.logits(texts[:256], args.batch_size)  # warm-up
+        start = time.perf_counter()
+        onnx_logits = onnx.logits(texts, args.batch_size)
+        onnx_rate = len(texts) / (time.perf_counter() - start)
+        ratio = onnx_rate / sorted_rate
+        print(f"onnxruntime, sorted    {onnx_rate:8.1f} texts/s  ({ratio:.2f}x fp32)")
     versus_fp32("int8", int8)
     versus_fp32("bf16", bf16)
+    if onnx is not None:
+        versus_fp32("onnxruntime", onnx_logits)
 
 
 if __name__ == "__main__":

@@ -28,7 +28,13 @@ from allennlp_distill.dataset_readers.rows import (
     parse_tsv_row,
     require_text,
 )
-from allennlp_distill.predictors.labelling import PRECISIONS, quantize_int8, teacher_logits
+from allennlp_distill.predictors.labelling import (
+    PRECISIONS,
+    RUNTIMES,
+    OnnxRuntimeTeacher,
+    quantize_int8,
+    teacher_logits,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -89,9 +95,14 @@ class TransferSetPredictor(Predictor):
     precision : `str`, optional (default = `"fp32"`)
         `"bf16"` or `"fp16"`: label under mixed precision (`teacher_logits`), for a teacher on a
         GPU (`--cuda-device`); part of the recorded settings, since the logits differ slightly.
+    runtime : `str`, optional (default = `"torch"`)
+        `"onnxruntime"`: label with the teacher exported to ONNX Runtime (`OnnxRuntimeTeacher`;
+        CPU, single-sentence transformer classifiers), the same logits to float rounding, faster.
 
     # Raises
-    `ConfigurationError` for bad rates, a missing unigram file or not one or two text columns;
+    `ConfigurationError` for bad rates, a missing unigram file or not one or two text columns,
+    an unknown `runtime`, or `"onnxruntime"` with `quantize`, a `precision` or a teacher it
+    cannot export;
     `DataFormatError` naming the file and line for bad rows of the unigram file, and `input:N`
     for bad input (see `load_line`).
     """
@@ -115,7 +126,17 @@ class TransferSetPredictor(Predictor):
         labelling_batch_size: int = 128,
         quantize: bool = False,
         precision: str = "fp32",
+        runtime: str = "torch",
     ) -> None:
+        if runtime not in RUNTIMES:
+            raise ConfigurationError(
+                f"transfer_set predictor: runtime {runtime!r}, one of {', '.join(RUNTIMES)}"
+            )
+        if runtime != "torch" and (quantize or precision != "fp32"):
+            raise ConfigurationError(
+                f"transfer_set predictor: runtime {runtime!r} labels in fp32; quantize and "
+                "precision are for the torch runtime"
+            )
         if precision not in PRECISIONS:
             raise ConfigurationError(
                 f"transfer_set predictor: precision {precision!r}, one of {', '.join(PRECISIONS)}"
@@ -130,6 +151,8 @@ class TransferSetPredictor(Predictor):
             model = quantize_int8(model)
         super().__init__(model, dataset_reader)
         self._quantize = quantize
+        self._runtime = runtime
+        self._onnx = OnnxRuntimeTeacher(model, dataset_reader) if runtime == "onnxruntime" else None
         self._spacy_model = spacy_model
         try:
             self._rates = AugmentationRates(p_mask, p_pos, p_ng, n_iter, max_ngram)
@@ -208,8 +231,10 @@ class TransferSetPredictor(Predictor):
         Everything besides the teacher's weights, the input and the unigram file's content that
         decides the rows written: the teacher's label order, columns, mask token, augmentation
         rates, seed, whether the teacher is quantized, its precision (when not fp32) and the spaCy
-        tagger. `allennlp
-        transfer-set` records them so that a run is never resumed with different ones.
+        tagger. `allennlp transfer-set` records them so that a run is never resumed with
+        different ones. Not the runtime: torch and ONNX Runtime write the same rows (logits equal
+        to their 5 decimals but for rounding), so a transfer set begun with one may be resumed
+        with the other.
         """
         return {
             "labels": list(self._label_names),
@@ -340,14 +365,19 @@ class TransferSetPredictor(Predictor):
 
     def _label(self, rows: List[JsonDict]) -> None:
         items = [tuple(row[column] for column in self._text_columns) for row in rows]
-        logits = teacher_logits(
-            self._model,
-            self._dataset_reader,
-            items,
-            self._labelling_batch_size,
-            on_batch=self._progress.update,
-            precision=self._precision,
-        )
+        if self._onnx is not None:
+            logits = self._onnx.logits(
+                items, self._labelling_batch_size, on_batch=self._progress.update
+            )
+        else:
+            logits = teacher_logits(
+                self._model,
+                self._dataset_reader,
+                items,
+                self._labelling_batch_size,
+                on_batch=self._progress.update,
+                precision=self._precision,
+            )
         for row, scores in zip(rows, logits):
             row["teacher_logits"] = {
                 label: round(logit, 5) for label, logit in zip(self._label_names, scores)

@@ -1,0 +1,82 @@
+"""
+Teacher labelling with ONNX Runtime (`OnnxRuntimeTeacher`, the transfer_set predictor's
+`"runtime": "onnxruntime"`): the torch teacher's logits to float rounding, in input order.
+"""
+
+import json
+
+import pytest
+from allennlp.common.checks import ConfigurationError
+from allennlp.models.archival import load_archive
+
+from allennlp_distill.predictors.labelling import OnnxRuntimeTeacher, teacher_logits
+from tests.conftest import FIXTURES
+from tests.predictors.transfer_set_test import transfer_set
+
+TEXTS = [
+    "a gorgeous , witty , seductive movie .",
+    "Zürich's Ōsaka [MASK] naïve — 東京",
+    "x",
+    # Longer than the teacher's window: truncated as its reader truncates.
+    " ".join(["the plot is nothing but boilerplate clichés ."] * 120),
+    "the",
+]
+
+
+@pytest.fixture(scope="module")
+def teacher(tiny_teacher_archive):
+    archive = load_archive(str(tiny_teacher_archive))
+    return archive.model.eval(), archive.validation_dataset_reader
+
+
+def test_onnxruntime_gives_the_torch_teachers_logits_in_input_order(teacher):
+    model, reader = teacher
+    expected = teacher_logits(model, reader, TEXTS, batch_size=4)
+    onnx = OnnxRuntimeTeacher(model, reader, threads=1)
+    assert max(len(onnx.word_pieces(text)) for text in TEXTS) == reader._tokenizer._max_length
+    done = []
+    got = onnx.logits(TEXTS, batch_size=4, on_batch=done.append)
+    assert done == [4, 1]
+    assert len(got) == len(TEXTS)
+    for row, reference in zip(got, expected):
+        assert row == pytest.approx(reference, abs=1e-4)
+    # Different texts have different logits: the comparison above could not pass by accident.
+    assert len({tuple(round(x, 4) for x in row) for row in got}) == len(TEXTS)
+    # Empty text: the reader's own error, as with torch.
+    with pytest.raises(ValueError, match="empty text"):
+        onnx.logits(["a fine film", " "])
+
+
+def test_the_transfer_set_predictor_labels_with_onnxruntime_as_with_torch(tiny_teacher_archive):
+    lines = (FIXTURES / "sst2_train.tsv").read_text().splitlines(keepends=True)[:6]
+    torch_predictor, torch_text = transfer_set(tiny_teacher_archive, lines)
+    onnx_predictor, onnx_text = transfer_set(tiny_teacher_archive, lines, runtime="onnxruntime")
+    # A transfer set begun with one runtime resumes with the other.
+    assert onnx_predictor.settings == torch_predictor.settings
+    assert onnx_predictor._onnx is not None and torch_predictor._onnx is None
+    torch_rows = [json.loads(line) for line in torch_text.splitlines()]
+    onnx_rows = [json.loads(line) for line in onnx_text.splitlines()]
+    assert [row["sentence"] for row in onnx_rows] == [row["sentence"] for row in torch_rows]
+    for ours, theirs in zip(onnx_rows, torch_rows):
+        assert ours["teacher_logits"] == pytest.approx(theirs["teacher_logits"], abs=1e-4)
+
+
+def test_a_pair_teacher_is_refused_with_what_onnxruntime_labels(tiny_mrpc_teacher_archive):
+    archive = load_archive(str(tiny_mrpc_teacher_archive))
+    with pytest.raises(ConfigurationError, match='runtime "onnxruntime".*single-sentence'):
+        OnnxRuntimeTeacher(archive.model, archive.validation_dataset_reader)
+
+
+@pytest.mark.parametrize(
+    "arguments, message",
+    [
+        ({"runtime": "tensorrt"}, "runtime 'tensorrt', one of torch, onnxruntime"),
+        ({"runtime": "onnxruntime", "quantize": True}, "labels in fp32"),
+        ({"runtime": "onnxruntime", "precision": "bf16"}, "labels in fp32"),
+    ],
+)
+def test_runtime_settings_that_cannot_label_are_configuration_errors(
+    tiny_teacher_archive, arguments, message
+):
+    with pytest.raises(ConfigurationError, match=message):
+        transfer_set(tiny_teacher_archive, [], **arguments)

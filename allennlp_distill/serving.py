@@ -31,6 +31,19 @@ PADDING, UNKNOWN = 0, 1
 EMPTY_TEXT = "empty text: nothing to classify (give at least one word)"
 
 
+def padded_wordpieces(rows: Sequence[Sequence[int]], pad_id: int) -> List[torch.Tensor]:
+    """
+    Texts' word-piece ids as a transformer's inputs: `token_ids` and `mask`, both
+    `(len(rows), longest row)` int64, each row padded with `pad_id` (mask 1 for a real piece, 0
+    for padding). Shared by serving (`ExportedStudent.wordpiece_inputs`) and teacher labelling
+    with ONNX Runtime.
+    """
+    longest = max(len(row) for row in rows)
+    token_ids = torch.tensor([list(row) + [pad_id] * (longest - len(row)) for row in rows])
+    mask = torch.tensor([[1] * len(row) + [0] * (longest - len(row)) for row in rows])
+    return [token_ids, mask]
+
+
 class ExportedStudent:
     """
     A student exported by `allennlp distill-export`, loaded from its directory: a single-sentence
@@ -115,11 +128,7 @@ class ExportedStudent:
         if any(not text.strip() for text in texts):
             raise ValueError(EMPTY_TEXT)
         rows = [encoding.ids for encoding in self._pieces.encode_batch(list(texts))]
-        longest = max(len(row) for row in rows)
-        pad = self._wordpieces["pad_id"] if self._wordpieces else PADDING
-        token_ids = torch.tensor([row + [pad] * (longest - len(row)) for row in rows])
-        mask = torch.tensor([[1] * len(row) + [0] * (longest - len(row)) for row in rows])
-        return [token_ids, mask]
+        return padded_wordpieces(rows, self._wordpieces["pad_id"] if self._wordpieces else PADDING)
 
     def word_ids(self, words: Sequence[str]) -> List[int]:
         """The vocabulary ids of a text's words (`@@UNKNOWN@@` = 1 for unseen and mask words)."""

@@ -108,6 +108,15 @@ def tiny_teacher_archive(tmp_path_factory, tiny_teacher_env) -> Path:
     return out / "model.tar.gz"
 
 
+@pytest.fixture(scope="session")
+def tiny_teacher(tiny_teacher_archive) -> tuple:
+    """That teacher loaded for labelling: `(model in eval mode, its validation reader)`."""
+    from allennlp.models.archival import load_archive
+
+    archive = load_archive(str(tiny_teacher_archive))
+    return archive.model.eval(), archive.validation_dataset_reader
+
+
 # The fixture files of every task in training_config/tasks.libsonnet: (train, dev).
 TASK_FIXTURES = {
     "sst2": ("sst2_train.tsv", "sst2_dev.tsv"),

@@ -657,6 +657,9 @@ def export_archive(
     namespace = str(getattr(student, "_label_namespace", "labels"))
     num_labels = 0 if regression or sentence_encoder else vocab.get_vocab_size(namespace)
     characters = getattr(module, "characters", False)
+    characters_indexer = (
+        reader._token_indexers.get("token_characters") if characters else None  # type: ignore[attr-defined]
+    )
     labels = [vocab.get_token_from_index(i, namespace) for i in range(num_labels)]
     meta = {
         # A transformer's word pieces are in tokenizer.json.
@@ -687,18 +690,9 @@ def export_archive(
         if characters
         else None,
         "tag_column": getattr(reader, "_tag_column", -1) if tagger else None,
-        "min_char_padding": int(
-            getattr(reader._token_indexers.get("token_characters"), "_min_padding_length", 0)  # type: ignore[attr-defined]
-        )
-        if characters
-        else 0,
-        "max_characters": getattr(
-            reader._token_indexers.get("token_characters"),  # type: ignore[attr-defined]
-            "max_characters",
-            None,
-        )
-        if characters
-        else None,
+        "min_char_padding": int(getattr(characters_indexer, "_min_padding_length", 0)),
+        # The `capped_characters` indexer's cap (None: every character).
+        "max_characters": getattr(characters_indexer, "max_characters", None),
         "int8": int8,
         # Counted before quantization: an int8 module's packed weights are not parameters.
         "parameters": total,

@@ -10,7 +10,6 @@ import tempfile
 import warnings
 from typing import Any, Callable, List, Optional, Sequence, Tuple, Union
 
-import numpy
 import torch
 from allennlp.common.checks import ConfigurationError
 from allennlp.data import DatasetReader
@@ -19,6 +18,8 @@ from allennlp.data.fields import TextField
 from allennlp.data.instance import Instance
 from allennlp.models import Model
 from allennlp.nn.util import move_to_device
+
+from allennlp_distill.serving import padded_wordpieces
 
 #: How a teacher may label: full precision, or mixed precision with bfloat16 or float16.
 PRECISIONS = ("fp32", "bf16", "fp16")
@@ -243,13 +244,10 @@ class OnnxRuntimeTeacher:
         logits: List[List[float]] = [[] for _ in pieces]
         for start in range(0, len(order), batch_size):
             chunk = order[start : start + batch_size]
-            width = max(len(pieces[i]) for i in chunk)
-            token_ids = numpy.full((len(chunk), width), self._pad_id, dtype=numpy.int64)
-            mask = numpy.zeros((len(chunk), width), dtype=numpy.int64)
-            for row, i in enumerate(chunk):
-                token_ids[row, : len(pieces[i])] = pieces[i]
-                mask[row, : len(pieces[i])] = 1
-            (outputs,) = self._session.run(None, {"token_ids": token_ids, "mask": mask})
+            token_ids, mask = padded_wordpieces([pieces[i] for i in chunk], self._pad_id)
+            (outputs,) = self._session.run(
+                None, {"token_ids": token_ids.numpy(), "mask": mask.numpy()}
+            )
             for i, row_logits in zip(chunk, outputs.tolist()):
                 logits[i] = row_logits
             if on_batch is not None:

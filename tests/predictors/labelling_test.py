@@ -3,7 +3,6 @@ import json
 import pytest
 import torch
 from allennlp.common.checks import ConfigurationError
-from allennlp.models.archival import load_archive
 from allennlp.predictors import Predictor
 
 from allennlp_distill.commands import write_transfer_set
@@ -17,14 +16,8 @@ TEXTS = [
 ][1:]
 
 
-@pytest.fixture(scope="module")
-def teacher(tiny_teacher_archive):
-    archive = load_archive(str(tiny_teacher_archive))
-    return archive.model.eval(), archive.validation_dataset_reader
-
-
-def test_sorting_by_length_changes_the_batches_not_the_logits_or_their_order(teacher):
-    model, reader = teacher
+def test_sorting_by_length_changes_the_batches_not_the_logits_or_their_order(tiny_teacher):
+    model, reader = tiny_teacher
     progress = []
     by_length = teacher_logits(model, reader, TEXTS, batch_size=5, on_batch=progress.append)
     in_order = teacher_logits(model, reader, TEXTS, batch_size=5, sort_by_length=False)
@@ -34,8 +27,8 @@ def test_sorting_by_length_changes_the_batches_not_the_logits_or_their_order(tea
     assert progress == [5, 5, 5, 1]
 
 
-def test_the_int8_teacher_is_quantized_and_stays_close_to_fp32(teacher):
-    model, reader = teacher
+def test_the_int8_teacher_is_quantized_and_stays_close_to_fp32(tiny_teacher):
+    model, reader = tiny_teacher
     quantized = quantize_int8(model)
     assert any("quantized" in type(module).__module__ for module in quantized.modules())
     fp32 = torch.tensor(teacher_logits(model, reader, TEXTS))
@@ -44,8 +37,8 @@ def test_the_int8_teacher_is_quantized_and_stays_close_to_fp32(teacher):
 
 
 @pytest.mark.parametrize("precision", ["bf16", "fp16"])
-def test_mixed_precision_labelling_stays_close_to_fp32(teacher, precision):
-    model, reader = teacher
+def test_mixed_precision_labelling_stays_close_to_fp32(tiny_teacher, precision):
+    model, reader = tiny_teacher
     fp32 = torch.tensor(teacher_logits(model, reader, TEXTS))
     mixed = torch.tensor(teacher_logits(model, reader, TEXTS, precision=precision))
     # Close, and not equal: the forward pass did run in half precision.

@@ -23,14 +23,8 @@ TEXTS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def teacher(tiny_teacher_archive):
-    archive = load_archive(str(tiny_teacher_archive))
-    return archive.model.eval(), archive.validation_dataset_reader
-
-
-def test_onnxruntime_gives_the_torch_teachers_logits_in_input_order(teacher):
-    model, reader = teacher
+def test_onnxruntime_gives_the_torch_teachers_logits_in_input_order(tiny_teacher):
+    model, reader = tiny_teacher
     expected = teacher_logits(model, reader, TEXTS, batch_size=4)
     onnx = OnnxRuntimeTeacher(model, reader, threads=1)
     assert max(len(onnx.word_pieces(text)) for text in TEXTS) == reader._tokenizer._max_length

@@ -10,29 +10,39 @@ Rows without a gold label (the augmented copies) are counted but not compared.
 """
 
 import argparse
-import json
+
+from allennlp_distill.dataset_readers.rows import (
+    TEACHER_LOGITS_KEY,
+    DataFormatError,
+    iter_rows,
+    optional_label,
+    read_teacher_logits,
+)
 
 
 def agreement(path: str) -> tuple[int, int, int]:
     """
-    Counts `(gold rows, rows whose teacher argmax equals gold, rows without gold)` in the JSON
-    lines file `path`. Raises `ValueError` naming `path:line` for a line that is not a JSON object
-    with `teacher_logits` (label -> logit).
+    Counts `(gold rows, rows whose teacher argmax equals gold, rows without gold)` in the transfer
+    set `path` (JSON lines), read and checked as the student's reader reads it.
+
+    # Raises
+    `DataFormatError` (a `ValueError`) naming `path:line` for a row without `teacher_logits`, or
+    one the reader refuses (bad JSON, logits that are not finite numbers or change their labels,
+    a gold label the teacher does not have).
     """
     gold = agreeing = unlabelled = 0
-    with open(path, encoding="utf-8") as lines:
-        for number, line in enumerate(lines, 1):
-            try:
-                row = json.loads(line)
-                logits = row["teacher_logits"]
-                teacher_label = max(logits, key=logits.get)
-            except (json.JSONDecodeError, KeyError, TypeError, AttributeError, ValueError) as error:
-                raise ValueError(f"{path}:{number}: not a transfer-set row ({error!r})") from None
-            if row.get("label") is None:
-                unlabelled += 1
-                continue
-            gold += 1
-            agreeing += teacher_label == str(row["label"])
+    labels = None
+    for number, row in iter_rows(path):
+        label = optional_label(row, "label")
+        logits = read_teacher_logits(path, number, row, label, labels)
+        if logits is None:
+            raise DataFormatError(path, number, f"no {TEACHER_LOGITS_KEY}: not a transfer-set row")
+        labels = labels or list(logits)
+        if label is None:
+            unlabelled += 1
+            continue
+        gold += 1
+        agreeing += max(logits, key=logits.__getitem__) == label
     return gold, agreeing, unlabelled
 
 

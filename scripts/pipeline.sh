@@ -38,9 +38,7 @@ DISTILL_TRAIN=${DISTILL_TRAIN:-$(task_file train)}
 DISTILL_DEV=${DISTILL_DEV:-$(task_file dev)}
 PAIR=$(task_file pair)
 TAGGER=$(task_file tagger)
-if [ "$PAIR" = "true" ] || [ "$TAGGER" = "true" ]; then
-  RUNTIME=${RUNTIME:-torch}
-elif [ -n "${PRECISION:-}" ] && [ "$PRECISION" != fp32 ]; then
+if [ "$PAIR" = "true" ] || [ "$TAGGER" = "true" ] || [ "${PRECISION:-fp32}" != fp32 ]; then
   RUNTIME=${RUNTIME:-torch}
 else
   RUNTIME=${RUNTIME:-onnxruntime}

@@ -111,9 +111,8 @@ MPNET_RUN ?= runs/sst2_mpnet
 MPNET_PRECISION ?= $(if $(shell grep -s -m1 -ow -e avx512_bf16 -e amx_bf16 /proc/cpuinfo),bf16,fp32)
 sst2-mpnet: sst2-data
 	mkdir -p $(MPNET_RUN)
-	test -e $(MPNET_RUN)/train_sample.tsv || { (head -n 1 $(SST2_RUN)/data/train.tsv; \
-		tail -n +2 $(SST2_RUN)/data/train.tsv | shuf -n $(MPNET_SAMPLE) --random-source=$(SST2)/train.tsv) \
-		> $(MPNET_RUN)/train_sample.tsv.tmp && mv $(MPNET_RUN)/train_sample.tsv.tmp $(MPNET_RUN)/train_sample.tsv; }
+	test -e $(MPNET_RUN)/train_sample.tsv || SOURCE=$(SST2)/train.tsv bash scripts/sample_rows.sh \
+		$(MPNET_SAMPLE) $(SST2_RUN)/data/train.tsv $(MPNET_RUN)/train_sample.tsv
 	DISTILL_TEACHER_MODEL=all-mpnet-base-v2 DATA=$(SST2_RUN)/data TEST=$(SST2_RUN)/data/heldout.tsv \
 		TEACHER_TRAIN=$(MPNET_RUN)/train_sample.tsv TEACHER_EPOCHS=1 BASELINE_EPOCHS=4 \
 		PRECISION=$(MPNET_PRECISION) OUT=$(MPNET_RUN) N_ITER=$(N_ITER) \

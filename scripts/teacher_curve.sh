@@ -3,8 +3,8 @@
 # samples of the training file, one row per sample size, printed as a Markdown table.
 #   TRAIN    training file (default runs/sst2/data/train.tsv: SST-2 without the held-out slice)
 #   DEV      dev file (default runs/sst2/data/dev.tsv); dev chooses nothing here, one epoch each
-#   SIZES    sample sizes (default "2000 4000 8000"); the samples are `make sst2-mpnet`'s: the same
-#            `shuf --random-source`, so the 8,000 row is that job's teacher
+#   SIZES    sample sizes (default "2000 4000 8000"); the samples are `make sst2-mpnet`'s
+#            (scripts/sample_rows.sh), so the 8,000 row is that job's teacher
 #   EPOCHS   epochs per size (default 1)
 #   OUT      output folder (default runs/teacher_curve); a size whose model exists is not retrained
 # The teacher model is DISTILL_TEACHER_MODEL's (default MiniLM; all-mpnet-base-v2 for MPNet).
@@ -20,8 +20,7 @@ mkdir -p "$OUT"
 for size in $SIZES; do
   run=$OUT/${size}_e$EPOCHS
   if [ ! -e "$run/model.tar.gz" ]; then
-    (head -n 1 "$TRAIN"; tail -n +2 "$TRAIN" | shuf -n "$size" --random-source="$SOURCE") \
-      > "$OUT/train_$size.tsv"
+    SOURCE=$SOURCE bash "$(dirname "$0")/sample_rows.sh" "$size" "$TRAIN" "$OUT/train_$size.tsv"
     start=$SECONDS
     DISTILL_TRAIN=$OUT/train_$size.tsv DISTILL_DEV=$DEV DISTILL_EPOCHS=$EPOCHS \
       "$ALLENNLP" train training_config/sst2_teacher.jsonnet -s "$run" \

@@ -118,22 +118,12 @@ sst2-mpnet: sst2-data
 		PRECISION=$(MPNET_PRECISION) OUT=$(MPNET_RUN) N_ITER=$(N_ITER) \
 		ALLENNLP=$(BIN)/allennlp bash scripts/pipeline.sh
 
-# The report of `make sst2-mpnet`: its teacher, the MiniLM teacher of `make sst2` when it exists,
-# the MPNet-taught student (AllenNLP, int8, exported, exported int8) and the baseline, dev and the
-# held-out slice, measured in one run.
+# The report of `make sst2-mpnet`: `make report` on its run, with its MPNet teacher first and the
+# MiniLM teacher of `make sst2` second when it exists.
 MINILM_ARCHIVE = $(wildcard $(SST2_RUN)/teacher/model.tar.gz)
 sst2-mpnet-report:
-	$(BIN)/allennlp distill-export $(MPNET_RUN)/student/model.tar.gz -o $(MPNET_RUN)/student_export --force
-	$(BIN)/allennlp distill-export $(MPNET_RUN)/student/model.tar.gz \
-		-o $(MPNET_RUN)/student_export_int8 --int8 --force
-	$(BIN)/allennlp distill-report teacher-mpnet=$(MPNET_RUN)/teacher/model.tar.gz \
-		$(if $(MINILM_ARCHIVE),teacher-minilm=$(MINILM_ARCHIVE)) \
-		student=$(MPNET_RUN)/student/model.tar.gz baseline=$(MPNET_RUN)/baseline/model.tar.gz \
-		student=$(MPNET_RUN)/student/model.tar.gz:int8 \
-		exported=$(MPNET_RUN)/student_export exported=$(MPNET_RUN)/student_export_int8 \
-		--eval-file $(SST2_RUN)/data/dev.tsv --heldout-file $(SST2_RUN)/data/heldout.tsv \
-		--output-dir $(MPNET_RUN)/report --threads 2 --teachers $(if $(MINILM_ARCHIVE),2,1) \
-		--include-package allennlp_distill
+	$(MAKE) report SST2_STUDENTS=$(MPNET_RUN) EVAL_FILE=$(SST2_RUN)/data/dev.tsv \
+		REPORT_TEACHERS="teacher-mpnet=$(MPNET_RUN)/teacher/model.tar.gz $(if $(MINILM_ARCHIVE),teacher-minilm=$(MINILM_ARCHIVE))"
 
 # The SST-2 report in the README: exports of the distilled student, then every model side by side.
 # SST2_STUDENTS: where the student and baseline runs are (the README's: runs/sst2_vocab). The MPNet
@@ -151,6 +141,8 @@ GLOVE100_ARCHIVE = $(wildcard $(SST2_STUDENTS)/student_glove100/model.tar.gz)
 # The small-transformer students of `make sst2-transformer` too.
 TRANSFORMER_ARCHIVE = $(wildcard $(SST2_STUDENTS)/student_transformer/model.tar.gz)
 TRUNCATED_ARCHIVE = $(wildcard $(SST2_STUDENTS)/student_truncated/model.tar.gz)
+# The teachers, first in the report: their throughput is what the students' speed-ups divide.
+REPORT_TEACHERS ?= teacher=$(SST2_RUN)/teacher/model.tar.gz $(if $(MPNET_ARCHIVE),teacher-mpnet=$(MPNET_ARCHIVE))
 report:
 	$(BIN)/allennlp distill-export $(SST2_STUDENTS)/student/model.tar.gz \
 		-o $(SST2_STUDENTS)/student_export --force
@@ -160,8 +152,7 @@ report:
 		-o $(SST2_STUDENTS)/student_cnn_export --force)
 	$(if $(TRANSFORMER_ARCHIVE),$(BIN)/allennlp distill-export $(TRANSFORMER_ARCHIVE) \
 		-o $(SST2_STUDENTS)/student_transformer_export --force)
-	$(BIN)/allennlp distill-report teacher=$(SST2_RUN)/teacher/model.tar.gz \
-		$(if $(MPNET_ARCHIVE),teacher-mpnet=$(MPNET_ARCHIVE)) \
+	$(BIN)/allennlp distill-report $(REPORT_TEACHERS) \
 		student=$(SST2_STUDENTS)/student/model.tar.gz \
 		baseline=$(SST2_STUDENTS)/baseline/model.tar.gz \
 		student=$(SST2_STUDENTS)/student/model.tar.gz:int8 \
@@ -173,7 +164,7 @@ report:
 		$(if $(TRANSFORMER_ARCHIVE),transformer-student=$(TRANSFORMER_ARCHIVE) \
 			transformer-exported=$(SST2_STUDENTS)/student_transformer_export) \
 		$(if $(TRUNCATED_ARCHIVE),truncated-teacher-student=$(TRUNCATED_ARCHIVE)) \
-		--eval-file $(EVAL_FILE) --heldout-file $(HELDOUT_FILE) --output-dir $(SST2_STUDENTS)/report --threads 2 --teachers $(if $(MPNET_ARCHIVE),2,1)
+		--eval-file $(EVAL_FILE) --heldout-file $(HELDOUT_FILE) --output-dir $(SST2_STUDENTS)/report --threads 2 --teachers $(words $(REPORT_TEACHERS))
 
 # The ablation in the README (scripts/ablation_sst2.sh, ~35 min), then its report: one change at a
 # time against the default student, same transfer set and seed.

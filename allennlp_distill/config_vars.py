@@ -88,7 +88,7 @@ def check_device_vars(environ: Mapping[str, str]) -> None:
     node) where distributed training needs several, or mixing the CPU (-1) with GPUs,
     `DISTILL_NUM_NODES` not a positive integer (or several nodes without `DISTILL_DISTRIBUTED`,
     a `DISTILL_PRIMARY_PORT` or a `DISTILL_PRIMARY_ADDRESS` other than this machine's loopback),
-    `DISTILL_PRIMARY_PORT` not a port number, `DISTILL_AMP` neither "" nor "1".
+    `DISTILL_PRIMARY_PORT` not a port number, `DISTILL_AMP` none of "", "1" and "bf16".
     """
 
     def device(name: str, text: str) -> int:
@@ -131,9 +131,10 @@ def check_device_vars(environ: Mapping[str, str]) -> None:
             f"at (DISTILL_PRIMARY_ADDRESS, now {address!r}) and a port (DISTILL_PRIMARY_PORT, now "
             f"{port!r}): each machine would otherwise wait on itself"
         )
-    if environ["DISTILL_AMP"] not in ("", "1"):
+    if environ["DISTILL_AMP"] not in ("", "1", "bf16"):
         raise ConfigurationError(
-            f"DISTILL_AMP={environ['DISTILL_AMP']!r}: \"1\" for mixed precision, or unset"
+            f"DISTILL_AMP={environ['DISTILL_AMP']!r}: \"1\" for float16 mixed precision on a GPU, "
+            '"bf16" for bfloat16 mixed precision on any device, or unset'
         )
 
 

@@ -13,6 +13,7 @@ def environ(**changes: str) -> dict:
     [
         {},
         {"DISTILL_CUDA_DEVICE": "3", "DISTILL_AMP": "1"},
+        {"DISTILL_AMP": "bf16"},
         {"DISTILL_DISTRIBUTED": "-1,-1"},
         {
             "DISTILL_DISTRIBUTED": "0,1,2,3",

@@ -134,6 +134,11 @@ def test_every_config_trains_where_the_device_variables_say(config: Path):
     params = evaluate(config, DISTILL_CUDA_DEVICE="1", DISTILL_AMP="1")
     assert params["trainer"]["cuda_device"] == 1 and params["trainer"]["use_amp"] is True
     assert "distributed" not in params
+    # bfloat16 autocast joins the config's own callbacks (the distillation callback stays).
+    callbacks = evaluate(config)["trainer"].get("callbacks", [])
+    params = evaluate(config, DISTILL_AMP="bf16")
+    assert params["trainer"]["callbacks"] == callbacks + [{"type": "bf16_autocast"}]
+    assert "use_amp" not in params["trainer"]
 
     params = evaluate(
         config,

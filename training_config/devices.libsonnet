@@ -10,20 +10,25 @@
 //                            start `allennlp train ... --node-rank K` on machine K
 //   DISTILL_PRIMARY_ADDRESS  address of the machine with node rank 0 (default "127.0.0.1")
 //   DISTILL_PRIMARY_PORT     its port ("" (default): a free one, found when all run on one machine)
-//   DISTILL_AMP              "" (default) or "1": mixed precision (fp16 autocast and gradient
-//                            scaling, AllenNLP's `use_amp`); needs a GPU
+//   DISTILL_AMP              "" (default), "1": mixed precision (fp16 autocast and gradient
+//                            scaling, AllenNLP's `use_amp`; needs a GPU), or "bf16": bfloat16
+//                            autocast of every training forward pass on any device (the
+//                            `bf16_autocast` callback; faster on CPUs with bfloat16 instructions)
 local cuda_device = std.parseInt(std.extVar("DISTILL_CUDA_DEVICE"));
 local distributed = std.extVar("DISTILL_DISTRIBUTED");
 local num_nodes = std.parseInt(std.extVar("DISTILL_NUM_NODES"));
 local primary_address = std.extVar("DISTILL_PRIMARY_ADDRESS");
 local primary_port = std.extVar("DISTILL_PRIMARY_PORT");
-local amp = std.extVar("DISTILL_AMP") == "1";
+local amp = std.extVar("DISTILL_AMP");
 
 {
   // find_unused_parameters: PyTorch DDP's flag, for models where some parameters get no
   // gradient in a step (a transformer's pooler, a tagger's CRF under a soft loss alone).
   overlay(find_unused_parameters=false):: {
-    trainer+: { [if amp then "use_amp"]: true },
+    trainer+: {
+      [if amp == "1" then "use_amp"]: true,
+      [if amp == "bf16" then "callbacks"]+: [{ type: "bf16_autocast" }],
+    },
   } + if distributed == "" && num_nodes == 1 then {
     trainer+: { cuda_device: cuda_device },
   } else {

@@ -1,3 +1,4 @@
+from allennlp_distill.training.bf16_callback import Bf16AutocastCallback
 from allennlp_distill.training.ddp import DistillDdpAccelerator
 from allennlp_distill.training.distillation_callback import DistillationCallback
 from allennlp_distill.training.losses import (
@@ -10,6 +11,7 @@ from allennlp_distill.training.losses import (
 )
 
 __all__ = [
+    "Bf16AutocastCallback",
     "DistillDdpAccelerator",
     "DistillationCallback",
     "DistillationLossParts",

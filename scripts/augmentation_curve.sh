@@ -2,7 +2,7 @@
 # Augmentation strength against student accuracy (issue 13, item 4; Tang et al. 2019, §3.3 and
 # §4.4): the SST-2 student distilled from one transfer set cut to at most K augmented copies per
 # training sentence, one row per K, printed as a Markdown table with the transfer set's size.
-#   TRANSFER  a finished transfer set (default runs/sst2_mpnet/transfer.jsonl, `n_iter` = 4)
+#   TRANSFER  a finished transfer set (default runs/sst2_mpnet16000/transfer.jsonl, `n_iter` = 4)
 #   COPIES    the K to train (default "0 1 2"); the cut keeps every training sentence and the first
 #             K augmented rows written after it, i.e. the first K distinct copies the labelling
 #             run kept (a row the run had already written, anywhere, it dropped). So K = n_iter of
@@ -14,7 +14,7 @@
 #   EPOCHS    student epochs (default: the config's; dev chooses the best, as in the job)
 #   OUT       output folder (default runs/augmentation_curve); a K whose model exists is skipped
 set -euo pipefail
-TRANSFER=${TRANSFER:-runs/sst2_mpnet/transfer.jsonl}
+TRANSFER=${TRANSFER:-runs/sst2_mpnet16000/transfer.jsonl}
 COPIES=${COPIES:-0 1 2}
 FULL=${FULL:-$(dirname "$TRANSFER")/student}
 TRAIN=${TRAIN:-runs/sst2/data/train.tsv}

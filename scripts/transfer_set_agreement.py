@@ -1,6 +1,6 @@
 """How often a transfer set's teacher agrees with the gold labels it was given.
 
-    .venv/bin/python scripts/transfer_set_agreement.py runs/sst2_mpnet/transfer.jsonl
+    .venv/bin/python scripts/transfer_set_agreement.py runs/sst2_mpnet16000/transfer.jsonl
 
 Reads the rows of a classification transfer set (`allennlp transfer-set` output) that carry a gold
 `label` (the original, not augmented, training texts) and prints how many there are and on what

@@ -4,9 +4,9 @@ from types import SimpleNamespace
 import pytest
 import torch
 from allennlp.commands.train import train_model_from_file
+from allennlp.common import Params
 from allennlp.data import Vocabulary
 from allennlp.data.batch import Batch
-from allennlp.common import Params
 from allennlp.models import Model
 
 from allennlp_distill.dataset_readers import TeacherLogitsReader

@@ -7,7 +7,8 @@
 #            (scripts/sample_rows.sh), so the 8,000 row is that job's teacher
 #   EPOCHS   epochs per size (default 1)
 #   OUT      output folder (default runs/teacher_curve); a size whose model exists is not retrained
-# The teacher model is DISTILL_TEACHER_MODEL's (default MiniLM; all-mpnet-base-v2 for MPNet).
+# The teacher model is DISTILL_TEACHER_MODEL's (default MiniLM; all-mpnet-base-v2 for MPNet);
+# DISTILL_AMP=bf16 fine-tunes it under bfloat16 autocast (rows marked "bf16 training").
 set -euo pipefail
 TRAIN=${TRAIN:-runs/sst2/data/train.tsv}
 DEV=${DEV:-runs/sst2/data/dev.tsv}
@@ -33,10 +34,11 @@ echo "| --- | --- | --- | --- |"
 for size in $SIZES; do
   run=$OUT/${size}_e$EPOCHS
   "$(dirname "$ALLENNLP")/python" - "$run" "$size" "$EPOCHS" <<'EOF'
-import json, sys
+import json, os, sys
 run, size, epochs = sys.argv[1:]
 accuracy = json.load(open(f"{run}/metrics.json"))["best_validation_accuracy"]
 seconds = int(open(f"{run}/seconds.txt").read())
-print(f"| {int(size):,} | {epochs} | {100 * accuracy:.2f} | {seconds / 60:.1f} |")
+training = ", bf16 training" if os.environ.get("DISTILL_AMP") == "bf16" else ""
+print(f"| {int(size):,}{training} | {epochs} | {100 * accuracy:.2f} | {seconds / 60:.1f} |")
 EOF
 done

@@ -85,7 +85,8 @@ local epochs_var = std.extVar("DISTILL_EPOCHS");
         },
       },
       trainer+: {
-        callbacks: [
+        // +: keeps the callbacks of the devices overlay (DISTILL_AMP=bf16).
+        callbacks+: [
           { type: "distillation", soft_loss: { type: "mse" }, alpha: 0.0 },
           { type: "tensorboard" },
         ],

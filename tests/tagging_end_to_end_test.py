@@ -43,7 +43,8 @@ def ner_run(tmp_path_factory, tiny_teacher_env) -> dict:
         "-o",
         str(out / "transfer.jsonl"),
         "--predictor-args",
-        '{"n_iter": 2}',
+        # The keys scripts/pipeline.sh passes for every task, a tagger's included.
+        '{"n_iter": 2, "runtime": "torch"}',
         env=env,
     )
     student = out / "student"
@@ -286,3 +287,11 @@ def test_a_unigram_file_without_pos_tags_is_refused(ner_run, tmp_path):
     line = json.dumps({"tokens": ["Peter", "Blackburn", "said"]})
     (output,) = plain.predict_batch_json([plain.load_line(line)])
     assert output["rows"][0]["tokens"] == ["Peter", "Blackburn", "said"]
+
+
+@pytest.mark.parametrize("args", [{"runtime": "onnxruntime"}, {"precision": "bf16"}])
+def test_a_runtime_or_precision_a_tagger_cannot_label_with_is_refused(ner_run, args):
+    from allennlp.common.checks import ConfigurationError
+
+    with pytest.raises(ConfigurationError, match='labels with runtime "torch" in precision "fp32"'):
+        transfer_set_predictor(ner_run, n_iter=2, unigram_file=str(ner_run["train"]), **args)

@@ -55,9 +55,15 @@ class TaggingTransferSetPredictor(Predictor):
     label_namespace : `str`, optional (default = `"labels"`)
     mask_token : `str`, optional (default = the teacher tokenizer's mask token, else `"[MASK]"`)
     labelling_batch_size : `int`, optional (default = `64`)
+    runtime : `str`, optional (default = `"torch"`)
+        Accepted so that one `--predictor-args` serves every task (`scripts/pipeline.sh` passes
+        it); a tagger teacher labels with torch only.
+    precision : `str`, optional (default = `"fp32"`)
+        Likewise: a tagger teacher labels in fp32 only.
 
     # Raises
-    `ConfigurationError` for bad rates or a missing unigram file; `DataFormatError` naming
+    `ConfigurationError` for bad rates, a missing unigram file, or a `runtime` other than
+    `"torch"` or a `precision` other than `"fp32"`; `DataFormatError` naming
     `input:N` for an input line that is not a JSON object with a non-empty `tokens` list, whose
     `pos` or `tags` are not one per token, or whose gold tag the teacher does not know.
     """
@@ -76,8 +82,16 @@ class TaggingTransferSetPredictor(Predictor):
         label_namespace: str = "labels",
         mask_token: Optional[str] = None,
         labelling_batch_size: int = 64,
+        runtime: str = "torch",
+        precision: str = "fp32",
     ) -> None:
         super().__init__(model, dataset_reader)
+        if runtime != "torch" or precision != "fp32":
+            raise ConfigurationError(
+                f"tagging_transfer_set predictor: runtime {runtime!r}, precision {precision!r}: "
+                'a tagger teacher labels with runtime "torch" in precision "fp32" only (ONNX '
+                "Runtime and mixed precision are for sentence-level teachers)"
+            )
         try:
             self._rates = AugmentationRates(p_mask, p_pos, p_ng, n_iter, max_ngram)
         except ValueError as error:

@@ -20,7 +20,8 @@
 #            torch (the default, and the only choice, for pairs and taggers)
 #   PRECISION  fp32 (default) or bf16: the torch teacher labels under bfloat16 autocast (1.9x for
 #            MPNet at 99.92 % label agreement, on a CPU with bfloat16 instructions; slower without
-#            them). Given, it makes torch the default RUNTIME.
+#            them). Given, it makes torch the default RUNTIME. A tagger teacher labels in fp32 only.
+#            Settings a teacher cannot label with are refused before anything trains.
 set -euo pipefail
 TASK=${TASK:-sst2}
 DATA=${DATA:-}
@@ -46,6 +47,15 @@ else
   RUNTIME=${RUNTIME:-onnxruntime}
 fi
 LABEL_ARGS="{\"n_iter\": $N_ITER, \"runtime\": \"$RUNTIME\"${PRECISION:+, \"precision\": \"$PRECISION\"}}"
+# What the labelling predictor would refuse, refused here: before the teacher trains, not after.
+refuse() { echo "scripts/pipeline.sh: $*" >&2; exit 2; }
+case $RUNTIME in torch | onnxruntime) ;; *) refuse "RUNTIME=$RUNTIME: torch or onnxruntime" ;; esac
+if [ "$RUNTIME" = onnxruntime ] && { [ "$PAIR" = true ] || [ "$TAGGER" = true ]; }; then
+  refuse "RUNTIME=onnxruntime labels single-sentence classifiers only; TASK=$TASK needs torch"
+fi
+if [ "${PRECISION:-fp32}" != fp32 ] && { [ "$RUNTIME" = onnxruntime ] || [ "$TAGGER" = true ]; }; then
+  refuse "PRECISION=$PRECISION: the torch runtime of a sentence-level teacher only (RUNTIME=$RUNTIME, TASK=$TASK)"
+fi
 mkdir -p "$OUT"
 
 # timed, step

@@ -1,8 +1,14 @@
+import inspect
+import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from allennlp_distill.predictors.tagging_transfer_set import TaggingTransferSetPredictor
+from allennlp_distill.predictors.transfer_set import TransferSetPredictor
 from tests.conftest import REPO
 
 # A stand-in for `allennlp` that records each call's subcommand with the variables the pipeline
@@ -11,7 +17,10 @@ FAKE_ALLENNLP = r"""#!/usr/bin/env bash
 echo "$1 DISTILL_AMP=${DISTILL_AMP:-} DISTILL_TRAIN=$DISTILL_TRAIN" >> "$CALLS"
 out=
 while [ $# -gt 0 ]; do
-  case $1 in -s|-o|--output-file) out=$2; shift ;; esac
+  case $1 in
+    -s|-o|--output-file) out=$2; shift ;;
+    --predictor-args) echo "$2" > "$CALLS.predictor_args"; shift ;;
+  esac
   shift
 done
 case $out in
@@ -22,6 +31,7 @@ esac
 
 
 def run_pipeline(tmp_path: Path, **variables: str) -> list:
+    """The stand-in's calls, one line each (`--predictor-args` go to `calls.txt.predictor_args`)."""
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     fake = bin_dir / "allennlp"
@@ -48,6 +58,14 @@ def run_pipeline(tmp_path: Path, **variables: str) -> list:
     return calls.read_text().splitlines()
 
 
+def pipeline_error(tmp_path: Path, **variables: str) -> str:
+    """The pipeline's message when it refuses `variables`; it must have run no step at all."""
+    with pytest.raises(subprocess.CalledProcessError) as error:
+        run_pipeline(tmp_path, **variables)
+    assert not (tmp_path / "calls.txt").exists()
+    return error.value.stderr.decode()
+
+
 def test_teacher_amp_and_teacher_train_reach_the_teacher_alone(tmp_path):
     calls = run_pipeline(tmp_path, TEACHER_AMP="bf16", TEACHER_TRAIN="sample.tsv")
     trains = [call for call in calls if call.startswith("train ")]
@@ -64,3 +82,45 @@ def test_without_teacher_amp_every_step_trains_in_the_default_precision(tmp_path
     assert [call for call in calls if call.startswith("train ")] == [
         "train DISTILL_AMP= DISTILL_TRAIN=train.tsv"
     ] * 3
+
+
+@pytest.mark.parametrize(
+    "task, predictor",
+    [
+        ("sst2", TransferSetPredictor),
+        ("stsb", TransferSetPredictor),
+        ("ud_pos", TaggingTransferSetPredictor),
+        ("conll2003", TaggingTransferSetPredictor),
+    ],
+)
+def test_the_transfer_set_step_passes_only_arguments_its_predictor_takes(tmp_path, task, predictor):
+    # `allennlp transfer-set` hands these to the predictor's constructor (Predictor.from_archive's
+    # extra_args): a key it does not take is a TypeError after the teacher has been trained.
+    run_pipeline(
+        tmp_path, TASK=task, PRECISION="" if predictor is TaggingTransferSetPredictor else "bf16"
+    )
+    args = json.loads((tmp_path / "calls.txt.predictor_args").read_text())
+    assert args["n_iter"] == 4
+    assert set(args) <= set(inspect.signature(predictor.__init__).parameters)
+
+
+@pytest.mark.parametrize(
+    "variables, message",
+    [
+        (
+            {"TASK": "ud_pos", "PRECISION": "bf16"},
+            "PRECISION=bf16: the torch runtime of a sentence",
+        ),
+        (
+            {"TASK": "ud_pos", "RUNTIME": "onnxruntime"},
+            "single-sentence classifiers only; TASK=ud_pos",
+        ),
+        ({"TASK": "stsb", "RUNTIME": "onnxruntime"}, "single-sentence classifiers only; TASK=stsb"),
+        ({"RUNTIME": "onnxruntime", "PRECISION": "bf16"}, "PRECISION=bf16: the torch runtime"),
+        ({"RUNTIME": "tensorrt"}, "RUNTIME=tensorrt: torch or onnxruntime"),
+    ],
+)
+def test_labelling_settings_a_teacher_cannot_use_are_refused_before_it_trains(
+    tmp_path, variables, message
+):
+    assert message in pipeline_error(tmp_path, **variables)

@@ -73,6 +73,8 @@ class ExportedStudent:
         # A tagger (`tagger`): one tag per word, its characters' ids, spans by its label encoding.
         self.tagger: bool = vocab.get("tagger", False)
         self.label_encoding: Optional[str] = vocab.get("label_encoding")
+        # A tagger with a CRF decodes its logits with the module's `tags` (Viterbi).
+        self.crf: bool = vocab.get("crf", False)
         self._characters = {char: index for index, char in enumerate(vocab.get("characters") or [])}
         self._min_char_padding: int = vocab.get("min_char_padding", 0)
         # The `capped_characters` indexer's cap: a word's first `max_characters` characters.
@@ -182,7 +184,8 @@ class ExportedStudent:
         (BIO or IOB1), `spans` (`[{"type", "start", "end", "text"}]`, inclusive word offsets), as
         the `tagger` predictor gives them.
         """
-        best = self.outputs(self.tagger_inputs(sentences)).argmax(dim=-1).tolist()
+        lengths = torch.tensor([len(words) for words in sentences])
+        best = self.tag_ids(self.outputs(self.tagger_inputs(sentences)), lengths).tolist()
         results: List[Dict[str, object]] = []
         for words, indices in zip(sentences, best):
             tags = [self.labels[index] for index in indices[: len(words)]]
@@ -191,6 +194,17 @@ class ExportedStudent:
                 result["spans"] = tag_spans(words, tags)
             results.append(result)
         return results
+
+    def tag_ids(self, logits: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        """
+        A tagger's tag ids `(batch_size, num_words)` (indices into `labels`) for its `logits`
+        `(batch_size, num_words, num_tags)` and the sentences' `lengths` `(batch_size,)`: the
+        Viterbi path of its CRF, as `allennlp predict` decodes it, or the per-word argmax.
+        """
+        if not self.crf:
+            return logits.argmax(dim=-1)
+        with torch.inference_mode():
+            return self._model.tags(logits, lengths)
 
     def inputs(self, rows: Sequence[Mapping[str, object]]) -> List[torch.Tensor]:
         """

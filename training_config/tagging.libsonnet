@@ -102,21 +102,23 @@ local reader(task, token_indexers) = {
 
   // The distilled student: the transfer set, MSE on every token's logits (alpha = 0: the soft
   // loss alone, Tang et al.'s choice), or `soft_loss="kl"` at `temperature` (Hinton et al. 2015).
-  distilled(task, epochs=10, alpha=0.0, soft_loss="mse", temperature=1.0)::
-    self.student(task, tasks.transfer_set(task), epochs, callbacks=[
+  // `crf`: a linear-chain CRF over the logits, its sequence loss the hard loss (alpha > 0 trains
+  // its transitions; at alpha = 0 it only keeps the decoded tags a valid BIO path).
+  distilled(task, epochs=10, alpha=0.0, soft_loss="mse", temperature=1.0, crf=false)::
+    self.student(task, tasks.transfer_set(task), epochs, crf=crf, callbacks=[
       { type: "distillation", soft_loss: { type: soft_loss }, temperature: temperature,
         alpha: alpha },
       { type: "tensorboard" },
     ]),
 
   // The no-distillation baseline: the same student on the gold training set alone.
-  baseline(task, epochs=20):: self.student(task, tasks.train(task), epochs),
+  baseline(task, epochs=20, crf=false):: self.student(task, tasks.train(task), epochs, crf=crf),
 
-  // A BiLSTM tagger (Lample et al. 2016 without the CRF; Ma & Hovy 2016's character CNN): each
+  // A BiLSTM tagger (Lample et al. 2016, its CRF optional; Ma & Hovy 2016's character CNN): each
   // word is its GloVe vector (lowercase, open vocabulary) and a CNN over its characters, which
   // sees the case that GloVe 6B has lost; one bidirectional LSTM layer; dropout 0.3.
   student(task, train_path, epochs, callbacks=[], hidden_size=150, char_filters=50,
-          batch_size=32, lr=1e-3, patience=4):: {
+          batch_size=32, lr=1e-3, patience=4, crf=false):: {
     random_seed: seed,
     numpy_seed: seed,
     pytorch_seed: seed,
@@ -146,6 +148,7 @@ local reader(task, token_indexers) = {
                  bidirectional: true },
       dropout: 0.3,
       label_encoding: task.label_encoding,
+      crf: crf,
     },
     data_loader: { batch_sampler: bucket(batch_size) },
     validation_data_loader: { batch_sampler: bucket(256) },

@@ -18,7 +18,8 @@ num_tokens)` int64 with 0 for padding per text column, i.e. two for a pair stude
 whose index is the id, `@@UNKNOWN@@` = 1; the label names in logit order; whether it is a
 regression or a sentence encoder; the text and label columns; whether tokens are lowercased;
 the tokens read as `@@UNKNOWN@@`, the mask tokens, when the student's tokenizer does so; the
-gold labels whose rows are not scored; a tagger's characters, tag column and label encoding;
+gold labels whose rows are not scored; a tagger's characters, tag column, label encoding and
+whether it decodes with a CRF (then `student.ts`'s `tags(logits, lengths)` gives the tags);
 the float parameter counts).
 An open-vocabulary student's trained and frozen embedding rows become one table.
 A transformer classifier takes word-piece `token_ids` and a `mask`, both `(batch_size,
@@ -46,6 +47,7 @@ from allennlp.common.checks import ConfigurationError
 from allennlp.data.tokenizers import PretrainedTransformerTokenizer
 from allennlp.models.archival import load_archive
 from allennlp.models.basic_classifier import BasicClassifier
+from allennlp.modules import ConditionalRandomField
 from allennlp.modules.seq2vec_encoders import BagOfEmbeddingsEncoder, CnnEncoder
 from allennlp.modules.token_embedders import PretrainedTransformerEmbedder, TokenCharactersEncoder
 from tokenizers import Tokenizer
@@ -163,6 +165,53 @@ def max_over_windows(activations: torch.Tensor, last: torch.Tensor, length: int)
     outside = (starts >= last - (length - width)).unsqueeze(1)
     # ReLU outputs are >= 0: a filled 0 never wins unless no window is inside.
     return activations.masked_fill(outside, 0.0).max(dim=2)[0]
+
+
+def viterbi_paths(logits: torch.Tensor, lengths: torch.Tensor, transitions: torch.Tensor):
+    """
+    The best tag path of each sentence of a batch under a linear-chain CRF (Viterbi; Lample et al.
+    2016, §2.2), as AllenNLP's `ConditionalRandomField.viterbi_tags` decodes it one sentence at a
+    time, here for the whole batch at once and scriptable: `logits` `(batch_size, num_tokens,
+    num_tags)` emission scores, `lengths` `(batch_size,)` real tokens per sentence (at least 1),
+    `transitions` `(num_tags + 2, num_tags + 2)` the scores of tag i followed by tag j, row
+    `num_tags` from the start, column `num_tags + 1` to the end, forbidden ones at -10000 (see
+    `crf_transitions`). Returns `(batch_size, num_tokens)` int64 tag ids, 0 past each length.
+    """
+    batch_size, num_tokens, num_tags = logits.shape
+    pairs = transitions[:num_tags, :num_tags].unsqueeze(0)
+    score = transitions[num_tags, :num_tags].unsqueeze(0) + logits[:, 0]
+    pointers = []
+    for position in range(1, num_tokens):
+        best, pointer = (score.unsqueeze(2) + pairs).max(dim=1)
+        inside = (position < lengths).unsqueeze(1)
+        score = torch.where(inside, best + logits[:, position], score)
+        # Past its end a sentence's path stays on its last tag.
+        same = torch.arange(num_tags, device=logits.device).expand(batch_size, num_tags)
+        pointers.append(torch.where(inside, pointer, same))
+    last = (score + transitions[:num_tags, num_tags + 1].unsqueeze(0)).argmax(dim=1)
+    path = [last]
+    for pointer in pointers[::-1]:
+        last = pointer.gather(1, last.unsqueeze(1)).squeeze(1)
+        path.append(last)
+    tags = torch.stack(path[::-1], dim=1)
+    inside = torch.arange(num_tokens, device=logits.device).unsqueeze(0) < lengths.unsqueeze(1)
+    return tags * inside
+
+
+def crf_transitions(crf: ConditionalRandomField) -> torch.Tensor:
+    """
+    The `(num_tags + 2, num_tags + 2)` transition scores `viterbi_paths` takes, built from an
+    AllenNLP `ConditionalRandomField` as its `viterbi_tags` builds them: its transitions, start
+    and end scores where its constraints allow the transition, -10000 where they do not.
+    """
+    num_tags = crf.num_tags
+    allowed = crf._constraint_mask.detach()
+    scores = torch.zeros(num_tags + 2, num_tags + 2)
+    scores[:num_tags, :num_tags] = crf.transitions.detach()
+    if crf.include_start_end_transitions:
+        scores[num_tags, :num_tags] = crf.start_transitions.detach()
+        scores[:num_tags, num_tags + 1] = crf.end_transitions.detach()
+    return scores * allowed + -10000.0 * (1 - allowed)
 
 
 class ExportedPooledEncoder(torch.nn.Module):
@@ -380,7 +429,8 @@ class ExportableTagger(torch.nn.Module):
     padding, `char_ids` `(batch_size, num_tokens, num_chars)` int64 with 0 for padding (ignored,
     and may be `(batch_size, num_tokens, 0)`, for a student without characters), returns the tag
     logits `(batch_size, num_tokens, num_tags)` (padding positions: the projection's bias),
-    equal to the AllenNLP model's up to float rounding.
+    equal to the AllenNLP model's up to float rounding; `tags(logits, lengths)` decodes them, with
+    the tagger's CRF when it has one.
 
     The character CNN is AllenNLP's `cnn` `Seq2VecEncoder` with ReLU: each filter is max-pooled
     over the windows that lie inside the word, 0 for a word shorter than the filter. As in
@@ -440,6 +490,23 @@ class ExportableTagger(torch.nn.Module):
         self.characters_first = sorted(token_embedders) == ["token_characters", "tokens"]
         self.lstm: torch.nn.LSTM = copy.deepcopy(encoder._module)
         self.projection = cast(torch.nn.Linear, tagger._tag_projection)
+        crf = getattr(tagger, "_crf", None)
+        self.crf = crf is not None
+        self.transitions: torch.Tensor
+        self.register_buffer(
+            "transitions", crf_transitions(crf) if crf is not None else torch.zeros(0, 0)
+        )
+
+    @torch.jit.export
+    def tags(self, logits: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        """
+        Each word's tag id `(batch_size, num_tokens)` for `forward`'s `logits` and the sentences'
+        `lengths` `(batch_size,)`: the Viterbi path of the tagger's CRF (`viterbi_paths`), or
+        without one the per-word argmax.
+        """
+        if self.crf:
+            return viterbi_paths(logits, lengths.clamp(min=1), self.transitions)
+        return logits.argmax(dim=-1)
 
     def forward(self, token_ids: torch.Tensor, char_ids: torch.Tensor) -> torch.Tensor:
         embedded = self.embedding(token_ids)
@@ -683,6 +750,8 @@ def export_archive(
         # A tagger: one tag per word, spans by its label encoding, and its characters' ids.
         "tagger": tagger,
         "label_encoding": getattr(student, "label_encoding", None) if tagger else None,
+        # A tagger with a CRF: its tags are student.ts's `tags` (Viterbi), not the argmax.
+        "crf": bool(tagger and getattr(student, "_crf", None) is not None),
         "characters": [
             vocab.get_token_from_index(i, "token_characters")
             for i in range(vocab.get_vocab_size("token_characters"))

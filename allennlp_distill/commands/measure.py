@@ -381,9 +381,12 @@ def evaluate_exported_tagger(
             gold_tags[i, : len(indices)] = torch.tensor(indices)
         lengths = torch.tensor([len(row["tokens"]) for row in batch])
         mask = torch.arange(logits.shape[1]).unsqueeze(0) < lengths.unsqueeze(1)
-        accuracy(logits, gold_tags, mask)  # type: ignore[arg-type]
+        # The tags the student gives (a CRF's Viterbi path), as one-hot scores.
+        best = student.tag_ids(logits, lengths)
+        predicted = torch.nn.functional.one_hot(best, logits.shape[-1]).to(logits)
+        accuracy(predicted, gold_tags, mask)  # type: ignore[arg-type]
         if spans is not None:
-            spans(logits, gold_tags, mask)  # type: ignore[arg-type]
+            spans(predicted, gold_tags, mask)  # type: ignore[arg-type]
     metrics = {"accuracy": accuracy.get_metric()}
     if spans is not None:
         metrics.update(

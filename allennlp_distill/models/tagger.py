@@ -1,10 +1,11 @@
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple, cast
 
 import torch
 from allennlp.common.checks import ConfigurationError
 from allennlp.data import TextFieldTensors, Vocabulary
 from allennlp.models.model import Model
-from allennlp.modules import Seq2SeqEncoder, TextFieldEmbedder
+from allennlp.modules import ConditionalRandomField, Seq2SeqEncoder, TextFieldEmbedder
+from allennlp.modules.conditional_random_field import allowed_transitions
 from allennlp.nn import InitializerApplicator
 from allennlp.nn.util import get_text_field_mask, sequence_cross_entropy_with_logits
 from allennlp.training.metrics import CategoricalAccuracy, SpanBasedF1Measure
@@ -26,6 +27,16 @@ class DistilledTagger(Model):
     span precision, recall and F1 (AllenNLP's `SpanBasedF1Measure`, the CoNLL-2003 measure) when
     `label_encoding` is given.
 
+    With `crf` the logits are the emission scores of AllenNLP's `ConditionalRandomField` (Lample
+    et al. 2016, §2.2; the hard loss of the issue's "optional CRF"): the hard loss is the CRF's
+    negative log-likelihood of the tag sequence divided by the number of real tokens (the
+    per-token scale of the cross-entropy it replaces), the tags are its Viterbi path, and a
+    `label_encoding` forbids that path the transitions it makes invalid (`I-PER` after `O` in
+    BIO; the likelihood normalises over every path, as AllenNLP's CRF does). The
+    transition scores start at zero, so a CRF that no loss has trained (a student distilled with
+    `alpha = 0`: the soft loss reaches the emissions only) decodes as the per-token argmax under
+    those constraints.
+
     Registered as a `Model` with name "distilled_tagger".
 
     # Parameters
@@ -39,6 +50,8 @@ class DistilledTagger(Model):
     label_namespace : `str`, optional (default = `"labels"`)
     label_encoding : `str`, optional (default = `None`)
         `"BIO"` or `"IOB1"`: the tags are spans, measured by span F1 (`f1-measure-overall`).
+    crf : `bool`, optional (default = `False`)
+        Score tag sequences with a linear-chain CRF over the logits (above).
     initializer : `InitializerApplicator`, optional
 
     # Raises
@@ -53,6 +66,7 @@ class DistilledTagger(Model):
         dropout: float = 0.0,
         label_namespace: str = "labels",
         label_encoding: Optional[str] = None,
+        crf: bool = False,
         initializer: Optional[InitializerApplicator] = None,
         **kwargs,
     ) -> None:
@@ -69,7 +83,13 @@ class DistilledTagger(Model):
         self._label_namespace = label_namespace
         self._label_encoding = label_encoding
         output_dim = encoder.get_output_dim() if encoder is not None else width
-        self._tag_projection = torch.nn.Linear(output_dim, vocab.get_vocab_size(label_namespace))
+        num_tags = vocab.get_vocab_size(label_namespace)
+        self._tag_projection = torch.nn.Linear(output_dim, num_tags)
+        self._crf: Optional[ConditionalRandomField] = None
+        if crf:
+            labels = vocab.get_index_to_token_vocabulary(label_namespace)
+            constraints = allowed_transitions(label_encoding, labels) if label_encoding else None
+            self._crf = ConditionalRandomField(num_tags, constraints)  # type: ignore[arg-type]
         self._accuracy = CategoricalAccuracy()
         self._span_f1 = (
             SpanBasedF1Measure(vocab, label_namespace, label_encoding=label_encoding)
@@ -77,6 +97,9 @@ class DistilledTagger(Model):
             else None
         )
         (initializer or InitializerApplicator())(self)
+        if self._crf is not None:
+            for name in ("transitions", "start_transitions", "end_transitions"):
+                torch.nn.init.zeros_(getattr(self._crf, name))
 
     def forward(
         self,
@@ -96,7 +119,9 @@ class DistilledTagger(Model):
         # Returns
         `logits`, `probs`: `(batch_size, num_tokens, num_tags)`; `mask`: `(batch_size,
         num_tokens)` bool; `loss` (scalar, mean per-token cross-entropy) when `tags` is given;
-        `words` with `metadata`.
+        `words` with `metadata`. With a CRF also `predicted_tags`, the Viterbi path `(batch_size,
+        num_tokens)` (0 at padding), and `loss` is the CRF's negative log-likelihood per real
+        token, given again as `crf_loss` (the `distillation` callback's hard loss).
         """
         mask = get_text_field_mask(tokens)
         embedded = self._dropout(self._text_field_embedder(tokens))
@@ -110,21 +135,42 @@ class DistilledTagger(Model):
         }
         if metadata is not None:
             output["words"] = [sentence["words"] for sentence in metadata]
+        predictions = logits
+        if self._crf is not None:
+            predicted = torch.zeros_like(mask, dtype=torch.long)
+            paths = cast(List[Tuple[List[int], float]], self._crf.viterbi_tags(logits, mask))
+            for row, (path, _) in enumerate(paths):
+                predicted[row, : len(path)] = torch.tensor(path, dtype=torch.long)
+            output["predicted_tags"] = predicted
+            # The metrics score the Viterbi path: its tags as one-hot "logits".
+            predictions = torch.nn.functional.one_hot(predicted, logits.size(-1)).to(logits)
         if tags is not None:
-            output["loss"] = sequence_cross_entropy_with_logits(logits, tags, mask, average="token")
-            self._accuracy(logits, tags, mask)
+            if self._crf is not None:
+                tokens_in_batch = mask.sum().clamp(min=1)
+                output["loss"] = output["crf_loss"] = (
+                    -self._crf(logits, tags, mask) / tokens_in_batch
+                )
+            else:
+                output["loss"] = sequence_cross_entropy_with_logits(
+                    logits, tags, mask, average="token"
+                )
+            self._accuracy(predictions, tags, mask)
             if self._span_f1 is not None:
-                self._span_f1(logits, tags, mask)
+                self._span_f1(predictions, tags, mask)
         return output
 
     def make_output_human_readable(self, output_dict: Dict[str, Any]) -> Dict[str, Any]:
-        """Adds `tags`: the most probable tag name of each real token, per sentence."""
+        """
+        Adds `tags`: per sentence, the name of each real token's tag, the most probable one (the
+        Viterbi path's with a CRF).
+        """
         names = self.vocab.get_index_to_token_vocabulary(self._label_namespace)
+        best_tags = output_dict.get("predicted_tags")
+        if best_tags is None:
+            best_tags = output_dict["probs"].argmax(dim=-1)
         output_dict["tags"] = [
             [names[int(index)] for index in best[: int(length)]]
-            for best, length in zip(
-                output_dict["probs"].argmax(dim=-1), output_dict["mask"].sum(dim=-1)
-            )
+            for best, length in zip(best_tags, output_dict["mask"].sum(dim=-1))
         ]
         return output_dict
 

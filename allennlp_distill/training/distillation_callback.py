@@ -32,7 +32,8 @@ class DistillationCallback(TrainerCallback):
     soft and hard losses (see `regression_distillation_loss`); its soft loss must be `mse`. A
     tagger (output `logits` `(batch_size, num_tokens, num_tags)` and `mask` `(batch_size,
     num_tokens)`, e.g. `distilled_tagger`) learns the teacher's logits of every real token, each
-    token one example of the same losses, with the batch's `tags` as hard targets.
+    token one example of the same losses, with the batch's `tags` as hard targets; where the
+    model gives a `crf_loss` (a tagger with a CRF) that is the hard loss.
 
     On `on_start` it attaches to the model: a forward pre-hook takes the `teacher_logits` field
     out of the batch (the model never sees it), and a forward hook replaces `loss`. `hard_loss`,
@@ -176,6 +177,8 @@ class DistillationCallback(TrainerCallback):
                 alpha=self.alpha(),
                 temperature=self.temperature(),
                 labels=None if tags is None else tags[mask],
+                # A CRF tagger's hard loss is its own (on the batch's tags).
+                hard_loss=output.get("crf_loss"),
             )
         elif "logits" in output:
             parts = distillation_loss(

@@ -92,11 +92,12 @@ def distillation_loss(
     alpha: float,
     temperature: float = 1.0,
     labels: Optional[torch.Tensor] = None,
+    hard_loss: Optional[torch.Tensor] = None,
 ) -> DistillationLossParts:
     """
     `alpha * hard + (1 - alpha) * soft` (Tang et al. 2019, eq. 3), where hard is the cross-entropy
     of the student on `labels` (the gold labels, or the teacher's argmax labels where `labels` is
-    `None`).
+    `None`), or `hard_loss` where the student computed its own (a CRF tagger's sequence loss).
 
     # Parameters
     student_logits, teacher_logits : `torch.Tensor`
@@ -107,6 +108,8 @@ def distillation_loss(
     temperature : `float`, optional (default = `1.0`)
     labels : `torch.Tensor`, optional
         `(batch_size,)` label indices.
+    hard_loss : `torch.Tensor`, optional
+        A scalar that replaces the cross-entropy as the hard loss.
 
     # Raises
     `ValueError` when the logits' shapes differ or `alpha` is outside [0, 1].
@@ -116,10 +119,11 @@ def distillation_loss(
     mix = _mixed(student_logits, teacher_logits, alpha, "logits")
     # The teacher's logits are targets: the gradient reaches the student only.
     teacher_logits = teacher_logits.detach().to(student_logits.dtype)
-    if labels is None:
-        labels = teacher_logits.argmax(dim=-1)
-    hard = F.cross_entropy(student_logits, labels.long().view(-1))
-    return mix(hard, soft_loss(student_logits, teacher_logits, temperature))
+    if hard_loss is None:
+        if labels is None:
+            labels = teacher_logits.argmax(dim=-1)
+        hard_loss = F.cross_entropy(student_logits, labels.long().view(-1))
+    return mix(hard_loss, soft_loss(student_logits, teacher_logits, temperature))
 
 
 def regression_distillation_loss(

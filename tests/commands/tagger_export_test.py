@@ -225,3 +225,84 @@ def test_serving_spans_are_allennlps(encoding):
         assert all(s["text"] == " ".join(words[s["start"] : s["end"] + 1]) for s in served)
     with pytest.raises(ValueError, match="not BIO"):
         tag_spans(["a"], ["U-PER"])
+
+
+def _random_crf(num_tags: int, constraints, seed: int):
+    from allennlp.modules import ConditionalRandomField
+
+    torch.manual_seed(seed)
+    crf = ConditionalRandomField(num_tags, constraints)
+    with torch.no_grad():  # strong transitions: the best path is seldom the argmax
+        for scores in (crf.transitions, crf.start_transitions, crf.end_transitions):
+            scores.normal_(0.0, 3.0)
+    return crf
+
+
+@pytest.mark.parametrize("constrained", [True, False])
+def test_batched_viterbi_finds_allennlps_paths(constrained):
+    from allennlp.modules.conditional_random_field import allowed_transitions
+
+    from allennlp_distill.commands.export import crf_transitions, viterbi_paths
+
+    tags = {0: "O", 1: "B-PER", 2: "I-PER", 3: "B-LOC", 4: "I-LOC"}
+    crf = _random_crf(5, allowed_transitions("BIO", tags) if constrained else None, seed=1)
+    scripted = torch.jit.script(viterbi_paths)
+    torch.manual_seed(2)
+    lengths = torch.tensor([7, 1, 4, 7, 2, 5])
+    logits = torch.randn(6, 7, 5) * 2
+    mask = torch.arange(7).unsqueeze(0) < lengths.unsqueeze(1)
+    expected = [path for path, _ in crf.viterbi_tags(logits, mask)]
+    for decode in (viterbi_paths, scripted):
+        paths = decode(logits, lengths, crf_transitions(crf))
+        assert [row[:length].tolist() for row, length in zip(paths, lengths)] == expected
+        assert not paths[~mask].any()  # 0 past each sentence's end
+    argmax = [row[:length].tolist() for row, length in zip(logits.argmax(-1), lengths)]
+    assert argmax != expected  # the transitions changed some path: the comparison means something
+
+
+def test_an_exported_crf_tagger_decodes_as_the_allennlp_model(tiny_teacher_env, tmp_path):
+    from allennlp_distill.commands.export import ExportableTagger
+
+    env = {
+        **tiny_teacher_env,
+        "DISTILL_TRAIN": str(FIXTURES / "conll2003_tiny.txt"),
+        "DISTILL_DEV": str(FIXTURES / "conll2003_tiny.txt"),
+        "DISTILL_EMBEDDING_DIM": "8",
+        "DISTILL_EPOCHS": "2",
+    }
+    run_allennlp(
+        "train", str(CONFIGS / "conll2003_baseline.jsonnet"), "-s", str(tmp_path / "run"),
+        "-o", '{"model.crf": true}', env=env,
+    )  # fmt: skip
+    archive_file = tmp_path / "run" / "model.tar.gz"
+    export_archive(str(archive_file), str(tmp_path / "export"))
+    exported = ExportedStudent(str(tmp_path / "export"))
+    assert exported.crf
+    predictor = Predictor.from_path(str(archive_file), "tagger")
+    assert exported.tag_words(SENTENCES) == [
+        predictor.predict_json({"tokens": words}) for words in SENTENCES
+    ]
+    conll = str(FIXTURES / "conll2003_tiny.txt")
+    _, metrics = evaluate_exported_tagger(exported, conll)
+    run_allennlp(
+        "evaluate", str(archive_file), conll, "--output-file", str(tmp_path / "m.json"), env=env
+    )  # fmt: skip
+    evaluated = json.loads((tmp_path / "m.json").read_text())
+    for metric in ("accuracy", "f1-measure-overall"):
+        assert metrics[metric] == pytest.approx(evaluated[metric], abs=1e-6)
+    # Transitions far from the few steps' training, so that the path is not the argmax: the
+    # scripted module decodes as the model's CRF still.
+    model = load_archive(str(archive_file)).model.eval()
+    strong = _random_crf(model._crf.num_tags, None, seed=3)
+    with torch.no_grad():
+        for name in ("transitions", "start_transitions", "end_transitions"):
+            getattr(model._crf, name).copy_(getattr(strong, name))
+    module = torch.jit.script(ExportableTagger(model).eval())
+    inputs = exported.tagger_inputs(SENTENCES)
+    lengths = torch.tensor([len(words) for words in SENTENCES])
+    logits = module(*inputs)
+    mask = torch.arange(logits.shape[1]).unsqueeze(0) < lengths.unsqueeze(1)
+    expected = [path for path, _ in model._crf.viterbi_tags(logits, mask)]
+    paths = module.tags(logits, lengths)
+    assert [row[:n].tolist() for row, n in zip(paths, lengths)] == expected
+    assert expected != [row[:n].tolist() for row, n in zip(logits.argmax(-1), lengths)]

@@ -204,3 +204,121 @@ def _sentences():
     for row, logits in iter_tagged_rows(str(FIXTURES / "conll2003_tiny.txt")):
         if set(row[3]) <= known:
             yield row, logits
+
+
+def crf_tagger(vocab: Vocabulary) -> DistilledTagger:
+    params = tagger_params()
+    params["crf"] = True
+    torch.manual_seed(0)
+    return Model.from_params(vocab=vocab, params=params)  # type: ignore[return-value]
+
+
+def fixed_logits(model: DistilledTagger, scores: torch.Tensor):
+    """Make the tag projection output `scores` `(batch_size, num_tokens, num_tags)`."""
+    return model._tag_projection.register_forward_hook(lambda *_: scores)
+
+
+def test_crf_loss_is_the_sequence_nll_per_real_token(tagger_and_batch):
+    model, batch = tagger_and_batch
+    batch.pop("teacher_logits")
+    tagger = crf_tagger(model.vocab)
+    # The one-word sentence ["Paris"] (gold B-LOC) alone: with the transitions at zero, its
+    # likelihood is the softmax of its scores (AllenNLP's CRF normalises over every path; the
+    # BIO constraints bind the decoding).
+    single = {"tokens": {"tokens": {"tokens": batch["tokens"]["tokens"]["tokens"][1:, :1]}}}
+    gold = batch["tags"][1:, :1]
+    scores = torch.tensor([[[0.5, 1.0, 2.0, -1.0]]])
+    handle = fixed_logits(tagger, scores)
+    output = tagger(**single, tags=gold)
+    handle.remove()
+    expected = torch.logsumexp(scores[0, 0], 0) - scores[0, 0, gold[0, 0]]
+    assert output["loss"].item() == pytest.approx(expected.item(), rel=1e-5)
+    assert output["crf_loss"] is output["loss"]
+    # Over the whole batch the loss is divided by its 5 real tokens, not by its 2 sentences.
+    whole = tagger(**batch)
+    total = -tagger._crf(whole["logits"], batch["tags"], whole["mask"])
+    assert whole["loss"].item() == pytest.approx(total.item() / 5, rel=1e-5)
+
+
+def test_crf_decodes_a_valid_bio_path_where_the_argmax_is_not(tagger_and_batch):
+    model, batch = tagger_and_batch
+    batch.pop("teacher_logits")
+    tagger = crf_tagger(model.vocab)
+    index = tagger.vocab.get_token_to_index_vocabulary("labels")
+    # Per token, argmax: O, I-PER (invalid after O), O, B-LOC; the second sentence is padding.
+    scores = torch.zeros(2, 4, len(TAGS))
+    for position, (first, second) in enumerate(
+        [("O", "B-PER"), ("I-PER", "O"), ("O", "B-LOC"), ("B-LOC", "O")]
+    ):
+        scores[0, position, index[first]] = 3.0
+        scores[0, position, index[second]] = 2.0
+    scores[1, 0, index["B-LOC"]] = 1.0
+    handle = fixed_logits(tagger, scores)
+    output = tagger.make_output_human_readable(tagger(**batch))
+    handle.remove()
+    # The best valid path: O I-PER costs -inf, so the second word falls to its next best, O.
+    assert output["tags"] == [["O", "O", "O", "B-LOC"], ["B-LOC"]]
+    assert output["predicted_tags"][1].tolist() == [index["B-LOC"], 0, 0, 0]
+    # Where the argmax is a valid path, the untrained CRF (transitions at 0) decodes it.
+    scores[0, 1, index["I-PER"]] = 0.0
+    handle = fixed_logits(tagger, scores)
+    output = tagger(**batch)
+    handle.remove()
+    assert output["predicted_tags"][0].tolist() == scores[0].argmax(-1).tolist()
+
+
+def test_crf_metrics_score_the_viterbi_path(tagger_and_batch):
+    model, batch = tagger_and_batch
+    batch.pop("teacher_logits")
+    tagger = crf_tagger(model.vocab)
+    index = tagger.vocab.get_token_to_index_vocabulary("labels")
+    # Gold is B-PER I-PER O B-LOC / B-LOC. Argmax says O I-PER O B-LOC: a path the CRF cannot
+    # take, so it decodes O O O B-LOC (4 against B-PER I-PER's 3). Both get 3 of 5 tokens right,
+    # but the argmax's lone I-PER would be a (wrong) PER span: precision 2/3 instead of 1.
+    scores = torch.zeros(2, 4, len(TAGS))
+    for position, tag in enumerate(["O", "I-PER", "O", "B-LOC"]):
+        scores[0, position, index[tag]] = 3.0
+    scores[0, 1, index["O"]] = 1.0
+    scores[1, 0, index["B-LOC"]] = 3.0
+    tagger.get_metrics(reset=True)
+    handle = fixed_logits(tagger, scores)
+    tagger(**batch)
+    handle.remove()
+    metrics = tagger.get_metrics(reset=True)
+    # Viterbi O O O B-LOC + B-LOC: tokens right 1 (O) + 1 (B-LOC) + 1 (B-LOC) = 3 of 5.
+    assert metrics["accuracy"] == pytest.approx(3 / 5)
+    # Spans: gold PER, LOC, LOC; predicted LOC, LOC: precision 1, recall 2/3.
+    assert metrics["precision-overall"] == pytest.approx(1.0)
+    assert metrics["recall-overall"] == pytest.approx(2 / 3)
+
+
+@pytest.mark.parametrize("alpha", [0.0, 0.5])
+def test_distillation_callback_takes_the_crf_loss_as_the_hard_loss(
+    tmp_path, tagger_and_batch, alpha
+):
+    model, batch = tagger_and_batch
+    tagger = crf_tagger(model.vocab)
+    trainer = SimpleNamespace(
+        model=tagger, data_loader=[None] * 5, _num_epochs=1, _total_batches_completed=0
+    )
+    callback = DistillationCallback(str(tmp_path), soft_loss=MseSoftLoss(), alpha=alpha)
+    callback.on_start(trainer)
+    tagger.train()
+    tagger._dropout.p = 0.0
+    teacher = batch["teacher_logits"].clone()
+    output = tagger(**batch)
+    mask = output["mask"]
+    nll = -tagger._crf(output["logits"], batch["tags"], mask) / mask.sum()
+    soft = MseSoftLoss()(output["logits"][mask], teacher[mask], 1.0)
+    assert output["hard_loss"].item() == pytest.approx(nll.item(), rel=1e-5)
+    assert output["loss"].item() == pytest.approx(
+        (alpha * nll + (1 - alpha) * soft).item(), rel=1e-5
+    )
+    output["loss"].backward()
+    # The transition scores learn from the hard loss only.
+    gradient = tagger._crf.transitions.grad
+    if alpha == 0.0:
+        assert gradient is None or not gradient.any()
+    else:
+        assert gradient is not None and gradient.abs().sum() > 0
+    callback.on_end(trainer)

@@ -47,7 +47,6 @@ from allennlp.common.checks import ConfigurationError
 from allennlp.data.tokenizers import PretrainedTransformerTokenizer
 from allennlp.models.archival import load_archive
 from allennlp.models.basic_classifier import BasicClassifier
-from allennlp.modules import ConditionalRandomField
 from allennlp.modules.seq2vec_encoders import BagOfEmbeddingsEncoder, CnnEncoder
 from allennlp.modules.token_embedders import PretrainedTransformerEmbedder, TokenCharactersEncoder
 from tokenizers import Tokenizer
@@ -57,6 +56,7 @@ from allennlp_distill.models.bilstm_student import BiLstmStudent
 from allennlp_distill.models.sentence_encoder_student import SentenceRepresentationStudent
 from allennlp_distill.models.siamese_bilstm_student import SiameseBiLstmStudent
 from allennlp_distill.models.tagger import DistilledTagger
+from allennlp_distill.modules.crf_decoding import crf_transitions, viterbi_paths
 from allennlp_distill.modules.pair_features import pair_features
 from allennlp_distill.modules.pooled_bilstm import PooledBiLstm
 from allennlp_distill.modules.pooled_transformer import PooledTransformer
@@ -165,53 +165,6 @@ def max_over_windows(activations: torch.Tensor, last: torch.Tensor, length: int)
     outside = (starts >= last - (length - width)).unsqueeze(1)
     # ReLU outputs are >= 0: a filled 0 never wins unless no window is inside.
     return activations.masked_fill(outside, 0.0).max(dim=2)[0]
-
-
-def viterbi_paths(logits: torch.Tensor, lengths: torch.Tensor, transitions: torch.Tensor):
-    """
-    The best tag path of each sentence of a batch under a linear-chain CRF (Viterbi; Lample et al.
-    2016, §2.2), as AllenNLP's `ConditionalRandomField.viterbi_tags` decodes it one sentence at a
-    time, here for the whole batch at once and scriptable: `logits` `(batch_size, num_tokens,
-    num_tags)` emission scores, `lengths` `(batch_size,)` real tokens per sentence (at least 1),
-    `transitions` `(num_tags + 2, num_tags + 2)` the scores of tag i followed by tag j, row
-    `num_tags` from the start, column `num_tags + 1` to the end, forbidden ones at -10000 (see
-    `crf_transitions`). Returns `(batch_size, num_tokens)` int64 tag ids, 0 past each length.
-    """
-    batch_size, num_tokens, num_tags = logits.shape
-    pairs = transitions[:num_tags, :num_tags].unsqueeze(0)
-    score = transitions[num_tags, :num_tags].unsqueeze(0) + logits[:, 0]
-    pointers = []
-    for position in range(1, num_tokens):
-        best, pointer = (score.unsqueeze(2) + pairs).max(dim=1)
-        inside = (position < lengths).unsqueeze(1)
-        score = torch.where(inside, best + logits[:, position], score)
-        # Past its end a sentence's path stays on its last tag.
-        same = torch.arange(num_tags, device=logits.device).expand(batch_size, num_tags)
-        pointers.append(torch.where(inside, pointer, same))
-    last = (score + transitions[:num_tags, num_tags + 1].unsqueeze(0)).argmax(dim=1)
-    path = [last]
-    for pointer in pointers[::-1]:
-        last = pointer.gather(1, last.unsqueeze(1)).squeeze(1)
-        path.append(last)
-    tags = torch.stack(path[::-1], dim=1)
-    inside = torch.arange(num_tokens, device=logits.device).unsqueeze(0) < lengths.unsqueeze(1)
-    return tags * inside
-
-
-def crf_transitions(crf: ConditionalRandomField) -> torch.Tensor:
-    """
-    The `(num_tags + 2, num_tags + 2)` transition scores `viterbi_paths` takes, built from an
-    AllenNLP `ConditionalRandomField` as its `viterbi_tags` builds them: its transitions, start
-    and end scores where its constraints allow the transition, -10000 where they do not.
-    """
-    num_tags = crf.num_tags
-    allowed = crf._constraint_mask.detach()
-    scores = torch.zeros(num_tags + 2, num_tags + 2)
-    scores[:num_tags, :num_tags] = crf.transitions.detach()
-    if crf.include_start_end_transitions:
-        scores[num_tags, :num_tags] = crf.start_transitions.detach()
-        scores[:num_tags, num_tags + 1] = crf.end_transitions.detach()
-    return scores * allowed + -10000.0 * (1 - allowed)
 
 
 class ExportedPooledEncoder(torch.nn.Module):

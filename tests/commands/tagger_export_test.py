@@ -242,7 +242,7 @@ def _random_crf(num_tags: int, constraints, seed: int):
 def test_batched_viterbi_finds_allennlps_paths(constrained):
     from allennlp.modules.conditional_random_field import allowed_transitions
 
-    from allennlp_distill.commands.export import crf_transitions, viterbi_paths
+    from allennlp_distill.modules.crf_decoding import crf_transitions, viterbi_paths
 
     tags = {0: "O", 1: "B-PER", 2: "I-PER", 3: "B-LOC", 4: "I-LOC"}
     crf = _random_crf(5, allowed_transitions("BIO", tags) if constrained else None, seed=1)

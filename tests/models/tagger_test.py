@@ -252,6 +252,7 @@ def test_crf_decodes_a_valid_bio_path_where_the_argmax_is_not(tagger_and_batch):
     ):
         scores[0, position, index[first]] = 3.0
         scores[0, position, index[second]] = 2.0
+    scores[0, 0, index["B-PER"]] = 1.5  # B-PER I-PER (4.5) loses to O O (5)
     scores[1, 0, index["B-LOC"]] = 1.0
     handle = fixed_logits(tagger, scores)
     output = tagger.make_output_human_readable(tagger(**batch))

@@ -57,8 +57,11 @@ def main() -> None:
         rate = len(data) / (time.perf_counter() - start_time)
         right = total = 0
         for number, logits in enumerate(outputs):
-            for row, (words, tags) in zip(logits, data[number * args.batch_size :]):
-                predicted = row[: len(words)].argmax(-1).tolist()
+            sentences = data[number * args.batch_size : (number + 1) * args.batch_size]
+            lengths = torch.tensor([len(words) for words, _ in sentences])
+            # The tags the export serves (a CRF tagger's Viterbi path).
+            for row, (words, tags) in zip(student.tag_ids(logits, lengths), sentences):
+                predicted = row[: len(words)].tolist()
                 right += sum(student.labels[p] == gold for p, gold in zip(predicted, tags))
                 total += len(tags)
         widths = [batch[1].shape[2] for batch in batches]

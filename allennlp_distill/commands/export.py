@@ -627,6 +627,10 @@ def export_archive(
         )
     module.eval()
     total = sum(parameter.numel() for parameter in module.parameters())
+    crf = getattr(student, "_crf", None)
+    if crf is not None:
+        # The CRF's transition, start and end scores, a buffer of the export (`crf_transitions`).
+        total += crf.num_tags * (crf.num_tags + 2)
     # Every embedding table (words, characters, a transformer's positions and segments), as
     # `distill-report` counts an archive's.
     embeddings = sum(

@@ -178,7 +178,13 @@ def measure_exported(
         row["heldout"] = evaluate_rows(student, heldout_file)[1]
     progress.set_postfix_str(f"{name}: memory")
     row["serving_memory_mb"] = serving_memory_mb(export_dir, "", eval_file, torch.get_num_threads())
-    row.update(measure_speed(name, timed, batch_sizes, student.inputs, student.outputs, progress))
+
+    def decoded(inputs: Sequence[torch.Tensor]) -> torch.Tensor:
+        return student.tag_ids(student.outputs(inputs), (inputs[0] != 0).sum(dim=1))
+
+    # A CRF tagger serves its Viterbi path: decoding is part of its speed, as in the archive's.
+    forward = decoded if student.crf else student.outputs
+    row.update(measure_speed(name, timed, batch_sizes, student.inputs, forward, progress))
     progress.update(1)
     return row
 
@@ -432,7 +438,8 @@ def accuracy_interval(accuracy: float, examples: int) -> float:
 def count_parameters(model: Model) -> Dict[str, int]:
     """
     All weights, and those outside embedding matrices (word, position, segment). The frozen rows
-    of an open-vocabulary embedder (`packaged_word_vectors`) are weights too, though not trained.
+    of an open-vocabulary embedder (`packaged_word_vectors`) are weights too, though not trained;
+    a CRF's constraint mask (a constant AllenNLP keeps as a `Parameter`) is not.
     """
     embedders = [
         module
@@ -445,8 +452,9 @@ def count_parameters(model: Model) -> Dict[str, int]:
         for module in embedders
         if isinstance(module, PackagedWordVectors)
     )
-    total = sum(parameter.numel() for parameter in model.parameters()) + frozen
-    embeddings = sum(p.numel() for p in model.parameters() if id(p) in embedding_ids) + frozen
+    weights = [p for name, p in model.named_parameters() if not name.endswith("_constraint_mask")]
+    total = sum(parameter.numel() for parameter in weights) + frozen
+    embeddings = sum(p.numel() for p in weights if id(p) in embedding_ids) + frozen
     return {"parameters": total, "parameters_without_embeddings": total - embeddings}
 
 

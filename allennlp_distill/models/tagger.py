@@ -140,7 +140,7 @@ class DistilledTagger(Model):
         predictions = logits
         if self._crf is not None:
             # AllenNLP's `viterbi_tags` decodes one sentence at a time; this, the export's
-            # decoder, the whole batch at once, path for path the same (tested).
+            # decoder, the whole batch at once, the same path wherever no two paths tie (tested).
             predicted = viterbi_paths(
                 logits.detach().float(), mask.sum(dim=1), crf_transitions(self._crf)
             )

@@ -238,18 +238,20 @@ def _random_crf(num_tags: int, constraints, seed: int):
     return crf
 
 
-@pytest.mark.parametrize("constrained", [True, False])
-def test_batched_viterbi_finds_allennlps_paths(constrained):
+@pytest.mark.parametrize("encoding", ["BIO", "IOB1", None])
+def test_batched_viterbi_finds_allennlps_paths(encoding):
     from allennlp.modules.conditional_random_field import allowed_transitions
 
     from allennlp_distill.modules.crf_decoding import crf_transitions, viterbi_paths
 
     tags = {0: "O", 1: "B-PER", 2: "I-PER", 3: "B-LOC", 4: "I-LOC"}
-    crf = _random_crf(5, allowed_transitions("BIO", tags) if constrained else None, seed=1)
+    crf = _random_crf(5, allowed_transitions(encoding, tags) if encoding else None, seed=1)
     scripted = torch.jit.script(viterbi_paths)
     torch.manual_seed(2)
     lengths = torch.tensor([7, 1, 4, 7, 2, 5])
     logits = torch.randn(6, 7, 5) * 2
+    # Two sentences whose argmax starts with I-PER, which BIO forbids (the start constraints).
+    logits[0, 0, 2] = logits[1, 0, 2] = 20.0
     mask = torch.arange(7).unsqueeze(0) < lengths.unsqueeze(1)
     expected = [path for path, _ in crf.viterbi_tags(logits, mask)]
     for decode in (viterbi_paths, scripted):
@@ -290,6 +292,14 @@ def test_an_exported_crf_tagger_decodes_as_the_allennlp_model(tiny_teacher_env, 
     evaluated = json.loads((tmp_path / "m.json").read_text())
     for metric in ("accuracy", "f1-measure-overall"):
         assert metrics[metric] == pytest.approx(evaluated[metric], abs=1e-6)
+    # distill-report: the same metrics and weights (the CRF's scores; not its constraint mask).
+    student, served = write_report(
+        [("student", str(archive_file), ""), ("exported", str(tmp_path / "export"), "")],
+        conll, str(tmp_path / "report"), threads=1, texts=8, batch_sizes=(1, 4),
+    )  # fmt: skip
+    assert served["f1-measure-overall"] == pytest.approx(student["f1-measure-overall"], abs=1e-6)
+    assert served["parameters"] == student["parameters"]
+    assert served["parameters_without_embeddings"] == student["parameters_without_embeddings"]
     # Transitions far from the few steps' training, so that the path is not the argmax: the
     # scripted module decodes as the model's CRF still.
     model = load_archive(str(archive_file)).model.eval()

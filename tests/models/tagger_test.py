@@ -323,3 +323,26 @@ def test_distillation_callback_takes_the_crf_loss_as_the_hard_loss(
     else:
         assert gradient is not None and gradient.abs().sum() > 0
     callback.on_end(trainer)
+
+
+def test_crf_tagger_decodes_a_padded_batch_as_allennlps_crf_decodes_each_sentence(
+    tagger_and_batch,
+):
+    model, batch = tagger_and_batch
+    batch.pop("teacher_logits")
+    tagger = crf_tagger(model.vocab).eval()
+    torch.manual_seed(4)
+    with torch.no_grad():  # strong transitions: the best path is seldom the argmax
+        for name in ("transitions", "start_transitions", "end_transitions"):
+            getattr(tagger._crf, name).normal_(0.0, 3.0)
+    # Padding positions score too (they must not reach the shorter sentence's path).
+    scores = torch.randn(2, 4, len(TAGS)) * 2
+    scores[1, 1:, :] = torch.tensor([0.0, 0.0, 9.0, 0.0])
+    handle = fixed_logits(tagger, scores)
+    output = tagger(**batch)
+    handle.remove()
+    mask = output["mask"]
+    expected = [path for path, _ in tagger._crf.viterbi_tags(scores, mask)]
+    lengths = mask.sum(dim=1)
+    assert [row[:n].tolist() for row, n in zip(output["predicted_tags"], lengths)] == expected
+    assert not output["predicted_tags"][~mask].any()

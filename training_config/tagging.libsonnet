@@ -104,15 +104,18 @@ local reader(task, token_indexers) = {
   // loss alone, Tang et al.'s choice), or `soft_loss="kl"` at `temperature` (Hinton et al. 2015).
   // `crf`: a linear-chain CRF over the logits, its sequence loss the hard loss (alpha > 0 trains
   // its transitions; at alpha = 0 it only keeps the decoded tags a valid BIO path).
-  distilled(task, epochs=10, alpha=0.0, soft_loss="mse", temperature=1.0, crf=false)::
-    self.student(task, tasks.transfer_set(task), epochs, crf=crf, callbacks=[
+  distilled(task, epochs=10, alpha=0.0, soft_loss="mse", temperature=1.0, crf=false,
+            hidden_size=150)::
+    self.student(task, tasks.transfer_set(task), epochs, crf=crf, hidden_size=hidden_size,
+                 callbacks=[
       { type: "distillation", soft_loss: { type: soft_loss }, temperature: temperature,
         alpha: alpha },
       { type: "tensorboard" },
     ]),
 
   // The no-distillation baseline: the same student on the gold training set alone.
-  baseline(task, epochs=20, crf=false):: self.student(task, tasks.train(task), epochs, crf=crf),
+  baseline(task, epochs=20, crf=false, hidden_size=150)::
+    self.student(task, tasks.train(task), epochs, crf=crf, hidden_size=hidden_size),
 
   // A BiLSTM tagger (Lample et al. 2016, its CRF optional; Ma & Hovy 2016's character CNN): each
   // word is its GloVe vector (lowercase, open vocabulary) and a CNN over its characters, which

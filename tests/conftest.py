@@ -79,6 +79,17 @@ def tagger_logits(archive_file, sentences) -> list:
     return outputs
 
 
+def strong_crf_scores(crf, seed: int) -> None:
+    """Draw a CRF's transition, start and end scores from N(0, 3²) in place: strong enough that
+    the best path is seldom the per-word argmax, so a decoder's test means something."""
+    import torch
+
+    torch.manual_seed(seed)
+    with torch.no_grad():
+        for name in ("transitions", "start_transitions", "end_transitions"):
+            getattr(crf, name).normal_(0.0, 3.0)
+
+
 @pytest.fixture(scope="session")
 def tiny_bert(tmp_path_factory) -> Path:
     return build_tiny_bert(tmp_path_factory.mktemp("tiny_bert"))

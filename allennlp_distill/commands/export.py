@@ -708,7 +708,7 @@ def export_archive(
         "tagger": tagger,
         "label_encoding": getattr(student, "label_encoding", None) if tagger else None,
         # A tagger with a CRF: its tags are student.ts's `tags` (Viterbi), not the argmax.
-        "crf": bool(tagger and getattr(student, "_crf", None) is not None),
+        "crf": crf is not None,
         "characters": [
             vocab.get_token_from_index(i, "token_characters")
             for i in range(vocab.get_vocab_size("token_characters"))

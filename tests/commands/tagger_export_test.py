@@ -24,7 +24,14 @@ from allennlp_distill.commands.measure import evaluate_exported_tagger
 from allennlp_distill.commands.report import write_report
 from allennlp_distill.dataset_readers.rows import DataFormatError
 from allennlp_distill.serving import ExportedStudent, tag_spans
-from tests.conftest import CONFIGS, FIXTURES, REPO, run_allennlp, tagger_logits
+from tests.conftest import (
+    CONFIGS,
+    FIXTURES,
+    REPO,
+    run_allennlp,
+    strong_crf_scores,
+    tagger_logits,
+)
 
 SENTENCES = [
     ["EU", "rejects", "German", "call", "to", "boycott", "British", "lamb", "."],
@@ -230,11 +237,8 @@ def test_serving_spans_are_allennlps(encoding):
 def _random_crf(num_tags: int, constraints, seed: int):
     from allennlp.modules import ConditionalRandomField
 
-    torch.manual_seed(seed)
     crf = ConditionalRandomField(num_tags, constraints)
-    with torch.no_grad():  # strong transitions: the best path is seldom the argmax
-        for scores in (crf.transitions, crf.start_transitions, crf.end_transitions):
-            scores.normal_(0.0, 3.0)
+    strong_crf_scores(crf, seed)
     return crf
 
 
@@ -303,10 +307,7 @@ def test_an_exported_crf_tagger_decodes_as_the_allennlp_model(tiny_teacher_env, 
     # Transitions far from the few steps' training, so that the path is not the argmax: the
     # scripted module decodes as the model's CRF still.
     model = load_archive(str(archive_file)).model.eval()
-    strong = _random_crf(model._crf.num_tags, None, seed=3)
-    with torch.no_grad():
-        for name in ("transitions", "start_transitions", "end_transitions"):
-            getattr(model._crf, name).copy_(getattr(strong, name))
+    strong_crf_scores(model._crf, seed=3)
     module = torch.jit.script(ExportableTagger(model).eval())
     inputs = exported.tagger_inputs(SENTENCES)
     lengths = torch.tensor([len(words) for words in SENTENCES])

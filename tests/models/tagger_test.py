@@ -1,4 +1,5 @@
 import json
+from contextlib import contextmanager
 from types import SimpleNamespace
 
 import pytest
@@ -12,7 +13,7 @@ from allennlp_distill.dataset_readers.tagging import TaggingReader
 from allennlp_distill.models.tagger import DistilledTagger
 from allennlp_distill.training import DistillationCallback, MseSoftLoss
 from allennlp_distill.training.losses import distillation_loss
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, strong_crf_scores
 
 TAGS = ["O", "B-PER", "I-PER", "B-LOC"]
 
@@ -213,9 +214,14 @@ def crf_tagger(vocab: Vocabulary) -> DistilledTagger:
     return Model.from_params(vocab=vocab, params=params)  # type: ignore[return-value]
 
 
+@contextmanager
 def fixed_logits(model: DistilledTagger, scores: torch.Tensor):
-    """Make the tag projection output `scores` `(batch_size, num_tokens, num_tags)`."""
-    return model._tag_projection.register_forward_hook(lambda *_: scores)
+    """While inside, the tag projection outputs `scores` `(batch_size, num_tokens, num_tags)`."""
+    handle = model._tag_projection.register_forward_hook(lambda *_: scores)
+    try:
+        yield
+    finally:
+        handle.remove()
 
 
 def test_crf_loss_is_the_sequence_nll_per_real_token(tagger_and_batch):
@@ -228,9 +234,8 @@ def test_crf_loss_is_the_sequence_nll_per_real_token(tagger_and_batch):
     single = {"tokens": {"tokens": {"tokens": batch["tokens"]["tokens"]["tokens"][1:, :1]}}}
     gold = batch["tags"][1:, :1]
     scores = torch.tensor([[[0.5, 1.0, 2.0, -1.0]]])
-    handle = fixed_logits(tagger, scores)
-    output = tagger(**single, tags=gold)
-    handle.remove()
+    with fixed_logits(tagger, scores):
+        output = tagger(**single, tags=gold)
     expected = torch.logsumexp(scores[0, 0], 0) - scores[0, 0, gold[0, 0]]
     assert output["loss"].item() == pytest.approx(expected.item(), rel=1e-5)
     assert output["crf_loss"] is output["loss"]
@@ -254,17 +259,15 @@ def test_crf_decodes_a_valid_bio_path_where_the_argmax_is_not(tagger_and_batch):
         scores[0, position, index[second]] = 2.0
     scores[0, 0, index["B-PER"]] = 1.5  # B-PER I-PER (4.5) loses to O O (5)
     scores[1, 0, index["B-LOC"]] = 1.0
-    handle = fixed_logits(tagger, scores)
-    output = tagger.make_output_human_readable(tagger(**batch))
-    handle.remove()
+    with fixed_logits(tagger, scores):
+        output = tagger.make_output_human_readable(tagger(**batch))
     # The best valid path: O I-PER costs -inf, so the second word falls to its next best, O.
     assert output["tags"] == [["O", "O", "O", "B-LOC"], ["B-LOC"]]
     assert output["predicted_tags"][1].tolist() == [index["B-LOC"], 0, 0, 0]
     # Where the argmax is a valid path, the untrained CRF (transitions at 0) decodes it.
     scores[0, 1, index["I-PER"]] = 0.0
-    handle = fixed_logits(tagger, scores)
-    output = tagger(**batch)
-    handle.remove()
+    with fixed_logits(tagger, scores):
+        output = tagger(**batch)
     assert output["predicted_tags"][0].tolist() == scores[0].argmax(-1).tolist()
 
 
@@ -282,9 +285,8 @@ def test_crf_metrics_score_the_viterbi_path(tagger_and_batch):
     scores[0, 1, index["O"]] = 1.0
     scores[1, 0, index["B-LOC"]] = 3.0
     tagger.get_metrics(reset=True)
-    handle = fixed_logits(tagger, scores)
-    tagger(**batch)
-    handle.remove()
+    with fixed_logits(tagger, scores):
+        tagger(**batch)
     metrics = tagger.get_metrics(reset=True)
     # Viterbi O O O B-LOC + B-LOC: tokens right 1 (O) + 1 (B-LOC) + 1 (B-LOC) = 3 of 5.
     assert metrics["accuracy"] == pytest.approx(3 / 5)
@@ -331,16 +333,12 @@ def test_crf_tagger_decodes_a_padded_batch_as_allennlps_crf_decodes_each_sentenc
     model, batch = tagger_and_batch
     batch.pop("teacher_logits")
     tagger = crf_tagger(model.vocab).eval()
-    torch.manual_seed(4)
-    with torch.no_grad():  # strong transitions: the best path is seldom the argmax
-        for name in ("transitions", "start_transitions", "end_transitions"):
-            getattr(tagger._crf, name).normal_(0.0, 3.0)
+    strong_crf_scores(tagger._crf, seed=4)
     # Padding positions score too (they must not reach the shorter sentence's path).
     scores = torch.randn(2, 4, len(TAGS)) * 2
     scores[1, 1:, :] = torch.tensor([0.0, 0.0, 9.0, 0.0])
-    handle = fixed_logits(tagger, scores)
-    output = tagger(**batch)
-    handle.remove()
+    with fixed_logits(tagger, scores):
+        output = tagger(**batch)
     mask = output["mask"]
     expected = [path for path, _ in tagger._crf.viterbi_tags(scores, mask)]
     lengths = mask.sum(dim=1)

@@ -60,7 +60,12 @@ from allennlp_distill.modules.crf_decoding import crf_transitions, viterbi_paths
 from allennlp_distill.modules.pair_features import pair_features
 from allennlp_distill.modules.pooled_bilstm import PooledBiLstm
 from allennlp_distill.modules.pooled_transformer import PooledTransformer
-from allennlp_distill.modules.wide_cnn_encoder import WideCnnEncoder, wide_padding
+from allennlp_distill.modules.wide_cnn_encoder import (
+    WideCnnEncoder,
+    fused_filters,
+    max_pooled_windows,
+    wide_padding,
+)
 from allennlp_distill.predictors.labelling import quantize_int8
 from allennlp_distill.token_indexers.lowercase_words import LowercaseWordsIndexer
 
@@ -126,30 +131,37 @@ class ExportedCnnEncoder(torch.nn.Module):
     A `cnn_student`'s embeddings and `wide_cnn` encoder (Kim 2014, §2) in plain torch modules:
     `forward(token_ids)`, `token_ids` `(batch_size, num_tokens)` int64 with 0 for padding, gives
     `(batch_size, num_filters * num_widths)`: each text zero-padded by `max width - 1` vectors on
-    both sides, each filter's ReLU activation max-pooled over the text's windows.
+    both sides, each filter's ReLU activation max-pooled over the text's windows, every width in
+    one convolution (`max_pooled_windows`, as the encoder itself runs).
     """
+
+    weight: torch.Tensor
+    bias: torch.Tensor
+    widths: torch.Tensor
 
     def __init__(self, student: Union[BiLstmStudent, SiameseBiLstmStudent]) -> None:
         super().__init__()
         self.embedding = _embedding_table(student)
         encoder = cast(WideCnnEncoder, student._encoder)
-        self.convolutions = torch.nn.ModuleList(
-            [copy.deepcopy(encoder.get_submodule(f"conv_layer_{i}"))
-             for i in range(len(encoder._ngram_filter_sizes))]
-        )  # fmt: skip
+        with torch.no_grad():
+            weight, bias, widths = fused_filters(encoder._convolution_layers)
+        # Buffers: the fused weight holds zeros past each filter's width, which are no
+        # parameters; `filter_parameters` is what the student's convolutions count.
+        self.register_buffer("weight", weight.clone())
+        self.register_buffer("bias", bias.clone())
+        self.register_buffer("widths", widths)
+        self.filter_parameters = sum(
+            parameter.numel()
+            for conv in encoder._convolution_layers
+            for parameter in conv.parameters()
+        )
         self.pad = encoder._pad
 
     def forward(self, token_ids: torch.Tensor) -> torch.Tensor:
         mask = token_ids != 0
         padded, padded_mask = wide_padding(self.embedding(token_ids), mask, self.pad)
-        inputs = padded.transpose(1, 2)
-        # A window ending past the text (its zeros included) is not pooled.
-        last = padded_mask.sum(dim=1, keepdim=True)
-        pooled = [
-            max_over_windows(torch.relu(convolution(inputs)), last, padded.shape[1])
-            for convolution in self.convolutions
-        ]
-        return torch.cat(pooled, dim=1)
+        pooled = max_pooled_windows(padded, padded_mask.sum(dim=1), self.weight, self.widths)
+        return torch.relu(pooled + self.bias)
 
 
 def max_over_windows(activations: torch.Tensor, last: torch.Tensor, length: int) -> torch.Tensor:
@@ -627,6 +639,8 @@ def export_archive(
         )
     module.eval()
     total = sum(parameter.numel() for parameter in module.parameters())
+    # A CNN's filters, buffers of the export (`ExportedCnnEncoder`).
+    total += sum(getattr(layer, "filter_parameters", 0) for layer in module.modules())
     crf = getattr(student, "_crf", None)
     if crf is not None:
         # The CRF's transition, start and end scores, a buffer of the export (`crf_transitions`).

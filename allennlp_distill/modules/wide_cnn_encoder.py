@@ -1,6 +1,7 @@
 from typing import Sequence, Tuple
 
 import torch
+import torch.nn.functional as F
 from allennlp.common.checks import ConfigurationError
 from allennlp.modules.seq2vec_encoders import CnnEncoder, Seq2VecEncoder
 
@@ -25,12 +26,63 @@ def wide_padding(
     at `pad ... pad + length - 1`, zeros around them) and their mask, true on the text and its
     `2 * pad` zeros.
     """
-    batch_size, num_tokens, dim = embedded.shape
-    padded = embedded.new_zeros(batch_size, num_tokens + 2 * pad, dim)
-    padded[:, pad : pad + num_tokens] = embedded * mask.unsqueeze(-1)
+    num_tokens = embedded.shape[1]
+    padded = F.pad(embedded * mask.unsqueeze(-1), (0, 0, pad, pad))
     lengths = mask.sum(dim=1, keepdim=True) + 2 * pad
     positions = torch.arange(num_tokens + 2 * pad, device=mask.device).unsqueeze(0)
     return padded, positions < lengths
+
+
+def max_pooled_windows(
+    padded: torch.Tensor, lengths: torch.Tensor, weight: torch.Tensor, widths: torch.Tensor
+) -> torch.Tensor:
+    """
+    Every filter's largest score (before bias and activation) over the windows that lie inside
+    each text: filters of several widths as one convolution (Kim 2014, §2, max-over-time
+    pooling). ReLU and the bias commute with the max, so they can follow it on `(batch_size,
+    num_filters)` instead of every window; `WideCnnEncoder` and its TorchScript export both pool
+    this way, in one `conv1d` call instead of one per width and one mask per width.
+
+    # Parameters
+    padded : `torch.Tensor`
+        `(batch_size, num_positions, embedding_dim)`, each text's positions first (zeros after).
+    lengths : `torch.Tensor`
+        `(batch_size,)` int, each text's positions (with `wide_padding`: its tokens and zeros).
+    weight : `torch.Tensor`
+        `(num_filters, embedding_dim, max_width)`, each filter zero-extended on the right to the
+        widest width (`fused_filters`).
+    widths : `torch.Tensor`
+        `(num_filters,)` int, each filter's own width.
+
+    # Returns
+    `(batch_size, num_filters)`; `-inf` for a filter with no window inside a text (a text shorter
+    than the filter, which `wide_padding` rules out for texts of one token or more).
+    """
+    narrowest = int(widths.min())
+    # Zeros after the last position give every filter as many windows as the narrowest one has.
+    inputs = F.pad(padded.transpose(1, 2), (0, weight.shape[2] - narrowest))
+    scores = F.conv1d(inputs, weight)  # (batch_size, num_filters, num_positions - narrowest + 1)
+    starts = torch.arange(scores.shape[2], device=scores.device).view(1, 1, -1)
+    outside = starts > (lengths.view(-1, 1, 1) - widths.view(1, -1, 1))
+    return scores.masked_fill(outside, float("-inf")).amax(dim=2)
+
+
+def fused_filters(
+    convolutions: Sequence[torch.nn.Conv1d],
+) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """
+    The filters of `convolutions` (one `Conv1d` per width, as AllenNLP's `CnnEncoder` holds them)
+    as one: `weight` `(num_filters, embedding_dim, max_width)`, each zero-extended on the right,
+    `bias` `(num_filters,)`, and `widths` `(num_filters,)` int64, in the order of `convolutions`.
+    Differentiable: training through `max_pooled_windows` updates the `Conv1d`s.
+    """
+    sizes = [int(conv.kernel_size[0]) for conv in convolutions]
+    weight = torch.cat(
+        [F.pad(conv.weight, (0, max(sizes) - size)) for conv, size in zip(convolutions, sizes)]
+    )
+    bias = torch.cat([conv.bias for conv in convolutions])  # type: ignore[misc]
+    widths = [size for conv, size in zip(convolutions, sizes) for _ in range(conv.out_channels)]
+    return weight, bias, torch.tensor(widths, device=weight.device)
 
 
 @Seq2VecEncoder.register("wide_cnn")
@@ -56,7 +108,10 @@ class WideCnnEncoder(CnnEncoder):
 
     `forward(tokens, mask)`: `tokens` `(batch_size, num_tokens, embedding_dim)`, `mask`
     `(batch_size, num_tokens)`; returns `(batch_size, num_filters * len(ngram_filter_sizes))`
-    (or `output_dim`).
+    (or `output_dim`). With a ReLU (the default) every width runs as one convolution and the
+    activation follows the pooling (`max_pooled_windows`: the same features, with one pass over
+    the scores instead of four per width); another activation runs AllenNLP's `CnnEncoder` on the
+    padded text.
 
     # Raises
     `ConfigurationError` for an empty `ngram_filter_sizes` or a width or filter count below 1.
@@ -81,4 +136,10 @@ class WideCnnEncoder(CnnEncoder):
         if mask is None:
             mask = torch.ones(tokens.shape[:2], dtype=torch.bool, device=tokens.device)
         padded, padded_mask = wide_padding(tokens, mask, self._pad)
-        return super().forward(padded, padded_mask)  # type: ignore[arg-type]
+        if not isinstance(self._activation, torch.nn.ReLU):
+            return super().forward(padded, padded_mask)  # type: ignore[arg-type]
+        weight, bias, widths = fused_filters(self._convolution_layers)
+        pooled = torch.relu(
+            max_pooled_windows(padded, padded_mask.sum(dim=1), weight, widths) + bias
+        )
+        return pooled if self.projection_layer is None else self.projection_layer(pooled)

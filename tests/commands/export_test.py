@@ -7,10 +7,12 @@ import pytest
 import torch
 from allennlp.commands.train import train_model_from_file
 from allennlp.common.checks import ConfigurationError
+from allennlp.models.archival import load_archive
 from allennlp.predictors import Predictor
 
 from allennlp_distill.commands import export_archive
 from allennlp_distill.commands.export import ExportedPooledEncoder, ExportedTransformerEncoder
+from allennlp_distill.commands.measure import count_parameters
 from allennlp_distill.modules.pooled_bilstm import PooledBiLstm
 from allennlp_distill.modules.pooled_transformer import PooledTransformer
 from allennlp_distill.serving import ExportedStudent
@@ -52,6 +54,16 @@ def test_the_exported_student_gives_the_allennlp_models_logits(any_student_archi
     assert torch.allclose(alone, expected, atol=1e-5)
     labels = [output["label"] for output in exported.predict(SENTENCES)]
     assert labels == [predictor.predict(sentence)["label"] for sentence in SENTENCES]
+
+
+def test_the_export_counts_the_students_parameters(any_student_archive, tmp_path):
+    # The CNN's export holds its filters fused and zero-extended, as buffers: counted as the
+    # student's own convolutions, neither dropped nor with the zeros.
+    export_archive(str(any_student_archive), str(tmp_path / "export"))
+    meta = json.loads((tmp_path / "export" / "vocab.json").read_text())
+    student = count_parameters(load_archive(str(any_student_archive)).model)
+    assert meta["parameters"] == student["parameters"]
+    assert meta["parameters_without_embeddings"] == student["parameters_without_embeddings"]
 
 
 def test_the_int8_export_loads_and_predicts_close_to_the_float_one(any_student_archive, tmp_path):

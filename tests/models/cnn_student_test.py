@@ -4,9 +4,10 @@ from allennlp.common.checks import ConfigurationError
 from allennlp.common.testing import ModelTestCase
 from allennlp.data import Batch
 from allennlp.modules.seq2vec_encoders import CnnEncoder
+from allennlp.nn import Activation
 
 from allennlp_distill.models import BiLstmStudent, CnnStudent
-from allennlp_distill.modules import WideCnnEncoder
+from allennlp_distill.modules import WideCnnEncoder, wide_padding
 from tests.conftest import FIXTURES
 
 
@@ -46,6 +47,41 @@ def test_a_one_word_text_has_features_from_filters_wider_than_itself():
     mask = torch.tensor([[True, False, False, False, False]])
     assert plain(word, mask).abs().sum() == 0  # AllenNLP's cnn: no window, every feature 0
     assert wide(word, mask).abs().sum() > 0
+
+
+@pytest.mark.parametrize("widths", [(3, 4, 5), (2, 4), (1, 3)])
+@pytest.mark.parametrize("output_dim", [None, 5])
+def test_the_fused_convolution_gives_allennlps_features_of_the_padded_texts(widths, output_dim):
+    # One conv1d for every width, the bias and ReLU after the max (max_pooled_windows), against
+    # AllenNLP's CnnEncoder, one convolution and one mask per width, on the same padded texts.
+    torch.manual_seed(0)
+    encoder = WideCnnEncoder(
+        embedding_dim=3, num_filters=4, ngram_filter_sizes=widths, output_dim=output_dim
+    )
+    # Half the filters score every window with a word below 0: only the windows of Kim's zeros
+    # alone can give their maximum, which must be taken over exactly AllenNLP's windows.
+    with torch.no_grad():
+        for convolution in encoder._convolution_layers:
+            convolution.weight[:2] = -convolution.weight[:2].abs()
+    vectors = torch.randn(4, 7, 3).abs()
+    mask = torch.arange(7).unsqueeze(0) < torch.tensor([[7], [1], [0], [4]])
+    padded, padded_mask = wide_padding(vectors, mask, encoder._pad)
+    expected = CnnEncoder.forward(encoder, padded, padded_mask)
+    assert torch.allclose(encoder(vectors, mask), expected, atol=1e-6)
+
+
+def test_another_activation_than_relu_is_pooled_after_it():
+    # max(tanh(x)) = tanh(max(x)) too, but an activation is not assumed monotonic: AllenNLP's.
+    torch.manual_seed(0)
+    encoder = WideCnnEncoder(
+        embedding_dim=3, num_filters=4, ngram_filter_sizes=(2, 3),
+        conv_layer_activation=Activation.by_name("elu")(),
+    )  # fmt: skip
+    vectors = torch.randn(2, 5, 3)
+    mask = torch.tensor([[True] * 5, [True, True, False, False, False]])
+    padded, padded_mask = wide_padding(vectors, mask, encoder._pad)
+    assert torch.equal(encoder(vectors, mask), CnnEncoder.forward(encoder, padded, padded_mask))
+    assert (encoder(vectors, mask) < 0).any()  # ELU's negative side reached the features
 
 
 class TestCnnStudent(ModelTestCase):

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# The CNN student's throughput against the BiLSTM's on SST-2 dev (issue 15), after `make sst2-data`:
+# the two no-teacher baselines (the students' architectures, vocabulary and word vectors), trained
+# 1 epoch each (speed does not depend on the weights; no teacher or transfer set needed), their
+# exports, then one distill-report with both BiLSTMs as the reference models (--teachers 2).
+# Run it alone. Output in runs/sst2_speed/report.
+set -euo pipefail
+OUT=runs/sst2_speed
+export DISTILL_TRAIN=runs/sst2/data/train.tsv DISTILL_DEV=runs/sst2/data/dev.tsv DISTILL_EPOCHS=1
+A=${ALLENNLP:-.venv/bin/allennlp}
+P=(--include-package allennlp_distill)
+for m in bilstm cnn; do
+  config=training_config/sst2_baseline.jsonnet
+  [ $m = cnn ] && config=training_config/sst2_baseline_cnn.jsonnet
+  [ -e $OUT/$m/model.tar.gz ] || $A train $config -s $OUT/$m "${P[@]}"
+  $A distill-export $OUT/$m/model.tar.gz -o $OUT/${m}_export --force "${P[@]}"
+done
+time $A distill-report bilstm=$OUT/bilstm/model.tar.gz bilstm-exported=$OUT/bilstm_export \
+  cnn=$OUT/cnn/model.tar.gz cnn-exported=$OUT/cnn_export --teachers 2 \
+  --eval-file runs/sst2/data/dev.tsv --threads 2 --texts 1024 --output-dir $OUT/report "${P[@]}"
+cat $OUT/report/report.md

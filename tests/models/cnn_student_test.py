@@ -71,7 +71,7 @@ def test_the_fused_convolution_gives_allennlps_features_of_the_padded_texts(widt
 
 
 def test_another_activation_than_relu_is_pooled_after_it():
-    # max(tanh(x)) = tanh(max(x)) too, but an activation is not assumed monotonic: AllenNLP's.
+    # Only ReLU is moved after the pooling; any other activation (ELU here) runs AllenNLP's path.
     torch.manual_seed(0)
     encoder = WideCnnEncoder(
         embedding_dim=3, num_filters=4, ngram_filter_sizes=(2, 3),

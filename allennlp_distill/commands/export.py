@@ -63,7 +63,7 @@ from allennlp_distill.modules.pooled_transformer import PooledTransformer
 from allennlp_distill.modules.wide_cnn_encoder import (
     WideCnnEncoder,
     fused_filters,
-    max_pooled_windows,
+    pooled_by_length,
     wide_padding,
 )
 from allennlp_distill.predictors.labelling import quantize_int8
@@ -132,7 +132,8 @@ class ExportedCnnEncoder(torch.nn.Module):
     `forward(token_ids)`, `token_ids` `(batch_size, num_tokens)` int64 with 0 for padding, gives
     `(batch_size, num_filters * num_widths)`: each text zero-padded by `max width - 1` vectors on
     both sides, each filter's ReLU activation max-pooled over the text's windows, every width in
-    one convolution (`max_pooled_windows`, as the encoder itself runs).
+    one convolution, texts sorted by length 32 at a time (`pooled_by_length`, as the encoder
+    itself runs).
     """
 
     weight: torch.Tensor
@@ -160,7 +161,7 @@ class ExportedCnnEncoder(torch.nn.Module):
     def forward(self, token_ids: torch.Tensor) -> torch.Tensor:
         mask = token_ids != 0
         padded, padded_mask = wide_padding(self.embedding(token_ids), mask, self.pad)
-        pooled = max_pooled_windows(padded, padded_mask.sum(dim=1), self.weight, self.widths)
+        pooled = pooled_by_length(padded, padded_mask.sum(dim=1), self.weight, self.widths)
         return torch.relu(pooled + self.bias)
 
 

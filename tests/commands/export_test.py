@@ -52,6 +52,10 @@ def test_the_exported_student_gives_the_allennlp_models_logits(any_student_archi
     assert torch.allclose(exported.logits(exported.token_ids(SENTENCES)), expected, atol=1e-5)
     alone = torch.cat([exported.logits(exported.token_ids([sentence])) for sentence in SENTENCES])
     assert torch.allclose(alone, expected, atol=1e-5)
+    # More texts than one length-sorted sub-batch of the CNN holds (LENGTH_CHUNK, 32).
+    many = SENTENCES * (1 + 40 // len(SENTENCES))
+    repeated = expected.repeat(len(many) // len(SENTENCES), 1)
+    assert torch.allclose(exported.logits(exported.token_ids(many)), repeated, atol=1e-5)
     labels = [output["label"] for output in exported.predict(SENTENCES)]
     assert labels == [predictor.predict(sentence)["label"] for sentence in SENTENCES]
 

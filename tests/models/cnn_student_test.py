@@ -8,6 +8,11 @@ from allennlp.nn import Activation
 
 from allennlp_distill.models import BiLstmStudent, CnnStudent
 from allennlp_distill.modules import WideCnnEncoder, wide_padding
+from allennlp_distill.modules.wide_cnn_encoder import (
+    fused_filters,
+    max_pooled_windows,
+    pooled_by_length,
+)
 from tests.conftest import FIXTURES
 
 
@@ -68,6 +73,23 @@ def test_the_fused_convolution_gives_allennlps_features_of_the_padded_texts(widt
     padded, padded_mask = wide_padding(vectors, mask, encoder._pad)
     expected = CnnEncoder.forward(encoder, padded, padded_mask)
     assert torch.allclose(encoder(vectors, mask), expected, atol=1e-6)
+
+
+@pytest.mark.parametrize("chunk_size", [1, 2, 3, 7])
+def test_length_sorted_sub_batches_give_each_text_its_own_features(chunk_size):
+    # Texts of lengths in no order, split into sub-batches of the sorted lengths: every text's
+    # features come back to its own row, equal to the whole padded batch's.
+    torch.manual_seed(0)
+    encoder = WideCnnEncoder(embedding_dim=3, num_filters=4, ngram_filter_sizes=(2, 3))
+    weight, _, widths = fused_filters(encoder._convolution_layers)
+    lengths = torch.tensor([5, 1, 9, 0, 3, 9, 2])
+    vectors = torch.randn(7, 9, 3)
+    mask = torch.arange(9).unsqueeze(0) < lengths.unsqueeze(1)
+    padded, padded_mask = wide_padding(vectors, mask, encoder._pad)
+    whole = max_pooled_windows(padded, padded_mask.sum(dim=1), weight, widths)
+    by_length = pooled_by_length(padded, padded_mask.sum(dim=1), weight, widths, chunk_size)
+    assert torch.allclose(by_length, whole, atol=1e-6)
+    assert len(set(by_length[:, 0].tolist())) > 4  # distinct texts, distinct rows
 
 
 def test_another_activation_than_relu_is_pooled_after_it():

@@ -52,6 +52,7 @@ from allennlp.modules.token_embedders import PretrainedTransformerEmbedder, Toke
 from tokenizers import Tokenizer
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
+from allennlp_distill.commands.measure import count_parameters
 from allennlp_distill.models.bilstm_student import BiLstmStudent
 from allennlp_distill.models.sentence_encoder_student import SentenceRepresentationStudent
 from allennlp_distill.models.siamese_bilstm_student import SiameseBiLstmStudent
@@ -147,15 +148,10 @@ class ExportedCnnEncoder(torch.nn.Module):
         with torch.no_grad():
             weight, bias, widths = fused_filters(encoder._convolution_layers)
         # Buffers: the fused weight holds zeros past each filter's width, which are no
-        # parameters; `filter_parameters` is what the student's convolutions count.
+        # parameters (the export counts the student's own, `count_parameters`).
         self.register_buffer("weight", weight.clone())
         self.register_buffer("bias", bias.clone())
         self.register_buffer("widths", widths)
-        self.filter_parameters = sum(
-            parameter.numel()
-            for conv in encoder._convolution_layers
-            for parameter in conv.parameters()
-        )
         self.pad = encoder._pad
 
     def forward(self, token_ids: torch.Tensor) -> torch.Tensor:
@@ -646,18 +642,9 @@ def export_archive(
             f"(a teacher, a truncated teacher) models, not {type(student).__name__}"
         )
     module.eval()
-    total = sum(parameter.numel() for parameter in module.parameters())
-    # A CNN's filters, buffers of the export (`ExportedCnnEncoder`).
-    total += sum(getattr(layer, "filter_parameters", 0) for layer in module.modules())
-    crf = getattr(student, "_crf", None)
-    if crf is not None:
-        # The CRF's transition, start and end scores, a buffer of the export (`crf_transitions`).
-        total += crf.num_tags * (crf.num_tags + 2)
-    # Every embedding table (words, characters, a transformer's positions and segments), as
-    # `distill-report` counts an archive's.
-    embeddings = sum(
-        layer.weight.numel() for layer in module.modules() if isinstance(layer, torch.nn.Embedding)
-    )
+    # Counted on the archive's model, as `distill-report` counts it: the export holds some
+    # weights as buffers (a CNN's fused filters, a CRF's transitions) or packed (int8).
+    counts = count_parameters(student)
     if int8:
         # A transformer student's self-attention blocks stay float (see quantize_int8).
         keep_float = (torch.nn.TransformerEncoderLayer,)
@@ -730,7 +717,7 @@ def export_archive(
         "tagger": tagger,
         "label_encoding": getattr(student, "label_encoding", None) if tagger else None,
         # A tagger with a CRF: its tags are student.ts's `tags` (Viterbi), not the argmax.
-        "crf": crf is not None,
+        "crf": getattr(student, "_crf", None) is not None,
         "characters": [
             vocab.get_token_from_index(i, "token_characters")
             for i in range(vocab.get_vocab_size("token_characters"))
@@ -742,9 +729,7 @@ def export_archive(
         # The `capped_characters` indexer's cap (None: every character).
         "max_characters": getattr(characters_indexer, "max_characters", None),
         "int8": int8,
-        # Counted before quantization: an int8 module's packed weights are not parameters.
-        "parameters": total,
-        "parameters_without_embeddings": total - embeddings,
+        **counts,
     }
     with open(os.path.join(output_dir, "vocab.json.tmp"), "w", encoding="utf-8") as meta_file:
         json.dump(meta, meta_file, ensure_ascii=False)

@@ -61,8 +61,8 @@ def test_the_exported_student_gives_the_allennlp_models_logits(any_student_archi
 
 
 def test_the_export_counts_the_students_parameters(any_student_archive, tmp_path):
-    # The CNN's export holds its filters fused and zero-extended, as buffers: counted as the
-    # student's own convolutions, neither dropped nor with the zeros.
+    # What vocab.json says is the archive's count as distill-report gives it, for every student
+    # (the CNN's export holds its filters fused and zero-extended as buffers, a CRF's are too).
     export_archive(str(any_student_archive), str(tmp_path / "export"))
     meta = json.loads((tmp_path / "export" / "vocab.json").read_text())
     student = count_parameters(load_archive(str(any_student_archive)).model)

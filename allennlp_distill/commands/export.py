@@ -62,6 +62,7 @@ from allennlp_distill.modules.pair_features import pair_features
 from allennlp_distill.modules.pooled_bilstm import PooledBiLstm
 from allennlp_distill.modules.pooled_transformer import PooledTransformer
 from allennlp_distill.modules.wide_cnn_encoder import (
+    LENGTH_CHUNK,
     WideCnnEncoder,
     fused_filters,
     pooled_by_length,
@@ -253,7 +254,8 @@ class ExportedTransformerEncoder(torch.nn.Module):
 
     The blocks are rebuilt batch-first with the same weights (AllenNLP's are sequence-first), so
     that torch's fused inference kernels serve them when no gradient is recorded and the head
-    count is even (torch's conditions); one text runs unpadded and unmasked.
+    count is even (torch's conditions); one text runs unpadded and unmasked, a batch in
+    length-sorted sub-batches of `LENGTH_CHUNK` texts, each cut to its longest text.
     """
 
     def __init__(self, student: torch.nn.Module) -> None:
@@ -278,6 +280,7 @@ class ExportedTransformerEncoder(torch.nn.Module):
         )
         self.transformer.load_state_dict(source.state_dict())
         self.mean = encoder.pooling == "mean"
+        self.chunk_size = LENGTH_CHUNK
 
     def forward(self, token_ids: torch.Tensor) -> torch.Tensor:
         present = token_ids != 0
@@ -291,8 +294,21 @@ class ExportedTransformerEncoder(torch.nn.Module):
             states = self.transformer(states)
             pooled = states.mean(dim=1) if self.mean else states.max(dim=1)[0]
             return pooled if int(lengths[0]) > 0 else torch.zeros_like(pooled)
-        states = self.transformer(states, src_key_padding_mask=~present)
-        return pool_padded(states, present, self.mean)
+        if token_ids.shape[0] <= self.chunk_size:
+            states = self.transformer(states, src_key_padding_mask=~present)
+            return pool_padded(states, present, self.mean)
+        # Texts sorted by length, LENGTH_CHUNK at a time, each sub-batch cut to its longest:
+        # attention grows with the square of the padded length (as `pooled_by_length`).
+        order = lengths.argsort()
+        pooled = states.new_zeros(states.shape[0], states.shape[2])
+        for chunk in order.split(self.chunk_size):
+            longest = max(1, int(lengths.index_select(0, chunk).max()))
+            mask = present.index_select(0, chunk)[:, :longest]
+            sub = self.transformer(
+                states.index_select(0, chunk)[:, :longest], src_key_padding_mask=~mask
+            )
+            pooled = pooled.index_copy(0, chunk, pool_padded(sub, mask, self.mean))
+        return pooled
 
 
 def _embedding_table(student: torch.nn.Module) -> torch.nn.Embedding:

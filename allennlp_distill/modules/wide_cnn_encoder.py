@@ -99,7 +99,7 @@ def pooled_by_length(
     pooled = padded.new_zeros(padded.shape[0], weight.shape[0])
     for chunk in order.split(chunk_size):
         chunk_lengths = lengths.index_select(0, chunk)
-        longest = int(chunk_lengths.max())
+        longest = max(1, int(chunk_lengths.max()))  # (a width-1 CNN pads an empty text by 0)
         texts = padded.index_select(0, chunk)[:, :longest]
         pooled = pooled.index_copy(
             0, chunk, max_pooled_windows(texts, chunk_lengths, weight, widths)

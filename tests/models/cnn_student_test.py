@@ -92,6 +92,19 @@ def test_length_sorted_sub_batches_give_each_text_its_own_features(chunk_size):
     assert len(set(by_length[:, 0].tolist())) > 4  # distinct texts, distinct rows
 
 
+def test_empty_texts_in_a_sub_batch_of_their_own_get_zero_features():
+    # Width-1 filters add no zeros around a text: 39 empty texts sort into sub-batches with no
+    # position at all, which must give 0 (AllenNLP's cnn on an empty text), not a crash.
+    torch.manual_seed(0)
+    encoder = WideCnnEncoder(embedding_dim=3, num_filters=2, ngram_filter_sizes=[1])
+    vectors = torch.randn(40, 5, 3)
+    mask = torch.zeros(40, 5, dtype=torch.bool)
+    mask[7, :3] = True
+    features = encoder(vectors, mask)
+    assert features[[i for i in range(40) if i != 7]].abs().sum() == 0
+    assert torch.allclose(features[7], kim_features(encoder, vectors[7, :3]), atol=1e-6)
+
+
 def test_another_activation_than_relu_is_pooled_after_it():
     # Only ReLU is moved after the pooling; any other activation (ELU here) runs AllenNLP's path.
     torch.manual_seed(0)

@@ -154,6 +154,10 @@ report:
 		-o $(SST2_STUDENTS)/student_cnn_export --force)
 	$(if $(TRANSFORMER_ARCHIVE),$(BIN)/allennlp distill-export $(TRANSFORMER_ARCHIVE) \
 		-o $(SST2_STUDENTS)/student_transformer_export --force)
+	$(if $(TRUNCATED_ARCHIVE),$(BIN)/allennlp distill-export $(TRUNCATED_ARCHIVE) \
+		-o $(SST2_STUDENTS)/student_truncated_export --force)
+	$(if $(TRUNCATED_ARCHIVE),$(BIN)/allennlp distill-export $(TRUNCATED_ARCHIVE) \
+		-o $(SST2_STUDENTS)/student_truncated_export_int8 --int8 --force)
 	$(BIN)/allennlp distill-report $(REPORT_TEACHERS) \
 		student=$(SST2_STUDENTS)/student/model.tar.gz \
 		baseline=$(SST2_STUDENTS)/baseline/model.tar.gz \
@@ -165,7 +169,9 @@ report:
 		$(if $(GLOVE100_ARCHIVE),student-glove100=$(GLOVE100_ARCHIVE)) \
 		$(if $(TRANSFORMER_ARCHIVE),transformer-student=$(TRANSFORMER_ARCHIVE) \
 			transformer-exported=$(SST2_STUDENTS)/student_transformer_export) \
-		$(if $(TRUNCATED_ARCHIVE),truncated-teacher-student=$(TRUNCATED_ARCHIVE)) \
+		$(if $(TRUNCATED_ARCHIVE),truncated-teacher-student=$(TRUNCATED_ARCHIVE) \
+			truncated-exported=$(SST2_STUDENTS)/student_truncated_export \
+			truncated-exported=$(SST2_STUDENTS)/student_truncated_export_int8) \
 		--eval-file $(EVAL_FILE) --heldout-file $(HELDOUT_FILE) --output-dir $(SST2_STUDENTS)/report --threads 2 --teachers $(words $(REPORT_TEACHERS))
 
 # The ablation in the README (scripts/ablation_sst2.sh, ~35 min), then its report: one change at a

@@ -5,6 +5,7 @@ labels of the AllenNLP model and its `text_classifier` predictor.
 """
 
 import json
+import re
 import subprocess
 import sys
 
@@ -72,9 +73,23 @@ def test_the_exported_transformer_gives_the_archives_word_pieces_logits_and_labe
     meta = json.loads((tmp_path / "export" / "vocab.json").read_text())
     assert meta["wordpieces"] == {"max_length": 128, "pad_id": 0} and meta["tokens"] == []
     state = torch.jit.load(str(tmp_path / "export" / "student.ts")).state_dict()
-    assert {key.split(".")[3] for key in state if ".encoder.layer." in key} == {
-        str(i) for i in range(blocks)
-    }
+    layers = {re.search(r"\.encoder\.layer\.(\d+)\.", key) for key in state}
+    assert {found.group(1) for found in layers if found} == {str(i) for i in range(blocks)}
+
+
+def test_a_batch_of_more_than_32_texts_runs_in_length_sorted_sub_batches_in_its_own_order(
+    tiny_teacher_archive, tmp_path
+):
+    """44 texts of 3 to ~60 pieces, shuffled: two sub-batches of 32 and 12 sorted by length, each
+    cut to its longest, must give each text the archive's logits, in the batch's order."""
+    export_archive(str(tiny_teacher_archive), str(tmp_path / "export"))
+    exported = ExportedStudent(str(tmp_path / "export"))
+    words = ["good", "dull", "movie"]
+    texts = [" ".join(words[: 1 + i % 3] * (1 + (i * 7) % 19)) for i in range(44)]
+    expected = predictor_logits(tiny_teacher_archive, texts)
+    inputs = exported.inputs([{"sentence": text} for text in texts])
+    assert inputs[0].shape[0] > exported._model.chunk_size
+    assert torch.allclose(exported.outputs(inputs), expected, atol=1e-5)
 
 
 def test_the_int8_transformer_export_gives_logits_close_to_the_float_ones(

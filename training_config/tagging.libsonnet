@@ -36,8 +36,10 @@ local characters_indexer = { type: "characters", min_padding_length: 3 };
 // accuracy -0.04 before any retraining (README, UD English-EWT).
 local student_characters_indexer = characters_indexer + { type: "capped_characters",
                                                           max_characters: 20 };
+// `real_word_characters`: AllenNLP's `character_encoding` that skips the padding words of a batch
+// (the same parameters and outputs; an archive of either type loads as the other).
 local characters_embedder(filters) = {
-  type: "character_encoding",
+  type: "real_word_characters",
   embedding: { embedding_dim: 16, vocab_namespace: "token_characters" },
   encoder: { type: "cnn", embedding_dim: 16, num_filters: filters, ngram_filter_sizes: [3] },
 };

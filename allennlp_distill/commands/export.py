@@ -454,8 +454,9 @@ class ExportableTagger(torch.nn.Module):
                 cnn, CnnEncoder
             ):
                 raise ConfigurationError(
-                    "distill-export exports token_characters as a character_encoding with a cnn "
-                    f"encoder, not {type(characters).__name__} with {type(cnn).__name__}"
+                    "distill-export exports token_characters as a character_encoding or "
+                    "real_word_characters with a cnn encoder, not "
+                    f"{type(characters).__name__} with {type(cnn).__name__}"
                 )
             if cnn.projection_layer is not None or not isinstance(cnn._activation, torch.nn.ReLU):
                 raise ConfigurationError(

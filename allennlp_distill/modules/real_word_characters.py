@@ -17,13 +17,13 @@ class RealWordCharactersEncoder(TokenCharactersEncoder):
 
     Registered as a `TokenEmbedder` with name "real_word_characters".
 
-    # Parameters (as `TokenCharactersEncoder`)
+    # Parameters
     embedding : `Embedding`
         The character embedding.
     encoder : `Seq2VecEncoder`
         The encoder over one word's embedded characters (e.g. `cnn`).
     dropout : `float`, optional (default = `0.0`)
-        Dropout on the encoder's output, as `TokenCharactersEncoder`.
+        Dropout on the encoder's output. (All three as `TokenCharactersEncoder` takes them.)
     """
 
     def forward(self, token_characters: torch.Tensor) -> torch.Tensor:
@@ -44,4 +44,4 @@ class RealWordCharactersEncoder(TokenCharactersEncoder):
             chars = words.index_select(0, real)  # (num_real_words, num_characters)
             encoded = self._dropout(encoder(self._embedding._module(chars), chars != 0))
             output = output.to(encoded.dtype).index_copy(0, real, encoded)
-        return output.view(*token_characters.shape[:-1], -1)
+        return output.view(*token_characters.shape[:-1], output.shape[-1])

@@ -15,6 +15,7 @@ from allennlp.common.checks import ConfigurationError
 from allennlp.predictors import Predictor
 
 from allennlp_distill.commands import export_archive
+from allennlp_distill.commands.export import LengthSortedClassifier
 from allennlp_distill.commands.report import write_report
 from allennlp_distill.serving import ExportedStudent
 from tests.conftest import CONFIGS, FIXTURES, REPO, TASK_FIXTURES, run_allennlp
@@ -90,6 +91,32 @@ def test_a_batch_of_more_than_32_texts_runs_in_length_sorted_sub_batches_in_its_
     inputs = exported.inputs([{"sentence": text} for text in texts])
     assert inputs[0].shape[0] > exported._model.chunk_size
     assert torch.allclose(exported.outputs(inputs), expected, atol=1e-5)
+
+
+class ShapeRecorder(torch.nn.Module):
+    """A stand-in classifier: each text's logits are its length and its first id; records the
+    shapes it is called with."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.shapes: list = []
+
+    def forward(self, token_ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        self.shapes.append(tuple(token_ids.shape))
+        return torch.stack([mask.sum(dim=1), token_ids[:, 0]], dim=1).float()
+
+
+def test_length_sorted_sub_batches_are_cut_to_their_longest_and_come_back_in_order():
+    lengths = torch.tensor([int(n) for n in torch.randperm(44, generator=torch.manual_seed(0))]) + 1
+    mask = (torch.arange(44).unsqueeze(0) < lengths.unsqueeze(1)).long()
+    token_ids = (torch.arange(44) + 100).unsqueeze(1) * mask  # the first id names the text
+    recorder = ShapeRecorder()
+    logits = LengthSortedClassifier(recorder)(token_ids, mask)
+    assert recorder.shapes == [(32, 32), (12, 44)]  # lengths 1-32, then 33-44
+    assert torch.equal(logits, torch.stack([lengths, torch.arange(44) + 100], dim=1).float())
+    recorder.shapes.clear()
+    LengthSortedClassifier(recorder)(token_ids[:32], mask[:32])
+    assert recorder.shapes == [(32, 44)]  # a batch of at most 32 runs whole
 
 
 def test_the_int8_transformer_export_gives_logits_close_to_the_float_ones(

@@ -42,9 +42,10 @@ def test_it_gives_allennlps_encoding_real_words_and_zero_padding_words():
     assert isinstance(ours, RealWordCharactersEncoder) and isinstance(ours, TokenCharactersEncoder)
     expected, got = reference(CHARACTERS), ours(CHARACTERS)
     assert got.shape == expected.shape == (2, 4, 10)
+    assert torch.allclose(got, expected, atol=1e-6)  # padding words included
     real = (CHARACTERS != 0).any(dim=-1)
-    assert torch.allclose(got[real], expected[real], atol=1e-6)
     assert torch.equal(got[~real], torch.zeros_like(got[~real]))
+    assert not torch.equal(got[real], torch.zeros_like(got[real]))
 
 
 def test_gradients_reach_the_characters_of_real_words_as_in_allennlps():
@@ -56,6 +57,7 @@ def test_gradients_reach_the_characters_of_real_words_as_in_allennlps():
         assert got.grad is not None and torch.allclose(got.grad, expected.grad, atol=1e-5), name
 
 
-def test_a_batch_of_padding_only_is_zeros():
+def test_a_batch_of_padding_only_is_zeros_and_an_empty_batch_keeps_its_shape():
     _, ours = encoders()
     assert torch.equal(ours(torch.zeros(2, 3, 4, dtype=torch.long)), torch.zeros(2, 3, 10))
+    assert ours(torch.zeros(0, 3, 4, dtype=torch.long)).shape == (0, 3, 10)

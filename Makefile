@@ -145,6 +145,8 @@ GLOVE100_ARCHIVE = $(wildcard $(SST2_STUDENTS)/student_glove100/model.tar.gz)
 # fp32 and int8.
 TRANSFORMER_ARCHIVE = $(wildcard $(SST2_STUDENTS)/student_transformer/model.tar.gz)
 TRUNCATED_RUNS = $(patsubst %/model.tar.gz,%,$(wildcard $(SST2_STUDENTS)/student_truncated*/model.tar.gz))
+# A run folder's name in the report: student_truncated1 -> truncated1.
+report_name = $(subst student_,,$(notdir $(1)))
 # The teachers, first in the report: their throughput is what the students' speed-ups divide. The
 # MiniLM teacher twice: through AllenNLP, and exported (length-sorted sub-batches, as the exported
 # students run), so that every speed-up is also given against the teacher served at its fastest.
@@ -175,9 +177,9 @@ report:
 		$(if $(GLOVE100_ARCHIVE),student-glove100=$(GLOVE100_ARCHIVE)) \
 		$(if $(TRANSFORMER_ARCHIVE),transformer-student=$(TRANSFORMER_ARCHIVE) \
 			transformer-exported=$(SST2_STUDENTS)/student_transformer_export) \
-		$(foreach run,$(TRUNCATED_RUNS),$(subst student_,,$(notdir $(run)))=$(run)/model.tar.gz \
-			$(subst student_,,$(notdir $(run)))-exported=$(run)_export \
-			$(subst student_,,$(notdir $(run)))-exported=$(run)_export_int8) \
+		$(foreach run,$(TRUNCATED_RUNS),$(call report_name,$(run))=$(run)/model.tar.gz \
+			$(call report_name,$(run))-exported=$(run)_export \
+			$(call report_name,$(run))-exported=$(run)_export_int8) \
 		--eval-file $(EVAL_FILE) --heldout-file $(HELDOUT_FILE) --output-dir $(SST2_STUDENTS)/report --threads 2 --teachers $(words $(REPORT_TEACHERS))
 
 # The ablation in the README (scripts/ablation_sst2.sh, ~35 min), then its report: one change at a

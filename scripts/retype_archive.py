@@ -17,7 +17,7 @@ import json
 import os
 import tarfile
 
-from allennlp.common.params import Params, with_overrides
+from allennlp.common.params import with_overrides
 from allennlp.models.archival import load_archive
 
 import allennlp_distill  # noqa: F401  (registers the plugin's components)
@@ -45,9 +45,10 @@ def main() -> None:
     with tarfile.open(args.archive, "r:gz") as source:
         members = [(member, source.extractfile(member)) for member in source.getmembers()]
         contents = {m.name: f.read() if f else None for m, f in members}
-    config = json.loads(contents["config.json"])
-    config = with_overrides(config, dict(parse(pair) for pair in args.overrides))
-    contents["config.json"] = json.dumps(Params(config).as_dict(), indent=4).encode()
+    config = with_overrides(
+        json.loads(contents["config.json"]), dict(parse(pair) for pair in args.overrides)
+    )
+    contents["config.json"] = json.dumps(config, indent=4).encode()
     with tarfile.open(args.output + ".tmp", "w:gz") as target:
         for member, _ in members:
             data = contents[member.name]

@@ -616,7 +616,7 @@ class LengthSortedClassifier(torch.nn.Module):
         logits: List[torch.Tensor] = []
         for start in range(0, len(sorted_lengths), self.chunk_size):
             chunk = order[start : start + self.chunk_size]
-            longest = max(1, sorted_lengths[min(start + self.chunk_size, len(sorted_lengths)) - 1])
+            longest = max(1, sorted_lengths[start : start + self.chunk_size][-1])
             logits.append(
                 self.classifier(
                     token_ids.index_select(0, chunk)[:, :longest],

@@ -38,10 +38,10 @@ class RealWordCharactersEncoder(TokenCharactersEncoder):
         """
         words = token_characters.reshape(-1, token_characters.shape[-1])
         real = (words != 0).any(dim=1).nonzero().squeeze(1)
-        encoder = self._encoder._module
-        output = words.new_zeros(words.shape[0], encoder.get_output_dim(), dtype=torch.float)
-        if real.numel() > 0:
-            chars = words.index_select(0, real)  # (num_real_words, num_characters)
-            encoded = self._dropout(encoder(self._embedding._module(chars), chars != 0))
-            output = output.to(encoded.dtype).index_copy(0, real, encoded)
-        return output.view(*token_characters.shape[:-1], output.shape[-1])
+        dim = self.get_output_dim()
+        if real.numel() == 0:
+            return words.new_zeros(*token_characters.shape[:-1], dim, dtype=torch.float)
+        chars = words.index_select(0, real)  # (num_real_words, num_characters)
+        encoded = self._dropout(self._encoder._module(self._embedding._module(chars), chars != 0))
+        output = encoded.new_zeros(words.shape[0], dim).index_copy(0, real, encoded)
+        return output.view(*token_characters.shape[:-1], dim)

@@ -107,7 +107,7 @@ class ShapeRecorder(torch.nn.Module):
 
 
 def test_length_sorted_sub_batches_are_cut_to_their_longest_and_come_back_in_order():
-    lengths = torch.tensor([int(n) for n in torch.randperm(44, generator=torch.manual_seed(0))]) + 1
+    lengths = torch.randperm(44, generator=torch.manual_seed(0)) + 1
     mask = (torch.arange(44).unsqueeze(0) < lengths.unsqueeze(1)).long()
     token_ids = (torch.arange(44) + 100).unsqueeze(1) * mask  # the first id names the text
     recorder = ShapeRecorder()

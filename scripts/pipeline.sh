@@ -31,12 +31,9 @@ ALLENNLP=${ALLENNLP:-.venv/bin/allennlp}
 PLUGIN=(--include-package allennlp_distill)
 export DISTILL_TRAIN=${TRAIN:-${DATA:+$DATA/train.tsv}} DISTILL_DEV=${DEV:-${DATA:+$DATA/dev.tsv}}
 export DISTILL_TRANSFER_SET=$OUT/transfer.jsonl
+# timed, step, task_file
+source "$(dirname "$0")/steps.sh"
 # Where DATA/TRAIN/DEV are not given, the configs' own task files (training_config/tasks.libsonnet).
-task_file() {
-  "$(dirname "$ALLENNLP")/python" -c "import _jsonnet; print(_jsonnet.evaluate_snippet('t', \
-    'local t = import \"training_config/tasks.libsonnet\"; t.$TASK.$1', \
-    ext_vars={'DISTILL_TRAIN': '', 'DISTILL_DEV': '', 'DISTILL_TRANSFER_SET': ''}).strip('\"\\n'))"
-}
 DISTILL_TRAIN=${DISTILL_TRAIN:-$(task_file train)}
 DISTILL_DEV=${DISTILL_DEV:-$(task_file dev)}
 PAIR=$(task_file pair)
@@ -57,9 +54,6 @@ if [ "${PRECISION:-fp32}" != fp32 ] && { [ "$RUNTIME" = onnxruntime ] || [ "$TAG
   refuse "PRECISION=$PRECISION: the torch runtime of a sentence-level teacher only (RUNTIME=$RUNTIME, TASK=$TASK)"
 fi
 mkdir -p "$OUT"
-
-# timed, step
-source "$(dirname "$0")/steps.sh"
 
 step teacher "$OUT/teacher/model.tar.gz" env DISTILL_EPOCHS="${TEACHER_EPOCHS:-}" \
   DISTILL_AMP="${TEACHER_AMP:-${DISTILL_AMP:-}}" \

@@ -1,4 +1,5 @@
-# Shared by scripts/pipeline.sh and scripts/sentence_encoder.sh (sourced; both set OUT first):
+# Shared by scripts/pipeline.sh, scripts/pair_students.sh and scripts/sentence_encoder.sh (sourced;
+# each sets OUT first):
 # `timed NAME CMD...` runs CMD and appends its wall time to $OUT/times.txt; `step NAME FILE CMD...`
 # does so unless FILE, the step's output, exists (a finished step is skipped on a rerun).
 timed() {
@@ -13,4 +14,12 @@ step() {
   shift 2
   if [ -e "$done_file" ]; then echo "$name: skipped ($done_file exists)"; return; fi
   timed "$name" "$@"
+}
+
+# `task_file FIELD` prints a field of $TASK in training_config/tasks.libsonnet (train, dev, pair,
+# tagger, ...), read with the venv of $ALLENNLP.
+task_file() {
+  "$(dirname "$ALLENNLP")/python" -c "import _jsonnet; print(_jsonnet.evaluate_snippet('t', \
+    'local t = import \"training_config/tasks.libsonnet\"; t.$TASK.$1', \
+    ext_vars={'DISTILL_TRAIN': '', 'DISTILL_DEV': '', 'DISTILL_TRANSFER_SET': ''}).strip('\"\\n'))"
 }

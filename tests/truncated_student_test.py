@@ -10,7 +10,7 @@ from allennlp.models import Model
 from transformers import AutoModel
 
 from allennlp_distill.config_vars import default_config_vars
-from tests.conftest import CONFIGS, run_allennlp
+from tests.conftest import CONFIGS, FIXTURES, run_allennlp, task_env
 
 ONE_BLOCK = {"model.text_field_embedder.token_embedders.tokens.transformer_kwargs":
              {"num_hidden_layers": 1}}  # fmt: skip
@@ -46,6 +46,36 @@ def test_the_student_learns_the_transfer_set_and_predicts(tiny_teacher_env, tmp_
     assert metrics["training_soft_loss"] > 0 and metrics["training_alpha"] == 0.0
     (tmp_path / "in.jsonl").write_text('{"sentence": "a gorgeous , witty movie [MASK] ."}\n')
     run_allennlp("predict", str(out / "model.tar.gz"), str(tmp_path / "in.jsonl"),
+                 "--output-file", str(tmp_path / "out.jsonl"), env={})  # fmt: skip
+    prediction = json.loads((tmp_path / "out.jsonl").read_text())
+    assert prediction["label"] in {"0", "1"} and len(prediction["logits"]) == 2
+
+
+def test_the_pair_twin_reads_both_sentences_as_one_input_and_learns_the_transfer_set(
+    tiny_teacher_env, tmp_path
+):
+    env = {
+        **task_env(tiny_teacher_env, "mrpc"),
+        "DISTILL_TRANSFER_SET": str(FIXTURES / "pairs" / "mrpc_transfer_set.jsonl"),
+    }
+    out = tmp_path / "run"
+    run_allennlp("train", str(CONFIGS / "mrpc_distill_truncated.jsonnet"), "-s", str(out),
+                 "-o", json.dumps(ONE_BLOCK), env=env)  # fmt: skip
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["training_soft_loss"] > 0 and metrics["training_alpha"] == 0.0
+    # A cross-encoder, as the teacher: one word-piece sequence [CLS] a [SEP] b [SEP], not two.
+    from allennlp.models.archival import load_archive
+
+    reader = load_archive(str(out / "model.tar.gz")).validation_dataset_reader
+    instance = reader.text_to_instance("a man sings", "a person sings")
+    pieces = [token.text for token in instance["tokens"].tokens]
+    assert set(instance.fields) >= {"tokens"} and "sentence2" not in instance.fields
+    assert pieces[0] == "[CLS]" and pieces.count("[SEP]") == 2 and pieces[-1] == "[SEP]"
+    (tmp_path / "in.jsonl").write_text(
+        '{"sentence1": "a man sings", "sentence2": "a person sings"}\n'
+    )
+    run_allennlp("predict", str(out / "model.tar.gz"), str(tmp_path / "in.jsonl"),
+                 "--predictor", "sentence_pair",
                  "--output-file", str(tmp_path / "out.jsonl"), env={})  # fmt: skip
     prediction = json.loads((tmp_path / "out.jsonl").read_text())
     assert prediction["label"] in {"0", "1"} and len(prediction["logits"]) == 2

@@ -66,6 +66,7 @@ from allennlp_distill.modules.wide_cnn_encoder import (
     LENGTH_CHUNK,
     WideCnnEncoder,
     fused_filters,
+    length_sorted_chunks,
     pooled_by_length,
     wide_padding,
 )
@@ -300,10 +301,8 @@ class ExportedTransformerEncoder(torch.nn.Module):
             return pool_padded(states, present, self.mean)
         # Texts sorted by length, LENGTH_CHUNK at a time, each sub-batch cut to its longest:
         # attention grows with the square of the padded length (as `pooled_by_length`).
-        order = lengths.argsort()
         pooled = states.new_zeros(states.shape[0], states.shape[2])
-        for chunk in order.split(self.chunk_size):
-            longest = max(1, int(lengths.index_select(0, chunk).max()))
+        for chunk, longest in length_sorted_chunks(lengths, self.chunk_size):
             mask = present.index_select(0, chunk)[:, :longest]
             sub = self.transformer(
                 states.index_select(0, chunk)[:, :longest], src_key_padding_mask=~mask
@@ -609,20 +608,16 @@ class LengthSortedClassifier(torch.nn.Module):
         """
         if token_ids.shape[0] <= self.chunk_size:
             return self.classifier(token_ids, mask)
-        lengths = mask.sum(dim=1)
-        order = lengths.argsort()
-        # Read once (one device sync): a sorted chunk's longest text is its last.
-        sorted_lengths: List[int] = lengths.index_select(0, order).tolist()
+        chunks = length_sorted_chunks(mask.sum(dim=1), self.chunk_size)
         logits: List[torch.Tensor] = []
-        for start in range(0, len(sorted_lengths), self.chunk_size):
-            chunk = order[start : start + self.chunk_size]
-            longest = max(1, sorted_lengths[start : start + self.chunk_size][-1])
+        for chunk, longest in chunks:
             logits.append(
                 self.classifier(
                     token_ids.index_select(0, chunk)[:, :longest],
                     mask.index_select(0, chunk)[:, :longest],
                 )
             )
+        order = torch.cat([chunk for chunk, _ in chunks])
         return torch.cat(logits).index_select(0, order.argsort())
 
 

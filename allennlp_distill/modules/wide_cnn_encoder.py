@@ -1,4 +1,4 @@
-from typing import Sequence, Tuple
+from typing import List, Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -73,6 +73,34 @@ def max_pooled_windows(
 LENGTH_CHUNK = 32
 
 
+def length_sorted_chunks(
+    lengths: torch.Tensor, chunk_size: int = LENGTH_CHUNK
+) -> List[Tuple[torch.Tensor, int]]:
+    """
+    A batch's texts sorted by length and cut into sub-batches of `chunk_size`, so that each can
+    be cut to its own longest text: the loop of `pooled_by_length` and of the exported
+    transformers (`ExportedTransformerEncoder`, `LengthSortedClassifier`). Scriptable; reads the
+    lengths once (one device sync).
+
+    # Parameters
+    lengths : `torch.Tensor`
+        `(batch_size,)` int64, each text's number of tokens.
+    chunk_size : `int`, optional (default = `LENGTH_CHUNK`)
+        Texts per sub-batch; the last holds the rest.
+
+    # Returns
+    Per sub-batch, shortest first: its texts' indices into the batch, `(<= chunk_size,)` int64,
+    and its longest length, at least 1 (a sub-batch of empty texts keeps one padding position).
+    """
+    order = lengths.argsort()
+    sorted_lengths: List[int] = lengths.index_select(0, order).tolist()
+    chunks: List[Tuple[torch.Tensor, int]] = []
+    for start in range(0, len(sorted_lengths), chunk_size):
+        end = min(start + chunk_size, len(sorted_lengths))
+        chunks.append((order[start:end], max(1, sorted_lengths[end - 1])))
+    return chunks
+
+
 def pooled_by_length(
     padded: torch.Tensor,
     lengths: torch.Tensor,
@@ -95,15 +123,11 @@ def pooled_by_length(
     # Returns
     `(batch_size, num_filters)`, in the order of `padded`.
     """
-    order = lengths.argsort()
     pooled = padded.new_zeros(padded.shape[0], weight.shape[0])
-    for chunk in order.split(chunk_size):
-        chunk_lengths = lengths.index_select(0, chunk)
-        longest = max(1, int(chunk_lengths.max()))  # (a width-1 CNN pads an empty text by 0)
+    for chunk, longest in length_sorted_chunks(lengths, chunk_size):
         texts = padded.index_select(0, chunk)[:, :longest]
-        pooled = pooled.index_copy(
-            0, chunk, max_pooled_windows(texts, chunk_lengths, weight, widths)
-        )
+        windows = max_pooled_windows(texts, lengths.index_select(0, chunk), weight, widths)
+        pooled = pooled.index_copy(0, chunk, windows)
     return pooled
 
 

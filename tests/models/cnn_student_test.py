@@ -10,6 +10,7 @@ from allennlp_distill.models import BiLstmStudent, CnnStudent
 from allennlp_distill.modules import WideCnnEncoder, wide_padding
 from allennlp_distill.modules.wide_cnn_encoder import (
     fused_filters,
+    length_sorted_chunks,
     max_pooled_windows,
     pooled_by_length,
 )
@@ -73,6 +74,19 @@ def test_the_fused_convolution_gives_allennlps_features_of_the_padded_texts(widt
     padded, padded_mask = wide_padding(vectors, mask, encoder._pad)
     expected = CnnEncoder.forward(encoder, padded, padded_mask)
     assert torch.allclose(encoder(vectors, mask), expected, atol=1e-6)
+
+
+def test_length_sorted_chunks_cover_the_batch_once_shortest_first():
+    lengths = torch.tensor([5, 1, 9, 0, 3, 9, 2])
+    chunks = length_sorted_chunks(lengths, 3)
+    assert [len(chunk) for chunk, _ in chunks] == [3, 3, 1]
+    order = torch.cat([chunk for chunk, _ in chunks])
+    assert sorted(order.tolist()) == list(range(7))  # every text once
+    assert lengths[order].tolist() == [0, 1, 2, 3, 5, 9, 9]
+    assert [longest for _, longest in chunks] == [2, 9, 9]
+    # A chunk of empty texts keeps one position; the function scripts (exports call it).
+    scripted = torch.jit.script(length_sorted_chunks)
+    assert [longest for _, longest in scripted(torch.tensor([0, 0, 4]), 2)] == [1, 4]
 
 
 @pytest.mark.parametrize("chunk_size", [1, 2, 3, 7])

@@ -15,23 +15,27 @@ from tests.conftest import REPO
 # sets for it, and writes the output the pipeline checks for, so the script runs in a second.
 FAKE_ALLENNLP = r"""#!/usr/bin/env bash
 echo "$1 DISTILL_AMP=${DISTILL_AMP:-} DISTILL_TRAIN=$DISTILL_TRAIN" >> "$CALLS"
+echo "$* TRANSFER=${DISTILL_TRANSFER_SET:-}" >> "$CALLS.argv"
 out=
 while [ $# -gt 0 ]; do
   case $1 in
-    -s|-o|--output-file) out=$2; shift ;;
+    -s|-o|--output-file|--output-dir) out=$2; shift ;;
     --predictor-args) echo "$2" > "$CALLS.predictor_args"; shift ;;
   esac
   shift
 done
 case $out in
-  */teacher|*/student|*/baseline) mkdir -p "$out" && touch "$out/model.tar.gz" ;;
+  */teacher|*/student|*/student_cnn|*/student_transformer|*/student_truncated|*/baseline) mkdir -p "$out" && touch "$out/model.tar.gz" ;;
   *) echo '{}' > "$out" ;;
 esac
 """
 
 
-def run_pipeline(tmp_path: Path, **variables: str) -> list:
-    """The stand-in's calls, one line each (`--predictor-args` go to `calls.txt.predictor_args`)."""
+def run_pipeline(tmp_path: Path, script: str = "scripts/pipeline.sh", **variables: str) -> list:
+    """
+    The stand-in's calls to `allennlp` made by `script`, one line each (`--predictor-args` go to
+    `calls.txt.predictor_args`, each call's whole command line to `calls.txt.argv`).
+    """
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     fake = bin_dir / "allennlp"
@@ -52,16 +56,14 @@ def run_pipeline(tmp_path: Path, **variables: str) -> list:
         **variables,
     }
     env.pop("DISTILL_AMP", None)
-    subprocess.run(
-        ["bash", "scripts/pipeline.sh"], cwd=REPO, env=env, check=True, capture_output=True
-    )
+    subprocess.run(["bash", script], cwd=REPO, env=env, check=True, capture_output=True)
     return calls.read_text().splitlines()
 
 
-def pipeline_error(tmp_path: Path, **variables: str) -> str:
-    """The pipeline's message when it refuses `variables`; it must have run no step at all."""
+def pipeline_error(tmp_path: Path, script: str = "scripts/pipeline.sh", **variables: str) -> str:
+    """`script`'s message when it refuses `variables`; it must have run no step at all."""
     with pytest.raises(subprocess.CalledProcessError) as error:
-        run_pipeline(tmp_path, **variables)
+        run_pipeline(tmp_path, script, **variables)
     assert not (tmp_path / "calls.txt").exists()
     return error.value.stderr.decode()
 
@@ -124,3 +126,29 @@ def test_labelling_settings_a_teacher_cannot_use_are_refused_before_it_trains(
     tmp_path, variables, message
 ):
     assert message in pipeline_error(tmp_path, **variables)
+
+
+def test_pair_students_distil_every_twin_on_the_transfer_set_and_report_the_held_out_file(tmp_path):
+    run_pipeline(tmp_path, "scripts/pair_students.sh", TASK="sick", TEST="test.tsv")
+    argv = (tmp_path / "calls.txt.argv").read_text().splitlines()
+    run = tmp_path / "run"
+    for arch in ("cnn", "transformer", "truncated"):
+        train = f"train training_config/sick_distill_{arch}.jsonnet -s {run}/student_{arch} "
+        assert [line.endswith(f"TRANSFER={run}/transfer.jsonl") for line in argv
+                if line.startswith(train)] == [True]  # fmt: skip
+    exports = [line.split(" TRANSFER=")[0] for line in argv if line.startswith("distill-export")]
+    assert exports == [
+        f"distill-export {run}/student/model.tar.gz -o {run}/student_export --force "
+        "--include-package allennlp_distill",
+        f"distill-export {run}/student/model.tar.gz -o {run}/student_export_int8 --int8 --force "
+        "--include-package allennlp_distill",
+    ]
+    (report,) = [line for line in argv if line.startswith("distill-report")]
+    assert report.startswith(f"distill-report teacher={run}/teacher/model.tar.gz ")
+    assert f" truncated={run}/student_truncated/model.tar.gz:int8 " in report
+    assert "--eval-file dev.tsv --heldout-file test.tsv" in report
+
+
+def test_pair_students_refuse_a_single_sentence_task_before_anything_trains(tmp_path):
+    error = pipeline_error(tmp_path, "scripts/pair_students.sh", TASK="sst2")
+    assert "TASK=sst2 is not a pair task" in error

@@ -25,7 +25,8 @@ while [ $# -gt 0 ]; do
   shift
 done
 case $out in
-  */teacher|*/student|*/student_cnn|*/student_transformer|*/student_truncated|*/baseline) mkdir -p "$out" && touch "$out/model.tar.gz" ;;
+  */teacher|*/student|*/student_cnn|*/student_transformer|*/student_truncated|*/baseline)
+    mkdir -p "$out" && touch "$out/model.tar.gz" ;;
   *) echo '{}' > "$out" ;;
 esac
 """

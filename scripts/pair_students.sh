@@ -8,7 +8,8 @@
 #         (default sick: its test set has gold labels, so TEST is a true held-out file)
 #   TEST  the held-out gold file (default, for sick: ../shared/data/sick/SICK_test_annotated.tsv)
 #   N_ITER, OUT, ALLENNLP, DATA, TRAIN, DEV, *_EPOCHS  as in scripts/pipeline.sh (N_ITER default 10,
-#         Tang et al.'s for pairs)
+#         Tang et al.'s for pairs); STUDENT_EPOCHS also sets the CNN's and the small transformer's
+#   TRUNCATED_EPOCHS  the truncated teacher's epochs (default its config's, 2)
 # Each step is skipped when its output exists and timed in $OUT/times.txt.
 set -euo pipefail
 export TASK=${TASK:-sick}
@@ -18,7 +19,14 @@ export N_ITER=${N_ITER:-10}
 if [ "$TASK" = sick ]; then export TEST=${TEST:-../shared/data/sick/SICK_test_annotated.tsv}; fi
 PLUGIN=(--include-package allennlp_distill)
 source "$(dirname "$0")/steps.sh"
-[ "$(task_file pair)" = true ] || { echo "scripts/pair_students.sh: TASK=$TASK is not a pair task" >&2; exit 2; }
+# Refused before the teacher trains, not after: a single-sentence task, or a missing twin.
+refuse() { echo "scripts/pair_students.sh: $*" >&2; exit 2; }
+PAIR=$(task_file pair) || refuse "TASK=$TASK: not in training_config/tasks.libsonnet"
+[ "$PAIR" = true ] || refuse "TASK=$TASK is not a pair task"
+for arch in cnn transformer truncated; do
+  [ -e "training_config/${TASK}_distill_$arch.jsonnet" ] ||
+    refuse "TASK=$TASK has no training_config/${TASK}_distill_$arch.jsonnet"
+done
 bash "$(dirname "$0")/pipeline.sh"
 
 export DISTILL_TRAIN=${TRAIN:-${DATA:+$DATA/train.tsv}} DISTILL_DEV=${DEV:-${DATA:+$DATA/dev.tsv}}
@@ -26,18 +34,18 @@ DISTILL_TRAIN=${DISTILL_TRAIN:-$(task_file train)}
 DISTILL_DEV=${DISTILL_DEV:-$(task_file dev)}
 export DISTILL_TRANSFER_SET=$OUT/transfer.jsonl
 for arch in cnn transformer truncated; do
-  step "student_$arch" "$OUT/student_$arch/model.tar.gz" env DISTILL_EPOCHS="${STUDENT_EPOCHS:-}" \
+  epochs=${STUDENT_EPOCHS:-}
+  if [ "$arch" = truncated ]; then epochs=${TRUNCATED_EPOCHS:-}; fi
+  step "student_$arch" "$OUT/student_$arch/model.tar.gz" env DISTILL_EPOCHS="$epochs" \
     "$ALLENNLP" train "training_config/${TASK}_distill_$arch.jsonnet" -s "$OUT/student_$arch" \
     "${PLUGIN[@]}"
 done
 # The exported siamese BiLSTM (TorchScript, served without AllenNLP), fp32 and int8; a
 # transformer cross-encoder is served through AllenNLP (distill-export exports single sentences).
-for precision in fp32 int8; do
-  suffix=${precision/fp32/}
-  step "export$suffix" "$OUT/student_export${suffix:+_$suffix}/student.ts" "$ALLENNLP" distill-export \
-    "$OUT/student/model.tar.gz" -o "$OUT/student_export${suffix:+_$suffix}" \
-    ${suffix:+--int8} --force "${PLUGIN[@]}"
-done
+step export_fp32 "$OUT/student_export/student.ts" "$ALLENNLP" distill-export \
+  "$OUT/student/model.tar.gz" -o "$OUT/student_export" --force "${PLUGIN[@]}"
+step export_int8 "$OUT/student_export_int8/student.ts" "$ALLENNLP" distill-export \
+  "$OUT/student/model.tar.gz" -o "$OUT/student_export_int8" --int8 --force "${PLUGIN[@]}"
 step report "$OUT/report/report.md" "$ALLENNLP" distill-report \
   teacher="$OUT/teacher/model.tar.gz" \
   student="$OUT/student/model.tar.gz" baseline="$OUT/baseline/model.tar.gz" \

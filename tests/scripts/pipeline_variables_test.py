@@ -15,7 +15,7 @@ from tests.conftest import REPO
 # sets for it, and writes the output the pipeline checks for, so the script runs in a second.
 FAKE_ALLENNLP = r"""#!/usr/bin/env bash
 echo "$1 DISTILL_AMP=${DISTILL_AMP:-} DISTILL_TRAIN=$DISTILL_TRAIN" >> "$CALLS"
-echo "$* TRANSFER=${DISTILL_TRANSFER_SET:-}" >> "$CALLS.argv"
+echo "$* TRANSFER=${DISTILL_TRANSFER_SET:-} EPOCHS=${DISTILL_EPOCHS:-}" >> "$CALLS.argv"
 out=
 while [ $# -gt 0 ]; do
   case $1 in
@@ -130,26 +130,54 @@ def test_labelling_settings_a_teacher_cannot_use_are_refused_before_it_trains(
 
 
 def test_pair_students_distil_every_twin_on_the_transfer_set_and_report_the_held_out_file(tmp_path):
-    run_pipeline(tmp_path, "scripts/pair_students.sh", TASK="sick", TEST="test.tsv")
+    # SICK's labelled test set is the held-out file by default.
+    run_pipeline(tmp_path, "scripts/pair_students.sh", TASK="sick", STUDENT_EPOCHS="3")
     argv = (tmp_path / "calls.txt.argv").read_text().splitlines()
+    assert json.loads((tmp_path / "calls.txt.predictor_args").read_text())["n_iter"] == 10
     run = tmp_path / "run"
-    for arch in ("cnn", "transformer", "truncated"):
+    transfer = f"TRANSFER={run}/transfer.jsonl"
+    for arch, epochs in (("cnn", 3), ("transformer", 3), ("truncated", "")):
         train = f"train training_config/sick_distill_{arch}.jsonnet -s {run}/student_{arch} "
-        assert [line.endswith(f"TRANSFER={run}/transfer.jsonl") for line in argv
+        assert [line.endswith(f"{transfer} EPOCHS={epochs}") for line in argv
                 if line.startswith(train)] == [True]  # fmt: skip
+    plugin = "--include-package allennlp_distill"
     exports = [line.split(" TRANSFER=")[0] for line in argv if line.startswith("distill-export")]
     assert exports == [
-        f"distill-export {run}/student/model.tar.gz -o {run}/student_export --force "
-        "--include-package allennlp_distill",
+        f"distill-export {run}/student/model.tar.gz -o {run}/student_export --force {plugin}",
         f"distill-export {run}/student/model.tar.gz -o {run}/student_export_int8 --int8 --force "
-        "--include-package allennlp_distill",
+        + plugin,
     ]
-    (report,) = [line for line in argv if line.startswith("distill-report")]
-    assert report.startswith(f"distill-report teacher={run}/teacher/model.tar.gz ")
-    assert f" truncated={run}/student_truncated/model.tar.gz:int8 " in report
-    assert "--eval-file dev.tsv --heldout-file test.tsv" in report
+    (report,) = [line.split(" TRANSFER=")[0] for line in argv if line.startswith("distill-report")]
+    models = {
+        "teacher": "teacher/model.tar.gz",
+        "student": "student/model.tar.gz",
+        "baseline": "baseline/model.tar.gz",
+        "student ": "student/model.tar.gz:int8",
+        "exported": "student_export",
+        "exported ": "student_export_int8",
+        "cnn-student": "student_cnn/model.tar.gz",
+        "transformer-student": "student_transformer/model.tar.gz",
+        "truncated": "student_truncated/model.tar.gz",
+        "truncated ": "student_truncated/model.tar.gz:int8",
+    }
+    assert report == " ".join(
+        ["distill-report"]
+        + [f"{name.strip()}={run}/{path}" for name, path in models.items()]
+        + [
+            "--eval-file dev.tsv --heldout-file ../shared/data/sick/SICK_test_annotated.tsv",
+            f"--output-dir {run}/report --threads 2 {plugin}",
+        ]  # fmt: skip
+    )
 
 
-def test_pair_students_refuse_a_single_sentence_task_before_anything_trains(tmp_path):
-    error = pipeline_error(tmp_path, "scripts/pair_students.sh", TASK="sst2")
-    assert "TASK=sst2 is not a pair task" in error
+@pytest.mark.parametrize(
+    "task, message",
+    [
+        ("sst2", "TASK=sst2 is not a pair task"),
+        ("stsb", "TASK=stsb has no training_config/stsb_distill_cnn.jsonnet"),
+    ],
+)
+def test_pair_students_refuse_a_task_without_its_twins_before_anything_trains(
+    tmp_path, task, message
+):
+    assert message in pipeline_error(tmp_path, "scripts/pair_students.sh", TASK=task)

@@ -40,19 +40,23 @@ for arch in cnn transformer truncated; do
     "$ALLENNLP" train "training_config/${TASK}_distill_$arch.jsonnet" -s "$OUT/student_$arch" \
     "${PLUGIN[@]}"
 done
-# The exported siamese BiLSTM (TorchScript, served without AllenNLP), fp32 and int8; a
-# transformer cross-encoder is served through AllenNLP (distill-export exports single sentences).
-step export_fp32 "$OUT/student_export/student.ts" "$ALLENNLP" distill-export \
-  "$OUT/student/model.tar.gz" -o "$OUT/student_export" --force "${PLUGIN[@]}"
-step export_int8 "$OUT/student_export_int8/student.ts" "$ALLENNLP" distill-export \
+# The siamese students exported (TorchScript, served without AllenNLP), the BiLSTM in int8 too;
+# the truncated teacher, a cross-encoder, is served through AllenNLP (distill-export exports
+# single-sentence transformers).
+for run in student student_cnn student_transformer; do
+  step "export_$run" "$OUT/${run}_export/student.ts" "$ALLENNLP" distill-export \
+    "$OUT/$run/model.tar.gz" -o "$OUT/${run}_export" --force "${PLUGIN[@]}"
+done
+step export_student_int8 "$OUT/student_export_int8/student.ts" "$ALLENNLP" distill-export \
   "$OUT/student/model.tar.gz" -o "$OUT/student_export_int8" --int8 --force "${PLUGIN[@]}"
 step report "$OUT/report/report.md" "$ALLENNLP" distill-report \
   teacher="$OUT/teacher/model.tar.gz" \
   student="$OUT/student/model.tar.gz" baseline="$OUT/baseline/model.tar.gz" \
   student="$OUT/student/model.tar.gz:int8" \
   exported="$OUT/student_export" exported="$OUT/student_export_int8" \
-  cnn-student="$OUT/student_cnn/model.tar.gz" \
+  cnn-student="$OUT/student_cnn/model.tar.gz" cnn-exported="$OUT/student_cnn_export" \
   transformer-student="$OUT/student_transformer/model.tar.gz" \
+  transformer-exported="$OUT/student_transformer_export" \
   truncated="$OUT/student_truncated/model.tar.gz" truncated="$OUT/student_truncated/model.tar.gz:int8" \
   --eval-file "$DISTILL_DEV" ${TEST:+--heldout-file "$TEST"} --output-dir "$OUT/report" --threads 2 \
   "${PLUGIN[@]}"

@@ -143,9 +143,11 @@ def test_pair_students_distil_every_twin_on_the_transfer_set_and_report_the_held
     plugin = "--include-package allennlp_distill"
     exports = [line.split(" TRANSFER=")[0] for line in argv if line.startswith("distill-export")]
     assert exports == [
-        f"distill-export {run}/student/model.tar.gz -o {run}/student_export --force {plugin}",
+        f"distill-export {run}/{name}/model.tar.gz -o {run}/{name}_export --force {plugin}"
+        for name in ("student", "student_cnn", "student_transformer")
+    ] + [
         f"distill-export {run}/student/model.tar.gz -o {run}/student_export_int8 --int8 --force "
-        + plugin,
+        + plugin
     ]
     (report,) = [line.split(" TRANSFER=")[0] for line in argv if line.startswith("distill-report")]
     models = {
@@ -156,7 +158,9 @@ def test_pair_students_distil_every_twin_on_the_transfer_set_and_report_the_held
         "exported": "student_export",
         "exported ": "student_export_int8",
         "cnn-student": "student_cnn/model.tar.gz",
+        "cnn-exported": "student_cnn_export",
         "transformer-student": "student_transformer/model.tar.gz",
+        "transformer-exported": "student_transformer_export",
         "truncated": "student_truncated/model.tar.gz",
         "truncated ": "student_truncated/model.tar.gz:int8",
     }

@@ -64,6 +64,9 @@ def default_config_vars() -> Dict[str, str]:
         "DISTILL_PRETRAINED_ENCODER": "",
         # Empty: Tang's BiLSTM (or the pretrained encoder's); "pooled": pooled_bilstm at random.
         "DISTILL_STUDENT_ENCODER": "",
+        # Empty: a truncated-teacher student starts from the pre-trained model (else: a fine-tuned
+        # teacher's archive, whose embeddings and first blocks it copies).
+        "DISTILL_TRUNCATE_FROM": "",
         "DISTILL_SEED": "13370",
         # Where training runs (training_config/devices.libsonnet): one device, or one process per
         # listed device through AllenNLP's distributed training, on one or more machines.

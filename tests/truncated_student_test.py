@@ -1,6 +1,7 @@
 """The truncated-teacher student (training_config/sst2_distill_truncated.jsonnet), on fixtures."""
 
 import json
+import shutil
 
 import _jsonnet
 import torch
@@ -35,6 +36,53 @@ def test_the_student_starts_from_the_teacher_models_first_blocks(tiny_teacher_en
     assert len(transformer.encoder.layer) == 1 and len(pretrained.encoder.layer) == 2
     for name, value in transformer.encoder.layer[0].state_dict().items():
         assert torch.equal(value, pretrained.encoder.layer[0].state_dict()[name]), name
+
+
+def transformer_of(model: Model) -> torch.nn.Module:
+    return model._text_field_embedder._token_embedders["tokens"].transformer_model  # type: ignore
+
+
+def test_the_student_can_start_from_the_fine_tuned_teacher_and_loads_without_it(
+    tiny_teacher_env, tiny_teacher_archive, tmp_path
+):
+    from allennlp.models.archival import load_archive
+
+    teacher_copy = tmp_path / "teacher.tar.gz"
+    shutil.copy(tiny_teacher_archive, teacher_copy)
+    env = {**tiny_teacher_env, "DISTILL_TRUNCATE_FROM": str(teacher_copy)}
+    params = json.loads(
+        _jsonnet.evaluate_file(
+            str(CONFIGS / "sst2_distill_truncated.jsonnet"),
+            ext_vars={**default_config_vars(), **env},
+        )
+    )
+    params["model"]["text_field_embedder"]["token_embedders"]["tokens"]["transformer_kwargs"] = {
+        "num_hidden_layers": 1
+    }
+    vocab = Vocabulary(non_padded_namespaces=["labels"])
+    vocab.add_tokens_to_namespace(["0", "1"], "labels")
+    student = Model.from_params(vocab=vocab, params=Params(params).pop("model"))
+    teacher = load_archive(str(tiny_teacher_archive)).model
+    pretrained = AutoModel.from_pretrained(tiny_teacher_env["DISTILL_TEACHER_MODEL"])
+    started = {**transformer_of(student).embeddings.state_dict(),
+               **transformer_of(student).encoder.layer[0].state_dict()}  # fmt: skip
+    fine_tuned = {**transformer_of(teacher).embeddings.state_dict(),
+                  **transformer_of(teacher).encoder.layer[0].state_dict()}  # fmt: skip
+    original = {**pretrained.embeddings.state_dict(), **pretrained.encoder.layer[0].state_dict()}
+    for name, value in started.items():
+        assert torch.equal(value, fine_tuned[name]), name
+    # Fine-tuning moved the teacher's weights: the test tells the two starting points apart.
+    assert any(not torch.equal(fine_tuned[name], original[name]) for name in started)
+
+    # Trained so, the archive loads and predicts once the teacher is gone.
+    out = tmp_path / "run"
+    run_allennlp("train", str(CONFIGS / "sst2_distill_truncated.jsonnet"), "-s", str(out),
+                 "-o", json.dumps(ONE_BLOCK), env=env)  # fmt: skip
+    teacher_copy.unlink()
+    (tmp_path / "in.jsonl").write_text('{"sentence": "a gorgeous , witty movie ."}\n')
+    run_allennlp("predict", str(out / "model.tar.gz"), str(tmp_path / "in.jsonl"),
+                 "--output-file", str(tmp_path / "out.jsonl"), env={})  # fmt: skip
+    assert json.loads((tmp_path / "out.jsonl").read_text())["label"] in {"0", "1"}
 
 
 def test_the_student_learns_the_transfer_set_and_predicts(tiny_teacher_env, tmp_path):

@@ -8,11 +8,15 @@
 //   DISTILL_EPOCHS               number of epochs (default: each config's own)
 //   DISTILL_TRAIN, DISTILL_DEV   data files (default: the task's, see tasks.libsonnet)
 //   DISTILL_CUDA_DEVICE, DISTILL_DISTRIBUTED, ...  where it trains (devices.libsonnet)
+//   DISTILL_TRUNCATE_FROM        the truncated student only: "" (default) starts it from the
+//                                pre-trained model, a fine-tuned teacher's model.tar.gz (or
+//                                best.th) from that teacher's embeddings and first blocks
 local devices = import "devices.libsonnet";
 local tasks = import "tasks.libsonnet";
 local teacher = std.extVar("DISTILL_TEACHER_MODEL");
 local hidden_size = std.parseInt(std.extVar("DISTILL_TEACHER_HIDDEN_SIZE"));
 local epochs_var = std.extVar("DISTILL_EPOCHS");
+local truncate_from = std.extVar("DISTILL_TRUNCATE_FROM");
 
 {
   // max_tokens: the longest input the teacher sees, in word pieces (both sentences of a pair).
@@ -69,7 +73,9 @@ local epochs_var = std.extVar("DISTILL_EPOCHS");
 
   // A truncated teacher as the student ("Which Student is Best?", arXiv 2201.00558; TinyBERT's
   // and PKD's students start from a teacher's lower layers): the first `layers` blocks of the
-  // pre-trained teacher model (not the fine-tuned one), mean-pooled, distilled on the task's
+  // pre-trained teacher model, or with DISTILL_TRUNCATE_FROM of the fine-tuned teacher (AllenNLP's
+  // `pretrained` initializer copies its embeddings and those blocks by name; the head starts at
+  // random, as the two runs' label orders may differ), mean-pooled, distilled on the task's
   // transfer set by MSE on the teacher's logits (alpha = 0), validated on the gold dev set. Only
   // the transfer set feeds the vocabulary (its labels; word pieces come from the model).
   truncated(task, layers, epochs, lr=1e-4, batch_size=32)::
@@ -83,7 +89,12 @@ local epochs_var = std.extVar("DISTILL_EPOCHS");
             tokens+: { transformer_kwargs: { num_hidden_layers: layers } },
           },
         },
-      },
+      } + (if truncate_from == "" then {} else {
+        initializer: {
+          regexes: [["_text_field_embedder\\..*",
+                     { type: "pretrained", weights_file_path: truncate_from }]],
+        },
+      }),
       trainer+: {
         // +: keeps the callbacks of the devices overlay (DISTILL_AMP=bf16).
         callbacks+: [

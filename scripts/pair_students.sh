@@ -9,7 +9,10 @@
 #   TEST  the held-out gold file (default, for sick: ../shared/data/sick/SICK_test_annotated.tsv)
 #   N_ITER, OUT, ALLENNLP, DATA, TRAIN, DEV, *_EPOCHS  as in scripts/pipeline.sh (N_ITER default 10,
 #         Tang et al.'s for pairs); STUDENT_EPOCHS also sets the CNN's and the small transformer's
-#   TRUNCATED_EPOCHS  the truncated teacher's epochs (default its config's, 2)
+#   TRUNCATED_EPOCHS  the truncated teacher's epochs (default its config's)
+#   TRUNCATE_FROM  what the truncated teacher starts from (DISTILL_TRUNCATE_FROM): default the run's
+#         fine-tuned teacher, $OUT/teacher/model.tar.gz (chosen on SICK's trial set, README); empty:
+#         the pre-trained model
 # Each step is skipped when its output exists and timed in $OUT/times.txt.
 set -euo pipefail
 export TASK=${TASK:-sick}
@@ -34,9 +37,12 @@ DISTILL_TRAIN=${DISTILL_TRAIN:-$(task_file train)}
 DISTILL_DEV=${DISTILL_DEV:-$(task_file dev)}
 export DISTILL_TRANSFER_SET=$OUT/transfer.jsonl
 for arch in cnn transformer truncated; do
-  epochs=${STUDENT_EPOCHS:-}
-  if [ "$arch" = truncated ]; then epochs=${TRUNCATED_EPOCHS:-}; fi
-  step "student_$arch" "$OUT/student_$arch/model.tar.gz" env DISTILL_EPOCHS="$epochs" \
+  epochs=${STUDENT_EPOCHS:-} start=
+  if [ "$arch" = truncated ]; then
+    epochs=${TRUNCATED_EPOCHS:-} start=${TRUNCATE_FROM-$OUT/teacher/model.tar.gz}
+  fi
+  step "student_$arch" "$OUT/student_$arch/model.tar.gz" \
+    env DISTILL_EPOCHS="$epochs" DISTILL_TRUNCATE_FROM="$start" \
     "$ALLENNLP" train "training_config/${TASK}_distill_$arch.jsonnet" -s "$OUT/student_$arch" \
     "${PLUGIN[@]}"
 done

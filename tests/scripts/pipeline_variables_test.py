@@ -15,7 +15,8 @@ from tests.conftest import REPO
 # sets for it, and writes the output the pipeline checks for, so the script runs in a second.
 FAKE_ALLENNLP = r"""#!/usr/bin/env bash
 echo "$1 DISTILL_AMP=${DISTILL_AMP:-} DISTILL_TRAIN=$DISTILL_TRAIN" >> "$CALLS"
-echo "$* TRANSFER=${DISTILL_TRANSFER_SET:-} EPOCHS=${DISTILL_EPOCHS:-}" >> "$CALLS.argv"
+echo "$* TRANSFER=${DISTILL_TRANSFER_SET:-} EPOCHS=${DISTILL_EPOCHS:-}\
+ FROM=${DISTILL_TRUNCATE_FROM:-}" >> "$CALLS.argv"
 out=
 while [ $# -gt 0 ]; do
   case $1 in
@@ -136,9 +137,10 @@ def test_pair_students_distil_every_twin_on_the_transfer_set_and_report_the_held
     assert json.loads((tmp_path / "calls.txt.predictor_args").read_text())["n_iter"] == 10
     run = tmp_path / "run"
     transfer = f"TRANSFER={run}/transfer.jsonl"
-    for arch, epochs in (("cnn", 3), ("transformer", 3), ("truncated", "")):
+    teacher = f"{run}/teacher/model.tar.gz"
+    for arch, epochs, start in (("cnn", 3, ""), ("transformer", 3, ""), ("truncated", "", teacher)):
         train = f"train training_config/sick_distill_{arch}.jsonnet -s {run}/student_{arch} "
-        assert [line.endswith(f"{transfer} EPOCHS={epochs}") for line in argv
+        assert [line.endswith(f"{transfer} EPOCHS={epochs} FROM={start}") for line in argv
                 if line.startswith(train)] == [True]  # fmt: skip
     plugin = "--include-package allennlp_distill"
     exports = [line.split(" TRANSFER=")[0] for line in argv if line.startswith("distill-export")]

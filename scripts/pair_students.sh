@@ -32,9 +32,7 @@ for arch in cnn transformer truncated; do
 done
 bash "$(dirname "$0")/pipeline.sh"
 
-export DISTILL_TRAIN=${TRAIN:-${DATA:+$DATA/train.tsv}} DISTILL_DEV=${DEV:-${DATA:+$DATA/dev.tsv}}
-DISTILL_TRAIN=${DISTILL_TRAIN:-$(task_file train)}
-DISTILL_DEV=${DISTILL_DEV:-$(task_file dev)}
+data_files
 export DISTILL_TRANSFER_SET=$OUT/transfer.jsonl
 for arch in cnn transformer truncated; do
   epochs=${STUDENT_EPOCHS:-} start=

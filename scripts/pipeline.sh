@@ -29,13 +29,10 @@ N_ITER=${N_ITER:-4}
 OUT=${OUT:-runs/$TASK}
 ALLENNLP=${ALLENNLP:-.venv/bin/allennlp}
 PLUGIN=(--include-package allennlp_distill)
-export DISTILL_TRAIN=${TRAIN:-${DATA:+$DATA/train.tsv}} DISTILL_DEV=${DEV:-${DATA:+$DATA/dev.tsv}}
 export DISTILL_TRANSFER_SET=$OUT/transfer.jsonl
-# timed, step, task_file
+# timed, step, task_file, data_files
 source "$(dirname "$0")/steps.sh"
-# Where DATA/TRAIN/DEV are not given, the configs' own task files (training_config/tasks.libsonnet).
-DISTILL_TRAIN=${DISTILL_TRAIN:-$(task_file train)}
-DISTILL_DEV=${DISTILL_DEV:-$(task_file dev)}
+data_files
 PAIR=$(task_file pair)
 TAGGER=$(task_file tagger)
 if [ "$PAIR" = "true" ] || [ "$TAGGER" = "true" ] || [ "${PRECISION:-fp32}" != fp32 ]; then

@@ -23,3 +23,11 @@ task_file() {
     'local t = import \"training_config/tasks.libsonnet\"; t.$TASK.$1', \
     ext_vars={'DISTILL_TRAIN': '', 'DISTILL_DEV': '', 'DISTILL_TRANSFER_SET': ''}).strip('\"\\n'))"
 }
+
+# `data_files` exports DISTILL_TRAIN and DISTILL_DEV: TRAIN / DEV, else DATA/{train,dev}.tsv, else
+# the configs' own task files (training_config/tasks.libsonnet).
+data_files() {
+  export DISTILL_TRAIN=${TRAIN:-${DATA:+$DATA/train.tsv}} DISTILL_DEV=${DEV:-${DATA:+$DATA/dev.tsv}}
+  DISTILL_TRAIN=${DISTILL_TRAIN:-$(task_file train)}
+  DISTILL_DEV=${DISTILL_DEV:-$(task_file dev)}
+}

@@ -17,29 +17,33 @@ ONE_BLOCK = {"model.text_field_embedder.token_embedders.tokens.transformer_kwarg
              {"num_hidden_layers": 1}}  # fmt: skip
 
 
-def test_the_student_starts_from_the_teacher_models_first_blocks(tiny_teacher_env):
+def transformer_of(model: Model) -> torch.nn.Module:
+    return model._text_field_embedder._token_embedders["tokens"].transformer_model  # type: ignore
+
+
+def one_block_student(ext_vars: dict) -> Model:
+    """The truncated student of the SST-2 config, built (not trained) with one block of the tiny
+    BERT's two, as the config's `initializer` leaves it."""
     params = json.loads(
         _jsonnet.evaluate_file(
             str(CONFIGS / "sst2_distill_truncated.jsonnet"),
-            ext_vars={**default_config_vars(), **tiny_teacher_env, "DISTILL_EPOCHS": ""},
+            ext_vars={**default_config_vars(), **ext_vars, "DISTILL_EPOCHS": ""},
         )
     )
     embedder = params["model"]["text_field_embedder"]["token_embedders"]["tokens"]
     assert embedder["transformer_kwargs"] == {"num_hidden_layers": 2}  # of MiniLM's 6
     embedder["transformer_kwargs"] = {"num_hidden_layers": 1}  # of the tiny BERT's 2
-    params = Params(params)
     vocab = Vocabulary(non_padded_namespaces=["labels"])
     vocab.add_tokens_to_namespace(["0", "1"], "labels")
-    model = Model.from_params(vocab=vocab, params=params.pop("model"))
-    transformer = model._text_field_embedder._token_embedders["tokens"].transformer_model
+    return Model.from_params(vocab=vocab, params=Params(params).pop("model"))
+
+
+def test_the_student_starts_from_the_teacher_models_first_blocks(tiny_teacher_env):
+    transformer = transformer_of(one_block_student(tiny_teacher_env))
     pretrained = AutoModel.from_pretrained(tiny_teacher_env["DISTILL_TEACHER_MODEL"])
     assert len(transformer.encoder.layer) == 1 and len(pretrained.encoder.layer) == 2
     for name, value in transformer.encoder.layer[0].state_dict().items():
         assert torch.equal(value, pretrained.encoder.layer[0].state_dict()[name]), name
-
-
-def transformer_of(model: Model) -> torch.nn.Module:
-    return model._text_field_embedder._token_embedders["tokens"].transformer_model  # type: ignore
 
 
 def test_the_student_can_start_from_the_fine_tuned_teacher_and_loads_without_it(
@@ -50,18 +54,7 @@ def test_the_student_can_start_from_the_fine_tuned_teacher_and_loads_without_it(
     teacher_copy = tmp_path / "teacher.tar.gz"
     shutil.copy(tiny_teacher_archive, teacher_copy)
     env = {**tiny_teacher_env, "DISTILL_TRUNCATE_FROM": str(teacher_copy)}
-    params = json.loads(
-        _jsonnet.evaluate_file(
-            str(CONFIGS / "sst2_distill_truncated.jsonnet"),
-            ext_vars={**default_config_vars(), **env},
-        )
-    )
-    params["model"]["text_field_embedder"]["token_embedders"]["tokens"]["transformer_kwargs"] = {
-        "num_hidden_layers": 1
-    }
-    vocab = Vocabulary(non_padded_namespaces=["labels"])
-    vocab.add_tokens_to_namespace(["0", "1"], "labels")
-    student = Model.from_params(vocab=vocab, params=Params(params).pop("model"))
+    student = one_block_student(env)
     teacher = load_archive(str(tiny_teacher_archive)).model
     pretrained = AutoModel.from_pretrained(tiny_teacher_env["DISTILL_TEACHER_MODEL"])
     started = {**transformer_of(student).embeddings.state_dict(),

@@ -5,11 +5,14 @@ student ÷ teacher ratios. For a GPU machine where this plugin cannot be install
 no package registry, a file-size limit): `prepare` runs here and writes a small bundle; `run`
 needs only torch and transformers.
 
-    # here (this plugin's venv): the SST-2 training texts as ids, the export, the teachers' configs
-    .venv/bin/python scripts/gpu_benchmark.py prepare runs/rotten_tomatoes_n16_t3/student_export \
-        ../shared/data/glue/SST-2/train.tsv -o .gpu/bundle
+    # here (this plugin's venv): the SST-2 training texts as ids, the exports, the teachers' configs
+    .venv/bin/python scripts/gpu_benchmark.py prepare ../shared/data/glue/SST-2/train.tsv \
+        -o .gpu/bundle --student bilstm=runs/sst2/student_export --tokenizer TOKENIZER_JSON \
+        --teacher minilm-l6=CONFIG_JSON --teacher mpnet-base=mpnet   # scripts/gpu_bundle.sh: all
     # on the GPU machine
     python3 scripts/gpu_benchmark.py run .gpu/bundle --output gpu_benchmark.json
+    # anywhere: the tables of a saved report again (the README's are docs/gpu_benchmark_h200.json's)
+    python3 scripts/gpu_benchmark.py table docs/gpu_benchmark_h200.json
 
 Where AllenNLP and the archives are at hand, `allennlp distill-report --cuda-device 0` measures
 the archives themselves (README, Scaling out); this script measures what travels:
@@ -269,6 +272,7 @@ def run(args: argparse.Namespace) -> None:
     wordpieces = unflat(inputs["wordpieces"])
     texts = len(wordpieces)
     rows: List[Dict[str, Any]] = []
+    failures: Dict[str, str] = {}
     report: Dict[str, Any] = {
         "device": torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu",
         "torch": torch.__version__,
@@ -278,6 +282,7 @@ def run(args: argparse.Namespace) -> None:
         "float32_matmul_precision": torch.get_float32_matmul_precision(),
         "mean_wordpieces": sum(map(len, wordpieces)) / texts,
         "device_vs_cpu_max_abs_diff": {},
+        "failures": failures,
         "bundle": bundle,
         "rows": rows,
     }
@@ -294,7 +299,12 @@ def run(args: argparse.Namespace) -> None:
         with torch.inference_mode():
             expected = student(*check)
             student.to(device)
-            got = student(*(t.to(device) for t in check)).cpu()
+            try:
+                got = student(*(t.to(device) for t in check)).cpu()
+            except RuntimeError as error:  # reported, and the other models still timed
+                failures[name] = str(error).strip().splitlines()[-1]
+                print(f"{name} fails on {device}: {failures[name]}", flush=True)
+                continue
         report["device_vs_cpu_max_abs_diff"][name] = float((got - expected).abs().max())
         for sort in (False, True):
             order = "length-sorted" if sort else "file order"
@@ -350,6 +360,8 @@ def run(args: argparse.Namespace) -> None:
     if args.output:
         with open(args.output, "w", encoding="utf-8") as out:
             json.dump(report, out, indent=1)
+    if failures:
+        sys.exit(f"failed on {device}: {', '.join(failures)}")
 
 
 def table(report: Dict[str, Any]) -> str:
@@ -428,8 +440,14 @@ def main() -> None:
     timing.add_argument("--device", default="cuda")
     timing.add_argument("--repeats", type=int, default=5, help="timed passes at most")
     timing.add_argument("--output", help="the report as JSON")
+    again = commands.add_parser("table", help="print a saved report's tables again")
+    again.add_argument("report", help="the JSON that `run --output` wrote")
     args = parser.parse_args()
-    prepare(args) if args.command == "prepare" else run(args)
+    if args.command == "table":
+        with open(args.report, encoding="utf-8") as report_file:
+            print(table(json.load(report_file)))
+    else:
+        prepare(args) if args.command == "prepare" else run(args)
 
 
 if __name__ == "__main__":

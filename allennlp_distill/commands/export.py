@@ -123,7 +123,8 @@ class ExportedEncoder(torch.nn.Module):
             length = max(1, int((token_ids != 0).sum()))
             final_states = self.lstm(embedded[:, :length])[1][0]
         else:
-            lengths = (token_ids != 0).sum(dim=1).clamp(min=1)
+            # Packing reads the lengths on the CPU (a GPU tensor is refused inside TorchScript).
+            lengths = (token_ids != 0).sum(dim=1).clamp(min=1).cpu()
             packed = pack_padded_sequence(embedded, lengths, batch_first=True, enforce_sorted=False)
             final_states = self.lstm(packed)[1][0]
         # final_states: (2, batch_size, hidden_size), the forward then the backward direction.
@@ -205,7 +206,10 @@ class ExportedPooledEncoder(torch.nn.Module):
             pooled = states.mean(dim=1) if self.mean else states.max(dim=1)[0]
             return pooled if length > 0 else torch.zeros_like(pooled)
         packed = pack_padded_sequence(
-            self.embedding(token_ids), lengths.clamp(min=1), batch_first=True, enforce_sorted=False
+            self.embedding(token_ids),
+            lengths.clamp(min=1).cpu(),  # on the CPU, as packing needs (see ExportedEncoder)
+            batch_first=True,
+            enforce_sorted=False,
         )
         states = pad_packed_sequence(
             self.lstm(packed)[0], batch_first=True, total_length=token_ids.shape[1]
@@ -515,7 +519,7 @@ class ExportableTagger(torch.nn.Module):
             states = self.lstm(embedded[:, :length])[0]
             states = torch.nn.functional.pad(states, [0, 0, 0, num_tokens - length])
         else:
-            lengths = (token_ids != 0).sum(dim=1).clamp(min=1)
+            lengths = (token_ids != 0).sum(dim=1).clamp(min=1).cpu()  # packing reads them there
             packed = pack_padded_sequence(embedded, lengths, batch_first=True, enforce_sorted=False)
             states = pad_packed_sequence(self.lstm(packed)[0], batch_first=True,
                                          total_length=num_tokens)[0]  # fmt: skip

@@ -370,3 +370,19 @@ def test_the_transformer_student_takes_hard_texts_on_every_path(
     alone = torch.cat([exported.logits(exported.token_ids([text])) for text in HARD_TEXTS])
     assert torch.allclose(alone, expected, atol=1e-4)
     assert torch.allclose(exported.logits(exported.token_ids(HARD_TEXTS)), expected, atol=1e-4)
+
+
+def test_every_packed_export_hands_packing_its_lengths_on_the_cpu(tiny_student_archive, tmp_path):
+    """
+    Inside TorchScript, packing refuses lengths on a GPU ("'lengths' argument should be a 1D CPU
+    int64 tensor"): the exported BiLSTM failed so on an H200 (`scripts/gpu_benchmark.py`). CI has
+    no GPU, so the scripted code of each packing encoder is read: its lengths go to the CPU.
+    """
+    export_archive(str(tiny_student_archive), str(tmp_path / "export"))
+    bilstm = torch.jit.load(str(tmp_path / "export" / "student.ts")).encoder
+    embedding = torch.nn.Embedding(20, 4, padding_idx=0)
+    pooled = torch.jit.script(
+        ExportedPooledEncoder(student_of(embedding, PooledBiLstm(input_dim=4, hidden_size=3)))
+    )
+    for encoder in (bilstm, pooled):
+        assert "pack_padded_sequence" in encoder.code and "torch.cpu(" in encoder.code

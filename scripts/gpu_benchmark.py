@@ -28,8 +28,9 @@ so every model reads the real texts, tokenised as in training (the student's wor
 export's vocabulary, the teachers' word pieces by `--tokenizer`, capped at 128 as the teacher's
 reader does). Batches are timed in the file's order and sorted by length (Tang et al. do not say
 which; the second is what a labelling job does), the inputs already on the device, a warm-up
-over every 8th batch, then the median of up to `--repeats` full passes (fewer once they add up to
-10 s), each ended by `torch.cuda.synchronize`. fp32 is torch's default (no TF32 matrix products).
+that runs one batch of every shape, then the median of `--repeats` full passes, each ended by
+`torch.cuda.synchronize`. fp32 is fp32 for every model (no TF32, in cuDNN either); only the
+teachers are also timed under bf16 autocast (the students' LSTM and convolutions gain little).
 """
 
 import argparse
@@ -45,10 +46,6 @@ import torch
 
 #: Texts per batch (Tang et al. 2019, Table 3).
 BATCH_SIZE = 512
-#: A full timed pass is repeated until the passes add up to this many seconds (or `--repeats`).
-MIN_SECONDS = 10.0
-#: The warm-up pass runs every this-many-th batch (every length of a sorted pass, at 1/8 the cost).
-WARM_UP_STRIDE = 8
 #: Keys of a saved `config.json` that describe the saved file, not the architecture.
 IGNORED = ("architectures", "torch_dtype", "dtype", "transformers_version")
 #: The teacher reader's cap on word pieces (`max_tokens` in `teacher.libsonnet`).
@@ -94,7 +91,13 @@ def unflat(packed: Dict[str, torch.Tensor]) -> List[List[int]]:
 
 
 def prepare(args: argparse.Namespace) -> None:
-    """Write the bundle: `student.ts`, `inputs.pt` (ids), `bundle.json` (shapes, configs)."""
+    """
+    Write the bundle: `NAME.ts` per student, `inputs.pt` (ids), `bundle.json` (shapes, configs).
+
+    # Raises
+    `SystemExit` naming the `--student` that is not a single-sentence word-level export, or the
+    text file's line (`read_texts`).
+    """
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
     from tokenizers import Tokenizer
 
@@ -230,13 +233,11 @@ def texts_per_second(
     device: torch.device,
     bf16: bool,
     repeats: int,
-    min_seconds: float = MIN_SECONDS,
 ) -> Tuple[float, int]:
     """
-    `texts` ÷ the median time of a full pass over `inputs`: after a warm-up over every
-    `WARM_UP_STRIDE`-th batch (each shape's kernels chosen, memory cached), up to `repeats`
-    passes, fewer once the timed passes add up to `min_seconds` (a BERT-large fp32 pass takes
-    tens of seconds; a student's, a fraction of one). Returns texts/s and the passes timed.
+    `texts` ÷ the median time of `repeats` full passes over `inputs`, after a warm-up that runs
+    the first batch of every shape once (each shape's kernels chosen, its memory cached), so that
+    no timed pass is a cold one. Returns texts/s and the number of timed passes.
     """
 
     def one_pass(batches: Sequence[Tuple[torch.Tensor, ...]]) -> float:
@@ -253,15 +254,23 @@ def texts_per_second(
             torch.cuda.synchronize(device)
         return time.perf_counter() - start
 
-    one_pass(inputs[::WARM_UP_STRIDE])
-    seconds: List[float] = []
-    while len(seconds) < repeats and sum(seconds) < min_seconds:
-        seconds.append(one_pass(inputs))
+    one_pass(list({tuple(batch[0].shape): batch for batch in reversed(inputs)}.values()))
+    seconds = [one_pass(inputs) for _ in range(repeats)]
     return texts / statistics.median(seconds), len(seconds)
 
 
 def run(args: argparse.Namespace) -> None:
-    """Time each student and each teacher (fp32, bf16), print the tables, write the report."""
+    """
+    Time each student and each teacher (fp32, bf16), print the tables, write the report. fp32
+    means fp32 for every model: TF32 is turned off for matrix products (torch's default) and for
+    cuDNN's LSTMs and convolutions (on by torch's default), which only the students use.
+
+    # Raises
+    `SystemExit` when `--device` is a GPU that torch does not see, or (after every other model
+    is timed and the report written) naming each student that failed on the device.
+    """
+    torch.backends.cuda.matmul.allow_tf32 = False
+    torch.backends.cudnn.allow_tf32 = False
     if args.device.startswith("cuda") and not torch.cuda.is_available():
         sys.exit(f"--device {args.device}: torch {torch.__version__} sees no GPU here")
     device = torch.device(args.device)
@@ -280,6 +289,7 @@ def run(args: argparse.Namespace) -> None:
         "batch_size": BATCH_SIZE,
         "repeats": args.repeats,
         "float32_matmul_precision": torch.get_float32_matmul_precision(),
+        "cudnn_allow_tf32": torch.backends.cudnn.allow_tf32,
         "mean_wordpieces": sum(map(len, wordpieces)) / texts,
         "device_vs_cpu_max_abs_diff": {},
         "failures": failures,
@@ -373,7 +383,8 @@ def table(report: Dict[str, Any]) -> str:
     lines = [
         f"{report['device']}, torch {report['torch']}, {report['texts']:,} texts, batch "
         f"{report['batch_size']}, fp32 matrix products at torch's "
-        f"'{report['float32_matmul_precision']}' precision; students on the device "
+        f"'{report['float32_matmul_precision']}' precision, cuDNN TF32 "
+        f"{'on' if report.get('cudnn_allow_tf32', True) else 'off'}; students on the device "
         f"vs the CPU, largest logit difference: "
         + ", ".join(f"{k} {v:.1e}" for k, v in report["device_vs_cpu_max_abs_diff"].items()),
         "",
@@ -438,7 +449,7 @@ def main() -> None:
     timing = commands.add_parser("run", help="time the bundle's models (torch, transformers)")
     timing.add_argument("bundle")
     timing.add_argument("--device", default="cuda")
-    timing.add_argument("--repeats", type=int, default=5, help="timed passes at most")
+    timing.add_argument("--repeats", type=int, default=3, help="timed passes (their median)")
     timing.add_argument("--output", help="the report as JSON")
     again = commands.add_parser("table", help="print a saved report's tables again")
     again.add_argument("report", help="the JSON that `run --output` wrote")
@@ -446,8 +457,10 @@ def main() -> None:
     if args.command == "table":
         with open(args.report, encoding="utf-8") as report_file:
             print(table(json.load(report_file)))
+    elif args.command == "prepare":
+        prepare(args)
     else:
-        prepare(args) if args.command == "prepare" else run(args)
+        run(args)
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 import pytest
 import torch
@@ -107,28 +108,58 @@ def test_run_times_every_model_and_divides_the_students_speed_by_each_teachers(b
     report = json.loads(report_file.read_text())
     assert report["texts"] == len(texts())
     rows = {(r["model"], r["precision"], r["order"]): r["texts_per_s"] for r in report["rows"]}
-    orders = ("file order", "length-sorted")
+    orders, precisions = ("file order", "length-sorted"), ("fp32", "bf16 autocast")
     expected = {("bilstm", "fp32", o) for o in orders} | {
-        ("tiny", p, o) for p in ("fp32", "bf16 autocast") for o in orders
+        ("tiny", p, o) for p in precisions for o in orders
     }
     assert set(rows) == expected and all(speed > 0 for speed in rows.values())
-    file_order = rows[("bilstm", "fp32", "file order")] / rows[("tiny", "fp32", "file order")]
-    assert f"| bilstm | {file_order:.1f}× |" in result.stdout
-    sorted_bf16 = (
-        rows[("bilstm", "fp32", "length-sorted")] / rows[("tiny", "bf16 autocast", "length-sorted")]
-    )
-    assert f" {sorted_bf16:.1f}× |" in result.stdout.split("length-sorted:")[-1]
+    for order in orders:
+        # The student's row of this order's table: its speed over each teacher column, in order.
+        ratios = [rows[("bilstm", "fp32", order)] / rows[("tiny", p, order)] for p in precisions]
+        expected_row = "| bilstm | " + " | ".join(f"{r:.1f}×" for r in ratios) + " |"
+        assert expected_row in result.stdout.split(f"texts/s, {order}:")[1].split("\n\n")[1]
+    # The saved report prints the same tables again.
+    again = benchmark("table", str(report_file))
+    assert again.stdout.strip() in result.stdout
     assert report["device_vs_cpu_max_abs_diff"] == {"bilstm": 0.0}
 
 
-def test_the_teacher_pools_only_real_word_pieces(tiny_bert):
+def test_the_teacher_is_the_mean_of_its_real_word_pieces_then_a_linear_layer(tiny_bert):
     config = json.loads((tiny_bert / "config.json").read_text())
     torch.manual_seed(0)
     teacher = gpu_benchmark.TeacherClassifier(config, labels=2).eval()
-    alone = teacher(torch.tensor([[2, 7, 8, 3]]), torch.tensor([[1, 1, 1, 1]]))
-    padded_ids = torch.tensor([[2, 7, 8, 3, 0, 0], [2, 9, 10, 11, 12, 3]])
-    padded = teacher(padded_ids, (padded_ids != 0).long())
-    torch.testing.assert_close(padded[0:1], alone, atol=1e-5, rtol=1e-5)
+    ids = torch.tensor([[2, 7, 8, 3]])
+    with torch.inference_mode():
+        states = teacher.transformer(input_ids=ids).last_hidden_state
+        expected = teacher.output(states.mean(dim=1))
+        torch.testing.assert_close(teacher(ids, torch.ones_like(ids)), expected)
+        padded_ids = torch.tensor([[2, 7, 8, 3, 0, 0], [2, 9, 10, 11, 12, 3]])
+        padded = teacher(padded_ids, (padded_ids != 0).long())
+    torch.testing.assert_close(padded[0:1], expected, atol=1e-5, rtol=1e-5)
+
+
+class Sleeper(torch.nn.Module):
+    """A model whose every call takes 20 ms, counting its calls."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls = 0
+
+    def forward(self, token_ids: torch.Tensor) -> torch.Tensor:
+        self.calls += 1
+        time.sleep(0.02)
+        return token_ids
+
+
+def test_a_pass_is_timed_whole_after_one_warm_up_batch_per_shape():
+    model = Sleeper()
+    # 4 batches of 2 shapes: a warm-up of 2 calls, then 3 passes of 4 calls (80 ms each).
+    inputs = [(torch.zeros(8, n),) for n in (3, 3, 5, 3)]
+    speed, passes = gpu_benchmark.texts_per_second(
+        model, inputs, texts=32, device=torch.device("cpu"), bf16=False, repeats=3
+    )
+    assert model.calls == 2 + 3 * 4 and passes == 3
+    assert 32 / 0.08 * 0.8 < speed <= 32 / 0.08
 
 
 def test_batches_sort_by_length_and_pad_each_to_its_longest():

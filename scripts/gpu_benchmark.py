@@ -34,7 +34,6 @@ teachers are also timed under bf16 autocast (the students' LSTM and convolutions
 """
 
 import argparse
-import csv
 import json
 import os
 import statistics
@@ -54,22 +53,19 @@ MAX_WORDPIECES = 128
 
 def read_texts(path: str, column: str, limit: int) -> List[str]:
     """
-    The `column` of a TSV file with a header (GLUE's layout), its first `limit` rows (0: all).
+    The texts of `column` of a TSV (with a header, GLUE's layout) or JSONL file, its first `limit`
+    rows (0: all), read as every reader of this plugin reads them (`iter_rows`, `require_text`).
 
     # Raises
-    `SystemExit` naming the file when it has no such column or an empty text.
+    `DataFormatError` naming the file and line: no such column, an empty text, a bad line.
     """
-    with open(path, encoding="utf-8", newline="") as tsv:
-        reader = csv.DictReader(tsv, delimiter="\t", quoting=csv.QUOTE_NONE)
-        if column not in (reader.fieldnames or []):
-            sys.exit(f"{path}: no column {column!r} in the header {reader.fieldnames}")
-        texts = []
-        for line, row in enumerate(reader, start=2):
-            if not (row[column] or "").strip():
-                sys.exit(f"{path}, line {line}: empty text")
-            texts.append(row[column])
-            if limit and len(texts) == limit:
-                break
+    from allennlp_distill.dataset_readers.rows import iter_rows, require_text
+
+    texts = []
+    for line, row in iter_rows(path, required_columns=(column,)):
+        texts.append(require_text(path, line, row, column))
+        if len(texts) == limit:
+            break
     return texts
 
 
@@ -95,8 +91,8 @@ def prepare(args: argparse.Namespace) -> None:
     Write the bundle: `NAME.ts` per student, `inputs.pt` (ids), `bundle.json` (shapes, configs).
 
     # Raises
-    `SystemExit` naming the `--student` that is not a single-sentence word-level export, or the
-    text file's line (`read_texts`).
+    `SystemExit` naming the `--student` that is not a single-sentence word-level export;
+    `DataFormatError` naming the text file's line (`read_texts`).
     """
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
     from tokenizers import Tokenizer
@@ -118,8 +114,7 @@ def prepare(args: argparse.Namespace) -> None:
         for parameter_name, parameter in list(module.named_parameters()):
             if args.strip_embeddings and parameter_name.endswith("embedding.weight"):
                 stripped[parameter_name] = list(parameter.shape)
-                empty = torch.nn.Parameter(torch.empty(0, parameter.shape[1]))
-                setattr(owner_of(module, parameter_name), parameter_name.rsplit(".")[-1], empty)
+                set_parameter(module, parameter_name, torch.empty(0, parameter.shape[1]))
         module.save(os.path.join(args.output_dir, f"{name}.ts"))
         students[name] = {"export_dir": export_dir, "stripped": stripped}
     pieces = Tokenizer.from_file(args.tokenizer)
@@ -172,11 +167,12 @@ def model_type_config(spec: str) -> Dict[str, Any]:
     return config
 
 
-def owner_of(module: torch.nn.Module, name: str) -> torch.nn.Module:
-    """The submodule that holds the parameter `name` (`"encoder.embedding.weight"`)."""
-    for part in name.split(".")[:-1]:
+def set_parameter(module: torch.nn.Module, name: str, value: torch.Tensor) -> None:
+    """Replace the parameter `name` (`"encoder.embedding.weight"`) of `module` by `value`."""
+    *path, attribute = name.split(".")
+    for part in path:
         module = getattr(module, part)
-    return module
+    setattr(module, attribute, torch.nn.Parameter(value))
 
 
 class TeacherClassifier(torch.nn.Module):
@@ -301,8 +297,7 @@ def run(args: argparse.Namespace) -> None:
         report[f"mean_words_{name}"] = sum(map(len, words)) / texts
         student = torch.jit.load(os.path.join(args.bundle, f"{name}.ts"), map_location="cpu")
         for parameter_name, shape in student_info["stripped"].items():
-            weight = torch.nn.Parameter(torch.randn(*shape) * 0.1)
-            setattr(owner_of(student, parameter_name), parameter_name.rsplit(".")[-1], weight)
+            set_parameter(student, parameter_name, torch.randn(*shape) * 0.1)
         student.eval()
         # One batch on the CPU and on the device: the export's device path gives the CPU's logits.
         check = batches(words[:BATCH_SIZE], False, 0, torch.device("cpu"), False)[0]

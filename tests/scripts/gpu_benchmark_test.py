@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from allennlp_distill.commands import export_archive
+from allennlp_distill.dataset_readers.rows import DataFormatError
 from allennlp_distill.serving import ExportedStudent
 from tests.conftest import FIXTURES, REPO
 
@@ -87,7 +88,7 @@ def test_the_stripped_student_is_the_export_once_its_table_is_put_back(bundle):
     table = dict(original.named_parameters())[name]
     assert list(table.shape) == shape
     assert dict(stripped.named_parameters())[name].numel() == 0
-    gpu_benchmark.owner_of(stripped, name).weight = torch.nn.Parameter(table.detach().clone())
+    gpu_benchmark.set_parameter(stripped, name, table.detach().clone())
     ids = torch.tensor([[2, 3, 4, 0], [5, 6, 0, 0]])
     with torch.inference_mode():
         torch.testing.assert_close(stripped(ids), original(ids))
@@ -186,7 +187,7 @@ def test_run_on_a_gpu_where_there_is_none_says_so(bundle):
 def test_a_file_without_the_column_is_named(tmp_path):
     bad = tmp_path / "bad.tsv"
     bad.write_text("text\tlabel\nfine\t1\n", encoding="utf-8")
-    with pytest.raises(SystemExit, match="bad.tsv: no column 'sentence'"):
+    with pytest.raises(DataFormatError, match="bad.tsv:1: the header .* has no column 'sentence'"):
         gpu_benchmark.read_texts(str(bad), "sentence", 0)
 
 

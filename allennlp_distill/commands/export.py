@@ -51,7 +51,7 @@ from allennlp.models.basic_classifier import BasicClassifier
 from allennlp.modules.seq2vec_encoders import BagOfEmbeddingsEncoder, CnnEncoder
 from allennlp.modules.token_embedders import PretrainedTransformerEmbedder, TokenCharactersEncoder
 from tokenizers import Tokenizer
-from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
 
 from allennlp_distill.commands.measure import count_parameters
 from allennlp_distill.models.bilstm_student import BiLstmStudent
@@ -100,6 +100,19 @@ def _export_args(args: argparse.Namespace) -> Dict[str, Any]:
     }
 
 
+def pack_by_length(embedded: torch.Tensor, token_ids: torch.Tensor) -> PackedSequence:
+    """
+    `embedded` `(batch_size, num_tokens, dim)` packed for an LSTM by each text's length, its
+    number of non-zero (non-padding) `token_ids` `(batch_size, num_tokens)`, at least 1 (an
+    empty text reads one padding vector, as AllenNLP's encoders give it a state), so that no
+    step is spent on padding, as AllenNLP's `PytorchSeq2VecWrapper` packs. The lengths go to the
+    CPU wherever the tensors are: inside TorchScript, packing refuses lengths on a GPU
+    ("'lengths' argument should be a 1D CPU int64 tensor"). Every exported LSTM packs here.
+    """
+    lengths = (token_ids != 0).sum(dim=1).clamp(min=1).cpu()
+    return pack_padded_sequence(embedded, lengths, batch_first=True, enforce_sorted=False)
+
+
 class ExportedEncoder(torch.nn.Module):
     """
     A student's embeddings and BiLSTM (Tang et al. 2019, §3.1) in plain torch modules:
@@ -123,10 +136,7 @@ class ExportedEncoder(torch.nn.Module):
             length = max(1, int((token_ids != 0).sum()))
             final_states = self.lstm(embedded[:, :length])[1][0]
         else:
-            # Packing reads the lengths on the CPU (a GPU tensor is refused inside TorchScript).
-            lengths = (token_ids != 0).sum(dim=1).clamp(min=1).cpu()
-            packed = pack_padded_sequence(embedded, lengths, batch_first=True, enforce_sorted=False)
-            final_states = self.lstm(packed)[1][0]
+            final_states = self.lstm(pack_by_length(embedded, token_ids))[1][0]
         # final_states: (2, batch_size, hidden_size), the forward then the backward direction.
         return torch.cat([final_states[0], final_states[1]], dim=-1)
 
@@ -205,12 +215,7 @@ class ExportedPooledEncoder(torch.nn.Module):
             states = self.lstm(self.embedding(token_ids[:, : max(1, length)]))[0]
             pooled = states.mean(dim=1) if self.mean else states.max(dim=1)[0]
             return pooled if length > 0 else torch.zeros_like(pooled)
-        packed = pack_padded_sequence(
-            self.embedding(token_ids),
-            lengths.clamp(min=1).cpu(),  # on the CPU, as packing needs (see ExportedEncoder)
-            batch_first=True,
-            enforce_sorted=False,
-        )
+        packed = pack_by_length(self.embedding(token_ids), token_ids)
         states = pad_packed_sequence(
             self.lstm(packed)[0], batch_first=True, total_length=token_ids.shape[1]
         )[0]  # (batch_size, num_tokens, 2 * hidden_size)
@@ -519,8 +524,7 @@ class ExportableTagger(torch.nn.Module):
             states = self.lstm(embedded[:, :length])[0]
             states = torch.nn.functional.pad(states, [0, 0, 0, num_tokens - length])
         else:
-            lengths = (token_ids != 0).sum(dim=1).clamp(min=1).cpu()  # packing reads them there
-            packed = pack_padded_sequence(embedded, lengths, batch_first=True, enforce_sorted=False)
+            packed = pack_by_length(embedded, token_ids)
             states = pad_packed_sequence(self.lstm(packed)[0], batch_first=True,
                                          total_length=num_tokens)[0]  # fmt: skip
         return self.projection(states)

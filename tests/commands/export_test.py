@@ -11,7 +11,11 @@ from allennlp.models.archival import load_archive
 from allennlp.predictors import Predictor
 
 from allennlp_distill.commands import export_archive
-from allennlp_distill.commands.export import ExportedPooledEncoder, ExportedTransformerEncoder
+from allennlp_distill.commands.export import (
+    ExportedPooledEncoder,
+    ExportedTransformerEncoder,
+    pack_by_length,
+)
 from allennlp_distill.commands.measure import count_parameters
 from allennlp_distill.modules.pooled_bilstm import PooledBiLstm
 from allennlp_distill.modules.pooled_transformer import PooledTransformer
@@ -376,7 +380,8 @@ def test_every_packed_export_hands_packing_its_lengths_on_the_cpu(tiny_student_a
     """
     Inside TorchScript, packing refuses lengths on a GPU ("'lengths' argument should be a 1D CPU
     int64 tensor"): the exported BiLSTM failed so on an H200 (`scripts/gpu_benchmark.py`). CI has
-    no GPU, so the scripted code of each packing encoder is read: its lengths go to the CPU.
+    no GPU, so the scripted code is read: each packing encoder packs by `pack_by_length`, whose
+    lengths go to the CPU.
     """
     export_archive(str(tiny_student_archive), str(tmp_path / "export"))
     bilstm = torch.jit.load(str(tmp_path / "export" / "student.ts")).encoder
@@ -385,4 +390,6 @@ def test_every_packed_export_hands_packing_its_lengths_on_the_cpu(tiny_student_a
         ExportedPooledEncoder(student_of(embedding, PooledBiLstm(input_dim=4, hidden_size=3)))
     )
     for encoder in (bilstm, pooled):
-        assert "pack_padded_sequence" in encoder.code and "torch.cpu(" in encoder.code
+        assert ".pack_by_length" in encoder.code and "pack_padded_sequence" not in encoder.code
+    helper = torch.jit.script(pack_by_length).code
+    assert "pack_padded_sequence" in helper and "torch.cpu(" in helper

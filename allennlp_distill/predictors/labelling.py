@@ -132,23 +132,28 @@ def quantize_int8(model: Model, keep_float: Tuple[type, ...] = ()) -> Model:
     (`scripts/benchmark_labelling.py` for a teacher, `allennlp distill-report` for any model)
     before relying on it. CPU only.
 
-    Layers inside a module of a `keep_float` type stay float (e.g.
-    `torch.nn.TransformerEncoderLayer`, whose fused inference path reads its linear layers'
-    float weights and cannot be scripted with int8 ones).
+    A linear layer's weights get one scale per output row (`per_channel_dynamic_qconfig`), not
+    one per matrix: as fast, and closer to float where a few rows are much larger than the rest,
+    as in transformers (README "int8, one scale per row"; SST-2 dev, fine-tuned MiniLM teacher
+    87.50 -> 88.19 of fp32's 89.45, its 2-block truncation 88.07 -> 88.76 of 88.88). An LSTM keeps
+    one scale per matrix (`default_dynamic_qconfig`). The layers inside a module of a `keep_float`
+    type stay float (e.g. `torch.nn.TransformerEncoderLayer`, whose fused inference path reads its
+    linear layers' float weights and cannot be scripted with int8 ones).
     """
-    quantized = (torch.nn.Linear, torch.nn.LSTM)
     kept = [name for name, module in model.named_modules() if isinstance(module, keep_float)]
+    qconfigs = {
+        torch.nn.Linear: torch.ao.quantization.per_channel_dynamic_qconfig,
+        torch.nn.LSTM: torch.ao.quantization.default_dynamic_qconfig,
+    }
     spec: Any = {
-        name
+        name: qconfigs[type(module)]
         for name, module in model.named_modules()
-        if isinstance(module, quantized) and not any(name.startswith(k + ".") for k in kept)
+        if type(module) in qconfigs and not any(name.startswith(k + ".") for k in kept)
     }
     with warnings.catch_warnings():
         # torch 2.10+ points to torchao for new code; the eager API still ships and works.
         warnings.simplefilter("ignore", DeprecationWarning)
-        return torch.ao.quantization.quantize_dynamic(
-            model, spec if keep_float else set(quantized), dtype=torch.qint8
-        )
+        return torch.ao.quantization.quantize_dynamic(model, spec, dtype=torch.qint8)
 
 
 class OnnxRuntimeTeacher:

@@ -36,6 +36,22 @@ def test_the_int8_teacher_is_quantized_and_stays_close_to_fp32(tiny_teacher):
     assert torch.allclose(fp32, int8, atol=0.05)
 
 
+def test_int8_gives_each_output_row_of_a_linear_layer_its_own_scale():
+    """
+    One row 100x larger than the others (a transformer's outlier dimensions): with one scale
+    for the whole matrix the small rows round to a few levels and their outputs are lost.
+    """
+    torch.manual_seed(0)
+    layer = torch.nn.Linear(64, 8)
+    with torch.no_grad():
+        layer.weight[0] *= 100
+    quantized = quantize_int8(torch.nn.Sequential(layer))  # type: ignore[arg-type]
+    inputs = torch.randn(32, 64)
+    expected = layer(inputs)[:, 1:]
+    error = (quantized(inputs)[:, 1:] - expected).abs().max()
+    assert error < 0.02 * expected.abs().max()
+
+
 @pytest.mark.parametrize("precision", ["bf16", "fp16"])
 def test_mixed_precision_labelling_stays_close_to_fp32(tiny_teacher, precision):
     model, reader = tiny_teacher

@@ -20,6 +20,7 @@ from allennlp.common.checks import ConfigurationError
 from allennlp.models.archival import load_archive
 
 import allennlp_distill  # noqa: F401
+from allennlp_distill.commands.measure import cpu_name
 from allennlp_distill.dataset_readers.rows import iter_rows, require_text
 from allennlp_distill.predictors.labelling import (
     OnnxRuntimeTeacher,
@@ -70,7 +71,7 @@ def main() -> None:
 
     print(
         f"{len(texts)} texts from {args.data_file}, batch {args.batch_size}, "
-        f"{torch.get_num_threads()} threads"
+        f"{torch.get_num_threads()} threads, {cpu_name()}"
     )
     _, unsorted_rate = timed(model, False)
     fp32, sorted_rate = timed(model, True)

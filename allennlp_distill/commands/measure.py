@@ -10,6 +10,7 @@ import io
 import json
 import math
 import os
+import platform
 import statistics
 import subprocess
 import sys
@@ -127,6 +128,23 @@ def measure(
         )
     progress.update(1)
     return row
+
+
+def cpu_name(cpuinfo: str = "/proc/cpuinfo") -> str:
+    """
+    The processor's model name as Linux gives it (the first `model name` line of `cpuinfo`, e.g.
+    "Intel(R) Xeon(R) Processor"), else `platform.processor()` or the architecture: speed ratios
+    depend on the CPU (bf16 and int8 kernels differ between processors), so reports name it.
+    """
+    try:
+        with open(cpuinfo, encoding="utf-8", errors="replace") as lines:
+            for line in lines:
+                key, _, value = line.partition(":")
+                if key.strip() == "model name" and value.strip():
+                    return value.strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
 
 
 def tokens_per_text(lengths: Sequence[int]) -> float:

@@ -27,7 +27,6 @@ ids are built before timing too); an export's parameters are counted before quan
 import argparse
 import json
 import os
-import platform
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import torch
@@ -35,7 +34,13 @@ from allennlp.commands.subcommand import Subcommand
 from allennlp.common.checks import ConfigurationError
 from allennlp.common.tqdm import Tqdm
 
-from allennlp_distill.commands.measure import METRICS, VARIANTS, accuracy_interval, measure
+from allennlp_distill.commands.measure import (
+    METRICS,
+    VARIANTS,
+    accuracy_interval,
+    cpu_name,
+    measure,
+)
 
 
 @Subcommand.register("distill-report")
@@ -199,7 +204,7 @@ def write_report(
         "eval_file": eval_file,
         "heldout_file": heldout_file,
         "torch": torch.__version__,
-        "cpu": platform.processor() or platform.machine(),
+        "cpu": cpu_name(),
         "device": device,
         "cpu_count": os.cpu_count(),
     }
@@ -260,7 +265,7 @@ def markdown_table(
         lines.append("")
         lines.append(
             f"{meta.get('device', 'cpu')}, {meta['threads']} torch threads, torch {meta['torch']}, "
-            f"{meta['cpu_count']} CPUs, "
+            f"{meta['cpu_count']} CPUs" + (f" ({meta['cpu']})" if meta.get("cpu") else "") + ", "
             f"{meta['texts']} texts of `{meta['eval_file']}`; metrics in %, accuracy ± half its "
             "95 % confidence interval"
             + (

@@ -1,4 +1,5 @@
 import json
+import platform
 
 import pytest
 import torch
@@ -6,7 +7,7 @@ from allennlp.commands.train import train_model_from_file
 from allennlp.common.checks import ConfigurationError
 
 from allennlp_distill.commands import export_archive
-from allennlp_distill.commands.measure import accuracy_interval
+from allennlp_distill.commands.measure import accuracy_interval, cpu_name
 from allennlp_distill.commands.report import parse_model, write_report
 from allennlp_distill.predictors.labelling import mixed_precision
 from tests.conftest import FIXTURES, run_allennlp
@@ -80,6 +81,8 @@ def test_report_on_a_teacher_and_a_student_writes_table_json_and_plot(
     cells = next(line for line in table.splitlines() if line.startswith("| student |")).split("|")
     assert cells[2].strip() == f"{100 * student['accuracy']:.2f} ±{half:.1f}"
     assert "| student (int8) |" in table and "speed-up @4" in table and "vs student @4" in table
+    # Speed ratios depend on the processor: the report names it.
+    assert report["meta"]["cpu"] == cpu_name() and f"CPUs ({cpu_name()})," in table
     assert (out / "report.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
@@ -127,6 +130,16 @@ def test_accuracy_interval_is_the_binomial_normal_approximation():
     # Four times the texts halve it; a certain accuracy has none.
     assert accuracy_interval(0.88, 4 * 872) == pytest.approx(accuracy_interval(0.88, 872) / 2)
     assert accuracy_interval(1.0, 872) == 0.0
+
+
+def test_the_cpu_is_named_from_cpuinfo_or_else_by_platform(tmp_path):
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text(
+        "processor\t: 0\nvendor_id\t: GenuineIntel\nmodel name\t: Intel(R) Xeon(R) Gold 6430\n"
+        "flags\t\t: fpu amx_bf16\n\nprocessor\t: 1\nmodel name\t: Intel(R) Xeon(R) Gold 6430\n"
+    )
+    assert cpu_name(str(cpuinfo)) == "Intel(R) Xeon(R) Gold 6430"
+    assert cpu_name(str(tmp_path / "missing")) == (platform.processor() or platform.machine())
 
 
 @pytest.mark.parametrize(

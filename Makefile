@@ -89,13 +89,14 @@ sst2-cnn:
 		training_config/sst2_baseline_cnn.jsonnet -s $(SST2_RUN)/baseline_cnn --include-package allennlp_distill
 
 # The small-transformer students ("Which Student is Best?") on the transfer set and data of `make sst2`:
-# 2 self-attention blocks over the same word vectors, and the first 2 blocks of the pre-trained teacher
-# model (word pieces, no word vectors).
+# 2 self-attention blocks over the same word vectors, and the first 2 blocks of the run's fine-tuned
+# teacher (word pieces, no word vectors; DISTILL_TRUNCATE_FROM, as scripts/pair_students.sh does).
 sst2-transformer:
 	test -e $(SST2_RUN)/student_transformer/model.tar.gz || $(SST2_DATA_VARS) $(BIN)/allennlp train \
 		training_config/sst2_distill_transformer.jsonnet -s $(SST2_RUN)/student_transformer \
 		--include-package allennlp_distill
-	test -e $(SST2_RUN)/student_truncated/model.tar.gz || $(SST2_DATA_VARS) $(BIN)/allennlp train \
+	test -e $(SST2_RUN)/student_truncated/model.tar.gz || $(SST2_DATA_VARS) \
+		DISTILL_TRUNCATE_FROM=$(SST2_RUN)/teacher/model.tar.gz $(BIN)/allennlp train \
 		training_config/sst2_distill_truncated.jsonnet -s $(SST2_RUN)/student_truncated \
 		--include-package allennlp_distill
 

@@ -134,7 +134,7 @@ def quantize_int8(model: Model, keep_float: Tuple[type, ...] = ()) -> Model:
 
     A linear layer's weights get one scale per output row (`per_channel_dynamic_qconfig`), not
     one per matrix: as fast, and closer to float where a few rows are much larger than the rest,
-    as in transformers (README "int8, one scale per row"; SST-2 dev, fine-tuned MiniLM teacher
+    as in transformers (README "int8 with one scale per row"; SST-2 dev, fine-tuned MiniLM teacher
     87.50 -> 88.19 of fp32's 89.45, its 2-block truncation 88.07 -> 88.76 of 88.88). An LSTM keeps
     one scale per matrix (`default_dynamic_qconfig`). The layers inside a module of a `keep_float`
     type stay float (e.g. `torch.nn.TransformerEncoderLayer`, whose fused inference path reads its

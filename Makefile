@@ -137,7 +137,8 @@ sst2-mpnet-report:
 	$(MAKE) report SST2_STUDENTS=$(MPNET_RUN) EVAL_FILE=$(SST2_RUN)/data/dev.tsv \
 		REPORT_TEACHERS="teacher-mpnet=$(MPNET_RUN)/teacher/model.tar.gz $(if $(MINILM_ARCHIVE),teacher-minilm=$(MINILM_ARCHIVE))"
 
-# The SST-2 report in the README: exports of the distilled student, then every model side by side.
+# The SST-2 report in the README: exports of the distilled student (TorchScript and ONNX Runtime,
+# fp32 and int8), then every model side by side.
 # SST2_STUDENTS: where the student and baseline runs are (the README's: runs/sst2_vocab). The MPNet
 # teacher of `make sst2-mpnet` is the second teacher when it exists. On the demo's data:
 # make sst2-cnn sst2-transformer report SST2_RUN=runs/rotten_tomatoes \
@@ -169,6 +170,10 @@ report:
 		-o $(SST2_STUDENTS)/student_export --force
 	$(BIN)/allennlp distill-export $(SST2_STUDENTS)/student/model.tar.gz \
 		-o $(SST2_STUDENTS)/student_export_int8 --int8 --force
+	$(BIN)/allennlp distill-export $(SST2_STUDENTS)/student/model.tar.gz \
+		-o $(SST2_STUDENTS)/student_onnx --onnx --force
+	$(BIN)/allennlp distill-export $(SST2_STUDENTS)/student/model.tar.gz \
+		-o $(SST2_STUDENTS)/student_onnx_int8 --onnx --int8 --force
 	$(if $(CNN_ARCHIVE),$(BIN)/allennlp distill-export $(CNN_ARCHIVE) \
 		-o $(SST2_STUDENTS)/student_cnn_export --force)
 	$(if $(TRANSFORMER_ARCHIVE),$(BIN)/allennlp distill-export $(TRANSFORMER_ARCHIVE) \
@@ -182,6 +187,8 @@ report:
 		student=$(SST2_STUDENTS)/student/model.tar.gz:int8 \
 		exported=$(SST2_STUDENTS)/student_export \
 		exported=$(SST2_STUDENTS)/student_export_int8 \
+		onnx=$(SST2_STUDENTS)/student_onnx \
+		onnx=$(SST2_STUDENTS)/student_onnx_int8 \
 		$(if $(CNN_ARCHIVE),cnn-student=$(CNN_ARCHIVE) cnn-exported=$(SST2_STUDENTS)/student_cnn_export) \
 		$(if $(CNN_BASELINE),cnn-baseline=$(CNN_BASELINE)) \
 		$(if $(GLOVE100_ARCHIVE),student-glove100=$(GLOVE100_ARCHIVE)) \

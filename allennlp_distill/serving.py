@@ -13,7 +13,9 @@ tagger (as the `tagger` predictor gives them).
 `ExportedStudent` is the whole serving path: spaCy's English tokenization rules (as the
 `spacy_rules` tokenizer), the vocabulary lookup (`@@UNKNOWN@@` for unseen words), padding, the
 TorchScript forward pass. An exported transformer (a teacher, or a truncated-teacher student)
-reads word pieces with its own `tokenizer.json` through the `tokenizers` library instead.
+reads word pieces with its own `tokenizer.json` through the `tokenizers` library instead. A
+BiLSTM student exported with `--onnx` runs on ONNX Runtime (`student.onnx`; the `onnxruntime`
+package, imported only then) with as many threads as torch has.
 """
 
 import json
@@ -52,7 +54,9 @@ class ExportedStudent:
     (`tagger`: a tag per word, see `tag_words`).
 
     # Raises
-    `FileNotFoundError` when the directory lacks `student.ts` or `vocab.json`.
+    `FileNotFoundError` when the directory lacks `student.ts` (`student.onnx` for an ONNX
+    export) or `vocab.json`; `ValueError` naming the file when `student.onnx` is not a whole
+    ONNX model (e.g. a truncated copy).
     """
 
     def __init__(self, export_dir: str) -> None:
@@ -89,7 +93,12 @@ class ExportedStudent:
 
             self._pieces = WordPieceTokenizer.from_file(os.path.join(export_dir, "tokenizer.json"))
             self._pieces.enable_truncation(max_length=self._wordpieces["max_length"])
-        self._model = torch.jit.load(os.path.join(export_dir, "student.ts"))
+        # An ONNX export (`distill-export --onnx`) runs on ONNX Runtime; any other on TorchScript.
+        self._session = None
+        if vocab.get("runtime") == "onnxruntime":
+            self._session = onnx_session(os.path.join(export_dir, "student.onnx"))
+        else:
+            self._model = torch.jit.load(os.path.join(export_dir, "student.ts"))
         self._tokenizer: Tokenizer = spacy.blank("en").tokenizer
         for special in ("[MASK]", "<mask>"):
             self._tokenizer.add_special_case(special, [{ORTH: special}])
@@ -228,6 +237,9 @@ class ExportedStudent:
         `(batch_size, teacher_size)`, or a tagger's logits `(batch_size, num_words, num_tags)`,
         for `inputs()`.
         """
+        if self._session is not None:
+            feed = {"token_ids": inputs[0].numpy()}
+            return torch.from_numpy(self._session.run(None, feed)[0])
         with torch.inference_mode():
             return self._model(*inputs)
 
@@ -260,6 +272,33 @@ class ExportedStudent:
         if self.tagger:
             return self.tag_words([self.words(text) for text in texts])
         return self.predict_rows([{self.text_columns[0]: text} for text in texts])
+
+
+def onnx_session(path: str):
+    """
+    An ONNX Runtime session (CPU) of the ONNX file `path`, with `torch.get_num_threads()` threads
+    for each operator and one between operators, as torch runs a TorchScript export.
+
+    # Raises
+    `FileNotFoundError` when `path` does not exist; `ImportError` naming the package when
+    `onnxruntime` is not installed; `ValueError` naming `path` when it is not a whole ONNX model.
+    """
+    if not os.path.exists(path):
+        raise FileNotFoundError(path)
+    try:
+        import onnxruntime
+    except ImportError as error:
+        raise ImportError(f"{path} needs ONNX Runtime: pip install onnxruntime==1.32.0") from error
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = torch.get_num_threads()
+    options.inter_op_num_threads = 1
+    try:
+        return onnxruntime.InferenceSession(path, options, providers=["CPUExecutionProvider"])
+    except Exception as error:  # ONNX Runtime raises its own types for a damaged file
+        raise ValueError(
+            f"{path} is not a readable ONNX model ({type(error).__name__}): export it again with "
+            "allennlp distill-export --onnx"
+        ) from error
 
 
 def tag_spans(words: Sequence[str], tags: Sequence[str]) -> List[Dict[str, object]]:

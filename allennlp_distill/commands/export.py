@@ -85,6 +85,11 @@ class DistillExport(Subcommand):
         subparser.add_argument("-o", "--output-dir", required=True)
         subparser.add_argument("--int8", action="store_true", help="dynamic int8 quantization")
         subparser.add_argument(
+            "--onnx",
+            action="store_true",
+            help="a BiLSTM student as student.onnx for ONNX Runtime instead of TorchScript",
+        )
+        subparser.add_argument(
             "--force", action="store_true", help="replace an export already in the output folder"
         )
         subparser.set_defaults(func=lambda args: export_archive(**_export_args(args)))
@@ -96,6 +101,7 @@ def _export_args(args: argparse.Namespace) -> Dict[str, Any]:
         "archive_file": args.archive_file,
         "output_dir": args.output_dir,
         "int8": args.int8,
+        "onnx": args.onnx,
         "force": args.force,
     }
 
@@ -665,24 +671,30 @@ def _check_wordpiece_reader(reader, archive_file: str) -> Dict[str, int]:
 
 
 def export_archive(
-    archive_file: str, output_dir: str, int8: bool = False, force: bool = False
+    archive_file: str,
+    output_dir: str,
+    int8: bool = False,
+    force: bool = False,
+    onnx: bool = False,
 ) -> str:
     """
     Exports the archive's student (`bilstm_student`, `siamese_bilstm_student`, their CNN and
     transformer twins, a `sentence_representation_student`, a BiLSTM `distilled_tagger`, or a
     single-sentence transformer classifier: a teacher or a truncated teacher) into `output_dir`
-    (see the module docstring), replacing an export already there only with `force`.
+    (see the module docstring), replacing an export already there only with `force`. With
+    `onnx`, a single-sentence BiLSTM student is written as `student.onnx` for ONNX Runtime
+    instead (`onnx_export.py`; `int8` then quantizes it with ONNX Runtime's own tools).
 
     # Returns
-    The path of the TorchScript file.
+    The path of the TorchScript (or ONNX) file.
 
     # Raises
     `ConfigurationError` when the archive's model is none of these or has an encoder the export
-    does not know, or `output_dir` already holds an export and `force` is not set.
+    does not know (with `onnx`: is not a single-sentence BiLSTM student), or `output_dir`
+    already holds an export and `force` is not set.
     """
-    if not force and any(
-        os.path.exists(os.path.join(output_dir, name)) for name in ("student.ts", "vocab.json")
-    ):
+    exports = ("student.ts", "student.onnx", "vocab.json")
+    if not force and any(os.path.exists(os.path.join(output_dir, name)) for name in exports):
         raise ConfigurationError(
             f"{output_dir} already holds an export: choose another --output-dir, or pass --force "
             "to replace it"
@@ -712,31 +724,24 @@ def export_archive(
             f"(a teacher, a truncated teacher) models, not {type(student).__name__}"
         )
     module.eval()
+    if onnx and not isinstance(module, ExportableBiLstmStudent):
+        raise ConfigurationError(
+            f"{archive_file}: distill-export --onnx exports single-sentence BiLSTM students, not "
+            f"{type(student).__name__}: export it without --onnx (TorchScript)"
+        )
     # Counted on the archive's model, as `distill-report` counts it: the export holds some
     # weights as buffers (a CNN's fused filters, a CRF's transitions) or packed (int8).
     counts = count_parameters(student)
-    if int8:
-        # A transformer student's self-attention blocks stay float (see quantize_int8).
-        keep_float = (torch.nn.TransformerEncoderLayer,)
-        module = quantize_int8(module, keep_float)  # type: ignore[arg-type]
     reader = archive.validation_dataset_reader
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", FutureWarning)  # torch.jit is deprecated, see docstring
-        if transformer:
-            # Hugging Face models trace, they do not script; the traced graph takes any batch
-            # size and length up to the window (tested).
-            warnings.simplefilter("ignore", torch.jit.TracerWarning)
-            example = torch.tensor([[1, 2, 3, 4], [1, 2, 0, 0]])
-            with torch.no_grad():
-                traced = torch.jit.trace(module, (example, (example != 0).long()))
-            # The sub-batch loop depends on the texts' lengths: scripted around the trace.
-            scripted = torch.jit.script(LengthSortedClassifier(traced))
-        else:
-            scripted = torch.jit.script(module)
     os.makedirs(output_dir, exist_ok=True)
-    path = os.path.join(output_dir, "student.ts")
-    scripted.save(path + ".tmp")
-    os.replace(path + ".tmp", path)
+    if onnx:
+        path = _write_onnx(cast(ExportableBiLstmStudent, module), output_dir, int8)
+    else:
+        path = _write_torchscript(module, output_dir, int8, transformer)
+    # The other runtime's file, left by an export replaced here, would only mislead.
+    other = os.path.join(output_dir, "student.ts" if onnx else "student.onnx")
+    if os.path.exists(other):
+        os.remove(other)
     if transformer:
         # The reader's word-piece tokenizer (without its truncation or padding settings: serving
         # sets them from vocab.json), for the `tokenizers` library.
@@ -801,11 +806,65 @@ def export_archive(
         # The `capped_characters` indexer's cap (None: every character).
         "max_characters": getattr(characters_indexer, "max_characters", None),
         "int8": int8,
+        # Which file serves: student.onnx (ONNX Runtime) or student.ts (TorchScript).
+        "runtime": "onnxruntime" if onnx else "torchscript",
         **counts,
     }
     with open(os.path.join(output_dir, "vocab.json.tmp"), "w", encoding="utf-8") as meta_file:
         json.dump(meta, meta_file, ensure_ascii=False)
     os.replace(os.path.join(output_dir, "vocab.json.tmp"), os.path.join(output_dir, "vocab.json"))
+    return path
+
+
+def _write_torchscript(
+    module: torch.nn.Module, output_dir: str, int8: bool, transformer: bool
+) -> str:
+    """`module` scripted (a transformer: traced, then scripted) into `output_dir`/student.ts,
+    after `quantize_int8` with `int8`; its path. Written atomically."""
+    if int8:
+        # A transformer student's self-attention blocks stay float (see quantize_int8).
+        keep_float = (torch.nn.TransformerEncoderLayer,)
+        module = quantize_int8(module, keep_float)  # type: ignore[arg-type]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)  # torch.jit is deprecated, see docstring
+        if transformer:
+            # Hugging Face models trace, they do not script; the traced graph takes any batch
+            # size and length up to the window (tested).
+            warnings.simplefilter("ignore", torch.jit.TracerWarning)
+            example = torch.tensor([[1, 2, 3, 4], [1, 2, 0, 0]])
+            with torch.no_grad():
+                traced = torch.jit.trace(module, (example, (example != 0).long()))
+            # The sub-batch loop depends on the texts' lengths: scripted around the trace.
+            scripted = torch.jit.script(LengthSortedClassifier(traced))
+        else:
+            scripted = torch.jit.script(module)
+    path = os.path.join(output_dir, "student.ts")
+    scripted.save(path + ".tmp")
+    os.replace(path + ".tmp", path)
+    return path
+
+
+def _write_onnx(module: ExportableBiLstmStudent, output_dir: str, int8: bool) -> str:
+    """The BiLSTM student's ONNX graph (`onnx_export.py`) in `output_dir`/student.onnx,
+    quantized by ONNX Runtime with `int8`; its path. Written atomically."""
+    import onnx as onnx_format
+
+    from allennlp_distill.commands.onnx_export import (
+        ONNX_FILE,
+        bilstm_student_graph,
+        quantize_onnx_int8,
+    )
+
+    path = os.path.join(output_dir, ONNX_FILE)
+    graph = bilstm_student_graph(module)
+    onnx_format.checker.check_model(graph)
+    onnx_format.save(graph, path + ".float.tmp")
+    if int8:
+        quantize_onnx_int8(path + ".float.tmp", path + ".tmp")
+        os.remove(path + ".float.tmp")
+    else:
+        os.replace(path + ".float.tmp", path + ".tmp")
+    os.replace(path + ".tmp", path)
     return path
 
 

@@ -1,0 +1,125 @@
+import json
+import subprocess
+import sys
+
+import pytest
+import torch
+from allennlp.commands.train import train_model_from_file
+from allennlp.common.checks import ConfigurationError
+from allennlp.models.archival import load_archive
+from allennlp.predictors import Predictor
+
+from allennlp_distill.commands import export_archive
+from allennlp_distill.commands.export import ExportableBiLstmStudent
+from allennlp_distill.serving import ExportedStudent, onnx_session
+from tests.conftest import FIXTURES, REPO
+
+SENTENCES = [
+    "A bad, dumb movie.",
+    "the greatest musicians",
+    "unseen words everywhere [MASK]",
+    "x",
+]
+
+
+@pytest.fixture(scope="module", params=["final_states", "max", "mean"])
+def bilstm_archive(request, tmp_path_factory):
+    """A BiLSTM student on the fixtures: Tang's final states, or a `pooled_bilstm` (max, mean)."""
+    out = tmp_path_factory.mktemp(request.param)
+    overrides = {"trainer.num_epochs": 1}
+    if request.param != "final_states":
+        overrides["model.encoder"] = {
+            "type": "pooled_bilstm", "input_dim": 8, "hidden_size": 3, "pooling": request.param
+        }  # fmt: skip
+    train_model_from_file(
+        str(FIXTURES / "bilstm_student.jsonnet"), str(out), overrides=json.dumps(overrides)
+    )
+    return str(out / "model.tar.gz")
+
+
+def test_the_onnx_export_gives_the_allennlp_models_logits(bilstm_archive, tmp_path):
+    export_archive(bilstm_archive, str(tmp_path / "onnx"), onnx=True)
+    assert not (tmp_path / "onnx" / "student.ts").exists()
+    exported = ExportedStudent(str(tmp_path / "onnx"))
+    predictor = Predictor.from_path(bilstm_archive, "text_classifier")
+    expected = torch.tensor([predictor.predict(sentence)["logits"] for sentence in SENTENCES])
+    # A padded batch: each direction must read each text's own tokens only (sequence_lens).
+    assert torch.allclose(exported.logits(exported.token_ids(SENTENCES)), expected, atol=1e-5)
+    alone = torch.cat([exported.logits(exported.token_ids([sentence])) for sentence in SENTENCES])
+    assert torch.allclose(alone, expected, atol=1e-5)
+    labels = [output["label"] for output in exported.predict(SENTENCES)]
+    assert labels == [predictor.predict(sentence)["label"] for sentence in SENTENCES]
+
+
+def test_a_row_of_padding_reads_as_the_torchscript_export_reads_it(bilstm_archive, tmp_path):
+    # One padding step for Tang's final states, zeros for a pooled encoder (no token to pool).
+    export_archive(bilstm_archive, str(tmp_path / "onnx"), onnx=True)
+    exported = ExportedStudent(str(tmp_path / "onnx"))
+    module = ExportableBiLstmStudent(load_archive(bilstm_archive).model.eval()).eval()
+    token_ids = torch.tensor([[0, 0, 0], [2, 3, 0], [4, 0, 0]])
+    with torch.no_grad():
+        expected = module(token_ids)
+    assert torch.allclose(exported.logits(token_ids), expected, atol=1e-5)
+
+
+def test_the_int8_onnx_export_is_marked_and_close_to_the_float_one(tiny_student_archive, tmp_path):
+    export_archive(str(tiny_student_archive), str(tmp_path / "float"), onnx=True)
+    export_archive(str(tiny_student_archive), str(tmp_path / "int8"), onnx=True, int8=True)
+    meta = json.loads((tmp_path / "int8" / "vocab.json").read_text())
+    assert meta["int8"] is True and meta["runtime"] == "onnxruntime"
+    exact, int8 = ExportedStudent(str(tmp_path / "float")), ExportedStudent(str(tmp_path / "int8"))
+    ids = exact.token_ids(SENTENCES)
+    assert torch.allclose(int8.logits(ids), exact.logits(ids), atol=0.1)
+    graph_ops = {node.op_type for node in _graph(tmp_path / "int8").graph.node}
+    assert "DynamicQuantizeLSTM" in graph_ops  # the LSTM itself runs on int8 weights
+
+
+def _graph(export_dir):
+    import onnx
+
+    return onnx.load(str(export_dir / "student.onnx"))
+
+
+def test_a_student_without_a_bilstm_is_refused_and_nothing_is_written(
+    tiny_cnn_student_archive, tmp_path
+):
+    with pytest.raises(ConfigurationError, match="--onnx exports BiLSTM students.*without --onnx"):
+        export_archive(str(tiny_cnn_student_archive), str(tmp_path / "export"), onnx=True)
+    assert not any((tmp_path / "export").glob("*"))
+
+
+def test_replacing_an_export_with_the_other_runtime_leaves_one_model_file(
+    tiny_student_archive, tmp_path
+):
+    export_dir = tmp_path / "export"
+    export_archive(str(tiny_student_archive), str(export_dir))
+    export_archive(str(tiny_student_archive), str(export_dir), onnx=True, force=True)
+    assert sorted(path.name for path in export_dir.iterdir()) == ["student.onnx", "vocab.json"]
+    export_archive(str(tiny_student_archive), str(export_dir), force=True)
+    assert sorted(path.name for path in export_dir.iterdir()) == ["student.ts", "vocab.json"]
+    assert json.loads((export_dir / "vocab.json").read_text())["runtime"] == "torchscript"
+
+
+def test_a_truncated_onnx_file_gets_an_error_naming_it(tiny_student_archive, tmp_path):
+    export_archive(str(tiny_student_archive), str(tmp_path / "export"), onnx=True)
+    model_file = tmp_path / "export" / "student.onnx"
+    model_file.write_bytes(model_file.read_bytes()[:1000])
+    with pytest.raises(ValueError, match=f"{model_file} is not a readable ONNX model"):
+        ExportedStudent(str(tmp_path / "export"))
+    with pytest.raises(FileNotFoundError):
+        onnx_session(str(tmp_path / "missing.onnx"))
+
+
+def test_serving_py_serves_the_onnx_export_without_allennlp(tiny_student_archive, tmp_path):
+    export_archive(str(tiny_student_archive), str(tmp_path / "export"), onnx=True)
+    check = (
+        "import runpy, sys; serving = runpy.run_path('allennlp_distill/serving.py');"
+        f"serving['ExportedStudent']({str(tmp_path / 'export')!r}).predict(['a dumb movie']);"
+        "bad = [m for m in sys.modules if m.split('.')[0] in ('allennlp', 'allennlp_distill')];"
+        "assert not bad, bad"
+    )
+    subprocess.run([sys.executable, "-c", check], cwd=REPO, check=True)
+    command = [sys.executable, "allennlp_distill/serving.py", str(tmp_path / "export"), "a movie"]
+    served = subprocess.run(command, cwd=REPO, check=True, capture_output=True, text=True)
+    expected = ExportedStudent(str(tmp_path / "export")).predict(["a movie"])[0]
+    assert json.loads(served.stdout)["label"] == expected["label"]

@@ -14,8 +14,8 @@ tagger (as the `tagger` predictor gives them).
 `spacy_rules` tokenizer), the vocabulary lookup (`@@UNKNOWN@@` for unseen words), padding, the
 TorchScript forward pass. An exported transformer (a teacher, or a truncated-teacher student)
 reads word pieces with its own `tokenizer.json` through the `tokenizers` library instead. A
-BiLSTM student exported with `--onnx` runs on ONNX Runtime (`student.onnx`; the `onnxruntime`
-package, imported only then) with as many threads as torch has.
+BiLSTM student (single or siamese) exported with `--onnx` runs on ONNX Runtime (`student.onnx`;
+the `onnxruntime` package, imported only then) with as many threads as torch has.
 """
 
 import json
@@ -238,7 +238,8 @@ class ExportedStudent:
         for `inputs()`.
         """
         if self._session is not None:
-            feed = {"token_ids": inputs[0].numpy()}
+            names = [node.name for node in self._session.get_inputs()]
+            feed = {name: tensor.numpy() for name, tensor in zip(names, inputs)}
             return torch.from_numpy(self._session.run(None, feed)[0])
         with torch.inference_mode():
             return self._model(*inputs)

@@ -682,15 +682,15 @@ def export_archive(
     transformer twins, a `sentence_representation_student`, a BiLSTM `distilled_tagger`, or a
     single-sentence transformer classifier: a teacher or a truncated teacher) into `output_dir`
     (see the module docstring), replacing an export already there only with `force`. With
-    `onnx`, a single-sentence BiLSTM student is written as `student.onnx` for ONNX Runtime
-    instead (`onnx_export.py`; `int8` then quantizes it with ONNX Runtime's own tools).
+    `onnx`, a BiLSTM student (single-sentence or siamese) is written as `student.onnx` for ONNX
+    Runtime instead (`onnx_export.py`; `int8` then quantizes it with ONNX Runtime's own tools).
 
     # Returns
     The path of the TorchScript (or ONNX) file.
 
     # Raises
     `ConfigurationError` when the archive's model is none of these or has an encoder the export
-    does not know (with `onnx`: is not a single-sentence BiLSTM student), or `output_dir`
+    does not know (with `onnx`: is not a BiLSTM student), or `output_dir`
     already holds an export and `force` is not set.
     """
     exports = ("student.ts", "student.onnx", "vocab.json")
@@ -724,10 +724,10 @@ def export_archive(
             f"(a teacher, a truncated teacher) models, not {type(student).__name__}"
         )
     module.eval()
-    if onnx and not isinstance(module, ExportableBiLstmStudent):
+    if onnx and not isinstance(module, (ExportableBiLstmStudent, ExportableSiameseStudent)):
         raise ConfigurationError(
-            f"{archive_file}: distill-export --onnx exports single-sentence BiLSTM students, not "
-            f"{type(student).__name__}: export it without --onnx (TorchScript)"
+            f"{archive_file}: distill-export --onnx exports BiLSTM students (single-sentence or "
+            f"siamese), not {type(student).__name__}: export it without --onnx (TorchScript)"
         )
     # Counted on the archive's model, as `distill-report` counts it: the export holds some
     # weights as buffers (a CNN's fused filters, a CRF's transitions) or packed (int8).
@@ -735,7 +735,7 @@ def export_archive(
     reader = archive.validation_dataset_reader
     os.makedirs(output_dir, exist_ok=True)
     if onnx:
-        path = _write_onnx(cast(ExportableBiLstmStudent, module), output_dir, int8)
+        path = _write_onnx(module, output_dir, int8)
     else:
         path = _write_torchscript(module, output_dir, int8, transformer)
     # The other runtime's file, left by an export replaced here, would only mislead.
@@ -844,7 +844,7 @@ def _write_torchscript(
     return path
 
 
-def _write_onnx(module: ExportableBiLstmStudent, output_dir: str, int8: bool) -> str:
+def _write_onnx(module: torch.nn.Module, output_dir: str, int8: bool) -> str:
     """The BiLSTM student's ONNX graph (`onnx_export.py`) in `output_dir`/student.onnx,
     quantized by ONNX Runtime with `int8`; its path. Written atomically."""
     import onnx as onnx_format
@@ -856,7 +856,7 @@ def _write_onnx(module: ExportableBiLstmStudent, output_dir: str, int8: bool) ->
     )
 
     path = os.path.join(output_dir, ONNX_FILE)
-    graph = bilstm_student_graph(module)
+    graph = bilstm_student_graph(module)  # type: ignore[arg-type]
     onnx_format.checker.check_model(graph)
     onnx_format.save(graph, path + ".float.tmp")
     if int8:

@@ -1,9 +1,9 @@
 """
-The BiLSTM student as an ONNX graph for ONNX Runtime (`allennlp distill-export --onnx`): Tang et
+The BiLSTM students as ONNX graphs for ONNX Runtime (`allennlp distill-export --onnx`): Tang et
 al. 2019's single-sentence student (§3.1: the BiLSTM's final forward and backward states, a ReLU
-layer, the logits) or a `pooled_bilstm` student (Wu et al. 2020, §3.1: the states max- or
-mean-pooled), with the logits of the TorchScript export to float rounding, faster at batch 1
-(README, "ONNX Runtime for the BiLSTM student").
+layer, the logits) and siamese student (§3.2), or either on a `pooled_bilstm` (Wu et al. 2020,
+§3.1: the states max- or mean-pooled), with the outputs of the TorchScript export to float
+rounding, faster at batch 1 (README, "ONNX Runtime for the BiLSTM student").
 
 The graph is written with `onnx.helper` around ONNX's own `LSTM` operator, not by
 `torch.onnx.export`: on torch 2.14 the TorchScript-based exporter fails on a packed LSTM
@@ -13,7 +13,7 @@ the torch LSTM: each direction reads only a text's real tokens, the backward one
 real token, so one graph serves any batch without spending steps on padding.
 """
 
-from typing import List, Tuple, cast
+from typing import List, Tuple, Union, cast
 
 import numpy
 import torch
@@ -21,6 +21,7 @@ from allennlp.common.checks import ConfigurationError
 
 from allennlp_distill.commands.export import (
     ExportableBiLstmStudent,
+    ExportableSiameseStudent,
     ExportedEncoder,
     ExportedPooledEncoder,
 )
@@ -62,12 +63,15 @@ def _lstm_weights(lstm: torch.nn.LSTM) -> Tuple[numpy.ndarray, numpy.ndarray, nu
     return weights[0], weights[1], biases
 
 
-def bilstm_student_graph(module: ExportableBiLstmStudent):
+def bilstm_student_graph(module: Union[ExportableBiLstmStudent, ExportableSiameseStudent]):
     """
-    The ONNX model (`onnx.ModelProto`) of an exportable BiLSTM student: input `token_ids`
-    `(batch_size, num_tokens)` int64, 0 for padding (as `student.ts` takes it); output `logits`
-    `(batch_size, num_labels)` float32. A text of no tokens reads one padding vector (final
-    states) or pools to zeros (`pooled_bilstm`), as the TorchScript export does.
+    The ONNX model (`onnx.ModelProto`) of an exportable BiLSTM student. A single-sentence student
+    takes `token_ids` `(batch_size, num_tokens)` int64, 0 for padding (as `student.ts` takes
+    it), and gives `logits` `(batch_size, num_labels)` float32; a siamese one (Tang et al. 2019,
+    §3.2) takes `token_ids1` and `token_ids2`, encodes both with the one BiLSTM, and gives the
+    logits from `[h1; h2; h1 * h2; |h1 - h2|]`, or `scores` `(batch_size,)` for a regression
+    student. A text of no tokens reads one padding vector (final states) or pools to zeros
+    (`pooled_bilstm`), as the TorchScript export does.
 
     # Raises
     `ConfigurationError` for a student whose encoder is not a one-layer BiLSTM (the CNN and
@@ -101,78 +105,119 @@ def bilstm_student_graph(module: ExportableBiLstmStudent):
         "tokens_axis": numpy.array([1], dtype=numpy.int64),
         "one": numpy.array([1], dtype=numpy.int32),
     }
-    node = helper.make_node
-    nodes = [
-        node("Gather", ["embedding", "token_ids"], ["embedded"]),  # (batch, tokens, dim)
-        node("Transpose", ["embedded"], ["steps"], perm=[1, 0, 2]),  # (tokens, batch, dim)
-        node("Cast", ["token_ids"], ["present"], to=TensorProto.BOOL),  # (batch, tokens)
-        node("Cast", ["present"], ["present_int"], to=TensorProto.INT32),
-        node("ReduceSum", ["present_int", "tokens_axis"], ["lengths"], keepdims=0),  # (batch,)
-        node("Max", ["lengths", "one"], ["read_lengths"]),  # at least one step, as packing
-        node(
-            "LSTM",
-            ["steps", "W", "R", "B", "read_lengths"],
-            ["states", "final_states"],
-            direction="bidirectional",
-            hidden_size=hidden,
-        ),  # states (tokens, 2, batch, hidden); final_states (2, batch, hidden)
-    ]
-    if isinstance(encoder, ExportedEncoder):
-        constants["flat"] = numpy.array([0, 2 * hidden], dtype=numpy.int64)
-        nodes += [
-            node("Transpose", ["final_states"], ["final_by_text"], perm=[1, 0, 2]),
-            node("Reshape", ["final_by_text", "flat"], ["encoded"]),  # (batch, 2 * hidden)
-        ]
-    else:
-        nodes += [
-            node("Transpose", ["states"], ["states_by_text"], perm=[2, 0, 1, 3]),
-            node("Reshape", ["states_by_text", "states_shape"], ["token_states"]),
-            node("Unsqueeze", ["present", "tokens_axis_last"], ["token_mask"]),
-        ]
+    pooled = isinstance(encoder, ExportedPooledEncoder)
+    mean = pooled and bool(encoder.mean)
+    if pooled:
         constants["states_shape"] = numpy.array([0, 0, 2 * hidden], dtype=numpy.int64)
-        constants["tokens_axis_last"] = numpy.array([-1], dtype=numpy.int64)
+        constants["last_axis"] = numpy.array([-1], dtype=numpy.int64)
         constants["zero"] = numpy.array(0.0, dtype=numpy.float32)
-        if not encoder.mean:
+        if not mean:
             constants["lowest"] = numpy.array(-numpy.inf, dtype=numpy.float32)
-        nodes += _pooling_nodes(node, encoder.mean)
+    else:
+        constants["flat"] = numpy.array([0, 2 * hidden], dtype=numpy.int64)
+    siamese = isinstance(module, ExportableSiameseStudent)
+    inputs = ["token_ids1", "token_ids2"] if siamese else ["token_ids"]
+    nodes = []
+    for text in inputs:
+        nodes += _encoder_nodes(text, hidden, pooled, mean)
+    node = helper.make_node
+    if siamese:
+        nodes += [
+            node("Mul", [i + "/encoded" for i in inputs], ["product"]),
+            node("Sub", [i + "/encoded" for i in inputs], ["difference"]),
+            node("Abs", ["difference"], ["distance"]),
+            node(
+                "Concat",
+                [i + "/encoded" for i in inputs] + ["product", "distance"],
+                ["features"],
+                axis=-1,
+            ),  # fmt: skip
+        ]
+    features = "features" if siamese else "token_ids/encoded"
+    regression = siamese and cast(ExportableSiameseStudent, module).regression
+    outputs = "scores" if regression else "logits"
     nodes += [
-        node("Gemm", ["encoded", "relu_weight", "relu_bias"], ["relu_input"]),
+        node("Gemm", [features, "relu_weight", "relu_bias"], ["relu_input"]),
         node("Relu", ["relu_input"], ["hidden"]),
-        node("Gemm", ["hidden", "output_weight", "output_bias"], ["logits"]),
+        node("Gemm", ["hidden", "output_weight", "output_bias"], ["outputs"]),
     ]
-    num_labels = output_layer.out_features
+    if regression:
+        constants["scores_shape"] = numpy.array([-1], dtype=numpy.int64)
+        nodes.append(node("Reshape", ["outputs", "scores_shape"], [outputs]))
+    else:
+        nodes.append(node("Identity", ["outputs"], [outputs]))
+    output_shape: List[Union[str, int]] = ["batch"]
+    if not regression:
+        output_shape.append(output_layer.out_features)
     graph = helper.make_graph(
         nodes,
-        "bilstm_student",
-        [helper.make_tensor_value_info("token_ids", TensorProto.INT64, ["batch", "tokens"])],
-        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", num_labels])],
+        "siamese_bilstm_student" if siamese else "bilstm_student",
+        [
+            helper.make_tensor_value_info(i, TensorProto.INT64, ["batch", i + "_tokens"])
+            for i in inputs
+        ],
+        [helper.make_tensor_value_info(outputs, TensorProto.FLOAT, output_shape)],
         [numpy_helper.from_array(value, name) for name, value in constants.items()],
     )
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)])
 
 
-def _pooling_nodes(node, mean: bool) -> List:
+def _encoder_nodes(text: str, hidden: int, pooled: bool, mean: bool) -> List:
     """
-    Nodes pooling `token_states` `(batch, tokens, 2 * hidden)` over each text's real tokens
-    (`token_mask` `(batch, tokens, 1)`) into `encoded` `(batch, 2 * hidden)`: the element-wise
-    max, or the mean; zeros for a text of no tokens (`pool_padded` in `export.py`).
+    Nodes encoding the input `text` `(batch, tokens)` into `{text}/encoded` `(batch, 2 * hidden)`
+    with the graph's one embedding table and BiLSTM: the final forward and backward states
+    (Tang et al.), or every token's states pooled over the text (`pooled_bilstm`, max or mean;
+    zeros for a text of no tokens, `pool_padded` in `export.py`). Intermediate names start with
+    `{text}/`, so that a siamese graph encodes both texts with the same weights.
     """
-    from onnx import TensorProto
+    from onnx import TensorProto, helper
 
-    if mean:
-        return [
-            node("Where", ["token_mask", "token_states", "zero"], ["kept"]),
-            node("ReduceSum", ["kept", "tokens_axis"], ["summed"], keepdims=0),
-            node("Cast", ["read_lengths"], ["divisor"], to=TensorProto.FLOAT),  # at least 1
-            node("Unsqueeze", ["divisor", "tokens_axis_last"], ["divisor_column"]),
-            node("Div", ["summed", "divisor_column"], ["encoded"]),
+    def name(suffix: str) -> str:
+        return f"{text}/{suffix}"
+
+    node = helper.make_node
+    nodes = [
+        node("Gather", ["embedding", text], [name("embedded")]),  # (batch, tokens, dim)
+        node("Transpose", [name("embedded")], [name("steps")], perm=[1, 0, 2]),
+        node("Cast", [text], [name("present")], to=TensorProto.BOOL),  # (batch, tokens)
+        node("Cast", [name("present")], [name("present_int")], to=TensorProto.INT32),
+        node("ReduceSum", [name("present_int"), "tokens_axis"], [name("lengths")], keepdims=0),
+        # At least one step, as packing reads an empty text.
+        node("Max", [name("lengths"), "one"], [name("read_lengths")]),
+        # states (tokens, 2, batch, hidden); final_states (2, batch, hidden): each direction
+        # stops at, or starts from, each text's last real token.
+        node(
+            "LSTM",
+            [name("steps"), "W", "R", "B", name("read_lengths")],
+            [name("states"), name("final_states")],
+            direction="bidirectional",
+            hidden_size=hidden,
+        ),
+    ]
+    if not pooled:
+        return nodes + [
+            node("Transpose", [name("final_states")], [name("final_by_text")], perm=[1, 0, 2]),
+            node("Reshape", [name("final_by_text"), "flat"], [name("encoded")]),
         ]
-    return [
-        node("Where", ["token_mask", "token_states", "lowest"], ["kept"]),
-        node("ReduceMax", ["kept", "tokens_axis"], ["pooled"], keepdims=0),
-        node("Cast", ["lengths"], ["has_tokens"], to=TensorProto.BOOL),
-        node("Unsqueeze", ["has_tokens", "tokens_axis_last"], ["has_tokens_column"]),
-        node("Where", ["has_tokens_column", "pooled", "zero"], ["encoded"]),
+    nodes += [
+        node("Transpose", [name("states")], [name("states_by_text")], perm=[2, 0, 1, 3]),
+        node("Reshape", [name("states_by_text"), "states_shape"], [name("token_states")]),
+        node("Unsqueeze", [name("present"), "last_axis"], [name("token_mask")]),
+    ]
+    if mean:
+        return nodes + [
+            node("Where", [name("token_mask"), name("token_states"), "zero"], [name("kept")]),
+            node("ReduceSum", [name("kept"), "tokens_axis"], [name("summed")], keepdims=0),
+            node("Cast", [name("read_lengths")], [name("divisor")], to=TensorProto.FLOAT),
+            node("Unsqueeze", [name("divisor"), "last_axis"], [name("divisor_column")]),
+            node("Div", [name("summed"), name("divisor_column")], [name("encoded")]),
+        ]
+    return nodes + [
+        node("Where", [name("token_mask"), name("token_states"), "lowest"], [name("kept")]),
+        node("ReduceMax", [name("kept"), "tokens_axis"], [name("pooled")], keepdims=0),
+        node("Cast", [name("lengths")], [name("has_tokens")], to=TensorProto.BOOL),
+        node("Unsqueeze", [name("has_tokens"), "last_axis"], [name("has_tokens_column")]),
+        node("Where", [name("has_tokens_column"), name("pooled"), "zero"], [name("encoded")]),
     ]
 
 

@@ -51,6 +51,44 @@ def test_the_onnx_export_gives_the_allennlp_models_logits(bilstm_archive, tmp_pa
     assert labels == [predictor.predict(sentence)["label"] for sentence in SENTENCES]
 
 
+PAIRS = [
+    {"sentence1": "A man is playing a guitar.", "sentence2": "A person plays the guitar."},
+    {"sentence1": "unseen words everywhere", "sentence2": "x"},
+    {"sentence1": "A woman is slicing an onion.", "sentence2": "Nobody is cooking [MASK] today."},
+]
+
+
+@pytest.mark.parametrize(
+    "fixture,pooling",
+    [
+        ("siamese_student_regression", None),
+        ("siamese_student_classification", None),
+        ("siamese_student_regression", "max"),
+    ],
+)
+def test_the_onnx_export_of_a_siamese_student_gives_its_outputs(fixture, pooling, tmp_path):
+    overrides = {}
+    if pooling:
+        overrides["model.encoder"] = {
+            "type": "pooled_bilstm", "input_dim": 8, "hidden_size": 3, "pooling": pooling
+        }  # fmt: skip
+    train_model_from_file(
+        str(FIXTURES / f"{fixture}.jsonnet"), str(tmp_path / "run"), overrides=json.dumps(overrides)
+    )
+    archive = str(tmp_path / "run" / "model.tar.gz")
+    export_archive(archive, str(tmp_path / "onnx"), onnx=True)
+    exported = ExportedStudent(str(tmp_path / "onnx"))
+    columns = exported.text_columns
+    rows = [{columns[0]: pair["sentence1"], columns[1]: pair["sentence2"]} for pair in PAIRS]
+    predictor = Predictor.from_path(archive, "sentence_pair")
+    expected = [predictor.predict_json(pair) for pair in PAIRS]  # one at a time: no padding
+    outputs = [exported.predict_rows([row])[0] for row in rows] + exported.predict_rows(rows)
+    key = "score" if exported.regression else "probs"
+    got = torch.tensor([output[key] if exported.regression else list(output[key].values())
+                        for output in outputs])  # fmt: skip
+    assert torch.allclose(got, torch.tensor([e[key] for e in expected] * 2), atol=1e-5)
+
+
 def test_a_row_of_padding_reads_as_the_torchscript_export_reads_it(bilstm_archive, tmp_path):
     # One padding step for Tang's final states, zeros for a pooled encoder (no token to pool).
     export_archive(bilstm_archive, str(tmp_path / "onnx"), onnx=True)

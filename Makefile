@@ -151,6 +151,10 @@ MPNET_ARCHIVE = $(wildcard $(MPNET_RUN)/teacher/model.tar.gz)
 CNN_ARCHIVE = $(wildcard $(SST2_STUDENTS)/student_cnn/model.tar.gz)
 CNN_BASELINE = $(wildcard $(SST2_STUDENTS)/baseline_cnn/model.tar.gz)
 GLOVE100_ARCHIVE = $(wildcard $(SST2_STUDENTS)/student_glove100/model.tar.gz)
+# The student on a max-pooled BiLSTM (DISTILL_STUDENT_ENCODER=pooled) and its baseline, with the
+# student's ONNX export.
+POOLED_ARCHIVE = $(wildcard $(SST2_STUDENTS)/student_pooled/model.tar.gz)
+POOLED_BASELINE = $(wildcard $(SST2_STUDENTS)/baseline_pooled/model.tar.gz)
 # The small-transformer students of `make sst2-transformer` too, and every truncated teacher
 # (student_truncated: 2 blocks; a student_truncated<k> run folder: another depth), each exported
 # fp32 and int8.
@@ -176,6 +180,8 @@ report:
 		-o $(SST2_STUDENTS)/student_onnx_int8 --onnx --int8 --force
 	$(if $(CNN_ARCHIVE),$(BIN)/allennlp distill-export $(CNN_ARCHIVE) \
 		-o $(SST2_STUDENTS)/student_cnn_export --force)
+	$(if $(POOLED_ARCHIVE),$(BIN)/allennlp distill-export $(POOLED_ARCHIVE) \
+		-o $(SST2_STUDENTS)/student_pooled_onnx --onnx --force)
 	$(if $(TRANSFORMER_ARCHIVE),$(BIN)/allennlp distill-export $(TRANSFORMER_ARCHIVE) \
 		-o $(SST2_STUDENTS)/student_transformer_export --force)
 	$(foreach run,$(TRUNCATED_RUNS),$(BIN)/allennlp distill-export $(run)/model.tar.gz \
@@ -192,6 +198,9 @@ report:
 		$(if $(CNN_ARCHIVE),cnn-student=$(CNN_ARCHIVE) cnn-exported=$(SST2_STUDENTS)/student_cnn_export) \
 		$(if $(CNN_BASELINE),cnn-baseline=$(CNN_BASELINE)) \
 		$(if $(GLOVE100_ARCHIVE),student-glove100=$(GLOVE100_ARCHIVE)) \
+		$(if $(POOLED_ARCHIVE),student-pooled=$(POOLED_ARCHIVE) \
+			pooled-onnx=$(SST2_STUDENTS)/student_pooled_onnx) \
+		$(if $(POOLED_BASELINE),baseline-pooled=$(POOLED_BASELINE)) \
 		$(if $(TRANSFORMER_ARCHIVE),transformer-student=$(TRANSFORMER_ARCHIVE) \
 			transformer-exported=$(SST2_STUDENTS)/student_transformer_export) \
 		$(foreach run,$(TRUNCATED_RUNS),$(call report_name,$(run))=$(run)/model.tar.gz \

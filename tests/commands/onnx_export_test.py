@@ -161,3 +161,30 @@ def test_serving_py_serves_the_onnx_export_without_allennlp(tiny_student_archive
     served = subprocess.run(command, cwd=REPO, check=True, capture_output=True, text=True)
     expected = ExportedStudent(str(tmp_path / "export")).predict(["a movie"])[0]
     assert json.loads(served.stdout)["label"] == expected["label"]
+
+
+class _Progress:
+    """What `measure_exported` reports its steps to."""
+
+    def set_postfix_str(self, text):
+        pass
+
+    def update(self, steps):
+        pass
+
+
+def test_distill_report_measures_the_onnx_export_as_its_archive(tiny_student_archive, tmp_path):
+    from allennlp_distill.commands.measure import measure_exported
+
+    export_archive(str(tiny_student_archive), str(tmp_path / "onnx"), onnx=True)
+    export_archive(str(tiny_student_archive), str(tmp_path / "ts"))
+    dev, heldout = str(FIXTURES / "sst2_dev.tsv"), str(FIXTURES / "sst2_train.tsv")
+    rows = [
+        measure_exported(name, str(tmp_path / name), dev, 8, [1, 4], _Progress(), heldout)
+        for name in ("onnx", "ts")
+    ]
+    onnx_row, torchscript_row = rows
+    assert onnx_row["accuracy"] == torchscript_row["accuracy"]
+    assert onnx_row["heldout"]["accuracy"] == torchscript_row["heldout"]["accuracy"]
+    assert onnx_row["parameters"] == torchscript_row["parameters"]
+    assert onnx_row["throughput"][4] > 0 and onnx_row["serving_memory_mb"] > 50

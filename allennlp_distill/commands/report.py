@@ -110,7 +110,9 @@ def parse_model(spec: str) -> Tuple[str, str, str]:
         )
     variant = next((v for v in VARIANTS if v and path.endswith(":" + v)), "")
     path = path[: -len(variant) - 1] if variant else path
-    exported = os.path.isfile(os.path.join(path, "student.ts"))
+    exported = any(
+        os.path.isfile(os.path.join(path, model)) for model in ("student.ts", "student.onnx")
+    )
     if not os.path.isfile(path) and not exported:
         raise ConfigurationError(
             f"model {name!r}: {path!r} is neither an archive nor a distill-export directory"

@@ -175,9 +175,12 @@ class _Progress:
 
 def test_distill_report_measures_the_onnx_export_as_its_archive(tiny_student_archive, tmp_path):
     from allennlp_distill.commands.measure import measure_exported
+    from allennlp_distill.commands.report import parse_model
 
     export_archive(str(tiny_student_archive), str(tmp_path / "onnx"), onnx=True)
     export_archive(str(tiny_student_archive), str(tmp_path / "ts"))
+    # NAME=EXPORT_DIR takes an ONNX export as it takes a TorchScript one.
+    assert parse_model(f"onnx={tmp_path / 'onnx'}") == ("onnx", str(tmp_path / "onnx"), "")
     dev, heldout = str(FIXTURES / "sst2_dev.tsv"), str(FIXTURES / "sst2_train.tsv")
     rows = [
         measure_exported(name, str(tmp_path / name), dev, 8, [1, 4], _Progress(), heldout)

@@ -278,12 +278,20 @@ def test_a_student_on_a_pooled_bilstm_exports_its_own_logits(pooling, tmp_path):
     )
     archive = str(tmp_path / "run" / "model.tar.gz")
     export_archive(archive, str(tmp_path / "export"))
-    exported = ExportedStudent(str(tmp_path / "export"))
+    assert_the_export_gives_the_predictors_logits(str(tmp_path / "export"), archive)
+
+
+def assert_the_export_gives_the_predictors_logits(export_dir: str, archive: str) -> None:
+    """The export's logits for `SENTENCES`, in a padded batch and one at a time, are the
+    `text_classifier` predictor's (one at a time: no padding in the reference) to 1e-5."""
+    exported = ExportedStudent(export_dir)
     predictor = Predictor.from_path(archive, "text_classifier")
     expected = torch.tensor([predictor.predict(sentence)["logits"] for sentence in SENTENCES])
     assert torch.allclose(exported.logits(exported.token_ids(SENTENCES)), expected, atol=1e-5)
     alone = torch.cat([exported.logits(exported.token_ids([sentence])) for sentence in SENTENCES])
     assert torch.allclose(alone, expected, atol=1e-5)
+    labels = [output["label"] for output in exported.predict(SENTENCES)]
+    assert labels == [predictor.predict(sentence)["label"] for sentence in SENTENCES]
 
 
 def test_the_exported_sentence_encoder_gives_the_predictors_vectors(

@@ -12,14 +12,12 @@ from allennlp.predictors import Predictor
 from allennlp_distill.commands import export_archive
 from allennlp_distill.commands.export import ExportableBiLstmStudent
 from allennlp_distill.serving import ExportedStudent, onnx_session
+from tests.commands.export_test import (
+    PAIRS,
+    SENTENCES,
+    assert_the_export_gives_the_predictors_logits,
+)
 from tests.conftest import FIXTURES, REPO
-
-SENTENCES = [
-    "A bad, dumb movie.",
-    "the greatest musicians",
-    "unseen words everywhere [MASK]",
-    "x",
-]
 
 
 @pytest.fixture(scope="module", params=["final_states", "max", "mean"])
@@ -40,22 +38,8 @@ def bilstm_archive(request, tmp_path_factory):
 def test_the_onnx_export_gives_the_allennlp_models_logits(bilstm_archive, tmp_path):
     export_archive(bilstm_archive, str(tmp_path / "onnx"), onnx=True)
     assert not (tmp_path / "onnx" / "student.ts").exists()
-    exported = ExportedStudent(str(tmp_path / "onnx"))
-    predictor = Predictor.from_path(bilstm_archive, "text_classifier")
-    expected = torch.tensor([predictor.predict(sentence)["logits"] for sentence in SENTENCES])
-    # A padded batch: each direction must read each text's own tokens only (sequence_lens).
-    assert torch.allclose(exported.logits(exported.token_ids(SENTENCES)), expected, atol=1e-5)
-    alone = torch.cat([exported.logits(exported.token_ids([sentence])) for sentence in SENTENCES])
-    assert torch.allclose(alone, expected, atol=1e-5)
-    labels = [output["label"] for output in exported.predict(SENTENCES)]
-    assert labels == [predictor.predict(sentence)["label"] for sentence in SENTENCES]
-
-
-PAIRS = [
-    {"sentence1": "A man is playing a guitar.", "sentence2": "A person plays the guitar."},
-    {"sentence1": "unseen words everywhere", "sentence2": "x"},
-    {"sentence1": "A woman is slicing an onion.", "sentence2": "Nobody is cooking [MASK] today."},
-]
+    # In a padded batch each direction must read each text's own tokens only (sequence_lens).
+    assert_the_export_gives_the_predictors_logits(str(tmp_path / "onnx"), bilstm_archive)
 
 
 @pytest.mark.parametrize(

@@ -97,6 +97,8 @@ class ExportedStudent:
         self._session = None
         if vocab.get("runtime") == "onnxruntime":
             self._session = onnx_session(os.path.join(export_dir, "student.onnx"))
+            # The graph's inputs in `inputs()` order: token_ids, or token_ids1 and token_ids2.
+            self._input_names = [node.name for node in self._session.get_inputs()]
         else:
             self._model = torch.jit.load(os.path.join(export_dir, "student.ts"))
         self._tokenizer: Tokenizer = spacy.blank("en").tokenizer
@@ -238,8 +240,7 @@ class ExportedStudent:
         for `inputs()`.
         """
         if self._session is not None:
-            names = [node.name for node in self._session.get_inputs()]
-            feed = {name: tensor.numpy() for name, tensor in zip(names, inputs)}
+            feed = {name: tensor.numpy() for name, tensor in zip(self._input_names, inputs)}
             return torch.from_numpy(self._session.run(None, feed)[0])
         with torch.inference_mode():
             return self._model(*inputs)

@@ -733,9 +733,11 @@ def export_archive(
     # weights as buffers (a CNN's fused filters, a CRF's transitions) or packed (int8).
     counts = count_parameters(student)
     reader = archive.validation_dataset_reader
+    # Built before the output folder exists: a student it cannot export leaves nothing behind.
+    graph = _onnx_graph(module) if onnx else None
     os.makedirs(output_dir, exist_ok=True)
-    if onnx:
-        path = _write_onnx(module, output_dir, int8)
+    if graph is not None:
+        path = _write_onnx(graph, output_dir, int8)
     else:
         path = _write_torchscript(module, output_dir, int8, transformer)
     # The other runtime's file, left by an export replaced here, would only mislead.
@@ -844,26 +846,32 @@ def _write_torchscript(
     return path
 
 
-def _write_onnx(module: torch.nn.Module, output_dir: str, int8: bool) -> str:
-    """The BiLSTM student's ONNX graph (`onnx_export.py`) in `output_dir`/student.onnx,
-    quantized by ONNX Runtime with `int8`; its path. Written atomically."""
+def _onnx_graph(module: torch.nn.Module):
+    """The BiLSTM student's checked ONNX graph (`onnx_export.bilstm_student_graph`, which raises
+    `ConfigurationError` for a student that is not a BiLSTM)."""
     import onnx as onnx_format
 
-    from allennlp_distill.commands.onnx_export import (
-        ONNX_FILE,
-        bilstm_student_graph,
-        quantize_onnx_int8,
-    )
+    from allennlp_distill.commands.onnx_export import bilstm_student_graph
 
-    path = os.path.join(output_dir, ONNX_FILE)
     graph = bilstm_student_graph(module)  # type: ignore[arg-type]
     onnx_format.checker.check_model(graph)
-    onnx_format.save(graph, path + ".float.tmp")
+    return graph
+
+
+def _write_onnx(graph, output_dir: str, int8: bool) -> str:
+    """The ONNX `graph` in `output_dir`/student.onnx, quantized by ONNX Runtime with `int8`;
+    its path. Written atomically."""
+    import onnx as onnx_format
+
+    from allennlp_distill.commands.onnx_export import ONNX_FILE, quantize_onnx_int8
+
+    path = os.path.join(output_dir, ONNX_FILE)
     if int8:
+        onnx_format.save(graph, path + ".float.tmp")
         quantize_onnx_int8(path + ".float.tmp", path + ".tmp")
         os.remove(path + ".float.tmp")
     else:
-        os.replace(path + ".float.tmp", path + ".tmp")
+        onnx_format.save(graph, path + ".tmp")
     os.replace(path + ".tmp", path)
     return path
 

@@ -131,7 +131,7 @@ def bilstm_student_graph(module: Union[ExportableBiLstmStudent, ExportableSiames
                 [i + "/encoded" for i in inputs] + ["product", "distance"],
                 ["features"],
                 axis=-1,
-            ),  # fmt: skip
+            ),
         ]
     features = "features" if siamese else "token_ids/encoded"
     regression = siamese and cast(ExportableSiameseStudent, module).regression

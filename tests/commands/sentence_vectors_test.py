@@ -78,6 +78,52 @@ def test_stored_vectors_are_the_teachers_pooled_last_hidden_states_in_corpus_ord
     assert all((numpy.abs(expected[i] - expected[j]) > ulp[i]).any() for i, j in others)
 
 
+def test_bf16_vectors_are_the_fp32_vectors_to_bfloat16_rounding_and_computed_under_autocast(
+    tiny_bert, corpus, tmp_path, monkeypatch
+):
+    write(tiny_bert, corpus, tmp_path / "fp32")
+    used = []
+    real = module.mixed_precision
+    monkeypatch.setattr(module, "mixed_precision", lambda *args: used.append(args) or real(*args))
+    manifest = write(tiny_bert, corpus, tmp_path / "bf16", precision="bf16")
+    assert used == [("cpu", "bf16")] and manifest["precision"] == "bf16"
+    fp32, bf16 = shards(tmp_path / "fp32")[0], shards(tmp_path / "bf16")[0]
+    fp32, bf16 = fp32.astype(numpy.float32), bf16.astype(numpy.float32)
+    assert not numpy.array_equal(fp32, bf16)  # the teacher did run in bfloat16
+    cosine = (
+        (fp32 * bf16).sum(1) / numpy.linalg.norm(fp32, axis=1) / numpy.linalg.norm(bf16, axis=1)
+    )
+    assert cosine.min() > 0.999
+
+
+def test_a_folder_written_before_precision_was_recorded_continues_as_fp32(
+    tiny_bert, corpus, tmp_path, monkeypatch
+):
+    out = tmp_path / "out"
+    crash = {"calls": 0}
+    real_save = module._save_shard
+
+    def save_then_crash(*args):
+        crash["calls"] += 1
+        if crash["calls"] == 2:
+            raise KeyboardInterrupt
+        real_save(*args)
+
+    monkeypatch.setattr(module, "_save_shard", save_then_crash)
+    with pytest.raises(KeyboardInterrupt):
+        write(tiny_bert, corpus, out)
+    monkeypatch.setattr(module, "_save_shard", real_save)
+    manifest = json.loads((out / "manifest.json").read_text())
+    del manifest["precision"]  # as the command wrote it before 2026-12-05
+    (out / "manifest.json").write_text(json.dumps(manifest))
+
+    with pytest.raises(ConfigurationError, match="another precision"):
+        write(tiny_bert, corpus, out, precision="bf16")
+    write(tiny_bert, corpus, out)
+    write(tiny_bert, corpus, tmp_path / "fresh")
+    assert shards(out)[0].tobytes() == shards(tmp_path / "fresh")[0].tobytes()
+
+
 @pytest.mark.parametrize("crash_in, crash_on_call", [("_save_shard", 2), ("_write_manifest", 3)])
 def test_an_interrupted_run_resumes_at_its_first_unfinished_shard_to_the_same_bytes(
     tiny_bert, corpus, tmp_path, monkeypatch, crash_in, crash_on_call
@@ -141,6 +187,7 @@ def other_teacher(tmp_path_factory):
         ("pooling", {"pooling": "cls"}),
         ("max_length", {"max_length": 6}),
         ("shard_size", {"shard_size": 2}),
+        ("precision", {"precision": "bf16"}),
     ],
 )
 def test_a_folder_of_another_provenance_is_refused_naming_the_change_and_force_restarts(

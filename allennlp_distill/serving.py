@@ -29,6 +29,9 @@ from spacy.symbols import ORTH
 from spacy.tokenizer import Tokenizer
 
 PADDING, UNKNOWN = 0, 1
+# The files of an export (`allennlp distill-export`): the TorchScript or the ONNX Runtime model,
+# and the metadata (vocabulary, tokenizer settings, label names, which runtime serves).
+TORCHSCRIPT_FILE, ONNX_FILE, METADATA_FILE = "student.ts", "student.onnx", "vocab.json"
 # As allennlp_distill.dataset_readers.rows.EMPTY_TEXT (this file imports nothing of the package).
 EMPTY_TEXT = "empty text: nothing to classify (give at least one word)"
 
@@ -60,7 +63,7 @@ class ExportedStudent:
     """
 
     def __init__(self, export_dir: str) -> None:
-        with open(os.path.join(export_dir, "vocab.json"), encoding="utf-8") as vocab_file:
+        with open(os.path.join(export_dir, METADATA_FILE), encoding="utf-8") as vocab_file:
             vocab = json.load(vocab_file)
         self.labels: List[str] = vocab["labels"]
         self.regression: bool = vocab.get("regression", False)
@@ -96,11 +99,11 @@ class ExportedStudent:
         # An ONNX export (`distill-export --onnx`) runs on ONNX Runtime; any other on TorchScript.
         self._session = None
         if vocab.get("runtime") == "onnxruntime":
-            self._session = onnx_session(os.path.join(export_dir, "student.onnx"))
+            self._session = onnx_session(os.path.join(export_dir, ONNX_FILE))
             # The graph's inputs in `inputs()` order: token_ids, or token_ids1 and token_ids2.
             self._input_names = [node.name for node in self._session.get_inputs()]
         else:
-            self._model = torch.jit.load(os.path.join(export_dir, "student.ts"))
+            self._model = torch.jit.load(os.path.join(export_dir, TORCHSCRIPT_FILE))
         self._tokenizer: Tokenizer = spacy.blank("en").tokenizer
         for special in ("[MASK]", "<mask>"):
             self._tokenizer.add_special_case(special, [{ORTH: special}])

@@ -71,6 +71,7 @@ from allennlp_distill.modules.wide_cnn_encoder import (
     wide_padding,
 )
 from allennlp_distill.predictors.labelling import quantize_int8
+from allennlp_distill.serving import METADATA_FILE, ONNX_FILE, TORCHSCRIPT_FILE
 from allennlp_distill.token_indexers.lowercase_words import LowercaseWordsIndexer
 
 
@@ -693,7 +694,7 @@ def export_archive(
     does not know (with `onnx`: is not a BiLSTM student), or `output_dir`
     already holds an export and `force` is not set.
     """
-    exports = ("student.ts", "student.onnx", "vocab.json")
+    exports = (TORCHSCRIPT_FILE, ONNX_FILE, METADATA_FILE)
     if not force and any(os.path.exists(os.path.join(output_dir, name)) for name in exports):
         raise ConfigurationError(
             f"{output_dir} already holds an export: choose another --output-dir, or pass --force "
@@ -741,7 +742,7 @@ def export_archive(
     else:
         path = _write_torchscript(module, output_dir, int8, transformer)
     # The other runtime's file, left by an export replaced here, would only mislead.
-    other = os.path.join(output_dir, "student.ts" if onnx else "student.onnx")
+    other = os.path.join(output_dir, TORCHSCRIPT_FILE if onnx else ONNX_FILE)
     if os.path.exists(other):
         os.remove(other)
     if transformer:
@@ -812,9 +813,10 @@ def export_archive(
         "runtime": "onnxruntime" if onnx else "torchscript",
         **counts,
     }
-    with open(os.path.join(output_dir, "vocab.json.tmp"), "w", encoding="utf-8") as meta_file:
+    meta_path = os.path.join(output_dir, METADATA_FILE)
+    with open(meta_path + ".tmp", "w", encoding="utf-8") as meta_file:
         json.dump(meta, meta_file, ensure_ascii=False)
-    os.replace(os.path.join(output_dir, "vocab.json.tmp"), os.path.join(output_dir, "vocab.json"))
+    os.replace(meta_path + ".tmp", meta_path)
     return path
 
 
@@ -840,7 +842,7 @@ def _write_torchscript(
             scripted = torch.jit.script(LengthSortedClassifier(traced))
         else:
             scripted = torch.jit.script(module)
-    path = os.path.join(output_dir, "student.ts")
+    path = os.path.join(output_dir, TORCHSCRIPT_FILE)
     scripted.save(path + ".tmp")
     os.replace(path + ".tmp", path)
     return path
@@ -863,7 +865,7 @@ def _write_onnx(graph, output_dir: str, int8: bool) -> str:
     its path. Written atomically."""
     import onnx as onnx_format
 
-    from allennlp_distill.commands.onnx_export import ONNX_FILE, quantize_onnx_int8
+    from allennlp_distill.commands.onnx_export import quantize_onnx_int8
 
     path = os.path.join(output_dir, ONNX_FILE)
     if int8:

@@ -37,6 +37,7 @@ from allennlp_distill.dataset_readers.rows import DataFormatError, iter_rows
 from allennlp_distill.dataset_readers.tagging import iter_conll_sentences
 from allennlp_distill.modules.packaged_word_vectors import PackagedWordVectors
 from allennlp_distill.predictors.labelling import mixed_precision, quantize_int8
+from allennlp_distill.serving import METADATA_FILE
 
 #: The task metrics a report shows: `f1-measure-overall` is a tagger's span F1 (CoNLL-2003).
 METRICS = ("accuracy", "f1", "f1-measure-overall", "pearson", "spearman")
@@ -175,7 +176,7 @@ def measure_exported(
     evaluate_rows = evaluate_exported_tagger if student.tagger else evaluate_exported
     rows, metrics = evaluate_rows(student, eval_file)
     progress.update(1)
-    with open(os.path.join(export_dir, "vocab.json"), encoding="utf-8") as meta_file:
+    with open(os.path.join(export_dir, METADATA_FILE), encoding="utf-8") as meta_file:
         meta = json.load(meta_file)
     timed = (rows * (1 + texts // max(1, len(rows))))[:texts]
     row: Dict[str, Any] = {
@@ -228,7 +229,7 @@ def serving_memory_mb(
         if os.path.isdir(path):
             # serving.py reads no TSV: the rows as this package reads them, one JSON per line.
             texts = os.path.join(scratch, "rows.jsonl")
-            with open(os.path.join(path, "vocab.json"), encoding="utf-8") as meta_file:
+            with open(os.path.join(path, METADATA_FILE), encoding="utf-8") as meta_file:
                 tagger = json.load(meta_file).get("tagger", False)
             with open(texts, "w", encoding="utf-8") as rows:
                 if tagger:

@@ -29,8 +29,6 @@ from allennlp_distill.commands.export import (
 #: ONNX opset of the graph: 18 is the first whose ReduceMax takes its axes as an input, as
 #: ReduceSum does from 13.
 OPSET = 18
-#: The ONNX Runtime file name of an export (`student.ts` is TorchScript's).
-ONNX_FILE = "student.onnx"
 
 
 def _onnx_gates(weight: torch.Tensor) -> numpy.ndarray:

@@ -41,6 +41,7 @@ from allennlp_distill.commands.measure import (
     cpu_name,
     measure,
 )
+from allennlp_distill.serving import ONNX_FILE, TORCHSCRIPT_FILE
 
 
 @Subcommand.register("distill-report")
@@ -111,7 +112,7 @@ def parse_model(spec: str) -> Tuple[str, str, str]:
     variant = next((v for v in VARIANTS if v and path.endswith(":" + v)), "")
     path = path[: -len(variant) - 1] if variant else path
     exported = any(
-        os.path.isfile(os.path.join(path, model)) for model in ("student.ts", "student.onnx")
+        os.path.isfile(os.path.join(path, model)) for model in (TORCHSCRIPT_FILE, ONNX_FILE)
     )
     if not os.path.isfile(path) and not exported:
         raise ConfigurationError(

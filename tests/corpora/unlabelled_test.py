@@ -169,6 +169,50 @@ def test_min_tokens_and_max_sentences_bound_what_is_kept(tmp_path):
         assert corpus.read() == 'The jury said " no evidence " .\nIt took 1/2 hour .\n'
 
 
+def test_task_file_columns_are_a_source_and_evaluation_sentences_are_held_out(tmp_path, capsys):
+    train = tmp_path / "train.tsv"
+    train.write_text(
+        "index\tsentence1\tsentence2\tscore\n"
+        "0\tA man plays a guitar.\tA man  plays the guitar.\t4.5\n"
+        "1\tA dog runs in a field.\tA woman slices an onion.\t0.2\n"
+        "2\tA cat sleeps on a sofa.\tA man plays a guitar.\t1.0\n",
+        encoding="utf-8",
+    )
+    dev = tmp_path / "dev.jsonl"
+    dev.write_text('{"text": "A dog runs in a  field.", "label": "1"}\n', encoding="utf-8")
+    output = tmp_path / "corpus.txt"
+    main([f"{train}:sentence2,sentence1", "-o", str(output), "--exclude", f"{dev}:text"])
+    # Row by row, in the order the columns were named; the dev sentence (equal once whitespace
+    # is collapsed) never reaches the corpus.
+    assert output.read_text(encoding="utf-8").splitlines() == [
+        "A man plays the guitar.",
+        "A man plays a guitar.",
+        "A woman slices an onion.",
+        "A cat sleeps on a sofa.",
+    ]
+    assert capsys.readouterr().out.splitlines()[0] == (
+        f"{train}:sentence2,sentence1 (columns sentence2,sentence1): "
+        "read 6, kept 4, duplicates 1, too short 0, excluded 1"
+    )
+
+
+def test_a_task_file_column_that_does_not_exist_names_file_and_line(tmp_path):
+    train = tmp_path / "train.tsv"
+    train.write_text("sentence\tlabel\nIt is good.\t1\n", encoding="utf-8")
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text('{"sentence": "Fine here."}\n{"text": "No sentence."}\n', encoding="utf-8")
+    output = tmp_path / "corpus.txt"
+    with pytest.raises(ValueError, match=rf"{train}:1: the header .* no column 'sentence1'"):
+        build_corpus([f"{train}:sentence1"], str(output))
+    with pytest.raises(ValueError, match=rf"{rows}:2: no column 'sentence'"):
+        build_corpus([f"{rows}:sentence"], str(output))
+    with pytest.raises(ValueError, match="no column named after ':'"):
+        build_corpus([f"{train}:"], str(output))
+    with pytest.raises(FileNotFoundError, match="missing.tsv: no such file"):
+        build_corpus([str(train)], str(output), exclude=[f"{tmp_path / 'missing.tsv'}:text"])
+    assert not output.exists()
+
+
 def test_a_user_file_with_bad_bytes_names_file_and_line_and_leaves_output_alone(tmp_path):
     user = tmp_path / "mine.txt"
     user.write_bytes(b"A first good line.\nA second good line.\nCaf\xe9 au lait here.\n")

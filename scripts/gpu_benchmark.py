@@ -97,7 +97,7 @@ def prepare(args: argparse.Namespace) -> None:
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
     from tokenizers import Tokenizer
 
-    from allennlp_distill.serving import UNKNOWN, ExportedStudent
+    from allennlp_distill.serving import TORCHSCRIPT_FILE, UNKNOWN, ExportedStudent
 
     texts = read_texts(args.text_file, args.column, args.texts)
     os.makedirs(args.output_dir, exist_ok=True)
@@ -109,7 +109,7 @@ def prepare(args: argparse.Namespace) -> None:
             sys.exit(f"--student {spec}: a single-sentence word-level student is needed")
         labels.add(len(student.labels))
         inputs[name] = flat([student.word_ids(student.words(t)) or [UNKNOWN] for t in texts])
-        module = torch.jit.load(os.path.join(export_dir, "student.ts"))
+        module = torch.jit.load(os.path.join(export_dir, TORCHSCRIPT_FILE))
         stripped = {}
         for parameter_name, parameter in list(module.named_parameters()):
             if args.strip_embeddings and parameter_name.endswith("embedding.weight"):

@@ -296,6 +296,20 @@ def read_columns(path: str, columns: List[str]) -> Iterator[str]:
             yield value
 
 
+def resolve(source: str) -> Tuple[str, Optional[List[str]], Optional[Package]]:
+    """
+    `(path, columns, package)` of a source: `split_source`, then `identify` of its path.
+
+    # Raises
+    As `split_source` and `identify`, and `ValueError` for columns named after a package archive.
+    """
+    path, columns = split_source(source)
+    package = identify(path)
+    if columns is not None and package is not None:
+        raise ValueError(f"{path}: a package archive has no columns; name the archive alone")
+    return path, columns, package
+
+
 def read_sentences(path: str) -> Iterator[str]:
     """
     The raw sentences of one source: a known package archive (see `identify`), documents split by
@@ -303,13 +317,10 @@ def read_sentences(path: str) -> Iterator[str]:
     file (`PATH:COLUMN,...`, see `split_source` and `read_columns`). Blank ones are left in.
 
     # Raises
-    As `identify`, `split_source` and the reader of the source.
+    As `resolve` and the reader of the source.
     """
-    path, columns = split_source(path)
-    package = identify(path)
+    path, columns, package = resolve(path)
     if columns is not None:
-        if package is not None:
-            raise ValueError(f"{path}: a package archive has no columns; name the archive alone")
         return read_columns(path, columns)
     if package is None:
         return read_text_file(path)
@@ -363,9 +374,10 @@ def build_corpus(
     columns, see `read_sentences`) to `output`: one `normalise`d sentence a line, the first copy
     of each kept, sentences of fewer than `min_tokens` whitespace tokens dropped, and every
     sentence of the `exclude` sources (same syntax; evaluation files) dropped, stopping once
-    `max_sentences` are kept. Every source is identified before anything is read; the corpus is
-    streamed into a temporary file beside `output` that replaces it only when complete, so a
-    failure leaves `output` as it was. Sentences are compared by a 128-bit BLAKE2 digest.
+    `max_sentences` are kept. Every source is resolved (`resolve`) and the excluded ones read
+    before anything is written; the corpus is streamed into a temporary file beside `output`
+    that replaces it only when complete, so a failure leaves `output` as it was. Sentences are
+    compared by a 128-bit BLAKE2 digest.
 
     # Returns
     One `SourceCounts` per source read, in order (sources after `max_sentences` are not read).
@@ -373,9 +385,7 @@ def build_corpus(
     # Raises
     As `read_sentences`; nothing is written then.
     """
-    packages = [identify(split_source(source)[0]) for source in sources]
-    for source in exclude:
-        identify(split_source(source)[0])
+    resolved = [resolve(source) for source in sources]
     held_out = {
         _digest(sentence)
         for source in exclude
@@ -391,10 +401,9 @@ def build_corpus(
     total = 0
     try:
         with open(handle, "w", encoding="utf-8") as corpus:
-            for source, package in zip(sources, packages):
+            for source, (_, columns, package) in zip(sources, resolved):
                 if max_sentences is not None and total >= max_sentences:
                     break
-                columns = split_source(source)[1]
                 kind = f"columns {','.join(columns)}" if columns else TEXT_FILE
                 count = SourceCounts(source, package.spec if package else kind)
                 counts.append(count)

@@ -208,6 +208,9 @@ def test_a_task_file_column_that_does_not_exist_names_file_and_line(tmp_path):
         build_corpus([f"{rows}:sentence"], str(output))
     with pytest.raises(ValueError, match="no column named after ':'"):
         build_corpus([f"{train}:"], str(output))
+    archive = brown(tmp_path / "brown.tgz")
+    with pytest.raises(ValueError, match="a package archive has no columns"):
+        build_corpus([str(train)], str(output), exclude=[f"{archive}:sentence"])
     with pytest.raises(FileNotFoundError, match="missing.tsv: no such file"):
         build_corpus([str(train)], str(output), exclude=[f"{tmp_path / 'missing.tsv'}:text"])
     assert not output.exists()

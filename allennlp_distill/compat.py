@@ -313,6 +313,34 @@ def transformer_cache_keyed_on_model_kwargs() -> None:
     cached_transformers.get = get
 
 
+def cnn_encoder_in_fp32_under_autocast() -> None:
+    """
+    AllenNLP's `CnnEncoder` masks a filter's positions past a text's end by adding
+    `min_value_of_dtype(activations.dtype)` and, after max pooling, sets every output equal to
+    `min_value_of_dtype(output.dtype)` to 0 (a text, or a word's characters, shorter than the
+    filter). Under bfloat16 autocast the activations are bf16 but the sum is promoted to float32,
+    so the output keeps bf16's minimum, -3.39e38, which is not float32's, and passes it on: a
+    character CNN gave every word of one or two letters a vector of -3.39e38 and its tagger
+    non-finite logits. The encoder now runs in float32 inside any autocast region (its inputs
+    cast up), as it does outside one; a small share of a model's time.
+    """
+    import torch
+    from allennlp.modules.seq2vec_encoders.cnn_encoder import CnnEncoder
+
+    original = CnnEncoder.forward
+    if getattr(original, "_distill_patched", False):
+        return
+
+    def forward(self, tokens, mask):
+        if not torch.is_autocast_enabled(tokens.device.type):
+            return original(self, tokens, mask)
+        with torch.autocast(tokens.device.type, enabled=False):
+            return original(self, tokens.float(), mask)
+
+    forward._distill_patched = True  # type: ignore[attr-defined]
+    CnnEncoder.forward = forward  # type: ignore[method-assign]
+
+
 def apply_all() -> None:
     """Applies every patch above; safe to call more than once."""
     load_small_english_from_pypi()
@@ -321,3 +349,4 @@ def apply_all() -> None:
     no_half_made_serialization_dirs()
     readable_predict_input()
     transformer_cache_keyed_on_model_kwargs()
+    cnn_encoder_in_fp32_under_autocast()

@@ -20,7 +20,7 @@
 #            torch (the default, and the only choice, for pairs and taggers)
 #   PRECISION  fp32 (default) or bf16: the torch teacher labels under bfloat16 autocast (1.9x for
 #            MPNet at 99.92 % label agreement, on a CPU with bfloat16 instructions; slower without
-#            them). Given, it makes torch the default RUNTIME. A tagger teacher labels in fp32 only.
+#            them); a tagger teacher too. Given, it makes torch the default RUNTIME.
 #            Settings a teacher cannot label with are refused before anything trains.
 set -euo pipefail
 TASK=${TASK:-sst2}
@@ -47,8 +47,9 @@ case $RUNTIME in torch | onnxruntime) ;; *) refuse "RUNTIME=$RUNTIME: torch or o
 if [ "$RUNTIME" = onnxruntime ] && { [ "$PAIR" = true ] || [ "$TAGGER" = true ]; }; then
   refuse "RUNTIME=onnxruntime labels single-sentence classifiers only; TASK=$TASK needs torch"
 fi
-if [ "${PRECISION:-fp32}" != fp32 ] && { [ "$RUNTIME" = onnxruntime ] || [ "$TAGGER" = true ]; }; then
-  refuse "PRECISION=$PRECISION: the torch runtime of a sentence-level teacher only (RUNTIME=$RUNTIME, TASK=$TASK)"
+case ${PRECISION:-fp32} in fp32 | bf16 | fp16) ;; *) refuse "PRECISION=$PRECISION: fp32, bf16 or fp16 (fp16: a GPU)" ;; esac
+if [ "${PRECISION:-fp32}" != fp32 ] && [ "$RUNTIME" = onnxruntime ]; then
+  refuse "PRECISION=$PRECISION: the torch runtime only (RUNTIME=$RUNTIME)"
 fi
 mkdir -p "$OUT"
 

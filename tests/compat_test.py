@@ -161,3 +161,19 @@ def test_a_truncated_transformer_and_the_full_one_each_keep_their_depth(tiny_ber
     # The same arguments share one cached model (a copy of it with make_copy).
     first = cached_transformers.get(name, False, num_hidden_layers=1)
     assert cached_transformers.get(name, False, num_hidden_layers=1) is first
+
+
+def test_a_cnn_encoder_under_bf16_autocast_pools_a_text_shorter_than_its_filter_to_zero():
+    from allennlp.modules.seq2vec_encoders import CnnEncoder
+
+    torch.manual_seed(0)
+    encoder = CnnEncoder(embedding_dim=4, num_filters=3, ngram_filter_sizes=(3,), output_dim=5)
+    tokens = torch.randn(2, 5, 4)
+    mask = torch.tensor([[1, 1, 0, 0, 0], [1, 1, 1, 1, 1]]).bool()  # 2 words < width 3
+    full = encoder(tokens, mask)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        mixed = encoder(tokens, mask)
+    # The short text's pooled features are 0 (its output the projection's bias), not -3.39e38.
+    assert torch.isfinite(mixed).all()
+    assert torch.allclose(mixed, full, atol=1e-2)
+    assert torch.allclose(full[0], encoder.projection_layer.bias)

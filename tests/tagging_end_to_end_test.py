@@ -296,9 +296,36 @@ def test_a_unigram_file_without_pos_tags_is_refused(ner_run, tmp_path):
     assert output["rows"][0]["tokens"] == ["Peter", "Blackburn", "said"]
 
 
-@pytest.mark.parametrize("args", [{"runtime": "onnxruntime"}, {"precision": "bf16"}])
-def test_a_runtime_or_precision_a_tagger_cannot_label_with_is_refused(ner_run, args):
+def test_bf16_labels_every_token_as_fp32_does_and_is_recorded_in_the_settings(ner_run):
+    # bfloat16 autocast (a large teacher on a CPU with bfloat16 instructions): the same rows, each
+    # token's logits within bf16's rounding of fp32's, and the precision in the settings that
+    # `allennlp transfer-set` records, so that a run is never resumed in the other precision.
+    lines = ner_run["train"].read_text().splitlines()[:6]
+    fp32, bf16 = (
+        transfer_set_predictor(ner_run, n_iter=2, unigram_file=str(ner_run["train"]), **args)
+        for args in ({}, {"precision": "bf16"})
+    )
+    rows = [[row for out in p.predict_batch_json([p.load_line(x) for x in lines]) for row in
+             out["rows"]] for p in (fp32, bf16)]  # fmt: skip
+    assert len(rows[0]) > len(lines)
+    assert [r["tokens"] for r in rows[0]] == [r["tokens"] for r in rows[1]]
+    differences = [
+        abs(a - b)
+        for row32, row16 in zip(rows[0], rows[1])
+        for tag, logits in row32["teacher_logits"].items()
+        for a, b in zip(logits, row16["teacher_logits"][tag])
+    ]
+    assert 0 < max(differences) < 0.1  # autocast ran (not bit-equal), and only rounded
+    assert "precision" not in fp32.settings and bf16.settings["precision"] == "bf16"
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [({"runtime": "onnxruntime"}, 'labels with runtime "torch" only'),
+     ({"precision": "fp8"}, "precision 'fp8', one of fp32, bf16, fp16")],
+)  # fmt: skip
+def test_a_runtime_or_precision_a_tagger_cannot_label_with_is_refused(ner_run, args, message):
     from allennlp.common.checks import ConfigurationError
 
-    with pytest.raises(ConfigurationError, match='labels with runtime "torch" in precision "fp32"'):
+    with pytest.raises(ConfigurationError, match=message):
         transfer_set_predictor(ner_run, n_iter=2, unigram_file=str(ner_run["train"]), **args)

@@ -14,7 +14,7 @@ from allennlp.predictors.predictor import Predictor
 from allennlp_distill.augmentation.rules import AugmentationRates, PosUnigrams, augmented_copies
 from allennlp_distill.dataset_readers.rows import TEACHER_LOGITS_KEY, DataFormatError
 from allennlp_distill.dataset_readers.tagging import iter_tagged_rows
-from allennlp_distill.predictors.labelling import teacher_logits
+from allennlp_distill.predictors.labelling import PRECISIONS, teacher_logits
 
 
 @Predictor.register("tagging_transfer_set")
@@ -59,11 +59,13 @@ class TaggingTransferSetPredictor(Predictor):
         Accepted so that one `--predictor-args` serves every task (`scripts/pipeline.sh` passes
         it); a tagger teacher labels with torch only.
     precision : `str`, optional (default = `"fp32"`)
-        Likewise: a tagger teacher labels in fp32 only.
+        One of `PRECISIONS`: `"bf16"` labels under bfloat16 autocast (`teacher_logits`), for a
+        large teacher on a CPU with bfloat16 instructions or on a GPU; part of the recorded
+        settings when not fp32, since the logits differ slightly.
 
     # Raises
-    `ConfigurationError` for bad rates, a missing unigram file, or a `runtime` other than
-    `"torch"` or a `precision` other than `"fp32"`; `DataFormatError` naming
+    `ConfigurationError` for bad rates, a missing unigram file, a `runtime` other than
+    `"torch"` or a `precision` not in `PRECISIONS`; `DataFormatError` naming
     `input:N` for an input line that is not a JSON object with a non-empty `tokens` list, whose
     `pos` or `tags` are not one per token, or whose gold tag the teacher does not know.
     """
@@ -86,12 +88,17 @@ class TaggingTransferSetPredictor(Predictor):
         precision: str = "fp32",
     ) -> None:
         super().__init__(model, dataset_reader)
-        if runtime != "torch" or precision != "fp32":
+        if runtime != "torch":
             raise ConfigurationError(
-                f"tagging_transfer_set predictor: runtime {runtime!r}, precision {precision!r}: "
-                'a tagger teacher labels with runtime "torch" in precision "fp32" only (ONNX '
-                "Runtime and mixed precision are for sentence-level teachers)"
+                f"tagging_transfer_set predictor: runtime {runtime!r}: a tagger teacher labels "
+                'with runtime "torch" only (ONNX Runtime is for single-sentence classifiers)'
             )
+        if precision not in PRECISIONS:
+            raise ConfigurationError(
+                f"tagging_transfer_set predictor: precision {precision!r}, one of "
+                f"{', '.join(PRECISIONS)}"
+            )
+        self._precision = precision
         try:
             self._rates = AugmentationRates(p_mask, p_pos, p_ng, n_iter, max_ngram)
         except ValueError as error:
@@ -152,6 +159,7 @@ class TaggingTransferSetPredictor(Predictor):
             "mask_token": self._mask_token,
             **dataclasses.asdict(self._rates),
             "seed": self._seed,
+            **({"precision": self._precision} if self._precision != "fp32" else {}),
         }
 
     @property
@@ -211,6 +219,7 @@ class TaggingTransferSetPredictor(Predictor):
             [(row["tokens"],) for row in rows],
             self._labelling_batch_size,
             on_batch=self._progress.update,
+            precision=self._precision,
         )
         for row, per_token in zip(rows, logits):
             row[TEACHER_LOGITS_KEY] = {

@@ -77,7 +77,8 @@ def teacher_logits(
 
     # Raises
     `ConfigurationError` for a `precision` not in `PRECISIONS`, or when a half-precision forward
-    pass gives a logit that is not finite (fp16 overflows past 65504: use bf16).
+    pass gives a logit that is not finite (fp16 overflows past 65504: use bf16; a bf16 one
+    names fp32).
 
     # Returns
     `len(texts)` lists of `num_labels` floats, columns in the order of the model's label vocabulary
@@ -107,9 +108,10 @@ def teacher_logits(
             outputs = output["logits"] if "logits" in output else output["score"].unsqueeze(-1)
             if precision != "fp32" and not torch.isfinite(outputs).all():
                 raise ConfigurationError(
-                    f"the teacher's {precision} logits are not all finite (an overflow): label "
-                    'with "precision": "bf16" or "fp32"'
-                )
+                    f"the teacher's {precision} logits are not all finite: label with "
+                    + ('"precision": "bf16" (fp16 overflows past 65504) or "fp32"'
+                       if precision == "fp16" else '"precision": "fp32"')
+                )  # fmt: skip
             rows = outputs.float().tolist()
             if outputs.dim() == 3:  # a tagger: each text's real tokens only
                 rows = [row[:length] for row, length in zip(rows, output["mask"].sum(-1).tolist())]

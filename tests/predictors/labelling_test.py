@@ -63,6 +63,27 @@ def test_mixed_precision_labelling_stays_close_to_fp32(tiny_teacher, precision):
         teacher_logits(model, reader, TEXTS, precision="int4")
 
 
+@pytest.mark.parametrize("precision, advice", [("fp16", '"bf16" .* or "fp32"'),
+                                               ("bf16", '"precision": "fp32"$')])  # fmt: skip
+def test_non_finite_mixed_precision_logits_are_refused_with_what_to_use_instead(
+    tiny_teacher, monkeypatch, precision, advice
+):
+    model, reader = tiny_teacher
+    forward = model.forward
+
+    def overflowing(*args, **kwargs):  # what an fp16 overflow, or a layer's bf16 bug, gives
+        output = forward(*args, **kwargs)
+        if torch.is_autocast_enabled("cpu"):
+            output["logits"] = output["logits"] * float("inf")
+        return output
+
+    monkeypatch.setattr(model, "forward", overflowing)
+    assert len(teacher_logits(model, reader, TEXTS)) == len(TEXTS)  # no autocast, no overflow
+    message = f"{precision} logits are not all finite.*{advice}"
+    with pytest.raises(ConfigurationError, match=message):
+        teacher_logits(model, reader, TEXTS, precision=precision)
+
+
 def predictor(archive, **args):
     return Predictor.from_path(
         str(archive), "transfer_set", unigram_file=str(TRAIN), n_iter=1, **args

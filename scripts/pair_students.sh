@@ -13,7 +13,8 @@
 #   TRUNCATE_FROM  what the truncated teacher starts from (DISTILL_TRUNCATE_FROM): default the run's
 #         fine-tuned teacher, $OUT/teacher/model.tar.gz (chosen on SICK's trial set, README); empty:
 #         the pre-trained model
-# Each step is skipped when its output exists and timed in $OUT/times.txt.
+# Each step is skipped when its output exists (an interrupted training step is continued:
+# steps.sh, train_step) and timed in $OUT/times.txt.
 set -euo pipefail
 export TASK=${TASK:-sick}
 export OUT=${OUT:-runs/$TASK}
@@ -39,7 +40,7 @@ for arch in cnn transformer truncated; do
   if [ "$arch" = truncated ]; then
     epochs=${TRUNCATED_EPOCHS:-} start=${TRUNCATE_FROM-$OUT/teacher/model.tar.gz}
   fi
-  step "student_$arch" "$OUT/student_$arch/model.tar.gz" \
+  train_step "student_$arch" "$OUT/student_$arch" \
     env DISTILL_EPOCHS="$epochs" DISTILL_TRUNCATE_FROM="$start" \
     "$ALLENNLP" train "training_config/${TASK}_distill_$arch.jsonnet" -s "$OUT/student_$arch" \
     "${PLUGIN[@]}"

@@ -10,7 +10,8 @@
 #   TEST     a held-out gold file to evaluate on, touched by no training step (optional; SICK test,
 #            the demo's test split, the SST-2 held-out slice)
 #   N_ITER   augmented copies per item (Tang et al.: 20, pairs 10; default 4 to fit a CPU session)
-#   OUT      output folder (default runs/$TASK); a step whose output exists is skipped
+#   OUT      output folder (default runs/$TASK); a step whose output exists is skipped, and an
+#            interrupted training step continues from its last checkpoint (steps.sh: train_step)
 #   TEACHER_EPOCHS, STUDENT_EPOCHS, BASELINE_EPOCHS  override the configs' epoch counts
 #   TEACHER_AMP  DISTILL_AMP for the teacher's fine-tuning alone: bf16 trains it under bfloat16
 #            autocast (MPNet on a CPU with bfloat16 instructions: 1.3-1.5x, dev within noise)
@@ -53,7 +54,7 @@ if [ "${PRECISION:-fp32}" != fp32 ] && [ "$RUNTIME" = onnxruntime ]; then
 fi
 mkdir -p "$OUT"
 
-step teacher "$OUT/teacher/model.tar.gz" env DISTILL_EPOCHS="${TEACHER_EPOCHS:-}" \
+train_step teacher "$OUT/teacher" env DISTILL_EPOCHS="${TEACHER_EPOCHS:-}" \
   DISTILL_AMP="${TEACHER_AMP:-${DISTILL_AMP:-}}" \
   DISTILL_TRAIN="${TEACHER_TRAIN:-$DISTILL_TRAIN}" \
   "$ALLENNLP" train "training_config/${TASK}_teacher.jsonnet" -s "$OUT/teacher" "${PLUGIN[@]}"
@@ -70,9 +71,9 @@ else
   timed transfer_set "${transfer_set[@]}"
   wc -l "$OUT/transfer.jsonl" | tee -a "$OUT/times.txt"
 fi
-step student "$OUT/student/model.tar.gz" env DISTILL_EPOCHS="${STUDENT_EPOCHS:-}" \
+train_step student "$OUT/student" env DISTILL_EPOCHS="${STUDENT_EPOCHS:-}" \
   "$ALLENNLP" train "training_config/${TASK}_distill.jsonnet" -s "$OUT/student" "${PLUGIN[@]}"
-step baseline "$OUT/baseline/model.tar.gz" env DISTILL_EPOCHS="${BASELINE_EPOCHS:-}" \
+train_step baseline "$OUT/baseline" env DISTILL_EPOCHS="${BASELINE_EPOCHS:-}" \
   "$ALLENNLP" train "training_config/${TASK}_baseline.jsonnet" -s "$OUT/baseline" "${PLUGIN[@]}"
 for model in teacher student baseline; do
   step "evaluate_$model" "$OUT/$model/dev_metrics.json" \

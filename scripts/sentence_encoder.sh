@@ -7,7 +7,8 @@
 #   VECTORS  the sentence-vectors folder (default runs/minilm_vectors)
 #   PRECISION  fp32 (default) or bf16: the teacher encodes under bfloat16 autocast (2.2x on a CPU
 #            with AMX, vectors within 1e-4 of fp32's in cosine; README); recorded in the folder
-#   OUT      output folder (default runs/sentence_encoder); a step whose output exists is skipped
+#   OUT      output folder (default runs/sentence_encoder); a step whose output exists is skipped,
+#            an interrupted training step continued (steps.sh: train_step)
 #   EPOCHS   epochs of the sentence encoder (default 2)
 #   LOSS     its approximation loss: mse (default, Wu et al.'s) or cosine (1 - cosine similarity)
 #   TASKS    tasks fine-tuned both ways (default "stsb sick_relatedness mrpc sst2"); SST-2 reads
@@ -48,7 +49,7 @@ step corpus "$CORPUS" "$PYTHON" -m allennlp_distill.corpora.unlabelled --fetch "
 # Resumable and provenance-checked by the command itself: a finished folder is only checked.
 timed sentence_vectors "$ALLENNLP" sentence-vectors all-MiniLM-L6-v2 "$CORPUS" -o "$VECTORS" \
   --precision "${PRECISION:-fp32}" "${PLUGIN[@]}"
-step encoder "$OUT/encoder/model.tar.gz" env DISTILL_SENTENCE_VECTORS="$VECTORS" \
+train_step encoder "$OUT/encoder" env DISTILL_SENTENCE_VECTORS="$VECTORS" \
   DISTILL_SENTENCE_VECTORS_DEV= DISTILL_EPOCHS="${EPOCHS:-2}" "$ALLENNLP" train \
   training_config/sentence_representation_distill.jsonnet -s "$OUT/encoder" \
   -o "{\"model.loss\": \"${LOSS:-mse}\"}" "${PLUGIN[@]}"
@@ -81,7 +82,7 @@ for task in $TASKS; do
     else
       encoder=(DISTILL_PRETRAINED_ENCODER= DISTILL_STUDENT_ENCODER=pooled)
     fi
-    step "${task}_$name" "$run/model.tar.gz" env DISTILL_TRAIN= DISTILL_DEV= DISTILL_EPOCHS= \
+    train_step "${task}_$name" "$run" env DISTILL_TRAIN= DISTILL_DEV= DISTILL_EPOCHS= \
       "${train[@]}" "${encoder[@]}" "$ALLENNLP" train "training_config/${task}_baseline.jsonnet" \
       -s "$run" "${seeds[@]}" "${PLUGIN[@]}"
     if [ -n "$test" ]; then

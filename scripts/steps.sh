@@ -1,7 +1,8 @@
 # Shared by scripts/pipeline.sh, scripts/pair_students.sh and scripts/sentence_encoder.sh (sourced;
 # each sets OUT first):
 # `timed NAME CMD...` runs CMD and appends its wall time to $OUT/times.txt; `step NAME FILE CMD...`
-# does so unless FILE, the step's output, exists (a finished step is skipped on a rerun).
+# does so unless FILE, the step's output, exists (a finished step is skipped on a rerun);
+# `train_step NAME DIR CMD...` does so for `allennlp train ... -s DIR`, continuing an interrupted run.
 timed() {
   local name=$1 start=$SECONDS
   shift
@@ -13,6 +14,25 @@ step() {
   local name=$1 done_file=$2
   shift 2
   if [ -e "$done_file" ]; then echo "$name: skipped ($done_file exists)"; return; fi
+  timed "$name" "$@"
+}
+
+# A training step is done when DIR/metrics.json exists: AllenNLP writes it once training has
+# finished, whereas a run stopped by Ctrl-C or SIGTERM still archives its best epoch so far as
+# model.tar.gz. A DIR with a config.json but no metrics.json is an interrupted run: CMD continues it
+# from its last checkpoint with --recover (from scratch when it has none; AllenNLP refuses a
+# changed configuration). A DIR with neither (killed before it wrote its config) holds nothing and
+# is removed.
+train_step() {
+  local name=$1 dir=$2
+  shift 2
+  if [ -e "$dir/metrics.json" ]; then echo "$name: skipped ($dir/metrics.json exists)"; return; fi
+  if [ -e "$dir/config.json" ]; then
+    echo "$name: continuing the interrupted run in $dir (--recover)"
+    timed "$name" "$@" --recover
+    return
+  fi
+  rm -rf "$dir"
   timed "$name" "$@"
 }
 

@@ -27,7 +27,7 @@ while [ $# -gt 0 ]; do
 done
 case $out in
   */teacher|*/student|*/student_cnn|*/student_transformer|*/student_truncated|*/baseline)
-    mkdir -p "$out" && touch "$out/model.tar.gz" ;;
+    mkdir -p "$out" && touch "$out/config.json" "$out/model.tar.gz" "$out/metrics.json" ;;
   *) echo '{}' > "$out" ;;
 esac
 """
@@ -79,6 +79,26 @@ def test_teacher_amp_and_teacher_train_reach_the_teacher_alone(tmp_path):
         "train DISTILL_AMP= DISTILL_TRAIN=train.tsv",  # the baseline
     ]
     assert "transfer-set DISTILL_AMP= DISTILL_TRAIN=train.tsv" in calls
+
+
+def test_an_interrupted_training_step_is_continued_and_a_finished_one_skipped(tmp_path):
+    run = tmp_path / "run"
+    for model, files in {
+        "teacher": ["config.json", "model.tar.gz", "metrics.json"],  # finished
+        # Stopped by Ctrl-C after an epoch: AllenNLP archived its best epoch so far.
+        "student": ["config.json", "model.tar.gz", "model_state_e0_b0.th"],
+        "baseline": ["out.log"],  # killed before it wrote its config
+    }.items():
+        (run / model).mkdir(parents=True)
+        for name in files:
+            (run / model / name).touch()
+    run_pipeline(tmp_path)
+    argv = (tmp_path / "calls.txt.argv").read_text().splitlines()
+    trains = [line.split(" TRANSFER=")[0] for line in argv if line.startswith("train ")]
+    assert len(trains) == 2  # not the teacher
+    assert f"-s {run}/student " in trains[0] and trains[0].endswith(" --recover")
+    assert f"-s {run}/baseline " in trains[1] and "--recover" not in trains[1]
+    assert not (run / "baseline" / "out.log").exists()  # allennlp would refuse the folder
 
 
 def test_without_teacher_amp_every_step_trains_in_the_default_precision(tmp_path):

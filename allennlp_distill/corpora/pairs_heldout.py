@@ -82,11 +82,12 @@ def write_splits(
     rows = [row for _, row in iter_rows(train_file, required_columns=columns)]
     header = list(rows[0])
     train, heldout = split_pairs(rows, columns, size, seed)
-    dev_rows = sum(1 for _ in iter_rows(os.path.join(task_dir, "dev.tsv"), required_columns=columns))
+    dev_file = os.path.join(task_dir, "dev.tsv")
+    dev_rows = sum(1 for _ in iter_rows(dev_file, required_columns=columns))
     os.makedirs(out_dir, exist_ok=True)
     _write_tsv(os.path.join(out_dir, "train.tsv"), header, train)
     _write_tsv(os.path.join(out_dir, "heldout.tsv"), header, heldout)
-    shutil.copyfile(os.path.join(task_dir, "dev.tsv"), os.path.join(out_dir, "dev.tsv.tmp"))
+    shutil.copyfile(dev_file, os.path.join(out_dir, "dev.tsv.tmp"))
     os.replace(os.path.join(out_dir, "dev.tsv.tmp"), os.path.join(out_dir, "dev.tsv"))
     removed = len(rows) - len(train) - len(heldout)
     return {"train": len(train), "dev": dev_rows, "heldout": len(heldout), "removed": removed}

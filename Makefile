@@ -92,30 +92,32 @@ sst2: sst2-data
 
 # The CNN student (Kim 2014) and its no-teacher baseline on the transfer set and data of `make sst2`:
 # the same vocabulary policy, vectors and seed as the BiLSTM, only the encoder differs.
+# A training run skipped when finished, continued when interrupted (scripts/train_step.sh).
+TRAIN_STEP = bash scripts/train_step.sh
 SST2_DATA_VARS = DISTILL_TRAIN=$(SST2_RUN)/data/train.tsv DISTILL_DEV=$(SST2_RUN)/data/dev.tsv \
 	DISTILL_TRANSFER_SET=$(SST2_RUN)/transfer.jsonl
 sst2-cnn:
-	test -e $(SST2_RUN)/student_cnn/model.tar.gz || $(SST2_DATA_VARS) $(BIN)/allennlp train \
+	$(SST2_DATA_VARS) $(TRAIN_STEP) $(SST2_RUN)/student_cnn $(BIN)/allennlp train \
 		training_config/sst2_distill_cnn.jsonnet -s $(SST2_RUN)/student_cnn --include-package allennlp_distill
-	test -e $(SST2_RUN)/baseline_cnn/model.tar.gz || $(SST2_DATA_VARS) $(BIN)/allennlp train \
+	$(SST2_DATA_VARS) $(TRAIN_STEP) $(SST2_RUN)/baseline_cnn $(BIN)/allennlp train \
 		training_config/sst2_baseline_cnn.jsonnet -s $(SST2_RUN)/baseline_cnn --include-package allennlp_distill
 
 # The small-transformer students ("Which Student is Best?") on the transfer set and data of `make sst2`:
 # 2 self-attention blocks over the same word vectors, and the first 2 blocks of the run's fine-tuned
 # teacher (word pieces, no word vectors; DISTILL_TRUNCATE_FROM, as scripts/pair_students.sh does).
 sst2-transformer:
-	test -e $(SST2_RUN)/student_transformer/model.tar.gz || $(SST2_DATA_VARS) $(BIN)/allennlp train \
+	$(SST2_DATA_VARS) $(TRAIN_STEP) $(SST2_RUN)/student_transformer $(BIN)/allennlp train \
 		training_config/sst2_distill_transformer.jsonnet -s $(SST2_RUN)/student_transformer \
 		--include-package allennlp_distill
-	test -e $(SST2_RUN)/student_truncated/model.tar.gz || $(SST2_DATA_VARS) \
-		DISTILL_TRUNCATE_FROM=$(SST2_RUN)/teacher/model.tar.gz $(BIN)/allennlp train \
+	$(SST2_DATA_VARS) DISTILL_TRUNCATE_FROM=$(SST2_RUN)/teacher/model.tar.gz \
+		$(TRAIN_STEP) $(SST2_RUN)/student_truncated $(BIN)/allennlp train \
 		training_config/sst2_distill_truncated.jsonnet -s $(SST2_RUN)/student_truncated \
 		--include-package allennlp_distill
 
 # The BiLSTM student of `make sst2` with GloVe 6B 100d (`make install-glove100`) instead of 50d.
 sst2-glove100:
-	test -e $(SST2_RUN)/student_glove100/model.tar.gz || $(SST2_DATA_VARS) \
-		DISTILL_WORD_VECTORS=$(GLOVE100) $(BIN)/allennlp train training_config/sst2_distill.jsonnet \
+	$(SST2_DATA_VARS) DISTILL_WORD_VECTORS=$(GLOVE100) $(TRAIN_STEP) $(SST2_RUN)/student_glove100 \
+		$(BIN)/allennlp train training_config/sst2_distill.jsonnet \
 		-s $(SST2_RUN)/student_glove100 --include-package allennlp_distill
 
 # The main job with the BERT-base-size teacher, all-mpnet-base-v2 (make install-mpnet): the SST-2

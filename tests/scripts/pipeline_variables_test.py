@@ -101,6 +101,31 @@ def test_an_interrupted_training_step_is_continued_and_a_finished_one_skipped(tm
     assert not (run / "baseline" / "out.log").exists()  # allennlp would refuse the folder
 
 
+def test_the_makefiles_training_runs_are_skipped_when_finished_and_continued_when_interrupted(
+    tmp_path,
+):
+    fake = tmp_path / "allennlp"
+    fake.write_text(FAKE_ALLENNLP)
+    fake.chmod(0o755)
+    env = {**os.environ, "CALLS": str(tmp_path / "calls.txt")}
+    run = tmp_path / "run"
+    for name in ("student_cnn", "student_glove100"):
+        (run / name).mkdir(parents=True)
+        (run / name / "config.json").touch()
+    (run / "student_glove100" / "metrics.json").touch()
+    for name in ("student_cnn", "student_glove100", "baseline"):
+        command = [str(fake), "train", "config.jsonnet", "-s", str(run / name)]
+        subprocess.run(["bash", "scripts/train_step.sh", str(run / name), *command], cwd=REPO,
+                       env=env, check=True, capture_output=True)  # fmt: skip
+    argv = (tmp_path / "calls.txt.argv").read_text().splitlines()
+    assert [line.split(" TRANSFER=")[0] for line in argv] == [
+        f"train config.jsonnet -s {run}/student_cnn --recover",
+        f"train config.jsonnet -s {run}/baseline",
+    ]
+    times = (run / "times.txt").read_text()
+    assert "student_cnn: " in times and "baseline: " in times and "glove100" not in times
+
+
 def test_without_teacher_amp_every_step_trains_in_the_default_precision(tmp_path):
     calls = run_pipeline(tmp_path)
     assert [call for call in calls if call.startswith("train ")] == [

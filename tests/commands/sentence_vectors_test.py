@@ -284,6 +284,28 @@ def test_the_reading_api_refuses_a_corpus_changed_after_writing(tiny_bert, corpu
         SentenceVectors(str(tmp_path / "out"))
 
 
+@pytest.mark.parametrize(
+    "damage, message",
+    [("rows", r"is not the recorded \(\d+, 16\)"), ("width", r"is not the recorded"),
+     ("dtype", r"is not the recorded"), ("cut", "is recorded but unreadable")],
+)  # fmt: skip
+def test_a_shard_file_changed_after_writing_is_refused_by_reader_and_writer(
+    tiny_bert, corpus, tmp_path, damage, message
+):
+    write(tiny_bert, corpus, tmp_path / "out")
+    first = sorted((tmp_path / "out").glob("vectors-*.npy"))[0]
+    stored = numpy.load(first)
+    if damage == "cut":
+        first.write_bytes(first.read_bytes()[:90])
+    else:
+        numpy.save(first, {"rows": stored[:-1], "width": stored[:, :8],
+                           "dtype": stored.astype(numpy.float32)}[damage])  # fmt: skip
+    with pytest.raises(ConfigurationError, match=message):
+        list(SentenceVectors(str(tmp_path / "out")))
+    with pytest.raises(ConfigurationError, match=message):  # the rerun's check of the folder
+        write(tiny_bert, corpus, tmp_path / "out")
+
+
 @pytest.mark.parametrize("num_shards", [2, 4])
 def test_labelling_shards_merge_into_the_one_process_folder(
     tiny_bert, corpus, tmp_path, num_shards

@@ -170,11 +170,18 @@ def test_a_finished_transfer_set_of_another_input_is_refused_and_force_starts_ag
     assert output.read_bytes() == fresh.read_bytes() != before
 
 
-def test_an_interrupted_run_is_not_resumed_with_other_settings(tiny_teacher_archive, tmp_path):
+@pytest.mark.parametrize("change", ["n_iter", "teacher"])
+def test_an_interrupted_run_is_not_resumed_with_other_settings_or_another_teacher(
+    tiny_teacher_archive, tmp_path, change
+):
     def predictor(n_iter):
         return Predictor.from_path(
             str(tiny_teacher_archive), "transfer_set", unigram_file=str(TRAIN), n_iter=n_iter
         )
+
+    # Another teacher: an archive of other bytes (a retrained or other model) under another name.
+    other_teacher = tmp_path / "other_teacher.tar.gz"
+    other_teacher.write_bytes(tiny_teacher_archive.read_bytes() + b"\0")
 
     head = tmp_path / "head.tsv"
     head.write_text("".join(TRAIN.read_text().splitlines(keepends=True)[:5]))
@@ -187,14 +194,11 @@ def test_an_interrupted_run_is_not_resumed_with_other_settings(tiny_teacher_arch
     record["complete"] = False
     open(progress_path(str(output)), "w").write(json.dumps(record))
     before = output.read_bytes()
-    second = predictor(3)
-    with pytest.raises(ConfigurationError, match="another n_iter than"):
+    second = predictor(3 if change == "n_iter" else 2)
+    teacher = other_teacher if change == "teacher" else tiny_teacher_archive
+    with pytest.raises(ConfigurationError, match=f"another {change}(_sha256)? than"):
         write_transfer_set(
-            second,
-            str(TRAIN),
-            str(output),
-            4,
-            provenance(second, str(tiny_teacher_archive), str(TRAIN)),
+            second, str(TRAIN), str(output), 4, provenance(second, str(teacher), str(TRAIN))
         )
     assert output.read_bytes() == before
 

@@ -10,15 +10,16 @@ sentence seen in training would flatter the figure).
     python -m allennlp_distill.corpora.pairs_heldout ../shared/data/glue/MRPC runs/mrpc/data
 
 writes `train.tsv` (the pairs left), `dev.tsv` (the task's dev file, copied) and `heldout.tsv`,
-each with the input's header and columns, written whole under a temporary name and then renamed.
+each with the input's header and columns, all three written whole or not at all
+(`write_files_atomically`).
 """
 
 import argparse
 import os
 import random
-import shutil
 from typing import Dict, List, Sequence, Tuple
 
+from allennlp_distill.corpora.conll2003 import write_files_atomically
 from allennlp_distill.dataset_readers.rows import iter_rows
 
 #: MRPC's sentence columns (GLUE's header).
@@ -52,11 +53,9 @@ def split_pairs(
     return train, heldout
 
 
-def _write_tsv(path: str, header: List[str], rows: List[Dict[str, str]]) -> None:
-    with open(path + ".tmp", "w", encoding="utf-8") as tsv:
-        tsv.write("\t".join(header) + "\n")
-        tsv.writelines("\t".join(row[column] for column in header) + "\n" for row in rows)
-    os.replace(path + ".tmp", path)
+def _tsv(header: List[str], rows: List[Dict[str, str]]) -> bytes:
+    lines = ["\t".join(header)] + ["\t".join(row[column] for column in header) for row in rows]
+    return ("\n".join(lines) + "\n").encode("utf-8")
 
 
 def write_splits(
@@ -84,11 +83,16 @@ def write_splits(
     train, heldout = split_pairs(rows, columns, size, seed)
     dev_file = os.path.join(task_dir, "dev.tsv")
     dev_rows = sum(1 for _ in iter_rows(dev_file, required_columns=columns))
-    os.makedirs(out_dir, exist_ok=True)
-    _write_tsv(os.path.join(out_dir, "train.tsv"), header, train)
-    _write_tsv(os.path.join(out_dir, "heldout.tsv"), header, heldout)
-    shutil.copyfile(dev_file, os.path.join(out_dir, "dev.tsv.tmp"))
-    os.replace(os.path.join(out_dir, "dev.tsv.tmp"), os.path.join(out_dir, "dev.tsv"))
+    with open(dev_file, "rb") as dev:
+        dev_bytes = dev.read()
+    write_files_atomically(
+        out_dir,
+        {
+            "train.tsv": _tsv(header, train),
+            "heldout.tsv": _tsv(header, heldout),
+            "dev.tsv": dev_bytes,
+        },
+    )
     removed = len(rows) - len(train) - len(heldout)
     return {"train": len(train), "dev": dev_rows, "heldout": len(heldout), "removed": removed}
 

@@ -14,15 +14,16 @@ held-out sentences (a phrase that is also part of a kept sentence of `stsa.fine.
         runs/sst2/data
 
 writes `train.tsv` (the training phrases left), `dev.tsv` (GLUE dev, copied) and `heldout.tsv`,
-each `sentence<TAB>label` with a header, written whole under a temporary name and then renamed.
+each `sentence<TAB>label` with a header, all three written whole or not at all
+(`write_files_atomically`).
 """
 
 import argparse
 import os
 import random
-import shutil
 from typing import Dict, Iterable, List, Set, Tuple
 
+from allennlp_distill.corpora.conll2003 import write_files_atomically
 from allennlp_distill.dataset_readers.rows import iter_rows
 
 
@@ -82,12 +83,9 @@ def split_heldout(
     return train, heldout
 
 
-def write_tsv(path: str, rows: List[Tuple[str, str]]) -> None:
-    """`sentence<TAB>label` with a header, written under `path.tmp` and renamed."""
-    with open(path + ".tmp", "w", encoding="utf-8") as tsv:
-        tsv.write("sentence\tlabel\n")
-        tsv.writelines(f"{text}\t{label}\n" for text, label in rows)
-    os.replace(path + ".tmp", path)
+def tsv(rows: List[Tuple[str, str]]) -> bytes:
+    """`sentence<TAB>label` with a header."""
+    return ("sentence\tlabel\n" + "".join(f"{text}\t{label}\n" for text, label in rows)).encode()
 
 
 def write_splits(
@@ -104,12 +102,13 @@ def write_splits(
     binary = read_tsv(os.path.join(sst_dir, "stsa.binary.train.tsv"), "sentence", "label")
     fine = read_tsv(os.path.join(sst_dir, "stsa.fine.train.tsv"), "sentence", "label")
     train, heldout = split_heldout(glue_train, binary, [text for text, _ in fine], size, seed)
-    os.makedirs(out_dir, exist_ok=True)
-    write_tsv(os.path.join(out_dir, "train.tsv"), train)
-    write_tsv(os.path.join(out_dir, "heldout.tsv"), heldout)
-    shutil.copyfile(os.path.join(glue_dir, "dev.tsv"), os.path.join(out_dir, "dev.tsv.tmp"))
-    os.replace(os.path.join(out_dir, "dev.tsv.tmp"), os.path.join(out_dir, "dev.tsv"))
-    dev_rows = len(read_tsv(os.path.join(out_dir, "dev.tsv"), "sentence", "label"))
+    dev_file = os.path.join(glue_dir, "dev.tsv")
+    dev_rows = len(read_tsv(dev_file, "sentence", "label"))
+    with open(dev_file, "rb") as dev:
+        dev_bytes = dev.read()
+    write_files_atomically(
+        out_dir, {"train.tsv": tsv(train), "heldout.tsv": tsv(heldout), "dev.tsv": dev_bytes}
+    )
     return {"train": len(train), "dev": dev_rows, "heldout": len(heldout)}
 
 

@@ -322,7 +322,7 @@ def test_bf16_labels_every_token_as_fp32_does_and_is_recorded_in_the_settings(ne
 @pytest.mark.parametrize(
     "args, message",
     [({"runtime": "onnxruntime"}, 'labels with runtime "torch" only'),
-     ({"precision": "fp8"}, "precision 'fp8', one of fp32, bf16, fp16")],
+     ({"precision": "fp8"}, "precision 'fp8': one of fp32, bf16, fp16")],
 )  # fmt: skip
 def test_a_runtime_or_precision_a_tagger_cannot_label_with_is_refused(ner_run, args, message):
     from allennlp.common.checks import ConfigurationError

@@ -28,6 +28,17 @@ PRECISIONS = ("fp32", "bf16", "fp16")
 RUNTIMES = ("torch", "onnxruntime")
 
 
+def check_precision(precision: str, where: str = "") -> None:
+    """
+    # Raises
+    `ConfigurationError` (its message starting with `where`) for a `precision` not in
+    `PRECISIONS`: the one check of `teacher_logits` and of the transfer-set predictors, which run
+    it when built so that a bad setting fails before any text is labelled.
+    """
+    if precision not in PRECISIONS:
+        raise ConfigurationError(f"{where}precision {precision!r}: one of {', '.join(PRECISIONS)}")
+
+
 def mixed_precision(device_type: str, precision: str) -> Any:
     """
     `torch.autocast` on `device_type` (`"cpu"` or `"cuda"`) with bfloat16 (`precision` `"bf16"`)
@@ -86,8 +97,7 @@ def teacher_logits(
     num_tags)` with its `mask`; each text a 1-tuple holding its list of words), one such list per
     word of each text.
     """
-    if precision not in PRECISIONS:
-        raise ConfigurationError(f"precision {precision!r}: one of {', '.join(PRECISIONS)}")
+    check_precision(precision)
     instances = [
         dataset_reader.text_to_instance(*((text,) if isinstance(text, str) else text))
         for text in texts

@@ -14,7 +14,7 @@ from allennlp.predictors.predictor import Predictor
 from allennlp_distill.augmentation.rules import AugmentationRates, PosUnigrams, augmented_copies
 from allennlp_distill.dataset_readers.rows import TEACHER_LOGITS_KEY, DataFormatError
 from allennlp_distill.dataset_readers.tagging import iter_tagged_rows
-from allennlp_distill.predictors.labelling import PRECISIONS, teacher_logits
+from allennlp_distill.predictors.labelling import check_precision, teacher_logits
 
 
 @Predictor.register("tagging_transfer_set")
@@ -93,11 +93,7 @@ class TaggingTransferSetPredictor(Predictor):
                 f"tagging_transfer_set predictor: runtime {runtime!r}: a tagger teacher labels "
                 'with runtime "torch" only (ONNX Runtime is for single-sentence classifiers)'
             )
-        if precision not in PRECISIONS:
-            raise ConfigurationError(
-                f"tagging_transfer_set predictor: precision {precision!r}, one of "
-                f"{', '.join(PRECISIONS)}"
-            )
+        check_precision(precision, "tagging_transfer_set predictor: ")
         self._precision = precision
         try:
             self._rates = AugmentationRates(p_mask, p_pos, p_ng, n_iter, max_ngram)

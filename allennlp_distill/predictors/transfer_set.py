@@ -29,9 +29,9 @@ from allennlp_distill.dataset_readers.rows import (
     require_text,
 )
 from allennlp_distill.predictors.labelling import (
-    PRECISIONS,
     RUNTIMES,
     OnnxRuntimeTeacher,
+    check_precision,
     quantize_int8,
     teacher_logits,
 )
@@ -139,10 +139,7 @@ class TransferSetPredictor(Predictor):
                 f"transfer_set predictor: runtime {runtime!r} labels in fp32; quantize and "
                 "precision are for the torch runtime"
             )
-        if precision not in PRECISIONS:
-            raise ConfigurationError(
-                f"transfer_set predictor: precision {precision!r}, one of {', '.join(PRECISIONS)}"
-            )
+        check_precision(precision, "transfer_set predictor: ")
         if quantize and precision != "fp32":
             raise ConfigurationError(
                 "transfer_set predictor: quantize (int8, CPU) and precision "

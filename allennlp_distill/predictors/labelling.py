@@ -186,6 +186,11 @@ class OnnxRuntimeTeacher:
         Its reader, with one text column and a truncating `pretrained_transformer` tokenizer.
     threads : `int`, optional (default = `torch.get_num_threads()`)
         ONNX Runtime's intra-op threads.
+    int8 : `bool`, optional (default = `False`)
+        Run the graph after ONNX Runtime's dynamic quantization (`quantize_dynamic`: int8 weights
+        with one scale per output row, activations quantized per batch). Faster, but its labels
+        differ from fp32's: `scripts/benchmark_labelling.py` measures both (README "Teacher
+        labelling"); not offered by the transfer-set predictor.
 
     # Raises
     `ConfigurationError` for a teacher of another kind (a sentence pair, a regressor, a tagger,
@@ -193,7 +198,11 @@ class OnnxRuntimeTeacher:
     """
 
     def __init__(
-        self, model: Model, dataset_reader: DatasetReader, threads: Optional[int] = None
+        self,
+        model: Model,
+        dataset_reader: DatasetReader,
+        threads: Optional[int] = None,
+        int8: bool = False,
     ) -> None:
         import onnxruntime
 
@@ -230,6 +239,12 @@ class OnnxRuntimeTeacher:
                 opset_version=17,
                 dynamo=False,
             )
+            if int8:
+                from onnxruntime.quantization import QuantType, quantize_dynamic
+
+                quantized = os.path.join(folder, "teacher_int8.onnx")
+                quantize_dynamic(graph, quantized, per_channel=True, weight_type=QuantType.QInt8)
+                graph = quantized
             options = onnxruntime.SessionOptions()
             options.intra_op_num_threads = threads or torch.get_num_threads()
             options.inter_op_num_threads = 1

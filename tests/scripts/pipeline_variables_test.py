@@ -140,10 +140,16 @@ def test_sentence_encoder_trains_mrpc_students_on_the_held_out_split_and_refuses
     (work / "shared" / "glue" / "STS-B" / "dev.tsv").write_text("x\n")
     (work / "shared" / "sick" / "SICK_test_annotated.tsv").write_text("x\n")
     fake = tmp_path / "allennlp"
-    # Its students finish, with the metrics the script's summary table reads.
+    # Its students finish as AllenNLP's do: the config with the training file, and the metrics
+    # that the script's summary table reads.
     metrics = """'{"best_validation_accuracy": 0.5, "accuracy": 0.5}'"""
     fake.write_text(
         FAKE_ALLENNLP.replace("*/baseline)", "*/baseline|*/from_encoder|*/random_init)")
+        .replace(
+            'touch "$out/config.json" ',
+            'echo "{\\"train_data_path\\": \\"$DISTILL_TRAIN\\"}" > "$out/config.json"'
+            " && touch ",
+        )
         .replace('"$out/metrics.json"', f'&& echo {metrics} > "$out/metrics.json"')
         .replace("echo '{}'", f"echo {metrics}")
     )
@@ -187,6 +193,14 @@ def test_sentence_encoder_trains_mrpc_students_on_the_held_out_split_and_refuses
     # ... each evaluated on the held-out pairs.
     for variant in ("from_encoder", "random_init"):
         assert f"evaluate out/mrpc/{variant}/model.tar.gz runs/mrpc/data/heldout.tsv" in argv
+    # Run again: students trained on the split are finished runs, skipped, not refused.
+    calls.unlink()
+    result = sentence_encoder()
+    assert result.returncode == 0, result.stderr
+    assert "mrpc_from_encoder: skipped" in result.stdout
+    assert [line for line in calls.read_text().splitlines() if line.startswith("train ")] == [
+        "train DISTILL_AMP= DISTILL_TRAIN="  # the encoder again: this fake leaves no encoder folder
+    ]
 
 
 def test_without_teacher_amp_every_step_trains_in_the_default_precision(tmp_path):

@@ -25,25 +25,21 @@ import torch
 from allennlp.common.checks import ConfigurationError
 from allennlp.models import Model
 from allennlp.models.archival import load_archive
-from allennlp.modules.token_embedders import PretrainedTransformerEmbedder
 
 import allennlp_distill  # noqa: F401
 from allennlp_distill.commands.measure import cpu_name
 from allennlp_distill.dataset_readers.rows import iter_rows, require_text
 from allennlp_distill.predictors.labelling import (
     OnnxRuntimeTeacher,
+    compile_teacher,
     quantize_int8,
     teacher_logits,
 )
 
 
 def compiled(model: Model) -> Model:
-    """A copy of `model` whose transformers run under `torch.compile` (inductor, dynamic shapes)."""
-    model = copy.deepcopy(model)
-    for module in model.modules():
-        if isinstance(module, PretrainedTransformerEmbedder):
-            module.transformer_model = torch.compile(module.transformer_model, dynamic=True)
-    return model
+    """A copy of `model` whose transformers run by `torch.compile` (`compile_teacher`)."""
+    return compile_teacher(copy.deepcopy(model))
 
 
 def torchao_int8(model: Model) -> Model:

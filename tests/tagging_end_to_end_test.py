@@ -319,6 +319,16 @@ def test_bf16_labels_every_token_as_fp32_does_and_is_recorded_in_the_settings(ne
     assert "precision" not in fp32.settings and bf16.settings["precision"] == "bf16"
 
 
+def test_compile_reaches_the_transformer_inside_the_tagger_teacher(ner_run):
+    import torch
+
+    predictor = transfer_set_predictor(ner_run, n_iter=2, unigram_file=str(ner_run["train"]),
+                                       compile=True)  # fmt: skip
+    compiled = [module for module in predictor._model.modules()
+                if isinstance(module, torch._dynamo.eval_frame.OptimizedModule)]  # fmt: skip
+    assert len(compiled) == 1  # the mismatched embedder's transformer, not yet run
+
+
 @pytest.mark.parametrize(
     "args, message",
     [({"runtime": "onnxruntime"}, 'labels with runtime "torch" only'),

@@ -17,6 +17,7 @@ from allennlp.data.batch import Batch
 from allennlp.data.fields import TextField
 from allennlp.data.instance import Instance
 from allennlp.models import Model
+from allennlp.modules.token_embedders import PretrainedTransformerEmbedder
 from allennlp.nn.util import move_to_device
 
 from allennlp_distill.serving import padded_wordpieces
@@ -134,6 +135,29 @@ def teacher_logits(
 
 def _num_tokens(instance: Instance) -> int:
     return sum(len(field) for field in instance.fields.values() if isinstance(field, TextField))
+
+
+def compile_teacher(model: Model) -> Model:
+    """
+    `model` with every pretrained transformer in it (a `pretrained_transformer` embedder's, or
+    the one inside a `pretrained_transformer_mismatched` tagger's) run by `torch.compile`
+    (TorchInductor, dynamic shapes: one compilation serves every batch size and text length,
+    another the first batch under bf16 autocast; seconds to a minute, and a C++ compiler on
+    the machine). Changed in place and returned. In fp32 the logits are eager torch's to float
+    rounding; labelling is faster where bf16 autocast runs too (on 2 cores with AMX, MiniLM
+    1,782 against 1,222 texts/s, MPNet 422 against 353; README "Teacher labelling").
+
+    # Raises
+    `ConfigurationError` for a teacher without a pretrained transformer.
+    """
+    embedders = [m for m in model.modules() if isinstance(m, PretrainedTransformerEmbedder)]
+    if not embedders:
+        raise ConfigurationError(
+            "compile: the teacher has no pretrained_transformer embedder to compile"
+        )
+    for embedder in embedders:
+        embedder.transformer_model = torch.compile(embedder.transformer_model, dynamic=True)
+    return model
 
 
 def quantize_int8(model: Model, keep_float: Tuple[type, ...] = ()) -> Model:

@@ -14,7 +14,11 @@ from allennlp.predictors.predictor import Predictor
 from allennlp_distill.augmentation.rules import AugmentationRates, PosUnigrams, augmented_copies
 from allennlp_distill.dataset_readers.rows import TEACHER_LOGITS_KEY, DataFormatError
 from allennlp_distill.dataset_readers.tagging import iter_tagged_rows
-from allennlp_distill.predictors.labelling import check_precision, teacher_logits
+from allennlp_distill.predictors.labelling import (
+    check_precision,
+    compile_teacher,
+    teacher_logits,
+)
 
 
 @Predictor.register("tagging_transfer_set")
@@ -62,10 +66,14 @@ class TaggingTransferSetPredictor(Predictor):
         One of `PRECISIONS`: `"bf16"` labels under bfloat16 autocast (`teacher_logits`), for a
         large teacher on a CPU with bfloat16 instructions or on a GPU; part of the recorded
         settings when not fp32, since the logits differ slightly.
+    compile : `bool`, optional (default = `False`)
+        Run the teacher's transformer by `torch.compile` (`compile_teacher`), faster with bf16 on
+        a CPU with AMX; not part of the settings (the transfer_set predictor's `compile`).
 
     # Raises
     `ConfigurationError` for bad rates, a missing unigram file, a `runtime` other than
-    `"torch"` or a `precision` not in `PRECISIONS`; `DataFormatError` naming
+    `"torch"`, a `precision` not in `PRECISIONS`, or `compile` with a teacher without a
+    transformer; `DataFormatError` naming
     `input:N` for an input line that is not a JSON object with a non-empty `tokens` list, whose
     `pos` or `tags` are not one per token, or whose gold tag the teacher does not know.
     """
@@ -86,8 +94,9 @@ class TaggingTransferSetPredictor(Predictor):
         labelling_batch_size: int = 64,
         runtime: str = "torch",
         precision: str = "fp32",
+        compile: bool = False,
     ) -> None:
-        super().__init__(model, dataset_reader)
+        super().__init__(compile_teacher(model) if compile else model, dataset_reader)
         if runtime != "torch":
             raise ConfigurationError(
                 f"tagging_transfer_set predictor: runtime {runtime!r}: a tagger teacher labels "

@@ -32,6 +32,7 @@ from allennlp_distill.predictors.labelling import (
     RUNTIMES,
     OnnxRuntimeTeacher,
     check_precision,
+    compile_teacher,
     quantize_int8,
     teacher_logits,
 )
@@ -100,11 +101,16 @@ class TransferSetPredictor(Predictor):
     runtime : `str`, optional (default = `"torch"`)
         `"onnxruntime"`: label with the teacher exported to ONNX Runtime (`OnnxRuntimeTeacher`;
         CPU, single-sentence transformer classifiers), the same logits to float rounding, faster.
+    compile : `bool`, optional (default = `False`)
+        Run the torch teacher's transformer by `torch.compile` (`compile_teacher`): with bf16 the
+        fastest labelling on a CPU with AMX (MiniLM 1.46x, MPNet 1.20x eager bf16). Not recorded
+        in the settings, as the runtime is not: in fp32 the logits are eager torch's to float
+        rounding, under bf16 as close to fp32's as eager bf16's.
 
     # Raises
     `ConfigurationError` for bad rates, a missing unigram file or not one or two text columns,
-    an unknown `runtime`, or `"onnxruntime"` with `quantize`, a `precision` or a teacher it
-    cannot export;
+    an unknown `runtime`, `"onnxruntime"` with `quantize`, a `precision`, `compile` or a teacher
+    it cannot export, or `compile` with `quantize` or a teacher without a transformer;
     `DataFormatError` naming the file and line for bad rows of the unigram file, and `input:N`
     for bad input (see `load_line`).
     """
@@ -129,15 +135,21 @@ class TransferSetPredictor(Predictor):
         quantize: bool = False,
         precision: str = "fp32",
         runtime: str = "torch",
+        compile: bool = False,
     ) -> None:
         if runtime not in RUNTIMES:
             raise ConfigurationError(
                 f"transfer_set predictor: runtime {runtime!r}, one of {', '.join(RUNTIMES)}"
             )
-        if runtime != "torch" and (quantize or precision != "fp32"):
+        if runtime != "torch" and (quantize or precision != "fp32" or compile):
             raise ConfigurationError(
-                f"transfer_set predictor: runtime {runtime!r} labels in fp32; quantize and "
-                "precision are for the torch runtime"
+                f"transfer_set predictor: runtime {runtime!r} labels in fp32; quantize, "
+                "precision and compile are for the torch runtime"
+            )
+        if compile and quantize:
+            raise ConfigurationError(
+                "transfer_set predictor: compile runs the float teacher; quantize (int8) is "
+                "another way of labelling: choose one"
             )
         check_precision(precision, "transfer_set predictor: ")
         if quantize and precision != "fp32":
@@ -148,6 +160,8 @@ class TransferSetPredictor(Predictor):
         self._precision = precision
         if quantize:
             model = quantize_int8(model)
+        if compile:
+            model = compile_teacher(model)
         super().__init__(model, dataset_reader)
         self._quantize = quantize
         self._runtime = runtime

@@ -7,7 +7,7 @@ from allennlp.predictors import Predictor
 
 from allennlp_distill.commands import write_transfer_set
 from allennlp_distill.commands.transfer_set import progress_path
-from allennlp_distill.predictors.labelling import quantize_int8, teacher_logits
+from allennlp_distill.predictors.labelling import compile_teacher, quantize_int8, teacher_logits
 from tests.conftest import FIXTURES
 
 TRAIN = FIXTURES / "sst2_train.tsv"
@@ -121,3 +121,27 @@ def test_a_mixed_precision_transfer_set_labels_and_records_in_its_precision(
     ):
         with pytest.raises(ConfigurationError, match=message):
             predictor(tiny_teacher_archive, **bad)
+
+
+def test_a_compiled_teacher_labels_as_the_eager_one_and_is_not_a_setting(tiny_teacher_archive):
+    rows = [{"sentence": text, "label": "1"} for text in TEXTS[:6]]
+
+    def logits(labeller):
+        outputs = labeller.predict_batch_json([dict(row) for row in rows])
+        return [list(r["teacher_logits"].values()) for output in outputs for r in output["rows"]]
+
+    eager, compiled = predictor(tiny_teacher_archive), predictor(tiny_teacher_archive, compile=True)
+    assert any(
+        isinstance(module, torch._dynamo.eval_frame.OptimizedModule)
+        for module in compiled._model.modules()
+    )
+    assert compiled.settings == eager.settings  # a transfer set may be resumed either way
+    assert torch.allclose(torch.tensor(logits(compiled)), torch.tensor(logits(eager)), atol=1e-4)
+    for bad, message in (
+        ({"quantize": True}, "compile runs the float teacher"),
+        ({"runtime": "onnxruntime"}, "labels in fp32; quantize, precision and compile"),
+    ):
+        with pytest.raises(ConfigurationError, match=message):
+            predictor(tiny_teacher_archive, compile=True, **bad)
+    with pytest.raises(ConfigurationError, match="no pretrained_transformer embedder"):
+        compile_teacher(torch.nn.Sequential(torch.nn.Linear(2, 2)))  # type: ignore[arg-type]

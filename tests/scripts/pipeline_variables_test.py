@@ -222,9 +222,10 @@ def test_without_teacher_amp_every_step_trains_in_the_default_precision(tmp_path
 def test_the_transfer_set_step_passes_only_arguments_its_predictor_takes(tmp_path, task, predictor):
     # `allennlp transfer-set` hands these to the predictor's constructor (Predictor.from_archive's
     # extra_args): a key it does not take is a TypeError after the teacher has been trained.
-    run_pipeline(tmp_path, TASK=task, PRECISION="bf16")
+    run_pipeline(tmp_path, TASK=task, PRECISION="bf16", COMPILE="1")
     args = json.loads((tmp_path / "calls.txt.predictor_args").read_text())
-    assert args["n_iter"] == 4
+    assert args["n_iter"] == 4 and args["precision"] == "bf16" and args["compile"] is True
+    assert args["runtime"] == "torch"
     assert set(args) <= set(inspect.signature(predictor.__init__).parameters)
 
 
@@ -239,6 +240,8 @@ def test_the_transfer_set_step_passes_only_arguments_its_predictor_takes(tmp_pat
         ({"TASK": "stsb", "RUNTIME": "onnxruntime"}, "single-sentence classifiers only; TASK=stsb"),
         ({"RUNTIME": "onnxruntime", "PRECISION": "bf16"}, "PRECISION=bf16: the torch runtime"),
         ({"RUNTIME": "tensorrt"}, "RUNTIME=tensorrt: torch or onnxruntime"),
+        ({"RUNTIME": "onnxruntime", "COMPILE": "1"}, "COMPILE=1: the torch runtime only"),
+        ({"COMPILE": "yes"}, "COMPILE=yes: 1, or unset"),
     ],
 )
 def test_labelling_settings_a_teacher_cannot_use_are_refused_before_it_trains(

@@ -96,13 +96,14 @@ class TaggingTransferSetPredictor(Predictor):
         precision: str = "fp32",
         compile: bool = False,
     ) -> None:
-        super().__init__(compile_teacher(model) if compile else model, dataset_reader)
         if runtime != "torch":
             raise ConfigurationError(
                 f"tagging_transfer_set predictor: runtime {runtime!r}: a tagger teacher labels "
                 'with runtime "torch" only (ONNX Runtime is for single-sentence classifiers)'
             )
         check_precision(precision, "tagging_transfer_set predictor: ")
+        # Refused settings first, as the transfer_set predictor does: then the teacher is wrapped.
+        super().__init__(compile_teacher(model) if compile else model, dataset_reader)
         self._precision = precision
         try:
             self._rates = AugmentationRates(p_mask, p_pos, p_ng, n_iter, max_ngram)

@@ -148,14 +148,17 @@ class DistilledTagger(Model):
             # The metrics score the Viterbi path: its tags as one-hot "logits".
             predictions = torch.nn.functional.one_hot(predicted, logits.size(-1)).to(logits)
         if tags is not None:
+            # In float32: under bfloat16 autocast (`DISTILL_AMP=bf16`) the logits are bf16, which
+            # AllenNLP's cross-entropy refuses and in which the CRF's log-sum-exp loses digits.
+            scores = logits.float()
             if self._crf is not None:
                 tokens_in_batch = mask.sum().clamp(min=1)
                 output["loss"] = output["crf_loss"] = (
-                    -self._crf(logits, tags, mask) / tokens_in_batch
+                    -self._crf(scores, tags, mask) / tokens_in_batch
                 )
             else:
                 output["loss"] = sequence_cross_entropy_with_logits(
-                    logits, tags, mask, average="token"
+                    scores, tags, mask, average="token"
                 )
             self._accuracy(predictions, tags, mask)
             if self._span_f1 is not None:

@@ -77,6 +77,22 @@ def test_forward_gives_per_token_logits_mask_and_a_loss_on_real_tokens_only(tagg
     assert teacher_logits.shape == (2, 4, len(TAGS))
 
 
+@pytest.mark.parametrize("crf", [False, True])
+def test_the_loss_under_bf16_autocast_is_float32_and_near_the_fp32_loss(tagger_and_batch, crf):
+    # `DISTILL_AMP=bf16` (the bf16_autocast callback) runs forward under bfloat16 autocast, so the
+    # tag projection gives bf16 logits; the loss must still be computed (AllenNLP's cross-entropy
+    # refuses bf16) and in float32.
+    model, batch = tagger_and_batch
+    batch.pop("teacher_logits")
+    tagger = crf_tagger(model.vocab) if crf else model
+    fp32 = tagger(**batch)["loss"]
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        output = tagger(**batch)
+    assert output["logits"].dtype == torch.bfloat16
+    assert output["loss"].dtype == torch.float32
+    assert output["loss"].item() == pytest.approx(fp32.item(), rel=0.02)
+
+
 def test_human_readable_tags_are_one_per_real_word(tagger_and_batch):
     model, batch = tagger_and_batch
     batch.pop("teacher_logits")

@@ -29,9 +29,10 @@ length-sorted sub-batches, `LengthSortedClassifier`); its tokenizer is written b
 `allennlp_distill/serving.py` is the whole serving path.
 
 TorchScript rather than `torch.export`: on torch 2.14, `torch.export` specializes an LSTM to the
-sequence length it was traced with, while a scripted LSTM takes any length (and ONNX would add
-onnx and onnxruntime to the dependencies). Students are scripted; a Hugging Face transformer does
-not script, and is traced (its graph takes any batch size and length; tested).
+sequence length it was traced with, while a scripted LSTM takes any length. Students are
+scripted; a Hugging Face transformer does not script, and is traced (its graph takes any batch
+size and length; tested). `--onnx` writes a classifier or pair student for ONNX Runtime instead
+(`onnx_export.py`).
 """
 
 import argparse
@@ -67,6 +68,7 @@ from allennlp_distill.modules.wide_cnn_encoder import (
     WideCnnEncoder,
     fused_filters,
     length_sorted_chunks,
+    max_pooled_windows,
     pooled_by_length,
     wide_padding,
 )
@@ -88,7 +90,8 @@ class DistillExport(Subcommand):
         subparser.add_argument(
             "--onnx",
             action="store_true",
-            help="a BiLSTM student as student.onnx for ONNX Runtime instead of TorchScript",
+            help="a BiLSTM, CNN or transformer student (single or siamese) as student.onnx for "
+            "ONNX Runtime instead of TorchScript",
         )
         subparser.add_argument(
             "--force", action="store_true", help="replace an export already in the output folder"
@@ -179,6 +182,18 @@ class ExportedCnnEncoder(torch.nn.Module):
         mask = token_ids != 0
         padded, padded_mask = wide_padding(self.embedding(token_ids), mask, self.pad)
         pooled = pooled_by_length(padded, padded_mask.sum(dim=1), self.weight, self.widths)
+        return torch.relu(pooled + self.bias)
+
+    def whole_batch(self, token_ids: torch.Tensor) -> torch.Tensor:
+        """
+        `forward`'s features, `(batch_size, num_filters * num_widths)`, from one convolution over
+        the whole padded batch (`max_pooled_windows`): no loop over sub-batches and no branch on
+        the batch's shape, so that `torch.export` traces one graph for any batch (the ONNX
+        export, `onnx_export.traced_student_graph`).
+        """
+        mask = token_ids != 0
+        padded, padded_mask = wide_padding(self.embedding(token_ids), mask, self.pad)
+        pooled = max_pooled_windows(padded, padded_mask.sum(dim=1), self.weight, self.widths)
         return torch.relu(pooled + self.bias)
 
 
@@ -325,6 +340,20 @@ class ExportedTransformerEncoder(torch.nn.Module):
             )
             pooled = pooled.index_copy(0, chunk, pool_padded(sub, mask, self.mean))
         return pooled
+
+    def whole_batch(self, token_ids: torch.Tensor) -> torch.Tensor:
+        """
+        `forward`'s sentence vectors, `(batch_size, hidden_dim)`, from the whole padded batch in
+        one pass, padding masked: no loop over sub-batches and no branch on the batch's shape, so
+        that `torch.export` traces one graph for any batch (the ONNX export,
+        `onnx_export.traced_student_graph`; traced with gradients on, where torch's fused
+        inference kernel, which ONNX cannot express, stands aside).
+        """
+        present = token_ids != 0
+        states = self.projection(self.embedding(token_ids))
+        states = states + sinusoidal_positions(states.shape[1], states.shape[2], states.device)
+        states = self.transformer(states, src_key_padding_mask=~present)
+        return pool_padded(states, present, self.mean)
 
 
 def _embedding_table(student: torch.nn.Module) -> torch.nn.Embedding:
@@ -683,15 +712,16 @@ def export_archive(
     transformer twins, a `sentence_representation_student`, a BiLSTM `distilled_tagger`, or a
     single-sentence transformer classifier: a teacher or a truncated teacher) into `output_dir`
     (see the module docstring), replacing an export already there only with `force`. With
-    `onnx`, a BiLSTM student (single-sentence or siamese) is written as `student.onnx` for ONNX
-    Runtime instead (`onnx_export.py`; `int8` then quantizes it with ONNX Runtime's own tools).
+    `onnx`, a BiLSTM, CNN or transformer student (single-sentence or siamese) is written as
+    `student.onnx` for ONNX Runtime instead (`onnx_export.py`; `int8` then quantizes it with ONNX
+    Runtime's own tools).
 
     # Returns
     The path of the TorchScript (or ONNX) file.
 
     # Raises
     `ConfigurationError` when the archive's model is none of these or has an encoder the export
-    does not know (with `onnx`: is not a BiLSTM student), or `output_dir`
+    does not know (with `onnx`: is not one of these students), or `output_dir`
     already holds an export and `force` is not set.
     """
     exports = (TORCHSCRIPT_FILE, ONNX_FILE, METADATA_FILE)
@@ -727,8 +757,9 @@ def export_archive(
     module.eval()
     if onnx and not isinstance(module, (ExportableBiLstmStudent, ExportableSiameseStudent)):
         raise ConfigurationError(
-            f"{archive_file}: distill-export --onnx exports BiLSTM students (single-sentence or "
-            f"siamese), not {type(student).__name__}: export it without --onnx (TorchScript)"
+            f"{archive_file}: distill-export --onnx exports the BiLSTM, CNN and transformer "
+            f"students (single-sentence or siamese), not {type(student).__name__}: export it "
+            "without --onnx (TorchScript)"
         )
     # Counted on the archive's model, as `distill-report` counts it: the export holds some
     # weights as buffers (a CNN's fused filters, a CRF's transitions) or packed (int8).
@@ -849,13 +880,13 @@ def _write_torchscript(
 
 
 def _onnx_graph(module: torch.nn.Module):
-    """The BiLSTM student's checked ONNX graph (`onnx_export.bilstm_student_graph`, which raises
-    `ConfigurationError` for a student that is not a BiLSTM)."""
+    """The student's checked ONNX graph (`onnx_export.student_graph`, which raises
+    `ConfigurationError` for a student it cannot write)."""
     import onnx as onnx_format
 
-    from allennlp_distill.commands.onnx_export import bilstm_student_graph
+    from allennlp_distill.commands.onnx_export import student_graph
 
-    graph = bilstm_student_graph(module)  # type: ignore[arg-type]
+    graph = student_graph(module)
     onnx_format.checker.check_model(graph)
     return graph
 

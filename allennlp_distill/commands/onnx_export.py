@@ -1,18 +1,25 @@
 """
-The BiLSTM students as ONNX graphs for ONNX Runtime (`allennlp distill-export --onnx`): Tang et
-al. 2019's single-sentence student (§3.1: the BiLSTM's final forward and backward states, a ReLU
-layer, the logits) and siamese student (§3.2), or either on a `pooled_bilstm` (Wu et al. 2020,
-§3.1: the states max- or mean-pooled), with the outputs of the TorchScript export to float
-rounding, faster at batch 1 (README, "ONNX Runtime for the BiLSTM student").
+Students as ONNX graphs for ONNX Runtime (`allennlp distill-export --onnx`), single-sentence or
+siamese (Tang et al. 2019, §3.1-3.2), with the outputs of the TorchScript export to float rounding
+(README, "ONNX Runtime for the BiLSTM student", "ONNX Runtime for the CNN and transformer
+students").
 
-The graph is written with `onnx.helper` around ONNX's own `LSTM` operator, not by
+The BiLSTM students (Tang's final states, or a `pooled_bilstm`, Wu et al. 2020, §3.1) are written
+with `onnx.helper` around ONNX's own `LSTM` operator (`bilstm_student_graph`), not by
 `torch.onnx.export`: on torch 2.14 the TorchScript-based exporter fails on a packed LSTM
-(`RuntimeError: vector::_M_range_check`) and the dynamo-based one needs the `onnxscript`
-package. ONNX's `LSTM` takes each text's length (`sequence_lens`), which is what packing gives
-the torch LSTM: each direction reads only a text's real tokens, the backward one from its last
-real token, so one graph serves any batch without spending steps on padding.
+(`RuntimeError: vector::_M_range_check`) and `torch.export` specializes an LSTM to the length it
+was traced with. ONNX's `LSTM` takes each text's length (`sequence_lens`), which is what packing
+gives the torch LSTM: each direction reads only a text's real tokens, the backward one from its
+last real token, so one graph serves any batch without spending steps on padding.
+
+The CNN (Kim 2014) and small-transformer students ("Which Student is Best?", arXiv 2201.00558)
+are exported by `torch.onnx.export` through `torch.export` (`traced_student_graph`, with the
+`onnxscript` package), over the whole padded batch at once (`whole_batch`): the TorchScript
+export's loop over length-sorted sub-batches would be traced as one fixed batch, and the
+TorchScript-based exporter fixes the attention's reshapes to the example's shape.
 """
 
+import copy
 from typing import List, Tuple, Union, cast
 
 import numpy
@@ -22,8 +29,10 @@ from allennlp.common.checks import ConfigurationError
 from allennlp_distill.commands.export import (
     ExportableBiLstmStudent,
     ExportableSiameseStudent,
+    ExportedCnnEncoder,
     ExportedEncoder,
     ExportedPooledEncoder,
+    ExportedTransformerEncoder,
 )
 
 #: ONNX opset of the graph: 18 is the first whose ReduceMax takes its axes as an input, as
@@ -73,7 +82,7 @@ def bilstm_student_graph(module: Union[ExportableBiLstmStudent, ExportableSiames
 
     # Raises
     `ConfigurationError` for a student whose encoder is not a one-layer BiLSTM (the CNN and
-    transformer students export to TorchScript only).
+    transformer students: `traced_student_graph`).
     """
     from onnx import TensorProto, helper, numpy_helper
 
@@ -158,6 +167,90 @@ def bilstm_student_graph(module: Union[ExportableBiLstmStudent, ExportableSiames
         [numpy_helper.from_array(value, name) for name, value in constants.items()],
     )
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)])
+
+
+def student_graph(module: torch.nn.Module):
+    """
+    The ONNX model (`onnx.ModelProto`) of an exportable student, single-sentence
+    (`ExportableBiLstmStudent`) or siamese (`ExportableSiameseStudent`): `bilstm_student_graph`
+    for a BiLSTM encoder, `traced_student_graph` for a CNN or transformer one. Inputs and
+    outputs as `bilstm_student_graph` describes.
+
+    # Raises
+    `ConfigurationError` for any other module (a tagger, a sentence encoder, a transformer
+    classifier), which `distill-export` writes as TorchScript only.
+    """
+    encoder = getattr(module, "encoder", None)
+    if not isinstance(module, (ExportableBiLstmStudent, ExportableSiameseStudent)):
+        raise ConfigurationError(
+            "distill-export --onnx exports the BiLSTM, CNN and transformer students (single-"
+            f"sentence or siamese), not a {type(module).__name__}: export it without --onnx "
+            "(TorchScript)"
+        )
+    if isinstance(encoder, (ExportedCnnEncoder, ExportedTransformerEncoder)):
+        return traced_student_graph(module)
+    return bilstm_student_graph(module)
+
+
+class _WholeBatch(torch.nn.Module):
+    """An exported CNN or transformer encoder run by its `whole_batch` (one pass, no loop)."""
+
+    def __init__(self, encoder: Union[ExportedCnnEncoder, ExportedTransformerEncoder]) -> None:
+        super().__init__()
+        self.encoder = encoder
+
+    def forward(self, token_ids: torch.Tensor) -> torch.Tensor:
+        return self.encoder.whole_batch(token_ids)
+
+
+def traced_student_graph(module: Union[ExportableBiLstmStudent, ExportableSiameseStudent]):
+    """
+    The ONNX model (`onnx.ModelProto`) of a CNN or small-transformer student, written by
+    `torch.onnx.export` from `torch.export`'s graph, with the inputs and outputs of
+    `bilstm_student_graph` and dynamic batch and token axes. The encoder runs over the whole
+    padded batch (`whole_batch`; padding masked, so the outputs are the TorchScript export's to
+    float rounding), and a text of no tokens gives what the TorchScript export gives.
+
+    # Raises
+    `ConfigurationError` when the encoder is neither `ExportedCnnEncoder` nor
+    `ExportedTransformerEncoder`; `ImportError` naming the package when `onnxscript` (which
+    `torch.onnx.export` needs for this) is not installed.
+    """
+    if not isinstance(module.encoder, (ExportedCnnEncoder, ExportedTransformerEncoder)):
+        raise ConfigurationError(
+            f"traced_student_graph exports CNN and transformer students, not a student with a "
+            f"{type(module.encoder).__name__}"
+        )
+    try:
+        import onnxscript  # noqa: F401  (torch.onnx.export's dynamo exporter imports it)
+    except ImportError as error:
+        raise ImportError(
+            "distill-export --onnx of a CNN or transformer student needs onnxscript: "
+            "pip install onnxscript==0.7.2"
+        ) from error
+    whole = copy.deepcopy(module).eval()
+    whole.encoder = _WholeBatch(whole.encoder)
+    # Gradients on: torch's fused transformer inference kernel, which has no ONNX form, runs
+    # only without them. Batch 2 and 3 or 4 tokens: torch.export specializes axes of size 0
+    # and 1, and would take two texts of one length as one axis.
+    siamese = isinstance(module, ExportableSiameseStudent)
+    inputs = ["token_ids1", "token_ids2"] if siamese else ["token_ids"]
+    examples = [torch.tensor([[1, 2, 3], [1, 0, 0]]), torch.tensor([[1, 2, 3, 4], [1, 2, 0, 0]])]
+    batch = torch.export.Dim("batch")
+    dynamic_shapes = tuple({0: batch, 1: torch.export.Dim(f"{name}_tokens")} for name in inputs)
+    regression = siamese and cast(ExportableSiameseStudent, module).regression
+    with torch.enable_grad():
+        program = torch.onnx.export(
+            whole,
+            tuple(examples[: len(inputs)]),
+            dynamo=True,
+            input_names=inputs,
+            output_names=["scores" if regression else "logits"],
+            dynamic_shapes=dynamic_shapes,
+            opset_version=OPSET,
+            verbose=False,
+        )
+    return program.model_proto
 
 
 def _encoder_nodes(text: str, hidden: int, pooled: bool, mean: bool) -> List:

@@ -48,6 +48,8 @@ def test_the_onnx_export_gives_the_allennlp_models_logits(bilstm_archive, tmp_pa
         ("siamese_student_regression", None),
         ("siamese_student_classification", None),
         ("siamese_student_regression", "max"),
+        ("siamese_cnn_student_regression", None),
+        ("siamese_transformer_student_regression", None),
     ],
 )
 def test_the_onnx_export_of_a_siamese_student_gives_its_outputs(fixture, pooling, tmp_path):
@@ -102,10 +104,49 @@ def _graph(export_dir):
     return onnx.load(str(export_dir / "student.onnx"))
 
 
-def test_a_student_without_a_bilstm_is_refused_and_nothing_is_written(
-    tiny_cnn_student_archive, tmp_path
+def test_a_model_that_is_no_classifier_student_is_refused_and_nothing_is_written(
+    tiny_sentence_encoder_archive, tmp_path
 ):
-    with pytest.raises(ConfigurationError, match="--onnx exports BiLSTM students.*without --onnx"):
+    with pytest.raises(ConfigurationError, match="--onnx exports the BiLSTM, CNN and transformer"):
+        export_archive(str(tiny_sentence_encoder_archive), str(tmp_path / "export"), onnx=True)
+    assert not (tmp_path / "export").exists()
+
+
+@pytest.fixture(params=["cnn", "transformer"])
+def cnn_or_transformer_archive(request, tiny_cnn_student_archive, tiny_transformer_student_archive):
+    archives = {"cnn": tiny_cnn_student_archive, "transformer": tiny_transformer_student_archive}
+    return str(archives[request.param])
+
+
+def test_the_onnx_export_of_a_cnn_or_transformer_student_gives_the_torchscript_outputs(
+    cnn_or_transformer_archive, tmp_path
+):
+    archive = cnn_or_transformer_archive
+    export_archive(archive, str(tmp_path / "onnx"), onnx=True)
+    assert not (tmp_path / "onnx" / "student.ts").exists()
+    assert_the_export_gives_the_predictors_logits(str(tmp_path / "onnx"), archive)
+    # The graph runs the whole padded batch at once, where TorchScript runs length-sorted
+    # sub-batches of 32: a batch of 40 texts of mixed lengths, two of them padding only.
+    export_archive(archive, str(tmp_path / "ts"))
+    onnx_export, torchscript = (ExportedStudent(str(tmp_path / name)) for name in ("onnx", "ts"))
+    generator = torch.Generator().manual_seed(0)
+    token_ids = torch.randint(1, 10, (40, 12), generator=generator)
+    lengths = torch.randint(0, 13, (40,), generator=generator)
+    lengths[:2] = 0
+    token_ids[torch.arange(12).unsqueeze(0) >= lengths.unsqueeze(1)] = 0
+    expected = torchscript.logits(token_ids)
+    assert torch.allclose(onnx_export.logits(token_ids), expected, atol=1e-5)
+    assert torch.allclose(onnx_export.logits(token_ids[:1]), expected[:1], atol=1e-5)
+    export_archive(archive, str(tmp_path / "int8"), onnx=True, int8=True)
+    int8 = ExportedStudent(str(tmp_path / "int8"))
+    assert torch.allclose(int8.logits(token_ids), expected, atol=0.1)
+
+
+def test_without_onnxscript_a_cnn_student_gets_an_error_naming_it_and_nothing_is_written(
+    tiny_cnn_student_archive, tmp_path, monkeypatch
+):
+    monkeypatch.setitem(sys.modules, "onnxscript", None)  # import onnxscript: ImportError
+    with pytest.raises(ImportError, match="needs onnxscript: pip install onnxscript=="):
         export_archive(str(tiny_cnn_student_archive), str(tmp_path / "export"), onnx=True)
     assert not (tmp_path / "export").exists()
 

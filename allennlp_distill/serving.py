@@ -22,7 +22,7 @@ torch has.
 import json
 import os
 import sys
-from typing import Dict, List, Mapping, Optional, Sequence
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import spacy
 import torch
@@ -37,17 +37,43 @@ TORCHSCRIPT_FILE, ONNX_FILE, METADATA_FILE = "student.ts", "student.onnx", "voca
 EMPTY_TEXT = "empty text: nothing to classify (give at least one word)"
 
 
-def padded_wordpieces(rows: Sequence[Sequence[int]], pad_id: int) -> List[torch.Tensor]:
+def padded_wordpieces(
+    rows: Sequence[Sequence[int]],
+    pad_id: int,
+    type_rows: Optional[Sequence[Sequence[int]]] = None,
+) -> List[torch.Tensor]:
     """
     Texts' word-piece ids as a transformer's inputs: `token_ids` and `mask`, both
     `(len(rows), longest row)` int64, each row padded with `pad_id` (mask 1 for a real piece, 0
-    for padding). Shared by serving (`ExportedStudent.wordpiece_inputs`) and teacher labelling
-    with ONNX Runtime.
+    for padding), and with `type_rows` (a pair's segment ids, one per piece) `type_ids`, padded
+    with 0. Shared by serving (`ExportedStudent.wordpiece_inputs`) and teacher labelling with
+    ONNX Runtime.
     """
     longest = max(len(row) for row in rows)
     token_ids = torch.tensor([list(row) + [pad_id] * (longest - len(row)) for row in rows])
     mask = torch.tensor([[1] * len(row) + [0] * (longest - len(row)) for row in rows])
-    return [token_ids, mask]
+    if type_rows is None:
+        return [token_ids, mask]
+    type_ids = torch.tensor([list(row) + [0] * (longest - len(row)) for row in type_rows])
+    return [token_ids, mask, type_ids]
+
+
+def longest_first(length1: int, length2: int, budget: Optional[int]) -> Tuple[int, int]:
+    """
+    How many tokens of each sentence of a pair to keep so that both fit in `budget` tokens: one
+    dropped at a time from the end of the longer sentence (the first on a tie), as the
+    `pair_teacher_logits` reader cuts a pair for a cross-encoder and serving cuts it the same
+    way. `budget` None keeps all.
+    """
+    if budget is None or length1 + length2 <= budget:
+        return length1, length2
+    keep1, keep2 = length1, length2
+    while keep1 + keep2 > budget:
+        if keep1 >= keep2:
+            keep1 -= 1
+        else:
+            keep2 -= 1
+    return keep1, keep2
 
 
 class ExportedStudent:
@@ -90,13 +116,17 @@ class ExportedStudent:
         # The gold tag's column in a CoNLL file (for scoring one: distill-report).
         self.tag_column: int = -1 if vocab.get("tag_column") is None else vocab["tag_column"]
         # A transformer (a teacher or a truncated teacher): word pieces by its own tokenizer,
-        # truncated to `max_length` with the special tokens, as the archive's reader did.
-        self._wordpieces: Optional[Dict[str, int]] = vocab.get("wordpieces")
+        # truncated to `max_length` with the special tokens, as the archive's reader did; a
+        # pair read jointly (`pair_template`) is cut and joined as its reader did.
+        self._wordpieces: Optional[Dict[str, Any]] = vocab.get("wordpieces")
+        self._pair_template: Optional[Dict[str, Any]] = None
         if self._wordpieces:
             from tokenizers import Tokenizer as WordPieceTokenizer
 
             self._pieces = WordPieceTokenizer.from_file(os.path.join(export_dir, "tokenizer.json"))
-            self._pieces.enable_truncation(max_length=self._wordpieces["max_length"])
+            self._pair_template = self._wordpieces.get("pair_template")
+            if self._pair_template is None:
+                self._pieces.enable_truncation(max_length=self._wordpieces["max_length"])
         # An ONNX export (`distill-export --onnx`) runs on ONNX Runtime; any other on TorchScript.
         self._session = None
         if vocab.get("runtime") == "onnxruntime":
@@ -146,6 +176,41 @@ class ExportedStudent:
             raise ValueError(EMPTY_TEXT)
         rows = [encoding.ids for encoding in self._pieces.encode_batch(list(texts))]
         return padded_wordpieces(rows, self._wordpieces["pad_id"] if self._wordpieces else PADDING)
+
+    def wordpiece_pair_inputs(self, pairs: Sequence[Tuple[str, str]]) -> List[torch.Tensor]:
+        """
+        A pair cross-encoder export's inputs (`pair_template` in `vocab.json`): word-piece
+        `token_ids`, `mask` and segment `type_ids`, each `(len(pairs), longest)` int64. Each
+        sentence is split without special pieces, the two cut longest first to `max_length`
+        less the special pieces (`longest_first`), and joined by the template (`start`, first
+        sentence, `mid`, second, `end`), as the `pair_teacher_logits` reader joins them.
+
+        # Raises
+        `ValueError` for an empty or whitespace-only sentence (as `token_ids`).
+        """
+        template = self._pair_template
+        assert template is not None and self._wordpieces is not None
+        if any(not text.strip() for pair in pairs for text in pair):
+            raise ValueError(EMPTY_TEXT)
+        specials = [template[part] for part in ("start", "mid", "end")]
+        budget = self._wordpieces["max_length"] - sum(len(part) for part in specials)
+        rows, type_rows = [], []
+        for first, second in pairs:
+            ids1, ids2 = (
+                self._pieces.encode(text, add_special_tokens=False).ids for text in (first, second)
+            )
+            keep1, keep2 = longest_first(len(ids1), len(ids2), budget)
+            start, mid, end = ([piece for piece, _ in part] for part in specials)
+            start_types, mid_types, end_types = ([kind for _, kind in part] for part in specials)
+            rows.append(start + ids1[:keep1] + mid + ids2[:keep2] + end)
+            type_rows.append(
+                start_types
+                + [template["first_type"]] * keep1
+                + mid_types
+                + [template["second_type"]] * keep2
+                + end_types
+            )
+        return padded_wordpieces(rows, self._wordpieces["pad_id"], type_rows)
 
     def word_ids(self, words: Sequence[str]) -> List[int]:
         """The vocabulary ids of a text's words (`@@UNKNOWN@@` = 1 for unseen and mask words)."""
@@ -226,13 +291,16 @@ class ExportedStudent:
         The model's inputs for `rows` (dicts holding each of `text_columns`): one `token_ids()`
         tensor per text column; for a tagger, rows holding `tokens` (a list of words, as the
         `tagger` predictor reads them): `tagger_inputs()`; for a transformer (a teacher or a
-        truncated teacher), `wordpiece_inputs()`.
+        truncated teacher), `wordpiece_inputs()`, or `wordpiece_pair_inputs()` for a pair.
 
         # Raises
         `KeyError` naming a text column a row lacks.
         """
         if self.tagger:
             return self.tagger_inputs([row["tokens"] for row in rows])  # type: ignore[misc]
+        if self._pair_template is not None:
+            first, second = self.text_columns
+            return self.wordpiece_pair_inputs([(str(row[first]), str(row[second])) for row in rows])
         if self._wordpieces:
             return self.wordpiece_inputs([str(row[self.text_columns[0]]) for row in rows])
         return [self.token_ids([str(row[column]) for row in rows]) for column in self.text_columns]

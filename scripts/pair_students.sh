@@ -45,10 +45,9 @@ for arch in cnn transformer truncated; do
     "$ALLENNLP" train "training_config/${TASK}_distill_$arch.jsonnet" -s "$OUT/student_$arch" \
     "${PLUGIN[@]}"
 done
-# The siamese students exported (TorchScript, served without AllenNLP), the BiLSTM in int8 too;
-# the truncated teacher, a cross-encoder, is served through AllenNLP (distill-export exports
-# single-sentence transformers).
-for run in student student_cnn student_transformer; do
+# The students exported (TorchScript, served without AllenNLP): the siamese ones and the truncated
+# teacher (a cross-encoder), the BiLSTM in int8 too.
+for run in student student_cnn student_transformer student_truncated; do
   step "export_$run" "$OUT/${run}_export/student.ts" "$ALLENNLP" distill-export \
     "$OUT/$run/model.tar.gz" -o "$OUT/${run}_export" --force "${PLUGIN[@]}"
 done
@@ -63,5 +62,6 @@ step report "$OUT/report/report.md" "$ALLENNLP" distill-report \
   transformer-student="$OUT/student_transformer/model.tar.gz" \
   transformer-exported="$OUT/student_transformer_export" \
   truncated="$OUT/student_truncated/model.tar.gz" truncated="$OUT/student_truncated/model.tar.gz:int8" \
+  truncated-exported="$OUT/student_truncated_export" \
   --eval-file "$DISTILL_DEV" ${TEST:+--heldout-file "$TEST"} --output-dir "$OUT/report" --threads 2 \
   "${PLUGIN[@]}"

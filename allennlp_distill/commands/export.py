@@ -2,8 +2,9 @@
 `allennlp distill-export`: a trained `bilstm_student` or `siamese_bilstm_student` (or their CNN
 and transformer twins, `cnn_student`, `transformer_student` and their siamese forms), a BiLSTM
 `distilled_tagger` (sequence labelling), a distilled sentence encoder
-(`sentence_representation_student`, Wu et al. 2020), or a single-sentence transformer classifier
-(a fine-tuned teacher, or the truncated-teacher student), as a TorchScript module that serves
+(`sentence_representation_student`, Wu et al. 2020), or a transformer classifier or regressor of
+one sentence or of a sentence pair read jointly (a fine-tuned teacher, or the truncated-teacher
+student), as a TorchScript module that serves
 without AllenNLP (only torch, and spaCy for the tokenizer; a transformer's word pieces by the
 `tokenizers` library), optionally dynamically quantized to int8.
 
@@ -23,16 +24,17 @@ whether it decodes with a CRF (then `student.ts`'s `tags(logits, lengths)` gives
 the float parameter counts).
 An open-vocabulary student's trained and frozen embedding rows become one table.
 A transformer classifier takes word-piece `token_ids` and a `mask`, both `(batch_size,
-num_pieces)` (see `ExportableTransformerClassifier`; a batch of more than 32 texts runs in
-length-sorted sub-batches, `LengthSortedClassifier`); its tokenizer is written beside it as
-`tokenizer.json`, and `vocab.json` holds `wordpieces` (`max_length`, `pad_id`) instead of tokens.
+num_pieces)`, and for a pair the segment `type_ids` too (see `ExportableTransformerClassifier`; a
+batch of more than 32 texts runs in length-sorted sub-batches, `LengthSortedClassifier`); its
+tokenizer is written beside it as `tokenizer.json`, and `vocab.json` holds `wordpieces`
+(`max_length`, `pad_id`; a pair's `pair_template`, see `_pair_template`) instead of tokens.
 `allennlp_distill/serving.py` is the whole serving path.
 
 TorchScript rather than `torch.export`: on torch 2.14, `torch.export` specializes an LSTM to the
 sequence length it was traced with, while a scripted LSTM takes any length. Students are
 scripted; a Hugging Face transformer does not script, and is traced (its graph takes any batch
-size and length; tested). `--onnx` writes a classifier or pair student for ONNX Runtime instead
-(`onnx_export.py`).
+size and length; tested). `--onnx` writes a BiLSTM, CNN or small-transformer student for ONNX
+Runtime instead (`onnx_export.py`).
 """
 
 import argparse
@@ -52,6 +54,7 @@ from allennlp.models.basic_classifier import BasicClassifier
 from allennlp.modules.seq2vec_encoders import BagOfEmbeddingsEncoder, CnnEncoder
 from allennlp.modules.token_embedders import PretrainedTransformerEmbedder, TokenCharactersEncoder
 from tokenizers import Tokenizer
+from torch.jit import Final
 from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
 
 from allennlp_distill.commands.measure import count_parameters
@@ -59,6 +62,7 @@ from allennlp_distill.models.bilstm_student import BiLstmStudent
 from allennlp_distill.models.sentence_encoder_student import SentenceRepresentationStudent
 from allennlp_distill.models.siamese_bilstm_student import SiameseBiLstmStudent
 from allennlp_distill.models.tagger import DistilledTagger
+from allennlp_distill.models.text_regressor import TextRegressor
 from allennlp_distill.modules.crf_decoding import crf_transitions, viterbi_paths
 from allennlp_distill.modules.pair_features import pair_features
 from allennlp_distill.modules.pooled_bilstm import PooledBiLstm
@@ -568,17 +572,20 @@ class ExportableTagger(torch.nn.Module):
 
 class ExportableTransformerClassifier(torch.nn.Module):
     """
-    A single-sentence transformer classifier in plain torch, for `torch.jit.trace`: a fine-tuned
-    teacher (`f1_classifier` over a `pretrained_transformer` embedder, mean-pooled, as
-    `training_config/teacher.libsonnet` builds it) or the truncated-teacher student (its first k
-    blocks; "Which Student is Best?", arXiv 2201.00558). `forward(token_ids, mask)`, both
-    `(batch_size, num_pieces)` int64 (word-piece ids padded with the tokenizer's pad id; mask 1
-    for a real piece, 0 for padding), gives the logits `(batch_size, num_labels)`: the
-    transformer's last hidden states, their mean over each text's pieces (AllenNLP's `boe`
-    encoder, averaged), the classification layer; equal to the archive's to float rounding. A
-    text must fit the embedder's window (`max_length`): AllenNLP folds longer ones into windows,
-    which this module does not, so the export truncates as the archive's tokenizer does (see
-    `_check_wordpiece_reader`).
+    A transformer classifier or regressor in plain torch, for `torch.jit.trace`: a fine-tuned
+    teacher (`f1_classifier` or `text_regressor` over a `pretrained_transformer` embedder,
+    mean-pooled, as `training_config/teacher.libsonnet` builds it) or the truncated-teacher
+    student (its first k blocks; "Which Student is Best?", arXiv 2201.00558), of one sentence or
+    of a sentence pair read jointly (a cross-encoder, Devlin et al. 2019, §3.2).
+    `forward(token_ids, mask, type_ids=None)`, each `(batch_size, num_pieces)` int64 (word-piece
+    ids padded with the tokenizer's pad id; mask 1 for a real piece, 0 for padding; a pair's
+    segment ids, which reach the transformer only where it has token-type embeddings, as
+    AllenNLP's embedder passes them), gives the logits `(batch_size, num_labels)`, or a
+    regressor's scores `(batch_size,)`: the transformer's last hidden states, their mean over
+    each text's pieces (AllenNLP's `boe` encoder, averaged), the output layer; equal to the
+    archive's to float rounding. A text must fit the embedder's window (`max_length`): AllenNLP
+    folds longer ones into windows, which this module does not, so the export truncates as the
+    archive's reader does (see `_check_wordpiece_reader`).
 
     # Raises
     `ConfigurationError` for a classifier with a `seq2seq_encoder` or `feedforward`, embedders
@@ -586,7 +593,7 @@ class ExportableTransformerClassifier(torch.nn.Module):
     averaged `boe`.
     """
 
-    def __init__(self, classifier: BasicClassifier) -> None:
+    def __init__(self, classifier: Union[BasicClassifier, TextRegressor]) -> None:
         super().__init__()
         token_embedders: Dict[str, Any] = classifier._text_field_embedder._token_embedders  # type: ignore
         embedder = token_embedders.get("tokens")
@@ -607,17 +614,33 @@ class ExportableTransformerClassifier(torch.nn.Module):
                 "distill-export exports a transformer classifier whose seq2vec_encoder is boe "
                 f"with averaged: true (mean pooling), not {type(encoder).__name__}"
             )
-        if classifier._seq2seq_encoder is not None or classifier._feedforward is not None:
+        if (
+            getattr(classifier, "_seq2seq_encoder", None) is not None
+            or getattr(classifier, "_feedforward", None) is not None
+        ):
             raise ConfigurationError(
                 "distill-export exports a transformer classifier without seq2seq_encoder or "
                 "feedforward"
             )
         self.transformer: torch.nn.Module = embedder.transformer_model
-        self.output_layer: torch.nn.Module = classifier._classification_layer
+        self.regression = isinstance(classifier, TextRegressor)
+        self.output_layer: torch.nn.Module = (
+            classifier._output_layer
+            if isinstance(classifier, TextRegressor)
+            else classifier._classification_layer
+        )
+        self.token_types = embedder._number_of_token_type_embeddings() > 0
 
-    def forward(self, token_ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        states = self.transformer(input_ids=token_ids, attention_mask=mask, return_dict=False)[0]
-        return self.output_layer(pool_padded(states, mask.bool(), mean=True))
+    def forward(
+        self, token_ids: torch.Tensor, mask: torch.Tensor, type_ids: Optional[torch.Tensor] = None
+    ) -> torch.Tensor:
+        inputs = {"input_ids": token_ids, "attention_mask": mask}
+        if type_ids is not None and self.token_types:
+            # Only then: some models (MPNet, DistilBERT) take no token_type_ids argument at all.
+            inputs["token_type_ids"] = type_ids
+        states = self.transformer(**inputs, return_dict=False)[0]
+        outputs = self.output_layer(pool_padded(states, mask.bool(), mean=True))
+        return outputs.squeeze(-1) if self.regression else outputs
 
 
 class LengthSortedClassifier(torch.nn.Module):
@@ -633,71 +656,144 @@ class LengthSortedClassifier(torch.nn.Module):
     padded batch) / 128 / 64 / 32 / 16.
     """
 
-    def __init__(self, classifier: torch.nn.Module, chunk_size: int = LENGTH_CHUNK) -> None:
+    pair: Final[bool]
+
+    def __init__(
+        self, classifier: torch.nn.Module, chunk_size: int = LENGTH_CHUNK, pair: bool = False
+    ) -> None:
         super().__init__()
         self.classifier = classifier
         self.chunk_size = chunk_size
+        # A pair's classifier was traced with segment ids, a single sentence's without
+        # (TorchScript drops the branch that does not apply).
+        self.pair = pair
 
-    def forward(self, token_ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    def forward(
+        self, token_ids: torch.Tensor, mask: torch.Tensor, type_ids: Optional[torch.Tensor] = None
+    ) -> torch.Tensor:
         """
         # Parameters
         token_ids : `torch.Tensor`
             `(batch_size, num_pieces)` int64 word-piece ids, padded with the tokenizer's pad id.
         mask : `torch.Tensor`
             `(batch_size, num_pieces)` int64, 1 for a real piece, 0 for padding.
+        type_ids : `torch.Tensor`, optional
+            `(batch_size, num_pieces)` int64 segment ids; required for a pair classifier.
 
         # Returns
-        The logits `(batch_size, num_labels)` in the batch's order, equal to the classifier's on
-        the whole padded batch to float rounding.
+        The logits `(batch_size, num_labels)` (a regressor's scores `(batch_size,)`) in the
+        batch's order, equal to the classifier's on the whole padded batch to float rounding.
         """
+        if type_ids is None:
+            type_ids = torch.zeros_like(token_ids)
         if token_ids.shape[0] <= self.chunk_size:
-            return self.classifier(token_ids, mask)
+            return self._classify(token_ids, mask, type_ids)
         chunks = length_sorted_chunks(mask.sum(dim=1), self.chunk_size)
         logits: List[torch.Tensor] = []
         for chunk, longest in chunks:
             logits.append(
-                self.classifier(
+                self._classify(
                     token_ids.index_select(0, chunk)[:, :longest],
                     mask.index_select(0, chunk)[:, :longest],
+                    type_ids.index_select(0, chunk)[:, :longest],
                 )
             )
         order = torch.cat([chunk for chunk, _ in chunks])
         return torch.cat(logits).index_select(0, order.argsort())
 
+    def _classify(
+        self, token_ids: torch.Tensor, mask: torch.Tensor, type_ids: torch.Tensor
+    ) -> torch.Tensor:
+        if self.pair:
+            return self.classifier(token_ids, mask, type_ids)
+        return self.classifier(token_ids, mask)
 
-def _check_wordpiece_reader(reader, archive_file: str) -> Dict[str, int]:
+
+def _check_wordpiece_reader(reader, archive_file: str) -> Dict[str, Any]:
     """
-    What serving needs to split a text into word pieces as the archive's reader does: its
-    `max_length` (the tokenizer truncates to it, special tokens included) and `pad_id`.
+    What serving needs to split a text, or a sentence pair, into word pieces as the archive's
+    reader does: `max_length` (the most pieces of an input, special tokens included) and
+    `pad_id`; for a pair reader (`pair_teacher_logits`, both sentences in one input) also
+    `pair_template` (`_pair_template`), after the two sentences are cut longest first to
+    `max_length` minus the special pieces (`serving.longest_first`).
 
     # Raises
-    `ConfigurationError` naming `archive_file` when the reader reads two texts (a pair), its
-    tokenizer is not a `pretrained_transformer` one adding special tokens and truncating, or it
-    lets a text outgrow the embedder's window (AllenNLP would fold it; the export cannot).
+    `ConfigurationError` naming `archive_file` when the reader's tokenizer is not a
+    `pretrained_transformer` one adding special tokens and truncating (a pair reader: bounding
+    the pair by `max_tokens`), or it lets an input outgrow the embedder's window (AllenNLP would
+    fold it; the export cannot).
     """
     tokenizer = getattr(reader, "_tokenizer", None)
     columns = list(getattr(reader, "text_columns", ["sentence"]))
-    if len(columns) != 1:
+    pair = len(columns) == 2 and getattr(reader, "_combine", False)
+    if len(columns) != 1 and not pair:
         raise ConfigurationError(
-            f"{archive_file}: distill-export exports a single-sentence transformer classifier; a "
-            f"pair one (text columns {columns}) is served through AllenNLP"
+            f"{archive_file}: distill-export exports a transformer classifier of one text or of "
+            f"a sentence pair read jointly, not one reading text columns {columns} apart"
         )
-    if not isinstance(tokenizer, PretrainedTransformerTokenizer) or not (
-        tokenizer._add_special_tokens and tokenizer._max_length
-    ):
+    if not isinstance(tokenizer, PretrainedTransformerTokenizer):
         raise ConfigurationError(
             f"{archive_file}: distill-export exports a transformer classifier whose reader's "
-            "tokenizer is pretrained_transformer with add_special_tokens and a max_length"
+            "tokenizer is pretrained_transformer"
+        )
+    max_length = reader._max_tokens if pair else tokenizer._max_length
+    if not max_length or not (pair or tokenizer._add_special_tokens):
+        raise ConfigurationError(
+            f"{archive_file}: distill-export exports a transformer classifier whose input is "
+            "bounded: dataset_reader.max_tokens for a pair, else a tokenizer with "
+            "add_special_tokens and a max_length"
         )
     indexer = reader._token_indexers["tokens"]
     window = getattr(indexer, "_max_length", None)
-    if window is not None and tokenizer._max_length > window:
+    if window is not None and max_length > window:
         raise ConfigurationError(
-            f"{archive_file}: the tokenizer's max_length {tokenizer._max_length} exceeds the "
-            f"indexer's {window}: AllenNLP folds such texts into windows, an export cannot"
+            f"{archive_file}: the reader's inputs of up to {max_length} word pieces exceed the "
+            f"indexer's max_length {window}: AllenNLP folds such inputs into windows, an export "
+            "cannot"
         )
-    pad_id = int(tokenizer.tokenizer.pad_token_id)
-    return {"max_length": int(tokenizer._max_length), "pad_id": pad_id}
+    settings: Dict[str, Any] = {
+        "max_length": int(max_length),
+        "pad_id": int(tokenizer.tokenizer.pad_token_id),
+    }
+    if pair:
+        settings["pair_template"] = _pair_template(tokenizer, indexer)
+    return settings
+
+
+def _pair_template(tokenizer: PretrainedTransformerTokenizer, indexer) -> Dict[str, Any]:
+    """
+    A sentence pair's special pieces and segment ids as the model received them: `start` +
+    first sentence + `mid` + second sentence + `end`, each special piece `[id, type_id]`, and
+    the segment ids of the two sentences' pieces, `first_type` and `second_type`. Read off the
+    reader's own tokenizer and indexer on a two-word pair rather than rebuilt: an indexer with
+    a `max_length` swaps the pair's outer special pieces for a single sequence's (BERT's final
+    `[SEP]` gets segment 0, not 1), and the model was trained on what the indexer gave.
+    """
+    from allennlp.data import Vocabulary
+
+    first, second = tokenizer.tokenize("a"), tokenizer.tokenize("b")
+    joined = tokenizer.add_special_tokens(first, second)
+    indexed = indexer.tokens_to_indices(joined, Vocabulary())
+    ids, types = indexed["token_ids"], indexed["type_ids"]
+    starts = len(tokenizer.sequence_pair_start_tokens)
+    mids = len(tokenizer.sequence_pair_mid_tokens)
+    ends = len(tokenizer.sequence_pair_end_tokens)
+    second_start = starts + len(first) + mids
+    if len(ids) != len(joined) or ids[starts : second_start - mids] != [t.text_id for t in first]:
+        raise ConfigurationError(
+            "distill-export cannot read the pair's special pieces off the reader's indexer"
+        )
+
+    def pieces(start: int, end: int) -> List[List[int]]:
+        return [[int(ids[i]), int(types[i])] for i in range(start, end)]
+
+    return {
+        "start": pieces(0, starts),
+        "mid": pieces(second_start - mids, second_start),
+        "end": pieces(len(ids) - ends, len(ids)),
+        "first_type": int(types[starts]),
+        "second_type": int(types[second_start]),
+    }
 
 
 def export_archive(
@@ -733,8 +829,8 @@ def export_archive(
     archive = load_archive(archive_file)
     student = archive.model.eval()
     module: torch.nn.Module
-    transformer = isinstance(student, BasicClassifier)
-    wordpieces: Optional[Dict[str, int]] = None
+    transformer = isinstance(student, (BasicClassifier, TextRegressor))
+    wordpieces: Optional[Dict[str, Any]] = None
     if isinstance(student, BiLstmStudent):
         module = ExportableBiLstmStudent(student)
     elif isinstance(student, SiameseBiLstmStudent):
@@ -744,14 +840,14 @@ def export_archive(
     elif isinstance(student, DistilledTagger):
         _check_character_indexer(archive.validation_dataset_reader, archive_file)
         module = ExportableTagger(student)
-    elif isinstance(student, BasicClassifier):
+    elif isinstance(student, (BasicClassifier, TextRegressor)):
         module = ExportableTransformerClassifier(student)
         wordpieces = _check_wordpiece_reader(archive.validation_dataset_reader, archive_file)
     else:
         raise ConfigurationError(
             f"{archive_file}: distill-export handles the bilstm_student, cnn_student, "
             "transformer_student, their siamese forms, sentence_representation_student, "
-            "distilled_tagger (a BiLSTM tagger) and single-sentence transformer classifier "
+            "distilled_tagger (a BiLSTM tagger) and transformer classifier and text_regressor "
             f"(a teacher, a truncated teacher) models, not {type(student).__name__}"
         )
     module.eval()
@@ -771,7 +867,8 @@ def export_archive(
     if graph is not None:
         path = _write_onnx(graph, output_dir, int8)
     else:
-        path = _write_torchscript(module, output_dir, int8, transformer)
+        pair = bool(wordpieces and "pair_template" in wordpieces)
+        path = _write_torchscript(module, output_dir, int8, transformer, pair)
     # The other runtime's file, left by an export replaced here, would only mislead.
     other = os.path.join(output_dir, TORCHSCRIPT_FILE if onnx else ONNX_FILE)
     if os.path.exists(other):
@@ -796,7 +893,7 @@ def export_archive(
     if tagger:
         # The tagging reader reads whole words: its own unknown tokens are @@UNKNOWN@@.
         unknown_tokens = sorted(getattr(reader, "_unknown_tokens", ()))
-    regression = bool(getattr(student, "_regression", False))
+    regression = isinstance(student, TextRegressor) or bool(getattr(student, "_regression", False))
     sentence_encoder = isinstance(student, SentenceRepresentationStudent)
     namespace = str(getattr(student, "_label_namespace", "labels"))
     num_labels = 0 if regression or sentence_encoder else vocab.get_vocab_size(namespace)
@@ -852,10 +949,11 @@ def export_archive(
 
 
 def _write_torchscript(
-    module: torch.nn.Module, output_dir: str, int8: bool, transformer: bool
+    module: torch.nn.Module, output_dir: str, int8: bool, transformer: bool, pair: bool = False
 ) -> str:
-    """`module` scripted (a transformer: traced, then scripted) into `output_dir`/student.ts,
-    after `quantize_int8` with `int8`; its path. Written atomically."""
+    """`module` scripted (a transformer: traced, then scripted; a `pair` one with segment ids)
+    into `output_dir`/student.ts, after `quantize_int8` with `int8`; its path. Written
+    atomically."""
     if int8:
         # A transformer student's self-attention blocks stay float (see quantize_int8).
         keep_float = (torch.nn.TransformerEncoderLayer,)
@@ -867,10 +965,13 @@ def _write_torchscript(
             # size and length up to the window (tested).
             warnings.simplefilter("ignore", torch.jit.TracerWarning)
             example = torch.tensor([[1, 2, 3, 4], [1, 2, 0, 0]])
+            inputs = (example, (example != 0).long())
+            if pair:
+                inputs += (torch.tensor([[0, 0, 1, 1], [0, 1, 0, 0]]),)
             with torch.no_grad():
-                traced = torch.jit.trace(module, (example, (example != 0).long()))
+                traced = torch.jit.trace(module, inputs)
             # The sub-batch loop depends on the texts' lengths: scripted around the trace.
-            scripted = torch.jit.script(LengthSortedClassifier(traced))
+            scripted = torch.jit.script(LengthSortedClassifier(traced, pair=pair))
         else:
             scripted = torch.jit.script(module)
     path = os.path.join(output_dir, TORCHSCRIPT_FILE)

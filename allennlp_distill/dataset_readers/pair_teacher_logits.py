@@ -26,6 +26,7 @@ from allennlp_distill.dataset_readers.rows import (
 from allennlp_distill.dataset_readers.teacher_logits_field import (
     classification_targets,
 )
+from allennlp_distill.serving import longest_first
 from allennlp_distill.tokenizers.spacy_rules import SpacyRulesTokenizer
 
 logger = logging.getLogger(__name__)
@@ -235,16 +236,9 @@ class PairTeacherLogitsReader(DatasetReader):
 def _truncate_longest_first(
     tokens1: List[Token], tokens2: List[Token], budget: Optional[int]
 ) -> Tuple[List[Token], List[Token]]:
-    """Drops tokens from the end of the longer sentence until both fit in `budget` tokens."""
-    if budget is None or len(tokens1) + len(tokens2) <= budget:
-        return tokens1, tokens2
-    keep1 = len(tokens1)
-    keep2 = len(tokens2)
-    while keep1 + keep2 > budget:
-        if keep1 >= keep2:
-            keep1 -= 1
-        else:
-            keep2 -= 1
+    """Drops tokens from the end of the longer sentence until both fit in `budget` tokens
+    (`serving.longest_first`, which serving uses to cut a pair the same way)."""
+    keep1, keep2 = longest_first(len(tokens1), len(tokens2), budget)
     return tokens1[:keep1], tokens2[:keep2]
 
 

@@ -241,7 +241,13 @@ class OnnxRuntimeTeacher:
 
         try:
             module = ExportableTransformerClassifier(model).eval()  # type: ignore[arg-type]
-            pad_id = _check_wordpiece_reader(dataset_reader, "the teacher")["pad_id"]
+            settings = _check_wordpiece_reader(dataset_reader, "the teacher")
+            if module.regression or "pair_template" in settings:
+                raise ConfigurationError(
+                    f"a {'regressor' if module.regression else 'sentence-pair'} teacher is "
+                    "labelled by the torch runtime"
+                )
+            pad_id = settings["pad_id"]
         except ConfigurationError as error:
             raise ConfigurationError(
                 f'runtime "onnxruntime" labels with a single-sentence transformer classifier '

@@ -1,7 +1,8 @@
 """
-`allennlp distill-export` of a single-sentence transformer classifier (the fine-tuned teacher, the
-truncated-teacher student) and its serving path in `serving.py`: the word pieces, logits and
-labels of the AllenNLP model and its `text_classifier` predictor.
+`allennlp distill-export` of a transformer classifier (the fine-tuned teacher, the
+truncated-teacher student), of one sentence or a sentence pair read jointly, and its serving path
+in `serving.py`: the word pieces, logits and labels of the AllenNLP model and its
+`text_classifier` (`sentence_pair`) predictor.
 """
 
 import json
@@ -18,7 +19,7 @@ from allennlp_distill.commands import export_archive
 from allennlp_distill.commands.export import LengthSortedClassifier
 from allennlp_distill.commands.report import write_report
 from allennlp_distill.serving import ExportedStudent
-from tests.conftest import CONFIGS, FIXTURES, REPO, TASK_FIXTURES, run_allennlp
+from tests.conftest import CONFIGS, FIXTURES, REPO, run_allennlp
 
 TEXTS = [
     "a gorgeous , witty , seductive movie .",
@@ -166,11 +167,66 @@ def test_report_measures_a_transformer_export_like_its_archive(tiny_teacher_arch
     assert set(exported["throughput"]) == {1, 4} and exported["serving_memory_mb"] > 0
 
 
-def test_a_pair_transformer_is_refused_and_nothing_is_written(tiny_teacher_env, tmp_path):
-    train, dev = (str(FIXTURES / name) for name in TASK_FIXTURES["mrpc"])
-    env = {**tiny_teacher_env, "DISTILL_TRAIN": train, "DISTILL_DEV": dev}
-    run_allennlp("train", str(CONFIGS / "mrpc_teacher.jsonnet"), "-s", str(tmp_path / "run"),
-                 env=env)  # fmt: skip
-    with pytest.raises(ConfigurationError, match="pair one"):
-        export_archive(str(tmp_path / "run" / "model.tar.gz"), str(tmp_path / "export"))
-    assert not (tmp_path / "export").exists()
+def test_a_pair_reader_without_a_bound_on_its_pieces_is_refused(tiny_mrpc_teacher_archive):
+    # Without max_tokens a long pair outgrows the window: AllenNLP folds it, an export cannot.
+    from allennlp.models.archival import load_archive
+
+    from allennlp_distill.commands.export import _check_wordpiece_reader
+
+    reader = load_archive(str(tiny_mrpc_teacher_archive)).validation_dataset_reader
+    assert _check_wordpiece_reader(reader, "mrpc")["max_length"] == 128
+    reader._max_tokens = None
+    with pytest.raises(ConfigurationError, match="mrpc: .*dataset_reader.max_tokens for a pair"):
+        _check_wordpiece_reader(reader, "mrpc")
+
+
+PAIRS = [
+    ("McCabe said he was considered a witness.", "He is not a suspect, McCabe said."),
+    ("A cat.", "A dog is looking at the camera."),
+    # Longer than the teacher's 128 pieces together: cut from the longer sentence first.
+    ("the plot is nothing but boilerplate clichés " * 20, "a gorgeous , witty movie ."),
+    ("bad " * 70, "good " * 90),
+]
+
+
+@pytest.mark.parametrize("task", ["mrpc", "stsb"])
+def test_a_pair_cross_encoder_exports_with_the_readers_pieces_segments_and_outputs(
+    task, tiny_mrpc_teacher_archive, tiny_stsb_teacher_archive, tmp_path
+):
+    from allennlp.data import Vocabulary
+    from allennlp.models.archival import load_archive
+
+    archive = str(tiny_mrpc_teacher_archive if task == "mrpc" else tiny_stsb_teacher_archive)
+    export_archive(archive, str(tmp_path / "export"))
+    exported = ExportedStudent(str(tmp_path / "export"))
+    assert exported.regression == (task == "stsb") and len(exported.text_columns) == 2
+    reader = load_archive(archive).validation_dataset_reader
+    indexer = reader._token_indexers["tokens"]
+    for pair in PAIRS:
+        # The tiny BERT has segment embeddings: pieces and segment ids must both be what the
+        # reader's indexer gave the model (it ends a pair with a single sentence's [SEP]).
+        tokens = reader.text_to_instance(*pair).fields["tokens"].tokens
+        indexed = indexer.tokens_to_indices(tokens, Vocabulary())
+        token_ids, mask, type_ids = exported.wordpiece_pair_inputs([pair])
+        assert token_ids[0].tolist() == indexed["token_ids"]
+        assert type_ids[0].tolist() == indexed["type_ids"]
+        assert mask[0].tolist() == [1] * len(tokens) and len(tokens) <= 128
+    predictor = Predictor.from_path(archive, "sentence_pair")
+    key = "score" if task == "stsb" else "logits"
+    expected = torch.tensor([predictor.predict(*pair)[key] for pair in PAIRS])
+    first, second = exported.text_columns
+    rows = [{first: a, second: b} for a, b in PAIRS]
+    assert torch.allclose(exported.outputs(exported.inputs(rows)), expected, atol=1e-5)
+    for row, reference in zip(rows, expected):
+        assert torch.allclose(exported.outputs(exported.inputs([row]))[0], reference, atol=1e-5)
+    # More than 32 pairs: length-sorted sub-batches carry each pair's segment ids along.
+    many = [rows[i % len(rows)] for i in range(40)]
+    outputs = exported.outputs(exported.inputs(many))
+    assert torch.allclose(outputs, expected.repeat(10, *([1] * (expected.dim() - 1))), atol=1e-5)
+    served = exported.predict_rows(rows)
+    if task == "stsb":
+        assert [row["score"] for row in served] == pytest.approx(expected.tolist(), abs=1e-5)
+    else:
+        assert [row["label"] for row in served] == [predictor.predict(*p)["label"] for p in PAIRS]
+    with pytest.raises(ValueError, match="empty text"):
+        exported.predict_rows([{first: "a cat", second: " "}])

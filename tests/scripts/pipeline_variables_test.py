@@ -266,7 +266,7 @@ def test_pair_students_distil_every_twin_on_the_transfer_set_and_report_the_held
     exports = [line.split(" TRANSFER=")[0] for line in argv if line.startswith("distill-export")]
     assert exports == [
         f"distill-export {run}/{name}/model.tar.gz -o {run}/{name}_export --force {plugin}"
-        for name in ("student", "student_cnn", "student_transformer")
+        for name in ("student", "student_cnn", "student_transformer", "student_truncated")
     ] + [
         f"distill-export {run}/student/model.tar.gz -o {run}/student_export_int8 --int8 --force "
         + plugin
@@ -285,6 +285,7 @@ def test_pair_students_distil_every_twin_on_the_transfer_set_and_report_the_held
         "transformer-exported": "student_transformer_export",
         "truncated": "student_truncated/model.tar.gz",
         "truncated ": "student_truncated/model.tar.gz:int8",
+        "truncated-exported": "student_truncated_export",
     }
     assert report == " ".join(
         ["distill-report"]

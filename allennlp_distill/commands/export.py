@@ -43,7 +43,7 @@ import json
 import math
 import os
 import warnings
-from typing import Any, Dict, List, Optional, Union, cast
+from typing import Any, Dict, List, Optional, Tuple, Union, cast
 
 import torch
 from allennlp.commands.subcommand import Subcommand
@@ -965,7 +965,7 @@ def _write_torchscript(
             # size and length up to the window (tested).
             warnings.simplefilter("ignore", torch.jit.TracerWarning)
             example = torch.tensor([[1, 2, 3, 4], [1, 2, 0, 0]])
-            inputs = (example, (example != 0).long())
+            inputs: Tuple[torch.Tensor, ...] = (example, (example != 0).long())
             if pair:
                 inputs += (torch.tensor([[0, 0, 1, 1], [0, 1, 0, 0]]),)
             with torch.no_grad():

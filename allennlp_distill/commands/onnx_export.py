@@ -229,7 +229,7 @@ def traced_student_graph(module: Union[ExportableBiLstmStudent, ExportableSiames
             "pip install onnxscript==0.7.2"
         ) from error
     whole = copy.deepcopy(module).eval()
-    whole.encoder = _WholeBatch(whole.encoder)
+    whole.encoder = _WholeBatch(cast(ExportedCnnEncoder, whole.encoder))
     # Gradients on: torch's fused transformer inference kernel, which has no ONNX form, runs
     # only without them. Batch 2 and 3 or 4 tokens: torch.export specializes axes of size 0
     # and 1, and would take two texts of one length as one axis.
@@ -250,6 +250,7 @@ def traced_student_graph(module: Union[ExportableBiLstmStudent, ExportableSiames
             opset_version=OPSET,
             verbose=False,
         )
+    assert program is not None  # the dynamo exporter returns its program
     return program.model_proto
 
 

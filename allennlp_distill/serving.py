@@ -79,7 +79,8 @@ def longest_first(length1: int, length2: int, budget: Optional[int]) -> Tuple[in
 class ExportedStudent:
     """
     A student exported by `allennlp distill-export`, loaded from its directory: a single-sentence
-    student (`text_columns` has one column), a siamese sentence-pair student (two), a sentence
+    student (`text_columns` has one column), a sentence-pair student (two: siamese, or a
+    transformer cross-encoder reading both at once, `wordpiece_pair_inputs`), a sentence
     encoder (`sentence_encoder`: one column, sentence vectors instead of labels), or a tagger
     (`tagger`: a tag per word, see `tag_words`).
 
@@ -194,14 +195,14 @@ class ExportedStudent:
             raise ValueError(EMPTY_TEXT)
         specials = [template[part] for part in ("start", "mid", "end")]
         budget = self._wordpieces["max_length"] - sum(len(part) for part in specials)
+        start, mid, end = ([piece for piece, _ in part] for part in specials)
+        start_types, mid_types, end_types = ([kind for _, kind in part] for part in specials)
+        texts = [first for first, _ in pairs] + [second for _, second in pairs]
+        encodings = self._pieces.encode_batch(texts, add_special_tokens=False)
         rows, type_rows = [], []
-        for first, second in pairs:
-            ids1, ids2 = (
-                self._pieces.encode(text, add_special_tokens=False).ids for text in (first, second)
-            )
+        for index in range(len(pairs)):
+            ids1, ids2 = encodings[index].ids, encodings[len(pairs) + index].ids
             keep1, keep2 = longest_first(len(ids1), len(ids2), budget)
-            start, mid, end = ([piece for piece, _ in part] for part in specials)
-            start_types, mid_types, end_types = ([kind for _, kind in part] for part in specials)
             rows.append(start + ids1[:keep1] + mid + ids2[:keep2] + end)
             type_rows.append(
                 start_types

@@ -678,13 +678,16 @@ class LengthSortedClassifier(torch.nn.Module):
         mask : `torch.Tensor`
             `(batch_size, num_pieces)` int64, 1 for a real piece, 0 for padding.
         type_ids : `torch.Tensor`, optional
-            `(batch_size, num_pieces)` int64 segment ids; required for a pair classifier.
+            `(batch_size, num_pieces)` int64 segment ids; required for a pair classifier
+            (`RuntimeError` without them), ignored for a single sentence.
 
         # Returns
         The logits `(batch_size, num_labels)` (a regressor's scores `(batch_size,)`) in the
         batch's order, equal to the classifier's on the whole padded batch to float rounding.
         """
         if type_ids is None:
+            if self.pair:
+                raise RuntimeError("a sentence-pair classifier needs its type_ids")
             type_ids = torch.zeros_like(token_ids)
         if token_ids.shape[0] <= self.chunk_size:
             return self._classify(token_ids, mask, type_ids)
@@ -735,6 +738,12 @@ def _check_wordpiece_reader(reader, archive_file: str) -> Dict[str, Any]:
         raise ConfigurationError(
             f"{archive_file}: distill-export exports a transformer classifier whose reader's "
             "tokenizer is pretrained_transformer"
+        )
+    if pair and tokenizer._max_length is not None:
+        raise ConfigurationError(
+            f"{archive_file}: the pair reader's tokenizer cuts each sentence to its max_length "
+            "before the pair is cut to dataset_reader.max_tokens, which the export does not: "
+            "bound the pair by dataset_reader.max_tokens alone"
         )
     max_length = reader._max_tokens if pair else tokenizer._max_length
     if not max_length or not (pair or tokenizer._add_special_tokens):
@@ -806,7 +815,8 @@ def export_archive(
     """
     Exports the archive's student (`bilstm_student`, `siamese_bilstm_student`, their CNN and
     transformer twins, a `sentence_representation_student`, a BiLSTM `distilled_tagger`, or a
-    single-sentence transformer classifier: a teacher or a truncated teacher) into `output_dir`
+    transformer classifier or regressor of one sentence or a pair: a teacher or a truncated
+    teacher) into `output_dir`
     (see the module docstring), replacing an export already there only with `force`. With
     `onnx`, a BiLSTM, CNN or transformer student (single-sentence or siamese) is written as
     `student.onnx` for ONNX Runtime instead (`onnx_export.py`; `int8` then quantizes it with ONNX
@@ -867,8 +877,8 @@ def export_archive(
     if graph is not None:
         path = _write_onnx(graph, output_dir, int8)
     else:
-        pair = bool(wordpieces and "pair_template" in wordpieces)
-        path = _write_torchscript(module, output_dir, int8, transformer, pair)
+        template = wordpieces.get("pair_template") if wordpieces else None
+        path = _write_torchscript(module, output_dir, int8, transformer, template)
     # The other runtime's file, left by an export replaced here, would only mislead.
     other = os.path.join(output_dir, TORCHSCRIPT_FILE if onnx else ONNX_FILE)
     if os.path.exists(other):
@@ -949,11 +959,15 @@ def export_archive(
 
 
 def _write_torchscript(
-    module: torch.nn.Module, output_dir: str, int8: bool, transformer: bool, pair: bool = False
+    module: torch.nn.Module,
+    output_dir: str,
+    int8: bool,
+    transformer: bool,
+    pair_template: Optional[Dict[str, Any]] = None,
 ) -> str:
-    """`module` scripted (a transformer: traced, then scripted; a `pair` one with segment ids)
-    into `output_dir`/student.ts, after `quantize_int8` with `int8`; its path. Written
-    atomically."""
+    """`module` scripted (a transformer: traced, then scripted; a pair one, with its
+    `pair_template`, with segment ids) into `output_dir`/student.ts, after `quantize_int8` with
+    `int8`; its path. Written atomically."""
     if int8:
         # A transformer student's self-attention blocks stay float (see quantize_int8).
         keep_float = (torch.nn.TransformerEncoderLayer,)
@@ -966,12 +980,16 @@ def _write_torchscript(
             warnings.simplefilter("ignore", torch.jit.TracerWarning)
             example = torch.tensor([[1, 2, 3, 4], [1, 2, 0, 0]])
             inputs: Tuple[torch.Tensor, ...] = (example, (example != 0).long())
-            if pair:
-                inputs += (torch.tensor([[0, 0, 1, 1], [0, 1, 0, 0]]),)
+            if pair_template is not None:
+                # The model's own segment ids: RoBERTa-style models have one token type only.
+                first, second = pair_template["first_type"], pair_template["second_type"]
+                inputs += (torch.tensor([[first, first, second, second], [first] * 4]),)
             with torch.no_grad():
                 traced = torch.jit.trace(module, inputs)
             # The sub-batch loop depends on the texts' lengths: scripted around the trace.
-            scripted = torch.jit.script(LengthSortedClassifier(traced, pair=pair))
+            scripted = torch.jit.script(
+                LengthSortedClassifier(traced, pair=pair_template is not None)
+            )
         else:
             scripted = torch.jit.script(module)
     path = os.path.join(output_dir, TORCHSCRIPT_FILE)

@@ -316,9 +316,10 @@ def _encoder_nodes(text: str, hidden: int, pooled: bool, mean: bool) -> List:
 def quantize_onnx_int8(float_path: str, int8_path: str) -> None:
     """
     ONNX Runtime's dynamic int8 quantization (`quantize_dynamic`) of the graph at `float_path`
-    into `int8_path`: the LSTM and the two dense layers get int8 weights and activations
-    quantized per batch, as `quantize_int8` does for TorchScript; the embedding table stays
-    float.
+    into `int8_path`: the LSTM and the matrix products with a weight (the dense layers; a
+    transformer student's attention and feed-forward layers too) get int8 weights and
+    activations quantized per batch, as `quantize_int8` does for TorchScript; the embedding
+    table and a CNN's convolution stay float.
     """
     from onnxruntime.quantization import QuantType, quantize_dynamic
 

@@ -149,7 +149,7 @@ class DistilledTagger(Model):
             predictions = torch.nn.functional.one_hot(predicted, logits.size(-1)).to(logits)
         if tags is not None:
             # In float32: under bfloat16 autocast (`DISTILL_AMP=bf16`) the logits are bf16, which
-            # AllenNLP's cross-entropy refuses and in which the CRF's log-sum-exp loses digits.
+            # AllenNLP's cross-entropy refuses (the CRF adds its float32 transitions anyway).
             scores = logits.float()
             if self._crf is not None:
                 tokens_in_batch = mask.sum().clamp(min=1)

@@ -241,13 +241,13 @@ class OnnxRuntimeTeacher:
 
         try:
             module = ExportableTransformerClassifier(model).eval()  # type: ignore[arg-type]
-            settings = _check_wordpiece_reader(dataset_reader, "the teacher")
-            if module.regression or "pair_template" in settings:
+            pair = len(getattr(dataset_reader, "text_columns", ["sentence"])) != 1
+            if module.regression or pair:
                 raise ConfigurationError(
-                    f"a {'regressor' if module.regression else 'sentence-pair'} teacher is "
-                    "labelled by the torch runtime"
+                    f"a {'sentence-pair' if pair else 'regressor'} teacher is labelled by the "
+                    "torch runtime"
                 )
-            pad_id = settings["pad_id"]
+            pad_id = _check_wordpiece_reader(dataset_reader, "the teacher")["pad_id"]
         except ConfigurationError as error:
             raise ConfigurationError(
                 f'runtime "onnxruntime" labels with a single-sentence transformer classifier '

@@ -140,6 +140,10 @@ def test_the_onnx_export_of_a_cnn_or_transformer_student_gives_the_torchscript_o
     export_archive(archive, str(tmp_path / "int8"), onnx=True, int8=True)
     int8 = ExportedStudent(str(tmp_path / "int8"))
     assert torch.allclose(int8.logits(token_ids), expected, atol=0.1)
+    # The dense layers run on int8 weights, activations quantized per batch.
+    assert "DynamicQuantizeLinear" in {
+        node.op_type for node in _graph(tmp_path / "int8").graph.node
+    }
 
 
 def test_without_onnxscript_a_cnn_student_gets_an_error_naming_it_and_nothing_is_written(

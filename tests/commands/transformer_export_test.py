@@ -230,3 +230,39 @@ def test_a_pair_cross_encoder_exports_with_the_readers_pieces_segments_and_outpu
         assert [row["label"] for row in served] == [predictor.predict(*p)["label"] for p in PAIRS]
     with pytest.raises(ValueError, match="empty text"):
         exported.predict_rows([{first: "a cat", second: " "}])
+
+
+class OneSegmentPairModel(torch.nn.Module):
+    """A cross-encoder over a model with one token type (as RoBERTa, XLM-R): segment id 1 would
+    index past its token-type embeddings."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        from transformers import BertConfig, BertModel
+
+        sizes = {"hidden_size": 8, "num_attention_heads": 2, "intermediate_size": 8}
+        config = BertConfig(vocab_size=20, num_hidden_layers=1, type_vocab_size=1, **sizes)
+        self.transformer = BertModel(config)
+
+    def forward(self, token_ids, mask, type_ids):
+        states = self.transformer(
+            input_ids=token_ids, attention_mask=mask, token_type_ids=type_ids, return_dict=False
+        )[0]
+        return states[:, 0, :2]
+
+
+def test_a_pair_model_with_one_token_type_is_traced_with_its_own_segment_ids(tmp_path):
+    from allennlp_distill.commands.export import _write_torchscript
+
+    template = {"start": [[2, 0]], "mid": [[3, 0]], "end": [[3, 0]], "first_type": 0,
+                "second_type": 0}  # fmt: skip
+    module = OneSegmentPairModel().eval()
+    path = _write_torchscript(module, str(tmp_path), False, True, template)
+    token_ids = torch.tensor([[2, 5, 3, 6, 3], [2, 7, 3, 8, 0]])
+    mask = (torch.arange(5) < torch.tensor([[5], [4]])).long()
+    type_ids = torch.zeros_like(token_ids)
+    with torch.no_grad():
+        expected = module(token_ids, mask, type_ids)
+    assert torch.allclose(torch.jit.load(path)(token_ids, mask, type_ids), expected, atol=1e-5)
+    with pytest.raises(torch.jit.Error, match="needs its type_ids"):
+        torch.jit.load(path)(token_ids, mask)

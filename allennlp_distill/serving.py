@@ -35,6 +35,9 @@ PADDING, UNKNOWN = 0, 1
 TORCHSCRIPT_FILE, ONNX_FILE, METADATA_FILE = "student.ts", "student.onnx", "vocab.json"
 # As allennlp_distill.dataset_readers.rows.EMPTY_TEXT (this file imports nothing of the package).
 EMPTY_TEXT = "empty text: nothing to classify (give at least one word)"
+# Texts per length-sorted sub-batch of an ONNX Runtime export's batch (`ExportedStudent.outputs`),
+# the TorchScript exports' LENGTH_CHUNK (allennlp_distill/modules/wide_cnn_encoder.py).
+ONNX_CHUNK = 32
 
 
 def padded_wordpieces(
@@ -310,13 +313,36 @@ class ExportedStudent:
         """
         Logits `(batch_size, num_labels)`, scores `(batch_size,)`, sentence vectors
         `(batch_size, teacher_size)`, or a tagger's logits `(batch_size, num_words, num_tags)`,
-        for `inputs()`.
+        for `inputs()`. An ONNX Runtime export runs a batch of more than `ONNX_CHUNK` texts
+        (pairs) in length-sorted sub-batches of `ONNX_CHUNK`, each input cut to its sub-batch's
+        longest text, as the TorchScript exports do inside their module: its graph reads the
+        padding a batch of short and long texts holds (a CNN or transformer in every layer).
         """
-        if self._session is not None:
-            feed = {name: tensor.numpy() for name, tensor in zip(self._input_names, inputs)}
-            return torch.from_numpy(self._session.run(None, feed)[0])
-        with torch.inference_mode():
-            return self._model(*inputs)
+        if self._session is None:
+            with torch.inference_mode():
+                return self._model(*inputs)
+        batch_size = inputs[0].shape[0]
+        if batch_size <= ONNX_CHUNK:
+            return self._run_session(inputs)
+        lengths = [(tensor != PADDING).sum(dim=1) for tensor in inputs]
+        order = torch.stack(lengths).sum(dim=0).argsort()
+        outputs = []
+        for start in range(0, batch_size, ONNX_CHUNK):
+            chunk = order[start : start + ONNX_CHUNK]
+            # At least one position: an empty text reads one padding step, as in a whole batch.
+            longest = [max(1, int(length.index_select(0, chunk).max())) for length in lengths]
+            outputs.append(
+                self._run_session(
+                    [tensor.index_select(0, chunk)[:, :cut] for tensor, cut in zip(inputs, longest)]
+                )
+            )
+        return torch.cat(outputs).index_select(0, order.argsort())
+
+    def _run_session(self, inputs: Sequence[torch.Tensor]) -> torch.Tensor:
+        """The ONNX Runtime session's first output for `inputs`, in the graph's input order."""
+        assert self._session is not None
+        feed = {name: tensor.numpy() for name, tensor in zip(self._input_names, inputs)}
+        return torch.from_numpy(self._session.run(None, feed)[0])
 
     def logits(self, token_ids: torch.Tensor) -> torch.Tensor:
         """`(batch_size, num_labels)` logits of a single-sentence student for `token_ids()`."""

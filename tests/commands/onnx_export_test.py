@@ -146,6 +146,23 @@ def test_the_onnx_export_of_a_cnn_or_transformer_student_gives_the_torchscript_o
     }
 
 
+def test_a_large_onnx_batch_runs_in_length_sorted_sub_batches_cut_to_their_longest(
+    tiny_cnn_student_archive, tmp_path, monkeypatch
+):
+    export_archive(str(tiny_cnn_student_archive), str(tmp_path / "onnx"), onnx=True)
+    exported = ExportedStudent(str(tmp_path / "onnx"))
+    lengths = torch.randperm(40, generator=torch.manual_seed(0)) % 20  # 0-19 tokens, two empty
+    token_ids = (torch.arange(20).unsqueeze(0) < lengths.unsqueeze(1)).long() * 3
+    whole = exported._run_session([token_ids])  # one padded batch, unsorted
+    shapes = []
+    run = exported._run_session
+    monkeypatch.setattr(exported, "_run_session", lambda inputs: shapes.append(
+        tuple(inputs[0].shape)) or run(inputs))  # fmt: skip
+    assert torch.allclose(exported.logits(token_ids), whole, atol=1e-5)  # in the batch's order
+    # Sorted by length, 32 then 8 texts, each cut to its own longest (at least one position).
+    assert shapes == [(32, int(lengths.sort()[0][31])), (8, 19)]
+
+
 def test_without_onnxscript_a_cnn_student_gets_an_error_naming_it_and_nothing_is_written(
     tiny_cnn_student_archive, tmp_path, monkeypatch
 ):

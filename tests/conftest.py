@@ -4,6 +4,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
 
 import allennlp_distill  # noqa: F401  (registers the components)
 
@@ -37,7 +38,11 @@ def build_tiny_bert(directory: Path) -> Path:
         intermediate_size=32,
         max_position_embeddings=512,
     )
-    BertForMaskedLM(config).bert.save_pretrained(directory)
+    # Seeded apart from the global generator: the tiny teacher's weights, and so the tests that
+    # train it, must not depend on which tests ran before in the same process.
+    with torch.random.fork_rng():
+        torch.manual_seed(0)
+        BertForMaskedLM(config).bert.save_pretrained(directory)
     tokenizer.save_pretrained(directory)
     return directory
 

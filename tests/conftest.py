@@ -13,8 +13,9 @@ REPO = Path(__file__).parent.parent
 CONFIGS = REPO / "training_config"
 
 
-def build_tiny_bert(directory: Path) -> Path:
-    """A 2-layer, 16-dimensional BERT with a ~110-piece WordPiece vocabulary."""
+def build_tiny_bert(directory: Path, seed: int = 0) -> Path:
+    """A 2-layer, 16-dimensional BERT with a ~110-piece WordPiece vocabulary, its weights drawn
+    under `seed`."""
     from transformers import BertConfig, BertForMaskedLM, BertTokenizerFast
 
     words = sorted(
@@ -41,7 +42,7 @@ def build_tiny_bert(directory: Path) -> Path:
     # Seeded apart from the global generator: the tiny teacher's weights, and so the tests that
     # train it, must not depend on which tests ran before in the same process.
     with torch.random.fork_rng():
-        torch.manual_seed(0)
+        torch.manual_seed(seed)
         BertForMaskedLM(config).bert.save_pretrained(directory)
     tokenizer.save_pretrained(directory)
     return directory

@@ -320,6 +320,9 @@ class ExportedTransformerEncoder(torch.nn.Module):
         self.chunk_size = LENGTH_CHUNK
 
     def forward(self, token_ids: torch.Tensor) -> torch.Tensor:
+        if 1 < token_ids.shape[0] <= self.chunk_size:
+            # Padded to its own longest text already: one pass, padding masked.
+            return self.whole_batch(token_ids)
         present = token_ids != 0
         lengths = present.sum(dim=1)
         if token_ids.shape[0] == 1:
@@ -331,9 +334,6 @@ class ExportedTransformerEncoder(torch.nn.Module):
             states = self.transformer(states)
             pooled = states.mean(dim=1) if self.mean else states.max(dim=1)[0]
             return pooled if int(lengths[0]) > 0 else torch.zeros_like(pooled)
-        if token_ids.shape[0] <= self.chunk_size:
-            states = self.transformer(states, src_key_padding_mask=~present)
-            return pool_padded(states, present, self.mean)
         # Texts sorted by length, LENGTH_CHUNK at a time, each sub-batch cut to its longest:
         # attention grows with the square of the padded length (as `pooled_by_length`).
         pooled = states.new_zeros(states.shape[0], states.shape[2])
@@ -872,7 +872,8 @@ def export_archive(
     counts = count_parameters(student)
     reader = archive.validation_dataset_reader
     # Built before the output folder exists: a student it cannot export leaves nothing behind.
-    graph = _onnx_graph(module) if onnx else None
+    # (Refused above unless a single-sentence or siamese student.)
+    graph = _onnx_graph(module) if onnx else None  # type: ignore[arg-type]
     os.makedirs(output_dir, exist_ok=True)
     if graph is not None:
         path = _write_onnx(graph, output_dir, int8)
@@ -998,9 +999,9 @@ def _write_torchscript(
     return path
 
 
-def _onnx_graph(module: torch.nn.Module):
+def _onnx_graph(module: Union[ExportableBiLstmStudent, ExportableSiameseStudent]):
     """The student's checked ONNX graph (`onnx_export.student_graph`, which raises
-    `ConfigurationError` for a student it cannot write)."""
+    `ConfigurationError` for an encoder it cannot write)."""
     import onnx as onnx_format
 
     from allennlp_distill.commands.onnx_export import student_graph

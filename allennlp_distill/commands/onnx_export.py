@@ -169,25 +169,18 @@ def bilstm_student_graph(module: Union[ExportableBiLstmStudent, ExportableSiames
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)])
 
 
-def student_graph(module: torch.nn.Module):
+def student_graph(module: Union[ExportableBiLstmStudent, ExportableSiameseStudent]):
     """
     The ONNX model (`onnx.ModelProto`) of an exportable student, single-sentence
-    (`ExportableBiLstmStudent`) or siamese (`ExportableSiameseStudent`): `bilstm_student_graph`
-    for a BiLSTM encoder, `traced_student_graph` for a CNN or transformer one. Inputs and
-    outputs as `bilstm_student_graph` describes.
+    (`ExportableBiLstmStudent`) or siamese (`ExportableSiameseStudent`; `export_archive` refuses
+    any other model first, naming its archive): `bilstm_student_graph` for a BiLSTM encoder,
+    `traced_student_graph` for a CNN or transformer one. Inputs and outputs as
+    `bilstm_student_graph` describes.
 
     # Raises
-    `ConfigurationError` for any other module (a tagger, a sentence encoder, a transformer
-    classifier), which `distill-export` writes as TorchScript only.
+    `ConfigurationError` from `bilstm_student_graph` for an encoder it cannot write.
     """
-    encoder = getattr(module, "encoder", None)
-    if not isinstance(module, (ExportableBiLstmStudent, ExportableSiameseStudent)):
-        raise ConfigurationError(
-            "distill-export --onnx exports the BiLSTM, CNN and transformer students (single-"
-            f"sentence or siamese), not a {type(module).__name__}: export it without --onnx "
-            "(TorchScript)"
-        )
-    if isinstance(encoder, (ExportedCnnEncoder, ExportedTransformerEncoder)):
+    if isinstance(module.encoder, (ExportedCnnEncoder, ExportedTransformerEncoder)):
         return traced_student_graph(module)
     return bilstm_student_graph(module)
 

@@ -13,6 +13,7 @@ from allennlp.models.archival import load_archive
 from allennlp.predictors import Predictor
 
 from allennlp_distill.corpora.conll_jsonl import conll_to_jsonl
+from allennlp_distill.dataset_readers.rows import DataFormatError
 from allennlp_distill.dataset_readers.tagging import iter_conll_sentences
 from tests.conftest import CONFIGS, FIXTURES, run_allennlp, tagger_logits
 
@@ -294,6 +295,19 @@ def test_a_unigram_file_without_pos_tags_is_refused(ner_run, tmp_path):
     line = json.dumps({"tokens": ["Peter", "Blackburn", "said"]})
     (output,) = plain.predict_batch_json([plain.load_line(line)])
     assert output["rows"][0]["tokens"] == ["Peter", "Blackburn", "said"]
+
+
+def test_unlabelled_sentences_without_pos_are_labelled_when_nothing_is_copied(ner_run):
+    # n_iter = 0 (a transfer set of real unlabelled text): no copy, so no word is replaced and
+    # the default p_pos asks for neither POS tags nor a unigram file; with copies, it does.
+    plain = transfer_set_predictor(ner_run, n_iter=0, unigram_file="/nonexistent")
+    line = json.dumps({"tokens": ["Angela", "Merkel", "visited", "Paris", "."]})
+    (output,) = plain.predict_batch_json([plain.load_line(line)])
+    assert [row["tokens"] for row in output["rows"]] == [json.loads(line)["tokens"]]
+    assert all(len(v) == 5 for v in output["rows"][0]["teacher_logits"].values())
+    copying = transfer_set_predictor(ner_run, n_iter=1, unigram_file=str(ner_run["train"]))
+    with pytest.raises(DataFormatError, match="no 'pos' for POS-guided replacement"):
+        copying.load_line(line)
 
 
 def test_bf16_labels_every_token_as_fp32_does_and_is_recorded_in_the_settings(ner_run):

@@ -37,10 +37,11 @@ class TaggingTransferSetPredictor(Predictor):
 
     (`allennlp transfer-set` picks this predictor for a `distilled_tagger` teacher.) Input lines
     are JSON objects `{"tokens": [...], "pos": [...], "tags": [...]}` (`tags` optional; `pos`
-    needed when `p_pos > 0`): `python -m allennlp_distill.corpora.conll_jsonl` writes them from a
-    CoNLL file. Each output line is `{"tokens": [...], "augmented": bool, "tags": [...] (gold,
-    originals only), "teacher_logits": {tag: [logit per token]}}`. A sentence's copies depend only
-    on `seed` and its words, so the output does not depend on the batch size.
+    needed when `p_pos > 0` and `n_iter > 0`): `python -m allennlp_distill.corpora.conll_jsonl`
+    writes them from a CoNLL file, or from plain sentences with `--text`. Each output line is
+    `{"tokens": [...], "augmented": bool, "tags": [...] (gold, originals only), "teacher_logits":
+    {tag: [logit per token]}}`. A sentence's copies depend only on `seed` and its words, so the
+    output does not depend on the batch size.
 
     Registered as a `Predictor` with name "tagging_transfer_set".
 
@@ -117,7 +118,10 @@ class TaggingTransferSetPredictor(Predictor):
         self._mask_token = mask_token or _mismatched_mask_token(dataset_reader) or "[MASK]"
         self._labelling_batch_size = labelling_batch_size
         self._unigram_file = unigram_file or os.environ.get("DISTILL_TRAIN")
-        if p_pos > 0 and (not self._unigram_file or not os.path.isfile(self._unigram_file)):
+        # Without copies (n_iter = 0: a transfer set of real unlabelled sentences) no word is
+        # replaced, so neither the unigram file nor the input's POS tags are needed.
+        self._replaces = p_pos > 0 and n_iter > 0
+        if self._replaces and (not self._unigram_file or not os.path.isfile(self._unigram_file)):
             raise ConfigurationError(
                 "tagging_transfer_set predictor: POS-guided replacement samples words from the "
                 f"training set; unigram_file {self._unigram_file!r} is not a file. Pass it with "
@@ -140,7 +144,7 @@ class TaggingTransferSetPredictor(Predictor):
         `ConfigurationError` when the file has no POS tag (replacement would silently never
         happen).
         """
-        if self._pos_unigrams is None and self._rates.p_pos == 0:
+        if self._pos_unigrams is None and not self._replaces:
             self._pos_unigrams = PosUnigrams([])  # no word is ever replaced
         if self._pos_unigrams is None:
             tagged = [
@@ -193,7 +197,7 @@ class TaggingTransferSetPredictor(Predictor):
             values = row.get(key)
             if values is not None and (not isinstance(values, list) or len(values) != len(words)):
                 raise DataFormatError(*where, f"{key!r} does not have one entry per token")
-        if row.get("pos") is None and self._rates.p_pos > 0:
+        if row.get("pos") is None and self._replaces:
             raise DataFormatError(*where, "no 'pos' for POS-guided replacement (p_pos > 0)")
         unknown = sorted(set(row.get("tags") or ()) - set(self._tag_names))
         if unknown:

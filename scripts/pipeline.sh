@@ -10,6 +10,11 @@
 #   TEST     a held-out gold file to evaluate on, touched by no training step (optional; SICK test,
 #            the demo's test split, the SST-2 held-out slice)
 #   N_ITER   augmented copies per item (Tang et al.: 20, pairs 10; default 4 to fit a CPU session)
+#   UNLABELLED  a tagger's real unlabelled sentences, JSON lines {"tokens": [...]} (`make
+#            ner-unlabelled`; `python -m allennlp_distill.corpora.conll_jsonl --text`): the teacher
+#            labels them without copies into $OUT/transfer_unlabelled.jsonl, and the student
+#            learns from both transfer sets ($OUT/transfer_student.jsonl); N_ITER=0 leaves out
+#            Tang's copies of the training sentences
 #   OUT      output folder (default runs/$TASK); a step whose output exists is skipped, and an
 #            interrupted training step continues from its last checkpoint (steps.sh: train_step)
 #   TEACHER_EPOCHS, STUDENT_EPOCHS, BASELINE_EPOCHS  override the configs' epoch counts
@@ -45,8 +50,11 @@ if [ "$PAIR" = "true" ] || [ "$TAGGER" = "true" ] || [ "${PRECISION:-fp32}" != f
 else
   RUNTIME=${RUNTIME:-onnxruntime}
 fi
-LABEL_ARGS="{\"n_iter\": $N_ITER, \"runtime\": \"$RUNTIME\"${PRECISION:+, \"precision\": \"$PRECISION\"}\
+# `label_args N`: the labelling predictor's arguments for N copies per item.
+label_args() {
+  echo "{\"n_iter\": $1, \"runtime\": \"$RUNTIME\"${PRECISION:+, \"precision\": \"$PRECISION\"}\
 ${COMPILE:+, \"compile\": true}}"
+}
 # What the labelling predictor would refuse, refused here: before the teacher trains, not after.
 refuse() { echo "scripts/pipeline.sh: $*" >&2; exit 2; }
 case $RUNTIME in torch | onnxruntime) ;; *) refuse "RUNTIME=$RUNTIME: torch or onnxruntime" ;; esac
@@ -61,24 +69,38 @@ case ${COMPILE:-} in "" | 1) ;; *) refuse "COMPILE=$COMPILE: 1, or unset" ;; esa
 if [ -n "${COMPILE:-}" ] && [ "$RUNTIME" = onnxruntime ]; then
   refuse "COMPILE=1: the torch runtime only (RUNTIME=$RUNTIME)"
 fi
+if [ -n "${UNLABELLED:-}" ]; then
+  [ "$TAGGER" = true ] || refuse "UNLABELLED=$UNLABELLED: for a tagging task; TASK=$TASK is not one"
+  [ -f "$UNLABELLED" ] || refuse "UNLABELLED=$UNLABELLED: no such file (make ner-unlabelled)"
+fi
 mkdir -p "$OUT"
 
 train_step teacher "$OUT/teacher" env DISTILL_EPOCHS="${TEACHER_EPOCHS:-}" \
   DISTILL_AMP="${TEACHER_AMP:-${DISTILL_AMP:-}}" \
   DISTILL_TRAIN="${TEACHER_TRAIN:-$DISTILL_TRAIN}" \
   "$ALLENNLP" train "training_config/${TASK}_teacher.jsonnet" -s "$OUT/teacher" "${PLUGIN[@]}"
+# `label NAME INPUT OUTPUT N`: the teacher's transfer set of INPUT with N copies per item.
 # Resumable: rerunning after an interruption continues the transfer set where it stopped. A
 # finished one is only checked: made from another input, teacher or n_iter, the command fails
-# (its provenance, in transfer.jsonl.progress) instead of training on stale data.
-transfer_set=("$ALLENNLP" transfer-set "$OUT/teacher/model.tar.gz" "$DISTILL_TRAIN" \
-  -o "$OUT/transfer.jsonl" --batch-size 256 \
-  --predictor-args "$LABEL_ARGS" "${PLUGIN[@]}")
-if grep -qs '"complete": true' "$OUT/transfer.jsonl.progress"; then
-  "${transfer_set[@]}"
-  echo "transfer_set: skipped ($OUT/transfer.jsonl is complete, made from this input and teacher)"
-else
-  timed transfer_set "${transfer_set[@]}"
-  wc -l "$OUT/transfer.jsonl" | tee -a "$OUT/times.txt"
+# (its provenance, in OUTPUT.progress) instead of training on stale data.
+label() {
+  local name=$1 input=$2 output=$3
+  local command=("$ALLENNLP" transfer-set "$OUT/teacher/model.tar.gz" "$input" -o "$output" \
+    --batch-size 256 --predictor-args "$(label_args "$4")" "${PLUGIN[@]}")
+  if grep -qs '"complete": true' "$output.progress"; then
+    "${command[@]}"
+    echo "$name: skipped ($output is complete, made from this input and teacher)"
+  else
+    timed "$name" "${command[@]}"
+    wc -l "$output" | tee -a "$OUT/times.txt"
+  fi
+}
+label transfer_set "$DISTILL_TRAIN" "$OUT/transfer.jsonl" "$N_ITER"
+if [ -n "${UNLABELLED:-}" ]; then
+  label transfer_set_unlabelled "$UNLABELLED" "$OUT/transfer_unlabelled.jsonl" 0
+  cat "$OUT/transfer.jsonl" "$OUT/transfer_unlabelled.jsonl" > "$OUT/transfer_student.jsonl.partial"
+  mv "$OUT/transfer_student.jsonl.partial" "$OUT/transfer_student.jsonl"
+  export DISTILL_TRANSFER_SET=$OUT/transfer_student.jsonl
 fi
 train_step student "$OUT/student" env DISTILL_EPOCHS="${STUDENT_EPOCHS:-}" \
   "$ALLENNLP" train "training_config/${TASK}_distill.jsonnet" -s "$OUT/student" "${PLUGIN[@]}"

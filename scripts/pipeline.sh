@@ -69,10 +69,18 @@ case ${COMPILE:-} in "" | 1) ;; *) refuse "COMPILE=$COMPILE: 1, or unset" ;; esa
 if [ -n "${COMPILE:-}" ] && [ "$RUNTIME" = onnxruntime ]; then
   refuse "COMPILE=1: the torch runtime only (RUNTIME=$RUNTIME)"
 fi
+STUDENT_TRANSFER_SET=$OUT/transfer.jsonl
 if [ -n "${UNLABELLED:-}" ]; then
   [ "$TAGGER" = true ] || refuse "UNLABELLED=$UNLABELLED: for a tagging task; TASK=$TASK is not one"
   [ -f "$UNLABELLED" ] || refuse "UNLABELLED=$UNLABELLED: no such file (make ner-unlabelled)"
+  [ "$(head -c 1 "$UNLABELLED")" = "{" ] \
+    || refuse "UNLABELLED=$UNLABELLED: not JSON lines of {\"tokens\": [...]} (make ner-unlabelled)"
+  STUDENT_TRANSFER_SET=$OUT/transfer_student.jsonl
 fi
+# A run left in OUT by other data (another TRAIN, TEACHER_TRAIN or UNLABELLED) is refused here.
+check_trained_on "$OUT/teacher" "${TEACHER_TRAIN:-$DISTILL_TRAIN}"
+check_trained_on "$OUT/student" "$STUDENT_TRANSFER_SET"
+check_trained_on "$OUT/baseline" "$DISTILL_TRAIN"
 mkdir -p "$OUT"
 
 train_step teacher "$OUT/teacher" env DISTILL_EPOCHS="${TEACHER_EPOCHS:-}" \
@@ -84,9 +92,9 @@ train_step teacher "$OUT/teacher" env DISTILL_EPOCHS="${TEACHER_EPOCHS:-}" \
 # finished one is only checked: made from another input, teacher or n_iter, the command fails
 # (its provenance, in OUTPUT.progress) instead of training on stale data.
 label() {
-  local name=$1 input=$2 output=$3
+  local name=$1 input=$2 output=$3 copies=$4
   local command=("$ALLENNLP" transfer-set "$OUT/teacher/model.tar.gz" "$input" -o "$output" \
-    --batch-size 256 --predictor-args "$(label_args "$4")" "${PLUGIN[@]}")
+    --batch-size 256 --predictor-args "$(label_args "$copies")" "${PLUGIN[@]}")
   if grep -qs '"complete": true' "$output.progress"; then
     "${command[@]}"
     echo "$name: skipped ($output is complete, made from this input and teacher)"
@@ -98,10 +106,10 @@ label() {
 label transfer_set "$DISTILL_TRAIN" "$OUT/transfer.jsonl" "$N_ITER"
 if [ -n "${UNLABELLED:-}" ]; then
   label transfer_set_unlabelled "$UNLABELLED" "$OUT/transfer_unlabelled.jsonl" 0
-  cat "$OUT/transfer.jsonl" "$OUT/transfer_unlabelled.jsonl" > "$OUT/transfer_student.jsonl.partial"
-  mv "$OUT/transfer_student.jsonl.partial" "$OUT/transfer_student.jsonl"
-  export DISTILL_TRANSFER_SET=$OUT/transfer_student.jsonl
+  cat "$OUT/transfer.jsonl" "$OUT/transfer_unlabelled.jsonl" > "$STUDENT_TRANSFER_SET.partial"
+  mv "$STUDENT_TRANSFER_SET.partial" "$STUDENT_TRANSFER_SET"
 fi
+export DISTILL_TRANSFER_SET=$STUDENT_TRANSFER_SET
 train_step student "$OUT/student" env DISTILL_EPOCHS="${STUDENT_EPOCHS:-}" \
   "$ALLENNLP" train "training_config/${TASK}_distill.jsonnet" -s "$OUT/student" "${PLUGIN[@]}"
 train_step baseline "$OUT/baseline" env DISTILL_EPOCHS="${BASELINE_EPOCHS:-}" \

@@ -36,6 +36,19 @@ train_step() {
   timed "$name" "$@"
 }
 
+# `check_trained_on DIR FILE`: a training run in DIR, finished or interrupted, made from another
+# training file than FILE (its config.json's train_data_path) is refused: train_step would keep the
+# finished one, and AllenNLP's --recover refuse the other only after the steps before it.
+check_trained_on() {
+  local recorded
+  recorded=$({ grep -o '"train_data_path": "[^"]*"' "$1/config.json" 2>/dev/null || true; } \
+    | head -n 1 | cut -d '"' -f 4)
+  if [ -n "$recorded" ] && [ "$recorded" != "$2" ]; then
+    echo "$1 was trained on $recorded, not $2: move it away, or give another OUT" >&2
+    exit 2
+  fi
+}
+
 # `task_file FIELD` prints a field of $TASK in training_config/tasks.libsonnet (train, dev, pair,
 # tagger, ...), read with the venv of $ALLENNLP.
 task_file() {

@@ -297,14 +297,21 @@ def test_a_unigram_file_without_pos_tags_is_refused(ner_run, tmp_path):
     assert output["rows"][0]["tokens"] == ["Peter", "Blackburn", "said"]
 
 
-def test_unlabelled_sentences_without_pos_are_labelled_when_nothing_is_copied(ner_run):
+def test_unlabelled_sentences_without_pos_are_labelled_when_nothing_is_copied(ner_run, tmp_path):
     # n_iter = 0 (a transfer set of real unlabelled text): no copy, so no word is replaced and
     # the default p_pos asks for neither POS tags nor a unigram file; with copies, it does.
+    from allennlp_distill.commands.transfer_set import provenance
+
     plain = transfer_set_predictor(ner_run, n_iter=0, unigram_file="/nonexistent")
     line = json.dumps({"tokens": ["Angela", "Merkel", "visited", "Paris", "."]})
     (output,) = plain.predict_batch_json([plain.load_line(line)])
     assert [row["tokens"] for row in output["rows"]] == [json.loads(line)["tokens"]]
     assert all(len(v) == 5 for v in output["rows"][0]["teacher_logits"].values())
+    # Its provenance (what `allennlp transfer-set` records and checks) names no unigram file.
+    unlabelled = tmp_path / "unlabelled.jsonl"
+    unlabelled.write_text(line + "\n")
+    made_from = provenance(plain, str(ner_run["teacher"] / "model.tar.gz"), str(unlabelled))
+    assert made_from["unigram_sha256"] is None
     copying = transfer_set_predictor(ner_run, n_iter=1, unigram_file=str(ner_run["train"]))
     with pytest.raises(DataFormatError, match="no 'pos' for POS-guided replacement"):
         copying.load_line(line)

@@ -148,13 +148,14 @@ def provenance(
 ) -> Dict[str, Any]:
     """
     What a transfer set is made from: `input_sha256`, `teacher_sha256` (the archive file),
-    `unigram_sha256` (the file POS-guided replacement samples from) and the predictor's
-    `settings`.
+    `unigram_sha256` (the file POS-guided replacement samples from; `None` when the predictor
+    replaces no word, as a tagging transfer set without copies) and the predictor's `settings`.
     """
+    unigram_file = predictor.unigram_file
     return {
         "input_sha256": file_sha256(input_file),
         "teacher_sha256": file_sha256(archive_file),
-        "unigram_sha256": file_sha256(predictor.unigram_file),
+        "unigram_sha256": None if unigram_file is None else file_sha256(unigram_file),
         "settings": predictor.settings,
     }
 

@@ -20,7 +20,7 @@ import json
 import os
 import random
 import tempfile
-from typing import Iterable, List, Optional, Sequence, Set, Tuple
+from typing import Iterable, Iterator, List, Optional, Sequence, Set, Tuple
 
 from allennlp_distill.dataset_readers.tagging import iter_conll_sentences
 
@@ -38,16 +38,17 @@ def conll_to_jsonl(
     # Raises
     `DataFormatError` naming the file and line for a malformed CoNLL line (no output is left).
     """
-    rows = []
-    for _, words, pos, tags in iter_conll_sentences(conll_file, tag_column, pos_column):
-        row = {"tokens": words}
-        if pos is not None:
-            row["pos"] = pos
-        if tags is not None:
-            row["tags"] = tags
-        rows.append(row)
-    _write_rows(rows, output_file)
-    return len(rows)
+
+    def rows() -> Iterator[dict]:
+        for _, words, pos, tags in iter_conll_sentences(conll_file, tag_column, pos_column):
+            row: dict = {"tokens": words}
+            if pos is not None:
+                row["pos"] = pos
+            if tags is not None:
+                row["tags"] = tags
+            yield row
+
+    return _write_rows(rows(), output_file)
 
 
 def text_to_jsonl(
@@ -57,55 +58,74 @@ def text_to_jsonl(
     seed: int = 0,
     max_tokens: Optional[int] = None,
     exclude: Sequence[str] = (),
-) -> Tuple[int, int]:
+) -> Tuple[int, int, int]:
     """
     Writes the sentences of `text_file` (one a line, UTF-8) as `{"tokens": [...]}` JSON lines,
     tokenized by the tagger predictor's tokenizer (`SpacyRulesTokenizer`, spaCy's English
-    rules), so that the teacher labels the words a user's text is split into. Blank lines are
-    skipped; so is a sentence of more than `max_tokens` tokens, and one whose tokens equal a
-    sentence of an `exclude` CoNLL file (the evaluation splits: no sentence a figure is measured
-    on is distilled on). With `sample`, `sample` of the remaining sentences drawn at random by
-    `seed`, kept in file order. Written atomically.
+    rules), so that the teacher labels the words a user's text is split into. Skipped: blank
+    lines, a sentence of more than `max_tokens` tokens (punctuation counts), and a sentence of an
+    `exclude` CoNLL file (the evaluation splits: no sentence a figure is measured on is distilled
+    on), compared by its characters without whitespace, since CoNLL's tokens are not spaCy's
+    (`1996-08-30` is one CoNLL token). With `sample`, `sample` of the remaining sentences drawn at
+    random by `seed`, kept in file order. Last, a sentence whose tokens repeat an earlier one's
+    is dropped (the transfer set would drop it too), so a sample may write a few fewer lines.
+    Written atomically.
 
     # Returns
-    `(written, excluded)`: the sentences written, and those dropped as equal to an excluded one.
+    `(written, held_out, repeated)`: the sentences written, and those dropped as equal to a
+    sentence of an `exclude` file or to an earlier sentence written.
 
     # Raises
-    `ValueError` naming the file if fewer than `sample` sentences remain (no output is left).
+    `ValueError` naming `text_file` for a negative `sample` or fewer than `sample` sentences
+    left; `DataFormatError` naming the file and line for a malformed `exclude` file. No output is
+    left.
     """
     from allennlp_distill.tokenizers.spacy_rules import SpacyRulesTokenizer
 
-    held_out: Set[Tuple[str, ...]] = {
-        tuple(words) for path in exclude for _, words, _, _ in iter_conll_sentences(path)
+    if sample is not None and sample < 0:
+        raise ValueError(f"{text_file}: --sample {sample} is negative")
+    held_out_texts: Set[str] = {
+        "".join(words) for path in exclude for _, words, _, _ in iter_conll_sentences(path)
     }
     tokenizer = SpacyRulesTokenizer()
     sentences: List[List[str]] = []
-    excluded = 0
+    seen: Set[Tuple[str, ...]] = set()
+    held_out = 0
     with open(text_file, encoding="utf-8") as text:
         for line in text:
             if not line.strip():
                 continue
-            words = [token.text for token in tokenizer.tokenize(line.strip())]
+            words = [str(token.text) for token in tokenizer.tokenize(line.strip())]
             if max_tokens is not None and len(words) > max_tokens:
                 continue
-            if tuple(words) in held_out:
-                excluded += 1
-                continue
-            sentences.append(words)
+            if "".join(words) in held_out_texts:
+                held_out += 1
+            else:
+                sentences.append(words)
     if sample is not None:
         if sample > len(sentences):
+            longest = "" if max_tokens is None else f" of at most {max_tokens} tokens"
             raise ValueError(
-                f"{text_file}: --sample {sample}, but only {len(sentences)} sentences remain"
-                f" (of at most {max_tokens} tokens, not in an excluded file)"
+                f"{text_file}: --sample {sample}, but only {len(sentences)} sentences{longest}"
+                " are left after the held-out ones"
             )
         chosen = sorted(random.Random(seed).sample(range(len(sentences)), sample))
         sentences = [sentences[index] for index in chosen]
-    _write_rows(({"tokens": words} for words in sentences), output_file)
-    return len(sentences), excluded
+    distinct = []
+    for words in sentences:
+        if tuple(words) not in seen:
+            seen.add(tuple(words))
+            distinct.append(words)
+    written = _write_rows(({"tokens": words} for words in distinct), output_file)
+    return written, held_out, len(sentences) - written
 
 
-def _write_rows(rows: Iterable[dict], output_file: str) -> None:
-    """Writes `rows` as JSON lines to a temporary file beside `output_file`, then renames it."""
+def _write_rows(rows: Iterable[dict], output_file: str) -> int:
+    """
+    Writes `rows` as JSON lines to a temporary file beside `output_file`, then renames it; an
+    error while `rows` is read (a malformed input line) leaves no file. Returns the rows written.
+    """
+    written = 0
     directory = os.path.dirname(os.path.abspath(output_file))
     os.makedirs(directory, exist_ok=True)
     with tempfile.NamedTemporaryFile(
@@ -114,40 +134,60 @@ def _write_rows(rows: Iterable[dict], output_file: str) -> None:
         try:
             for row in rows:
                 partial.write(json.dumps(row, ensure_ascii=False) + "\n")
+                written += 1
         except BaseException:
             partial.close()
             os.unlink(partial.name)
             raise
     os.replace(partial.name, output_file)
+    return written
 
 
 def main(argv: Optional[List[str]] = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    """The command line (see the module docstring); a bad argument or input exits with its error."""
+    parser = argparse.ArgumentParser(
+        description="A CoNLL file, or with --text plain sentences, as the JSON lines that "
+        "`allennlp transfer-set` reads for a tagger teacher."
+    )
     parser.add_argument("input_file", help="a CoNLL file, or with --text one sentence a line")
     parser.add_argument("-o", "--output-file", required=True)
-    parser.add_argument("--tag-column", type=int, default=-1)
-    parser.add_argument("--pos-column", type=int, default=1)
-    parser.add_argument("--text", action="store_true", help="the input is plain sentences")
-    parser.add_argument("--sample", type=int, help="--text: this many sentences at random")
-    parser.add_argument("--seed", type=int, default=0, help="--text: the sample's seed")
-    parser.add_argument("--max-tokens", type=int, help="--text: skip longer sentences")
-    parser.add_argument(
-        "--exclude", action="append", default=[], help="--text: a CoNLL file held out"
+    conll = parser.add_argument_group("a CoNLL file")
+    conll.add_argument("--tag-column", type=int, default=-1)
+    conll.add_argument("--pos-column", type=int, default=1)
+    text = parser.add_argument_group("plain sentences")
+    text.add_argument("--text", action="store_true", help="the input is one sentence a line")
+    text.add_argument("--sample", type=int, help="this many sentences, drawn at random")
+    text.add_argument("--seed", type=int, default=0, help="the sample's seed")
+    text.add_argument("--max-tokens", type=int, help="skip longer sentences")
+    text.add_argument(
+        "--exclude", action="append", default=[], help="a CoNLL file held out (repeatable)"
     )
     args = parser.parse_args(argv)
-    if args.text:
-        count, excluded = text_to_jsonl(
-            args.input_file,
-            args.output_file,
-            args.sample,
-            args.seed,
-            args.max_tokens,
-            args.exclude,
-        )
-        print(f"{args.output_file}: {count} sentences ({excluded} dropped as held out)")
-        return
-    count = conll_to_jsonl(args.input_file, args.output_file, args.tag_column, args.pos_column)
-    print(f"{args.output_file}: {count} sentences")
+    text_only = {"--sample": args.sample, "--max-tokens": args.max_tokens}
+    given = [flag for flag, value in text_only.items() if value is not None]
+    if not args.text and (given or args.exclude):
+        parser.error(f"{', '.join(given or ['--exclude'])}: for --text input only")
+    try:
+        if args.text:
+            written, held_out, repeated = text_to_jsonl(
+                args.input_file,
+                args.output_file,
+                args.sample,
+                args.seed,
+                args.max_tokens,
+                args.exclude,
+            )
+            print(
+                f"{args.output_file}: {written} sentences ({held_out} held out, "
+                f"{repeated} repeated)"
+            )
+        else:
+            written = conll_to_jsonl(
+                args.input_file, args.output_file, args.tag_column, args.pos_column
+            )
+            print(f"{args.output_file}: {written} sentences")
+    except ValueError as error:  # DataFormatError included
+        parser.error(str(error))
 
 
 if __name__ == "__main__":

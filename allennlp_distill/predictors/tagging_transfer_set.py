@@ -56,7 +56,8 @@ class TaggingTransferSetPredictor(Predictor):
     max_ngram : `int`, optional (default = `5`)
     seed : `int`, optional (default = `13370`)
     unigram_file : `str`, optional (default = `$DISTILL_TRAIN`)
-        The training set (CoNLL or JSONL with `pos`) whose words, by POS tag, replacement samples.
+        The training set (CoNLL or JSONL with `pos`) whose words, by POS tag, replacement samples;
+        neither read nor needed when no word is replaced (`p_pos` or `n_iter` is 0).
     label_namespace : `str`, optional (default = `"labels"`)
     mask_token : `str`, optional (default = the teacher tokenizer's mask token, else `"[MASK]"`)
     labelling_batch_size : `int`, optional (default = `64`)
@@ -72,11 +73,12 @@ class TaggingTransferSetPredictor(Predictor):
         a CPU with AMX; not part of the settings (the transfer_set predictor's `compile`).
 
     # Raises
-    `ConfigurationError` for bad rates, a missing unigram file, a `runtime` other than
-    `"torch"`, a `precision` not in `PRECISIONS`, or `compile` with a teacher without a
-    transformer; `DataFormatError` naming
-    `input:N` for an input line that is not a JSON object with a non-empty `tokens` list, whose
-    `pos` or `tags` are not one per token, or whose gold tag the teacher does not know.
+    `ConfigurationError` for bad rates, a missing unigram file when copies replace words, a
+    `runtime` other than `"torch"`, a `precision` not in `PRECISIONS`, or `compile` with a
+    teacher without a transformer; `DataFormatError` naming `input:N` for an input line that is
+    not a JSON object with a non-empty `tokens` list, whose `pos` or `tags` are not one per token
+    (or that has no `pos` when copies replace words), or whose gold tag the teacher does not
+    know.
     """
 
     def __init__(
@@ -173,9 +175,13 @@ class TaggingTransferSetPredictor(Predictor):
         }
 
     @property
-    def unigram_file(self) -> str:
-        """The file whose words, by POS tag, replacement samples from."""
-        return str(self._unigram_file)
+    def unigram_file(self) -> Optional[str]:
+        """
+        The file whose words, by POS tag, replacement samples from; `None` when no word is
+        replaced (`n_iter` or `p_pos` is 0), so that the transfer set's provenance does not
+        depend on a file it never read.
+        """
+        return str(self._unigram_file) if self._replaces else None
 
     def load_line(self, line: str) -> JsonDict:
         """
@@ -198,7 +204,9 @@ class TaggingTransferSetPredictor(Predictor):
             if values is not None and (not isinstance(values, list) or len(values) != len(words)):
                 raise DataFormatError(*where, f"{key!r} does not have one entry per token")
         if row.get("pos") is None and self._replaces:
-            raise DataFormatError(*where, "no 'pos' for POS-guided replacement (p_pos > 0)")
+            raise DataFormatError(
+                *where, "no 'pos' for POS-guided replacement (p_pos > 0 and n_iter > 0)"
+            )
         unknown = sorted(set(row.get("tags") or ()) - set(self._tag_names))
         if unknown:
             raise DataFormatError(

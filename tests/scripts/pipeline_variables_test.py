@@ -28,6 +28,7 @@ done
 case $out in
   */teacher|*/student|*/student_cnn|*/student_transformer|*/student_truncated|*/baseline)
     mkdir -p "$out" && touch "$out/config.json" "$out/model.tar.gz" "$out/metrics.json" ;;
+  *.jsonl) echo "{\"written_to\": \"$out\"}" > "$out" ;;
   *) echo '{}' > "$out" ;;
 esac
 """
@@ -242,8 +243,30 @@ def test_unlabelled_sentences_are_labelled_without_copies_for_the_student_alone(
     assert '"n_iter": 0' in labels[1] and '"precision": "bf16"' in labels[1]
     student = next(line for line in argv if f" -s {run}/student " in line)
     assert f"TRANSFER={run}/transfer_student.jsonl " in student
-    both = (run / "transfer.jsonl").read_text() + (run / "transfer_unlabelled.jsonl").read_text()
-    assert (run / "transfer_student.jsonl").read_text() == both
+    written = [json.loads(line) for line in (run / "transfer_student.jsonl").open()]
+    assert written == [
+        {"written_to": f"{run}/{name}.jsonl"} for name in ("transfer", "transfer_unlabelled")
+    ]
+
+
+def test_a_run_trained_on_other_data_is_refused_before_anything_trains(tmp_path):
+    # A finished student in OUT, trained on the transfer set alone: with UNLABELLED it would be
+    # kept (skipped as finished) though the student should learn from both transfer sets.
+    student = tmp_path / "run" / "student"
+    student.mkdir(parents=True)
+    (student / "config.json").write_text(
+        json.dumps({"train_data_path": f"{student.parent}/transfer.jsonl"})
+    )
+    (student / "metrics.json").touch()
+    unlabelled = tmp_path / "unlabelled.jsonl"
+    unlabelled.write_text('{"tokens": ["Paris"]}\n')
+    message = pipeline_error(tmp_path, TASK="conll2003", UNLABELLED=str(unlabelled))
+    assert f"{student} was trained on {student.parent}/transfer.jsonl, not " in message
+    assert f"{student.parent}/transfer_student.jsonl: move it away" in message
+    # The same run without UNLABELLED is the finished student it is.
+    (tmp_path / "again").mkdir()
+    calls = run_pipeline(tmp_path / "again", TASK="conll2003", OUT=str(tmp_path / "run"))
+    assert not any(f"-s {student} " in line for line in calls)
 
 
 @pytest.mark.parametrize(
@@ -261,6 +284,7 @@ def test_unlabelled_sentences_are_labelled_without_copies_for_the_student_alone(
         ({"COMPILE": "yes"}, "COMPILE=yes: 1, or unset"),
         ({"UNLABELLED": "u.jsonl"}, "UNLABELLED=u.jsonl: for a tagging task; TASK=sst2"),
         ({"TASK": "conll2003", "UNLABELLED": "/no/u.jsonl"}, "/no/u.jsonl: no such file"),
+        ({"TASK": "conll2003", "UNLABELLED": "README.md"}, "README.md: not JSON lines of"),
     ],
 )
 def test_labelling_settings_a_teacher_cannot_use_are_refused_before_it_trains(

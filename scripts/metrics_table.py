@@ -33,13 +33,13 @@ def row(label: str, directory: str, metric: str) -> List[str]:
     test = read_json(os.path.join(directory, "test_metrics.json"))
     best = read_json(os.path.join(directory, "metrics.json")).get("best_epoch")
     epochs = sorted(
-        glob.glob(os.path.join(directory, "metrics_epoch_*.json")),
-        key=lambda path: int(re.findall(r"(\d+)\.json$", path)[0]),
+        (int(re.findall(r"(\d+)\.json$", path)[0]), path)
+        for path in glob.glob(os.path.join(directory, "metrics_epoch_*.json"))
     )
     curve = []
-    for number, path in enumerate(epochs):
+    for epoch, path in epochs:
         value = f"{100 * read_json(path)[f'validation_{metric}']:.2f}"
-        curve.append(f"**{value}**" if number == best else value)
+        curve.append(f"**{value}**" if epoch == best else value)
     precision_recall = ""
     if metric.startswith("f1-measure"):
         suffix = metric[len("f1-measure") :]

@@ -89,7 +89,6 @@ def text_to_jsonl(
     }
     tokenizer = SpacyRulesTokenizer()
     sentences: List[List[str]] = []
-    seen: Set[Tuple[str, ...]] = set()
     held_out = 0
     with open(text_file, encoding="utf-8") as text:
         for line in text:
@@ -111,12 +110,8 @@ def text_to_jsonl(
             )
         chosen = sorted(random.Random(seed).sample(range(len(sentences)), sample))
         sentences = [sentences[index] for index in chosen]
-    distinct = []
-    for words in sentences:
-        if tuple(words) not in seen:
-            seen.add(tuple(words))
-            distinct.append(words)
-    written = _write_rows(({"tokens": words} for words in distinct), output_file)
+    distinct = dict.fromkeys(tuple(words) for words in sentences)  # first occurrences, in order
+    written = _write_rows(({"tokens": list(words)} for words in distinct), output_file)
     return written, held_out, len(sentences) - written
 
 

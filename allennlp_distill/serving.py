@@ -61,6 +61,43 @@ def padded_wordpieces(
     return [token_ids, mask, type_ids]
 
 
+# The casing classes of Reimers & Gurevych's BiLSTM-CNN-CRF tagger (2017, arXiv 1707.06799), in
+# the order of `word_casing`'s tests: the first that fits a word is its class.
+CASING_CLASSES = (
+    "numeric",
+    "mainly_numeric",
+    "all_lower",
+    "all_upper",
+    "initial_upper",
+    "contains_digit",
+    "other",
+)
+
+
+def word_casing(word: str) -> str:
+    """
+    The casing class of `word`, one of `CASING_CLASSES` (Reimers & Gurevych 2017's casing feature):
+    `numeric` (digits only), `mainly_numeric` (more than half digits), `all_lower`,
+    `all_upper`, `initial_upper` (an upper-case first character), `contains_digit`, else
+    `other` (punctuation, mixed case such as `eBay`, the empty string). Shared by the
+    `word_casing` indexer and serving.
+    """
+    digits = sum(character.isdigit() for character in word)
+    if word and digits == len(word):
+        return "numeric"
+    if digits > len(word) / 2:
+        return "mainly_numeric"
+    if word.islower():
+        return "all_lower"
+    if word.isupper():
+        return "all_upper"
+    if word[:1].isupper():
+        return "initial_upper"
+    if digits:
+        return "contains_digit"
+    return "other"
+
+
 def longest_first(length1: int, length2: int, budget: Optional[int]) -> Tuple[int, int]:
     """
     How many tokens of each sentence of a pair to keep so that both fit in `budget` tokens: one
@@ -117,6 +154,8 @@ class ExportedStudent:
         self._min_char_padding: int = vocab.get("min_char_padding", 0)
         # The `capped_characters` indexer's cap: a word's first `max_characters` characters.
         self._max_characters: Optional[int] = vocab.get("max_characters")
+        # A tagger with a casing embedding: each casing class's id (`word_casing`).
+        self._casing = {name: index for index, name in enumerate(vocab.get("casing") or [])}
         # The gold tag's column in a CoNLL file (for scoring one: distill-report).
         self.tag_column: int = -1 if vocab.get("tag_column") is None else vocab["tag_column"]
         # A transformer (a teacher or a truncated teacher): word pieces by its own tokenizer,
@@ -231,8 +270,10 @@ class ExportedStudent:
         and `char_ids` `(batch_size, num_tokens, num_chars)` (`num_chars` at least the
         characters' minimum padding; 0 columns for a tagger without characters), 0-padded; each
         word cut to its first `max_characters` characters where the export's indexer was
-        `capped_characters`. A mask word is read as `@@UNKNOWN@@`, its characters too, as the
-        tagging reader does.
+        `capped_characters`; and for a tagger with a casing embedding `casing_ids`
+        `(batch_size, num_tokens)`, each word's casing class (`word_casing`). A mask word is read
+        as `@@UNKNOWN@@`, its characters too, and its casing as unknown, as the tagging reader
+        and the `word_casing` indexer do.
 
         # Raises
         `ValueError` for a sentence without words.
@@ -260,7 +301,20 @@ class ExportedStudent:
             + [[PADDING] * width] * (longest - len(row))
             for row in char_rows
         ]
-        return [torch.tensor(token_ids), torch.tensor(char_ids, dtype=torch.long)]
+        inputs = [torch.tensor(token_ids), torch.tensor(char_ids, dtype=torch.long)]
+        if self._casing:
+            casing_ids = [
+                [
+                    UNKNOWN
+                    if word in self._unknown_tokens
+                    else self._casing.get(word_casing(word), UNKNOWN)
+                    for word in words
+                ]
+                + [PADDING] * (longest - len(words))
+                for words in sentences
+            ]
+            inputs.append(torch.tensor(casing_ids))
+        return inputs
 
     def tag_words(self, sentences: Sequence[Sequence[str]]) -> List[Dict[str, object]]:
         """

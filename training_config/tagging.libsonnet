@@ -107,30 +107,36 @@ local reader(task, token_indexers) = {
   // `crf`: a linear-chain CRF over the logits, its sequence loss the hard loss (alpha > 0 trains
   // its transitions; at alpha = 0 it only keeps the decoded tags a valid BIO path).
   distilled(task, epochs=10, alpha=0.0, soft_loss="mse", temperature=1.0, crf=false,
-            hidden_size=150)::
+            hidden_size=150, char_filters=50, casing_dim=0)::
     self.student(task, tasks.transfer_set(task), epochs, crf=crf, hidden_size=hidden_size,
-                 callbacks=[
+                 char_filters=char_filters, casing_dim=casing_dim, callbacks=[
       { type: "distillation", soft_loss: { type: soft_loss }, temperature: temperature,
         alpha: alpha },
       { type: "tensorboard" },
     ]),
 
   // The no-distillation baseline: the same student on the gold training set alone.
-  baseline(task, epochs=20, crf=false, hidden_size=150)::
-    self.student(task, tasks.train(task), epochs, crf=crf, hidden_size=hidden_size),
+  baseline(task, epochs=20, crf=false, hidden_size=150, char_filters=50, casing_dim=0)::
+    self.student(task, tasks.train(task), epochs, crf=crf, hidden_size=hidden_size,
+                 char_filters=char_filters, casing_dim=casing_dim),
 
   // A BiLSTM tagger (Lample et al. 2016, its CRF optional; Ma & Hovy 2016's character CNN): each
   // word is its GloVe vector (lowercase, open vocabulary) and a CNN over its characters, which
   // sees the case that GloVe 6B has lost; one bidirectional LSTM layer; dropout 0.3.
+  // `char_filters=0`: no character CNN. `casing_dim > 0`: each word's casing class (all lower,
+  // initial upper, numeric, ...: the `word_casing` indexer, Reimers & Gurevych 2017) embedded in
+  // that many dimensions, a cheaper way to see the case than the characters.
   student(task, train_path, epochs, callbacks=[], hidden_size=150, char_filters=50,
-          batch_size=32, lr=1e-3, patience=4, crf=false):: {
+          casing_dim=0, batch_size=32, lr=1e-3, patience=4, crf=false):: {
     random_seed: seed,
     numpy_seed: seed,
     pytorch_seed: seed,
-    dataset_reader: reader(task, {
-      tokens: { type: "lowercase_words" },
-      token_characters: student_characters_indexer,
-    }),
+    dataset_reader: reader(task, { tokens: { type: "lowercase_words" } }
+                                 + (if char_filters > 0 then
+                                      { token_characters: student_characters_indexer }
+                                    else {})
+                                 + (if casing_dim > 0 then { word_casing: { type: "word_casing" } }
+                                    else {})),
     train_data_path: train_path,
     validation_data_path: tasks.dev(task),
     // Only the training data feeds the vocabulary; every other GloVe word is still known.
@@ -146,11 +152,14 @@ local reader(task, token_indexers) = {
             trainable: true,
             open_vocabulary: true,
           },
-          token_characters: characters_embedder(char_filters),
-        },
+        } + (if char_filters > 0 then { token_characters: characters_embedder(char_filters) }
+             else {})
+          + (if casing_dim > 0 then { word_casing: { embedding_dim: casing_dim,
+                                                     vocab_namespace: "word_casing" } }
+             else {}),
       },
-      encoder: { type: "lstm", input_size: vectors_dim + char_filters, hidden_size: hidden_size,
-                 bidirectional: true },
+      encoder: { type: "lstm", input_size: vectors_dim + char_filters + casing_dim,
+                 hidden_size: hidden_size, bidirectional: true },
       dropout: 0.3,
       label_encoding: task.label_encoding,
       crf: crf,

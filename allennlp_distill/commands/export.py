@@ -52,7 +52,11 @@ from allennlp.data.tokenizers import PretrainedTransformerTokenizer
 from allennlp.models.archival import load_archive
 from allennlp.models.basic_classifier import BasicClassifier
 from allennlp.modules.seq2vec_encoders import BagOfEmbeddingsEncoder, CnnEncoder
-from allennlp.modules.token_embedders import PretrainedTransformerEmbedder, TokenCharactersEncoder
+from allennlp.modules.token_embedders import (
+    Embedding,
+    PretrainedTransformerEmbedder,
+    TokenCharactersEncoder,
+)
 from tokenizers import Tokenizer
 from torch.jit import Final
 from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
@@ -448,14 +452,21 @@ class ExportableSentenceEncoder(torch.nn.Module):
         return self.projection(self.encoder(token_ids))
 
 
+# The embedders an exported tagger reads: its words, and optionally their characters and casing.
+_TAGGER_EMBEDDERS = frozenset({"tokens", "token_characters", "word_casing"})
+
+
 class ExportableTagger(torch.nn.Module):
     """
-    A `distilled_tagger` student (word vectors, an optional character CNN, a BiLSTM, the tag
-    projection; Lample et al. 2016, Ma & Hovy 2016) in plain torch modules, scriptable:
-    `forward(token_ids, char_ids)`, `token_ids` `(batch_size, num_tokens)` int64 with 0 for
-    padding, `char_ids` `(batch_size, num_tokens, num_chars)` int64 with 0 for padding (ignored,
-    and may be `(batch_size, num_tokens, 0)`, for a student without characters), returns the tag
-    logits `(batch_size, num_tokens, num_tags)` (padding positions: the projection's bias),
+    A `distilled_tagger` student (word vectors, an optional character CNN, an optional casing
+    embedding, a BiLSTM, the tag projection; Lample et al. 2016, Ma & Hovy 2016, Reimers &
+    Gurevych 2017) in plain torch modules, scriptable: `forward(token_ids, char_ids,
+    casing_ids=None)`, `token_ids` `(batch_size, num_tokens)` int64 with 0 for padding,
+    `char_ids` `(batch_size, num_tokens, num_chars)` int64 with 0 for padding (ignored, and may
+    be `(batch_size, num_tokens, 0)`, for a student without characters), `casing_ids`
+    `(batch_size, num_tokens)` int64, each word's id in the `word_casing` namespace (required by
+    a student with a casing embedding, ignored otherwise), returns the tag logits
+    `(batch_size, num_tokens, num_tags)` (padding positions: the projection's bias),
     equal to the AllenNLP model's up to float rounding; `tags(logits, lengths)` decodes them, with
     the tagger's CRF when it has one.
 
@@ -467,8 +478,9 @@ class ExportableTagger(torch.nn.Module):
 
     # Raises
     `ConfigurationError` for a tagger without a BiLSTM encoder (a transformer teacher is served
-    through AllenNLP), with embedders other than `tokens` and `token_characters`, or with a
-    character encoder that is not a ReLU `cnn` without projection.
+    through AllenNLP), with embedders other than `tokens`, `token_characters` and
+    `word_casing` (an `embedding`), or with a character encoder that is not a ReLU `cnn` without
+    projection.
     """
 
     def __init__(self, tagger: torch.nn.Module) -> None:
@@ -485,11 +497,23 @@ class ExportableTagger(torch.nn.Module):
                 f"{type(getattr(encoder, '_module', encoder)).__name__}"
             )
         token_embedders: Dict[str, Any] = tagger._text_field_embedder._token_embedders  # type: ignore
-        if set(token_embedders) not in ({"tokens"}, {"tokens", "token_characters"}):
+        if "tokens" not in token_embedders or not set(token_embedders) <= _TAGGER_EMBEDDERS:
             raise ConfigurationError(
                 "distill-export exports a tagger whose token_embedders are tokens and, "
-                f"optionally, token_characters, not {sorted(token_embedders)}"
+                f"optionally, token_characters and word_casing, not {sorted(token_embedders)}"
             )
+        casing = token_embedders.get("word_casing")
+        if casing is not None and not isinstance(casing, Embedding):
+            raise ConfigurationError(
+                "distill-export exports word_casing as an embedding, not "
+                f"{type(casing).__name__}"
+            )
+        self.casing = casing is not None
+        # BasicTextFieldEmbedder joins its embedders in the sorted order of their names:
+        # token_characters, tokens, word_casing.
+        self.casing_embedding = torch.nn.Embedding.from_pretrained(
+            casing.weight.detach().clone() if casing is not None else torch.zeros(1, 0)
+        )
         self.embedding = _embedding_table(tagger)
         characters = token_embedders.get("token_characters")
         self.characters = characters is not None
@@ -538,7 +562,12 @@ class ExportableTagger(torch.nn.Module):
             return viterbi_paths(logits, lengths.clamp(min=1), self.transitions)
         return logits.argmax(dim=-1)
 
-    def forward(self, token_ids: torch.Tensor, char_ids: torch.Tensor) -> torch.Tensor:
+    def forward(
+        self,
+        token_ids: torch.Tensor,
+        char_ids: torch.Tensor,
+        casing_ids: Optional[torch.Tensor] = None,
+    ) -> torch.Tensor:
         embedded = self.embedding(token_ids)
         if self.characters:
             batch_size, num_tokens, num_chars = char_ids.shape
@@ -558,6 +587,10 @@ class ExportableTagger(torch.nn.Module):
             words = words.index_copy(0, real, real_words).reshape(batch_size, num_tokens, -1)
             parts = [words, embedded] if self.characters_first else [embedded, words]
             embedded = torch.cat(parts, dim=-1)
+        if self.casing:
+            if casing_ids is None:
+                raise ValueError("this tagger reads each word's casing: give casing_ids")
+            embedded = torch.cat([embedded, self.casing_embedding(casing_ids)], dim=-1)
         num_tokens = token_ids.shape[1]
         if token_ids.shape[0] == 1:
             length = max(1, int((token_ids != 0).sum()))
@@ -942,6 +975,13 @@ def export_archive(
             for i in range(vocab.get_vocab_size("token_characters"))
         ]
         if characters
+        else None,
+        # A tagger with a casing embedding: the `word_casing` namespace's classes, by id.
+        "casing": [
+            vocab.get_token_from_index(i, "word_casing")
+            for i in range(vocab.get_vocab_size("word_casing"))
+        ]
+        if getattr(module, "casing", False)
         else None,
         "tag_column": getattr(reader, "_tag_column", -1) if tagger else None,
         "min_char_padding": int(getattr(characters_indexer, "_min_padding_length", 0)),

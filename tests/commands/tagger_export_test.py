@@ -231,6 +231,38 @@ def test_a_part_of_speech_tagger_exports_with_accuracy_and_no_spans(tiny_teacher
     assert not any(key.startswith("f1") for key in evaluated)
 
 
+def test_a_casing_tagger_without_characters_exports_with_the_allennlp_models_outputs(
+    tiny_teacher_env, tmp_path
+):
+    # conll2003_baseline_casing.jsonnet: word vectors and a casing class per word, no characters.
+    conll = str(FIXTURES / "conll2003_tiny.txt")
+    env = {**tiny_teacher_env, "DISTILL_TRAIN": conll, "DISTILL_DEV": conll,
+           "DISTILL_EMBEDDING_DIM": "8", "DISTILL_EPOCHS": "4"}  # fmt: skip
+    run_allennlp(
+        "train", str(CONFIGS / "conll2003_baseline_casing.jsonnet"), "-s", str(tmp_path / "run"),
+        "-o", '{"trainer.optimizer.lr": 0.01}', env=env,
+    )  # fmt: skip
+    archive = tmp_path / "run" / "model.tar.gz"
+    export_archive(str(archive), str(tmp_path / "export"))
+    meta = json.loads((tmp_path / "export" / "vocab.json").read_text())
+    assert meta["characters"] is None
+    assert meta["casing"][:2] == ["@@PADDING@@", "@@UNKNOWN@@"]
+    assert "initial_upper" in meta["casing"]
+    exported = ExportedStudent(str(tmp_path / "export"))
+    # "Peter" and "peter" are one word vector: only the casing tells them apart.
+    sentences = SENTENCES + [["peter", "blackburn", "IN", "1996"]]
+    expected = tagger_logits(archive, sentences)
+    batch = exported.outputs(exported.tagger_inputs(sentences))
+    for row, words, reference in zip(batch, sentences, expected):
+        assert torch.allclose(row[: len(words)], reference, atol=1e-5)
+    alone = exported.outputs(exported.tagger_inputs([sentences[1]]))[0]
+    assert torch.allclose(alone, expected[1], atol=1e-5)
+    predictor = Predictor.from_path(str(archive), "tagger")
+    assert exported.tag_words(sentences) == [
+        predictor.predict_json({"tokens": words}) for words in sentences
+    ]
+
+
 @pytest.mark.parametrize("encoding", ["BIO", "IOB1"])
 def test_serving_spans_are_allennlps(encoding):
     to_spans = bio_tags_to_spans if encoding == "BIO" else iob1_tags_to_spans

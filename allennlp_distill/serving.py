@@ -306,7 +306,7 @@ class ExportedStudent:
             casing_ids = [
                 [
                     UNKNOWN
-                    if word in self._unknown_tokens
+                    if word in self._unknown_tokens or word == "@@UNKNOWN@@"
                     else self._casing.get(word_casing(word), UNKNOWN)
                     for word in words
                 ]

@@ -14,14 +14,15 @@ writes `student.ts` (`torch.jit.load` it; input: one `token_ids` tensor `(batch_
 num_tokens)` int64 with 0 for padding per text column, i.e. two for a pair student; output: logits
 `(batch_size, num_labels)`, scores `(batch_size,)` for a regression student, or sentence vectors
 `(batch_size, teacher_size)` for a sentence encoder; a `distilled_tagger` student takes
-`token_ids` and `char_ids` `(batch_size, num_tokens, num_chars)` and gives tag logits
+`token_ids`, `char_ids` `(batch_size, num_tokens, num_chars)` and, with a casing embedding,
+`casing_ids` `(batch_size, num_tokens)`, and gives tag logits
 `(batch_size, num_tokens, num_tags)`, see `ExportableTagger`) and `vocab.json` (the token list,
 whose index is the id, `@@UNKNOWN@@` = 1; the label names in logit order; whether it is a
 regression or a sentence encoder; the text and label columns; whether tokens are lowercased;
 the tokens read as `@@UNKNOWN@@`, the mask tokens, when the student's tokenizer does so; the
-gold labels whose rows are not scored; a tagger's characters, tag column, label encoding and
-whether it decodes with a CRF (then `student.ts`'s `tags(logits, lengths)` gives the tags);
-the float parameter counts).
+gold labels whose rows are not scored; a tagger's characters, casing classes, tag column,
+label encoding and whether it decodes with a CRF (then `student.ts`'s `tags(logits, lengths)`
+gives the tags); the float parameter counts).
 An open-vocabulary student's trained and frozen embedding rows become one table.
 A transformer classifier takes word-piece `token_ids` and a `mask`, both `(batch_size,
 num_pieces)`, and for a pair the segment `type_ids` too (see `ExportableTransformerClassifier`; a
@@ -83,6 +84,7 @@ from allennlp_distill.modules.wide_cnn_encoder import (
 from allennlp_distill.predictors.labelling import quantize_int8
 from allennlp_distill.serving import METADATA_FILE, ONNX_FILE, TORCHSCRIPT_FILE
 from allennlp_distill.token_indexers.lowercase_words import LowercaseWordsIndexer
+from allennlp_distill.token_indexers.word_casing import WordCasingIndexer
 
 
 @Subcommand.register("distill-export")
@@ -503,14 +505,18 @@ class ExportableTagger(torch.nn.Module):
                 f"optionally, token_characters and word_casing, not {sorted(token_embedders)}"
             )
         casing = token_embedders.get("word_casing")
-        if casing is not None and not isinstance(casing, Embedding):
+        if casing is not None and (
+            not isinstance(casing, Embedding)
+            or casing._projection is not None
+            or casing.max_norm is not None
+        ):
             raise ConfigurationError(
-                "distill-export exports word_casing as an embedding, not "
-                f"{type(casing).__name__}"
+                "distill-export exports word_casing as an embedding without projection_dim "
+                f"or max_norm, not this {type(casing).__name__}"
             )
         self.casing = casing is not None
         # BasicTextFieldEmbedder joins its embedders in the sorted order of their names:
-        # token_characters, tokens, word_casing.
+        # token_characters, tokens, word_casing (forward joins them so).
         self.casing_embedding = torch.nn.Embedding.from_pretrained(
             casing.weight.detach().clone() if casing is not None else torch.zeros(1, 0)
         )
@@ -540,8 +546,6 @@ class ExportableTagger(torch.nn.Module):
             self.char_convolutions = torch.nn.ModuleList(
                 [copy.deepcopy(layer) for layer in cnn._convolution_layers]
             )
-        # BasicTextFieldEmbedder joins its embedders in the sorted order of their names.
-        self.characters_first = sorted(token_embedders) == ["token_characters", "tokens"]
         self.lstm: torch.nn.LSTM = copy.deepcopy(encoder._module)
         self.projection = cast(torch.nn.Linear, tagger._tag_projection)
         crf = getattr(tagger, "_crf", None)
@@ -585,8 +589,7 @@ class ExportableTagger(torch.nn.Module):
             real_words = torch.cat(pooled, dim=1)
             words = real_words.new_zeros(batch_size * num_tokens, real_words.shape[1])
             words = words.index_copy(0, real, real_words).reshape(batch_size, num_tokens, -1)
-            parts = [words, embedded] if self.characters_first else [embedded, words]
-            embedded = torch.cat(parts, dim=-1)
+            embedded = torch.cat([words, embedded], dim=-1)
         if self.casing:
             if casing_ids is None:
                 raise ValueError("this tagger reads each word's casing: give casing_ids")
@@ -882,6 +885,7 @@ def export_archive(
         module = ExportableSentenceEncoder(student)
     elif isinstance(student, DistilledTagger):
         _check_character_indexer(archive.validation_dataset_reader, archive_file)
+        _check_casing_indexer(archive.validation_dataset_reader, archive_file)
         module = ExportableTagger(student)
     elif isinstance(student, (BasicClassifier, TextRegressor)):
         module = ExportableTransformerClassifier(student)
@@ -1067,6 +1071,31 @@ def _write_onnx(graph, output_dir: str, int8: bool) -> str:
         onnx_format.save(graph, path + ".tmp")
     os.replace(path + ".tmp", path)
     return path
+
+
+def _check_casing_indexer(reader, archive_file: str) -> None:
+    """
+    `serving.py` gives each word the id of its `word_casing` class in the `word_casing`
+    namespace, as the `word_casing` indexer does with its defaults.
+
+    # Raises
+    `ConfigurationError` for a `word_casing` indexer of another type, namespace, or with start
+    or end tokens.
+    """
+    indexer = reader._token_indexers.get("word_casing")
+    if indexer is None:
+        return
+    if (
+        not isinstance(indexer, WordCasingIndexer)
+        or indexer.namespace != "word_casing"
+        or indexer._start_tokens
+        or indexer._end_tokens
+    ):
+        raise ConfigurationError(
+            f"{archive_file}: distill-export serves dataset_reader.token_indexers.word_casing "
+            "as the word_casing indexer with its defaults (namespace word_casing, no start or "
+            "end tokens)"
+        )
 
 
 def _check_character_indexer(reader, archive_file: str) -> None:

@@ -231,36 +231,86 @@ def test_a_part_of_speech_tagger_exports_with_accuracy_and_no_spans(tiny_teacher
     assert not any(key.startswith("f1") for key in evaluated)
 
 
-def test_a_casing_tagger_without_characters_exports_with_the_allennlp_models_outputs(
-    tiny_teacher_env, tmp_path
-):
-    # conll2003_baseline_casing.jsonnet: word vectors and a casing class per word, no characters.
+# conll2003_baseline_casing.jsonnet with a character CNN too (its configs have none).
+CHARACTERS_TOO = {
+    "dataset_reader.token_indexers.token_characters": {
+        "type": "capped_characters", "min_padding_length": 3,
+    },
+    "model.text_field_embedder.token_embedders.token_characters": {
+        "type": "real_word_characters",
+        "embedding": {"embedding_dim": 16, "vocab_namespace": "token_characters"},
+        "encoder": {
+            "type": "cnn", "embedding_dim": 16, "num_filters": 5, "ngram_filter_sizes": [3],
+        },
+    },
+    "model.encoder.input_size": 8 + 5 + 8,
+}  # fmt: skip
+
+
+@pytest.fixture(scope="module", params=["casing", "characters and casing"])
+def casing_archive(request, tmp_path_factory, tiny_teacher_env):
+    """conll2003_baseline_casing.jsonnet (word vectors and a casing class per word, no
+    characters; or with characters too) trained on the fixture's gold tags."""
+    out = tmp_path_factory.mktemp("casing") / "run"
     conll = str(FIXTURES / "conll2003_tiny.txt")
     env = {**tiny_teacher_env, "DISTILL_TRAIN": conll, "DISTILL_DEV": conll,
            "DISTILL_EMBEDDING_DIM": "8", "DISTILL_EPOCHS": "4"}  # fmt: skip
+    overrides = {"trainer.optimizer.lr": 0.01}
+    if request.param == "characters and casing":
+        overrides.update(CHARACTERS_TOO)
     run_allennlp(
-        "train", str(CONFIGS / "conll2003_baseline_casing.jsonnet"), "-s", str(tmp_path / "run"),
-        "-o", '{"trainer.optimizer.lr": 0.01}', env=env,
+        "train", str(CONFIGS / "conll2003_baseline_casing.jsonnet"), "-s", str(out),
+        "-o", json.dumps(overrides), env=env,
     )  # fmt: skip
-    archive = tmp_path / "run" / "model.tar.gz"
-    export_archive(str(archive), str(tmp_path / "export"))
+    return out / "model.tar.gz"
+
+
+def test_a_casing_tagger_exports_with_the_allennlp_models_outputs(casing_archive, tmp_path):
+    export_archive(str(casing_archive), str(tmp_path / "export"))
     meta = json.loads((tmp_path / "export" / "vocab.json").read_text())
-    assert meta["characters"] is None
     assert meta["casing"][:2] == ["@@PADDING@@", "@@UNKNOWN@@"]
     assert "initial_upper" in meta["casing"]
     exported = ExportedStudent(str(tmp_path / "export"))
     # "Peter" and "peter" are one word vector: only the casing tells them apart.
-    sentences = SENTENCES + [["peter", "blackburn", "IN", "1996"]]
-    expected = tagger_logits(archive, sentences)
+    sentences = SENTENCES + [["peter", "blackburn", "IN", "1996", "@@UNKNOWN@@"]]
+    expected = tagger_logits(casing_archive, sentences)
     batch = exported.outputs(exported.tagger_inputs(sentences))
     for row, words, reference in zip(batch, sentences, expected):
         assert torch.allclose(row[: len(words)], reference, atol=1e-5)
     alone = exported.outputs(exported.tagger_inputs([sentences[1]]))[0]
     assert torch.allclose(alone, expected[1], atol=1e-5)
-    predictor = Predictor.from_path(str(archive), "tagger")
+    predictor = Predictor.from_path(str(casing_archive), "tagger")
     assert exported.tag_words(sentences) == [
         predictor.predict_json({"tokens": words}) for words in sentences
     ]
+    token_ids, char_ids = exported.tagger_inputs(sentences)[:2]
+    with pytest.raises(torch.jit.Error, match="give casing_ids"):
+        torch.jit.load(str(tmp_path / "export" / "student.ts"))(token_ids, char_ids)
+    export_archive(str(casing_archive), str(tmp_path / "int8"), int8=True)
+    int8 = ExportedStudent(str(tmp_path / "int8"))
+    difference = (int8.outputs(int8.tagger_inputs(sentences)) - batch).abs().max().item()
+    assert difference < 0.1 * (batch - batch.mean()).abs().max().item()
+
+
+def test_casing_settings_serving_cannot_mirror_are_refused(casing_archive):
+    from allennlp.data.token_indexers import SingleIdTokenIndexer
+
+    from allennlp_distill.commands.export import ExportableTagger, _check_casing_indexer
+
+    archive = load_archive(str(casing_archive))
+    embedders = archive.model._text_field_embedder._token_embedders
+    casing = embedders["word_casing"]
+    embedders["word_casing"] = embedders["tokens"]
+    with pytest.raises(ConfigurationError, match="word_casing as an embedding"):
+        ExportableTagger(archive.model)
+    embedders["word_casing"] = casing
+    casing.max_norm = 1.0
+    with pytest.raises(ConfigurationError, match="without projection_dim or max_norm"):
+        ExportableTagger(archive.model)
+    reader = archive.validation_dataset_reader
+    reader._token_indexers["word_casing"] = SingleIdTokenIndexer(namespace="word_casing")
+    with pytest.raises(ConfigurationError, match="token_indexers.word_casing"):
+        _check_casing_indexer(reader, "model.tar.gz")
 
 
 @pytest.mark.parametrize("encoding", ["BIO", "IOB1"])

@@ -505,21 +505,22 @@ class ExportableTagger(torch.nn.Module):
                 f"optionally, token_characters and word_casing, not {sorted(token_embedders)}"
             )
         casing = token_embedders.get("word_casing")
-        if casing is not None and (
-            not isinstance(casing, Embedding)
-            or casing._projection is not None
-            or casing.max_norm is not None
-        ):
-            raise ConfigurationError(
-                "distill-export exports word_casing as an embedding without projection_dim "
-                f"or max_norm, not this {type(casing).__name__}"
-            )
         self.casing = casing is not None
+        casing_weight = torch.zeros(1, 0)
+        if casing is not None:
+            if (
+                not isinstance(casing, Embedding)
+                or casing._projection is not None
+                or casing.max_norm is not None
+            ):
+                raise ConfigurationError(
+                    "distill-export exports word_casing as an embedding without projection_dim "
+                    f"or max_norm, not this {type(casing).__name__}"
+                )
+            casing_weight = casing.weight.detach().clone()
         # BasicTextFieldEmbedder joins its embedders in the sorted order of their names:
         # token_characters, tokens, word_casing (forward joins them so).
-        self.casing_embedding = torch.nn.Embedding.from_pretrained(
-            casing.weight.detach().clone() if casing is not None else torch.zeros(1, 0)
-        )
+        self.casing_embedding = torch.nn.Embedding.from_pretrained(casing_weight)
         self.embedding = _embedding_table(tagger)
         characters = token_embedders.get("token_characters")
         self.characters = characters is not None

@@ -30,6 +30,8 @@ from spacy.symbols import ORTH
 from spacy.tokenizer import Tokenizer
 
 PADDING, UNKNOWN = 0, 1
+# AllenNLP's unknown word, which the tagging reader reads a mask word as.
+UNKNOWN_WORD = "@@UNKNOWN@@"
 # The files of an export (`allennlp distill-export`): the TorchScript or the ONNX Runtime model,
 # and the metadata (vocabulary, tokenizer settings, label names, which runtime serves).
 TORCHSCRIPT_FILE, ONNX_FILE, METADATA_FILE = "student.ts", "student.onnx", "vocab.json"
@@ -284,15 +286,17 @@ class ExportedStudent:
         token_ids = [
             ids + [PADDING] * (longest - len(ids)) for ids in map(self.word_ids, sentences)
         ]
+        # The words as the tagging reader reads them, for their characters and casing.
+        read = [[UNKNOWN_WORD if w in self._unknown_tokens else w for w in ws] for ws in sentences]
         char_rows: List[List[List[int]]] = [[] for _ in sentences]
         width = 0
         if self._characters:
             char_rows = [
                 [
                     [self._characters.get(char, UNKNOWN) for char in text[: self._max_characters]]
-                    for text in ("@@UNKNOWN@@" if w in self._unknown_tokens else w for w in words)
+                    for text in words
                 ]
-                for words in sentences
+                for words in read
             ]
             width = max(self._min_char_padding, max(len(c) for row in char_rows for c in row))
         # One tensor from padded lists (no per-word tensor: this is every request's path).
@@ -306,12 +310,12 @@ class ExportedStudent:
             casing_ids = [
                 [
                     UNKNOWN
-                    if word in self._unknown_tokens or word == "@@UNKNOWN@@"
+                    if word == UNKNOWN_WORD
                     else self._casing.get(word_casing(word), UNKNOWN)
                     for word in words
                 ]
                 + [PADDING] * (longest - len(words))
-                for words in sentences
+                for words in read
             ]
             inputs.append(torch.tensor(casing_ids))
         return inputs

@@ -951,11 +951,13 @@ def export_archive(
         reader._token_indexers.get("token_characters") if characters else None  # type: ignore[attr-defined]
     )
     labels = [vocab.get_token_from_index(i, namespace) for i in range(num_labels)]
+
+    def tokens_by_id(name: str) -> List[str]:  # a vocabulary namespace's tokens, by id
+        return [vocab.get_token_from_index(i, name) for i in range(vocab.get_vocab_size(name))]
+
     meta = {
         # A transformer's word pieces are in tokenizer.json.
-        "tokens": []
-        if transformer
-        else [vocab.get_token_from_index(i, "tokens") for i in range(vocab.get_vocab_size())],
+        "tokens": [] if transformer else tokens_by_id("tokens"),
         "wordpieces": wordpieces,
         "labels": labels,
         "regression": regression,
@@ -975,19 +977,9 @@ def export_archive(
         "label_encoding": getattr(student, "label_encoding", None) if tagger else None,
         # A tagger with a CRF: its tags are student.ts's `tags` (Viterbi), not the argmax.
         "crf": getattr(student, "_crf", None) is not None,
-        "characters": [
-            vocab.get_token_from_index(i, "token_characters")
-            for i in range(vocab.get_vocab_size("token_characters"))
-        ]
-        if characters
-        else None,
+        "characters": tokens_by_id("token_characters") if characters else None,
         # A tagger with a casing embedding: the `word_casing` namespace's classes, by id.
-        "casing": [
-            vocab.get_token_from_index(i, "word_casing")
-            for i in range(vocab.get_vocab_size("word_casing"))
-        ]
-        if getattr(module, "casing", False)
-        else None,
+        "casing": tokens_by_id("word_casing") if getattr(module, "casing", False) else None,
         "tag_column": getattr(reader, "_tag_column", -1) if tagger else None,
         "min_char_padding": int(getattr(characters_indexer, "_min_padding_length", 0)),
         # The `capped_characters` indexer's cap (None: every character).

@@ -134,6 +134,15 @@ def _initial_rows(vectors: PackagedVectors, vocab: Vocabulary, namespace: str) -
     return weight
 
 
+def _has_vector(vectors: PackagedVectors, vocab: Vocabulary, namespace: str) -> torch.Tensor:
+    """`(vocab_size,)` bool: which of `namespace`'s words `vectors` has (padding counts as one)."""
+    token_to_index = vocab.get_token_to_index_vocabulary(namespace)
+    has_vector = torch.zeros(len(token_to_index), dtype=torch.bool)
+    for token, index in token_to_index.items():
+        has_vector[index] = token in vectors.row_of or token == vocab._padding_token
+    return has_vector
+
+
 @TokenEmbedder.register("packaged_word_vectors")
 class PackagedWordVectors(TokenEmbedder):
     """
@@ -153,6 +162,15 @@ class PackagedWordVectors(TokenEmbedder):
       training data never showed is embedded as the pretrained vector it would have started from,
       which is what a student whose vocabulary also covers the evaluation words does (the frozen
       rows are stored in the archive, not re-read at load time).
+
+    With `static_channel`, each word gets two channels side by side, Kim (2014)'s multichannel
+    embedding (one static and one fine-tuned channel of the same pretrained vectors; Tang et al.
+    2019 feed their BiLSTM word2vec in two such channels): the rows above, then the word's
+    **pretrained vector, never updated** (a third table keeps the trained words' starting
+    vectors; the frozen rows serve both channels). A word the vectors lack (`@@UNKNOWN@@`, a word
+    only the training data has) has no pretrained vector to hold still: both its channels read
+    its trained row. In the static channel a word the training data never showed and one it
+    showed many times are read alike, which the fine-tuned channel alone does not give.
 
     Token ids below the number of trained rows look up the trained table, the others the frozen
     one. When an archive is loaded, AllenNLP drops `pretrained_file` from the config and both
@@ -177,14 +195,20 @@ class PackagedWordVectors(TokenEmbedder):
     max_vectors : `int`, optional (default = `None`)
         Only the first (most frequent) `max_vectors` words of the vectors are used, to make the
         archive smaller (GloVe 6B: 400,000 words, 80 MB of float32 rows at 50 dimensions).
+    static_channel : `bool`, optional (default = `False`)
+        Add the static channel above: the output is `2 * embedding_dim` wide (fine-tuned channel
+        first). Costs one more `(trained words, embedding_dim)` buffer in the archive.
 
-    Input `(batch_size, num_tokens)` token ids; output `(batch_size, num_tokens, embedding_dim)`.
+    Input `(batch_size, num_tokens)` token ids; output `(batch_size, num_tokens, output_dim)`,
+    `output_dim` = `embedding_dim`, or `2 * embedding_dim` with `static_channel`.
 
     # Raises
     `ConfigurationError` when the vectors cannot be found or their width is not `embedding_dim`.
     """
 
     frozen_weight: torch.Tensor
+    static_weight: torch.Tensor
+    has_vector: torch.Tensor
 
     def __init__(
         self,
@@ -195,15 +219,18 @@ class PackagedWordVectors(TokenEmbedder):
         trainable: bool = True,
         open_vocabulary: bool = True,
         max_vectors: Optional[int] = None,
+        static_channel: bool = False,
         **kwargs,
     ) -> None:
         super().__init__(**kwargs)
         self._embedding_dim = embedding_dim
         self._vocab_namespace = vocab_namespace
+        self._static_channel = static_channel
         frozen = torch.zeros(0, embedding_dim)
         if pretrained_file is None:
             trained = torch.empty(vocab.get_vocab_size(vocab_namespace), embedding_dim)
             torch.nn.init.xavier_uniform_(trained)
+            has_vector = torch.zeros(len(trained), dtype=torch.bool)
         else:
             vectors = PackagedVectors(pretrained_file, max_vectors)
             if vectors.dim != embedding_dim:
@@ -212,6 +239,7 @@ class PackagedWordVectors(TokenEmbedder):
                     f"have {vectors.dim} dimensions"
                 )
             trained = _initial_rows(vectors, vocab, vocab_namespace)
+            has_vector = _has_vector(vectors, vocab, vocab_namespace)
             if open_vocabulary:
                 known = vocab.get_token_to_index_vocabulary(vocab_namespace)
                 new_words = [word for word in vectors.words if word not in known]
@@ -224,9 +252,13 @@ class PackagedWordVectors(TokenEmbedder):
                 )
         self.weight = torch.nn.Parameter(trained, requires_grad=trainable)
         self.register_buffer("frozen_weight", frozen)
+        if static_channel:
+            # The trained words' starting vectors, and which of them came from the vectors.
+            self.register_buffer("static_weight", trained.detach().clone())
+            self.register_buffer("has_vector", has_vector)
 
     def get_output_dim(self) -> int:
-        return self._embedding_dim
+        return 2 * self._embedding_dim if self._static_channel else self._embedding_dim
 
     @property
     def num_trained(self) -> int:
@@ -234,8 +266,19 @@ class PackagedWordVectors(TokenEmbedder):
         return self.weight.size(0)
 
     def full_weight(self) -> torch.Tensor:
-        """`(vocab_size, embedding_dim)`: the trained rows followed by the frozen ones."""
-        return torch.cat([self.weight, self.frozen_weight])
+        """
+        `(vocab_size, output_dim)`: the trained rows followed by the frozen ones, and with
+        `static_channel` the static channel's rows beside them: one table that embeds as
+        `forward` does (the exports use it).
+        """
+        tables = [torch.cat([self.weight, self.frozen_weight])]
+        if self._static_channel:
+            tables.append(torch.cat([self._static_rows(), self.frozen_weight]))
+        return torch.cat(tables, dim=1)
+
+    def _static_rows(self) -> torch.Tensor:
+        """The static channel of the trained words: a starting vector, or the trained row."""
+        return torch.where(self.has_vector.unsqueeze(1), self.static_weight, self.weight)
 
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:
         """
@@ -244,12 +287,19 @@ class PackagedWordVectors(TokenEmbedder):
             Token ids, `(batch_size, num_tokens)` (any shape).
 
         # Returns
-        `(batch_size, num_tokens, embedding_dim)` (the input shape plus `embedding_dim`).
+        `(batch_size, num_tokens, output_dim)` (the input shape plus `get_output_dim()`).
         """
+        embedded = self._lookup(tokens, self.weight)
+        if self._static_channel:
+            embedded = torch.cat([embedded, self._lookup(tokens, self._static_rows())], dim=-1)
+        return embedded
+
+    def _lookup(self, tokens: torch.Tensor, trained_rows: torch.Tensor) -> torch.Tensor:
+        """Ids below `num_trained` read `trained_rows`, the others the frozen rows."""
         if self.frozen_weight.size(0) == 0:
-            return torch.nn.functional.embedding(tokens, self.weight)
+            return torch.nn.functional.embedding(tokens, trained_rows)
         in_frozen = tokens >= self.num_trained
-        trained = torch.nn.functional.embedding(tokens.masked_fill(in_frozen, 0), self.weight)
+        trained = torch.nn.functional.embedding(tokens.masked_fill(in_frozen, 0), trained_rows)
         frozen = torch.nn.functional.embedding(
             (tokens - self.num_trained).clamp(min=0), self.frozen_weight
         )
@@ -267,7 +317,8 @@ class PackagedWordVectors(TokenEmbedder):
         after this embedder's own: a word's vector from `extension_pretrained_file` (`--embedding-
         sources-mapping`; a package name or directory as `pretrained_file`) when it has one,
         otherwise a copy of the trained `@@UNKNOWN@@` row, so that the prediction for a text is
-        the same as without the extension.
+        the same as without the extension (with `static_channel` too: `@@UNKNOWN@@` has no
+        pretrained vector, so both its channels read that row, as the copy's do).
 
         # Raises
         `ConfigurationError` when the extension's vectors have another width.
@@ -281,7 +332,7 @@ class PackagedWordVectors(TokenEmbedder):
         if not new_words:
             return
         unknown = extended_vocab.get_token_index(extended_vocab._oov_token, namespace)
-        rows = self.full_weight()[unknown].detach().repeat(len(new_words), 1)
+        rows = self.weight[unknown].detach().repeat(len(new_words), 1)
         if extension_pretrained_file is not None:
             vectors = PackagedVectors(extension_pretrained_file)
             if vectors.dim != self._embedding_dim:
@@ -306,4 +357,7 @@ class PackagedWordVectors(TokenEmbedder):
         if trained is not None and trained.shape != self.weight.shape:
             self.weight.data = torch.empty_like(trained)
         self.frozen_weight = torch.empty_like(state_dict[prefix + "frozen_weight"])
+        if self._static_channel and trained is not None:
+            self.static_weight = torch.empty_like(trained)
+            self.has_vector = torch.empty(len(trained), dtype=torch.bool)
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)

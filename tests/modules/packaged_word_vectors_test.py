@@ -145,3 +145,68 @@ def test_extend_vocab_gives_new_words_the_unknown_row_or_their_vector():
     embedder2.extend_vocab(vocab2, extension_pretrained_file=str(VECTORS))
     tragic = embedder2(torch.tensor([vocab2.get_token_index("tragic")]))[0]
     assert torch.allclose(tragic, torch.from_numpy(matrix[words.index("tragic")]))
+
+
+def static_channel_embedder(vocab):
+    return PackagedWordVectors(
+        vocab, embedding_dim=8, pretrained_file=str(VECTORS), static_channel=True
+    )
+
+
+def test_static_channel_keeps_the_pretrained_vector_beside_the_fine_tuned_row():
+    words, matrix = tiny_vectors()
+    vocab = vocab_with("movie", "zzz-not-a-vector")
+    embedder = static_channel_embedder(vocab)
+    assert embedder.get_output_dim() == 16
+    assert [name for name, _ in embedder.named_parameters()] == ["weight"]
+    with torch.no_grad():
+        embedder.weight.add_(1.0)  # as if fine-tuned
+    index = vocab.get_token_index
+    ids = torch.tensor([[index("movie"), index("tragic"), index("zzz-not-a-vector"), 0]])
+    movie, tragic, not_a_vector, padding = embedder(ids)[0]
+    pretrained = torch.from_numpy(matrix[words.index("movie")])
+    assert torch.allclose(movie[:8], pretrained + 1.0)  # fine-tuned channel
+    assert torch.allclose(movie[8:], pretrained)  # static channel
+    # A word outside the training data: its pretrained vector in both channels.
+    assert torch.allclose(tragic[:8], tragic[8:])
+    assert torch.allclose(tragic[8:], torch.from_numpy(matrix[words.index("tragic")]))
+    # A word without a vector: its trained row in both channels; padding's static row is zero.
+    assert torch.equal(not_a_vector[:8], not_a_vector[8:])
+    assert torch.equal(not_a_vector[:8], embedder.weight[index("zzz-not-a-vector")])
+    assert torch.equal(padding[8:], torch.zeros(8))
+
+
+def test_static_channel_trains_only_the_fine_tuned_rows_of_words_with_vectors():
+    vocab = vocab_with("movie", "zzz-not-a-vector")
+    embedder = static_channel_embedder(vocab)
+    movie, not_a_vector = vocab.get_token_index("movie"), vocab.get_token_index("zzz-not-a-vector")
+    # Gradient through the static half only: a word with a vector gets none there.
+    embedder(torch.tensor([[movie, not_a_vector]]))[..., 8:].sum().backward()
+    rows_with_gradient = embedder.weight.grad.abs().sum(dim=1).nonzero().flatten().tolist()
+    assert rows_with_gradient == [not_a_vector]
+
+
+def test_static_channel_full_weight_embeds_as_forward_and_survives_loading():
+    vocab = vocab_with("movie", "zzz-not-a-vector")
+    trained = static_channel_embedder(vocab)
+    with torch.no_grad():
+        trained.weight.mul_(3.0)
+    ids = torch.arange(vocab.get_vocab_size("tokens")).view(1, -1)
+    table = trained.full_weight()
+    assert table.shape == (vocab.get_vocab_size("tokens"), 16)
+    assert torch.equal(torch.nn.functional.embedding(ids, table), trained(ids))
+    # An archive: the saved vocabulary, no pretrained_file.
+    loaded = PackagedWordVectors(vocab, embedding_dim=8, static_channel=True)
+    loaded.load_state_dict(trained.state_dict())
+    assert torch.equal(loaded(ids), trained(ids))
+
+
+def test_static_channel_extend_vocab_reads_new_words_as_the_unknown_word():
+    vocab = vocab_with("movie")
+    embedder = static_channel_embedder(vocab)
+    with torch.no_grad():
+        embedder.weight.add_(1.0)
+    vocab.add_tokens_to_namespace(["zzz-new"], "tokens")
+    embedder.extend_vocab(vocab)
+    unknown, new = embedder(torch.tensor([1, vocab.get_token_index("zzz-new")]))
+    assert torch.equal(new, unknown)

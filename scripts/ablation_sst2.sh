@@ -49,8 +49,7 @@ for run in $RUNS; do
     kl) train kl "$TRANSFER" "$EPOCHS" "$(distillation kl 0.0 2.0)" ;;
     mixed) train mixed "$TRANSFER" "$EPOCHS" "$(distillation mse 0.5 1.0)" ;;
     no_augmentation) train no_augmentation "$ORIGINALS" "$ORIGINAL_EPOCHS" '{}' ;;
-    random_vectors) train random_vectors "$TRANSFER" "$EPOCHS" \
-      '{"model.text_field_embedder.token_embedders.tokens.pretrained_file": null}' ;;
+    random_vectors) DISTILL_EMBEDDING_MODE=random train random_vectors "$TRANSFER" "$EPOCHS" '{}' ;;
     *) echo "unknown run $run" >&2; exit 2 ;;
   esac
 done

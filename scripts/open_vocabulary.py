@@ -67,6 +67,9 @@ def main() -> None:
     archive = load_archive(args.archive)
     model, reader = archive.model.eval(), archive.validation_dataset_reader
     embedder = model._text_field_embedder._token_embedders["tokens"]
+    if embedder.get_output_dim() != embedder.weight.size(1):
+        # Its frozen rows serve the static channel too: replacing them would change both.
+        sys.exit(f"{args.archive}: a student with a static channel; this script reads one channel")
     trained, frozen = embedder.weight.detach(), embedder.frozen_weight.clone()
     num_trained = embedder.num_trained
     print(f"{args.archive}: {num_trained:,} trained rows, {len(frozen):,} frozen rows")

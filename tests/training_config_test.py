@@ -205,12 +205,19 @@ def test_distill_embedding_mode_swaps_how_every_student_uses_the_vectors():
     assert tagger["text_field_embedder"]["token_embedders"]["tokens"]["static_channel"] is True
     with pytest.raises(RuntimeError, match="DISTILL_EMBEDDING_MODE must be one of fine-tuned"):
         evaluate(CONFIGS / "sst2_distill.jsonnet", DISTILL_EMBEDDING_MODE="static")
-    with pytest.raises(RuntimeError, match="unset one of them"):
-        evaluate(
-            CONFIGS / "sst2_distill.jsonnet",
-            DISTILL_PRETRAINED_ENCODER="best.th",
-            **multichannel,
-        )
+    for mode in ["multichannel", "random"]:
+        with pytest.raises(RuntimeError, match=f"DISTILL_EMBEDDING_MODE={mode}: a pretrained"):
+            evaluate(
+                CONFIGS / "sst2_distill.jsonnet",
+                DISTILL_PRETRAINED_ENCODER="best.th",
+                DISTILL_EMBEDDING_MODE=mode,
+            )
+    frozen = evaluate(
+        CONFIGS / "sst2_distill.jsonnet",
+        DISTILL_PRETRAINED_ENCODER="best.th",
+        DISTILL_EMBEDDING_MODE="frozen",
+    )["model"]  # the sentence encoder learnt on frozen vectors: allowed
+    assert frozen["text_field_embedder"]["token_embedders"]["tokens"]["trainable"] is False
 
 
 # The task students' distilled configs (the sentence encoder's has no teacher logits).

@@ -58,7 +58,8 @@ local sentence_encoder = import "sentence_encoder.libsonnet";
     train_data_path: train_path,
     validation_data_path: tasks.dev(task),
     // Only the training data (the transfer set) feeds the vocabulary: no evaluation file does.
-    // Every other word of the pretrained vectors is still known (word_vectors.libsonnet).
+    // Every other word of the pretrained vectors is still known, in every embedding mode but
+    // `random` (word_vectors.libsonnet).
     datasets_for_vocab_creation: ["train"],
     model: {
       type: if architecture == "cnn" then
@@ -76,8 +77,8 @@ local sentence_encoder = import "sentence_encoder.libsonnet";
       relu_size: if relu_size != null then relu_size else if task.pair then 400 else 200,
     } + (if student_encoder != "" && student_encoder != "pooled" then
            error "DISTILL_STUDENT_ENCODER must be '' or 'pooled', not '" + student_encoder + "'"
-         else if word_vectors.mode == "multichannel" && pretrained_encoder != "" then
-           error "DISTILL_EMBEDDING_MODE=multichannel doubles the embedding width, which a pretrained sentence encoder (DISTILL_PRETRAINED_ENCODER) was not trained on: unset one of them"
+         else if std.member(["multichannel", "random"], word_vectors.mode) && pretrained_encoder != "" then
+           error "DISTILL_EMBEDDING_MODE=" + word_vectors.mode + ": a pretrained sentence encoder (DISTILL_PRETRAINED_ENCODER) learnt to read the pretrained vectors, one channel wide; unset one of them"
          else if architecture != "bilstm" && pooled then
            error "DISTILL_PRETRAINED_ENCODER / DISTILL_STUDENT_ENCODER choose a BiLSTM sentence encoder: unset them for architecture '" + architecture + "'"
          else if architecture == "cnn" then { num_filters: 100, ngram_filter_sizes: [3, 4, 5], dropout: 0.5 }

@@ -6,6 +6,7 @@ serving path in `serving.py`: the same logits, tags and spans as the AllenNLP mo
 
 import json
 import random
+import re
 import subprocess
 import sys
 
@@ -22,7 +23,7 @@ from allennlp.predictors import Predictor
 from allennlp_distill.commands import export_archive
 from allennlp_distill.commands.measure import evaluate_exported_tagger
 from allennlp_distill.commands.report import write_report
-from allennlp_distill.dataset_readers.rows import DataFormatError
+from allennlp_distill.dataset_readers.rows import EMPTY_TEXT, DataFormatError
 from allennlp_distill.serving import ExportedStudent, tag_spans
 from tests.conftest import (
     CONFIGS,
@@ -97,6 +98,10 @@ def test_the_exported_tagger_gives_the_allennlp_models_logits_tags_and_spans(
     # A sentence as text: spaCy's rules split it as the predictor's tokenizer does.
     text = "Peter Blackburn visited Zürich, didn't he?"
     assert exported.predict([text]) == [predictor.predict(text)]
+    # No sentences, no results; an empty one among others is refused by name.
+    assert exported.tag_words([]) == [] and exported.predict([]) == []
+    with pytest.raises(ValueError, match=re.escape(EMPTY_TEXT)):
+        exported.predict([text, " ", text])
 
 
 def test_the_exported_tagger_hands_packing_its_lengths_on_the_cpu(tagger_archive, tmp_path):

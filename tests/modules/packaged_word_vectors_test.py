@@ -210,3 +210,24 @@ def test_static_channel_extend_vocab_reads_new_words_as_the_unknown_word():
     embedder.extend_vocab(vocab)
     unknown, new = embedder(torch.tensor([1, vocab.get_token_index("zzz-new")]))
     assert torch.equal(new, unknown)
+
+
+def test_loading_makes_the_tables_where_the_embedder_lives_in_its_dtype():
+    # AllenNLP reads a checkpoint onto the CPU while the model may be on a GPU (--recover);
+    # the dtype stands in for the device here.
+    vocab = vocab_with("movie", "zzz-not-a-vector")
+    saved = static_channel_embedder(vocab)
+    rebuilt = PackagedWordVectors(vocab, embedding_dim=8, static_channel=True).double()
+    rebuilt.load_state_dict(saved.state_dict())
+    for table in [rebuilt.weight, rebuilt.frozen_weight, rebuilt.static_weight]:
+        assert table.dtype == torch.float64
+    assert rebuilt.has_vector.dtype == torch.bool
+    ids = torch.arange(vocab.get_vocab_size("tokens")).view(1, -1)
+    assert torch.allclose(rebuilt(ids).float(), saved(ids))
+
+
+def test_weights_without_a_static_channel_are_refused_by_a_static_channel_embedder():
+    vocab = vocab_with("movie")
+    one_channel = PackagedWordVectors(vocab, embedding_dim=8, pretrained_file=str(VECTORS))
+    with pytest.raises(ConfigurationError, match="static_weight: these weights have no static"):
+        static_channel_embedder(vocab).load_state_dict(one_channel.state_dict())

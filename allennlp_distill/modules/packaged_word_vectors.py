@@ -355,17 +355,18 @@ class PackagedWordVectors(TokenEmbedder):
         # The new tables are made where this module lives (a GPU, say), in its dtype: AllenNLP
         # may read the state dict onto the CPU while the model is on a GPU (--recover).
         state_dict.setdefault(prefix + "frozen_weight", torch.zeros(0, self._embedding_dim))
-        place = {"device": self.weight.device, "dtype": self.weight.dtype}
+        device, dtype = self.weight.device, self.weight.dtype
         trained = state_dict.get(prefix + "weight")
         if trained is not None and trained.shape != self.weight.shape:
-            self.weight.data = torch.empty(trained.shape, **place)
-        self.frozen_weight = torch.empty(state_dict[prefix + "frozen_weight"].shape, **place)
+            self.weight.data = torch.empty(trained.shape, device=device, dtype=dtype)
+        frozen_shape = state_dict[prefix + "frozen_weight"].shape
+        self.frozen_weight = torch.empty(frozen_shape, device=device, dtype=dtype)
         if self._static_channel and trained is not None:
             if prefix + "static_weight" not in state_dict:
                 raise ConfigurationError(
                     f"{prefix}static_weight: these weights have no static channel; load them "
                     "with static_channel false (DISTILL_EMBEDDING_MODE other than multichannel)"
                 )
-            self.static_weight = torch.empty(trained.shape, **place)
-            self.has_vector = torch.empty(len(trained), dtype=torch.bool, device=place["device"])
+            self.static_weight = torch.empty(trained.shape, device=device, dtype=dtype)
+            self.has_vector = torch.empty(len(trained), dtype=torch.bool, device=device)
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)

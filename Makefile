@@ -295,10 +295,12 @@ ud-pos-data:
 	$(BIN)/python -m allennlp_distill.corpora.conll_jsonl $(UD_RUN)/data/train.txt \
 		-o $(UD_RUN)/data/train.jsonl
 
+# UNLABELLED= : the NER sentences of `make ner UNLABELLED=...`, exported in the shell, are not
+# the tagged sentences of this task.
 ud-pos: ud-pos-data
 	TASK=ud_pos TRAIN=$(UD_RUN)/data/train.jsonl DEV=$(UD_RUN)/data/dev.txt \
 		TEST=$(UD_RUN)/data/test.txt OUT=$(UD_RUN) N_ITER=$(N_ITER) ALLENNLP=$(BIN)/allennlp \
-		bash scripts/pipeline.sh
+		UNLABELLED= bash scripts/pipeline.sh
 
 ud-pos-report:
 	$(call tagger_report,$(UD_RUN),dev.txt)

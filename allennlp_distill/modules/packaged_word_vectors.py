@@ -277,7 +277,8 @@ class PackagedWordVectors(TokenEmbedder):
         return torch.cat(tables, dim=1)
 
     def _static_rows(self) -> torch.Tensor:
-        """The static channel of the trained words: a starting vector, or the trained row."""
+        """The static channel of the trained words: a starting vector, or the trained row
+        (`forward` picks the same per token)."""
         return torch.where(self.has_vector.unsqueeze(1), self.static_weight, self.weight)
 
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:
@@ -290,9 +291,15 @@ class PackagedWordVectors(TokenEmbedder):
         `(batch_size, num_tokens, output_dim)` (the input shape plus `get_output_dim()`).
         """
         embedded = self._lookup(tokens, self.weight)
-        if self._static_channel:
-            embedded = torch.cat([embedded, self._lookup(tokens, self._static_rows())], dim=-1)
-        return embedded
+        if not self._static_channel:
+            return embedded
+        # The static rows, but a trained word without a vector reads its fine-tuned row (looked
+        # up per token: `_static_rows()` would touch the whole table at every batch).
+        static = self._lookup(tokens, self.static_weight)
+        trained_ids = tokens.masked_fill(tokens >= self.num_trained, 0)
+        reads_trained = (tokens < self.num_trained) & ~self.has_vector[trained_ids]
+        static = torch.where(reads_trained.unsqueeze(-1), embedded, static)
+        return torch.cat([embedded, static], dim=-1)
 
     def _lookup(self, tokens: torch.Tensor, trained_rows: torch.Tensor) -> torch.Tensor:
         """Ids below `num_trained` read `trained_rows`, the others the frozen rows."""

@@ -197,7 +197,8 @@ class PackagedWordVectors(TokenEmbedder):
         archive smaller (GloVe 6B: 400,000 words, 80 MB of float32 rows at 50 dimensions).
     static_channel : `bool`, optional (default = `False`)
         Add the static channel above: the output is `2 * embedding_dim` wide (fine-tuned channel
-        first). Costs one more `(trained words, embedding_dim)` buffer in the archive.
+        first). Costs one more `(trained words, embedding_dim)` buffer in the archive; an export
+        (`full_weight()`) holds both channels of every word, twice the one-channel table.
 
     Input `(batch_size, num_tokens)` token ids; output `(batch_size, num_tokens, output_dim)`,
     `output_dim` = `embedding_dim`, or `2 * embedding_dim` with `static_channel`.

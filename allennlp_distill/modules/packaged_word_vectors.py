@@ -111,19 +111,28 @@ def read_packaged_vectors(
     # Raises
     `ConfigurationError` when the files cannot be found or disagree in length.
     """
-    return _initial_rows(PackagedVectors(pretrained_file), vocab, namespace)
+    return _initial_rows(PackagedVectors(pretrained_file), vocab, namespace)[0]
 
 
-def _initial_rows(vectors: PackagedVectors, vocab: Vocabulary, namespace: str) -> torch.Tensor:
+def _initial_rows(
+    vectors: PackagedVectors, vocab: Vocabulary, namespace: str
+) -> Tuple[torch.Tensor, torch.Tensor]:
+    """
+    `namespace`'s starting rows, `(vocab_size, dim)`, and which of them are the vectors' own,
+    `(vocab_size,)` bool (the zero padding row counts as one; the others are random).
+    """
     token_to_index = vocab.get_token_to_index_vocabulary(namespace)
     weight = vectors.random_rows(len(token_to_index))
+    has_vector = torch.zeros(len(token_to_index), dtype=torch.bool)
     found = [(index, token) for token, index in token_to_index.items() if token in vectors.row_of]
     if found:
         indices, tokens = zip(*found)
         weight[list(indices)] = vectors.rows(list(tokens))
+        has_vector[list(indices)] = True
     padding_index = token_to_index.get(vocab._padding_token)
     if padding_index is not None:
         weight[padding_index].zero_()
+        has_vector[padding_index] = True
     logger.info(
         "Word vectors from %s cover %d of %d %r tokens",
         vectors.path,
@@ -131,16 +140,7 @@ def _initial_rows(vectors: PackagedVectors, vocab: Vocabulary, namespace: str) -
         len(token_to_index),
         namespace,
     )
-    return weight
-
-
-def _has_vector(vectors: PackagedVectors, vocab: Vocabulary, namespace: str) -> torch.Tensor:
-    """`(vocab_size,)` bool: which of `namespace`'s words `vectors` has (padding counts as one)."""
-    token_to_index = vocab.get_token_to_index_vocabulary(namespace)
-    has_vector = torch.zeros(len(token_to_index), dtype=torch.bool)
-    for token, index in token_to_index.items():
-        has_vector[index] = token in vectors.row_of or token == vocab._padding_token
-    return has_vector
+    return weight, has_vector
 
 
 @TokenEmbedder.register("packaged_word_vectors")
@@ -239,8 +239,7 @@ class PackagedWordVectors(TokenEmbedder):
                     f"embedding_dim is {embedding_dim} but the vectors of {pretrained_file!r} "
                     f"have {vectors.dim} dimensions"
                 )
-            trained = _initial_rows(vectors, vocab, vocab_namespace)
-            has_vector = _has_vector(vectors, vocab, vocab_namespace)
+            trained, has_vector = _initial_rows(vectors, vocab, vocab_namespace)
             if open_vocabulary:
                 known = vocab.get_token_to_index_vocabulary(vocab_namespace)
                 new_words = [word for word in vectors.words if word not in known]
@@ -268,19 +267,12 @@ class PackagedWordVectors(TokenEmbedder):
 
     def full_weight(self) -> torch.Tensor:
         """
-        `(vocab_size, output_dim)`: the trained rows followed by the frozen ones, and with
-        `static_channel` the static channel's rows beside them: one table that embeds as
-        `forward` does (the exports use it).
+        `(vocab_size, output_dim)`: every id's embedding, `forward` of every id (the trained
+        rows followed by the frozen ones, and with `static_channel` the static channel's rows
+        beside them): one table that embeds as `forward` does (the exports use it).
         """
-        tables = [torch.cat([self.weight, self.frozen_weight])]
-        if self._static_channel:
-            tables.append(torch.cat([self._static_rows(), self.frozen_weight]))
-        return torch.cat(tables, dim=1)
-
-    def _static_rows(self) -> torch.Tensor:
-        """The static channel of the trained words: a starting vector, or the trained row
-        (`forward` picks the same per token)."""
-        return torch.where(self.has_vector.unsqueeze(1), self.static_weight, self.weight)
+        vocab_size = self.num_trained + self.frozen_weight.size(0)
+        return self(torch.arange(vocab_size, device=self.weight.device))
 
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:
         """
@@ -294,8 +286,8 @@ class PackagedWordVectors(TokenEmbedder):
         embedded = self._lookup(tokens, self.weight)
         if not self._static_channel:
             return embedded
-        # The static rows, but a trained word without a vector reads its fine-tuned row (looked
-        # up per token: `_static_rows()` would touch the whole table at every batch).
+        # The static rows, but a trained word without a vector reads its fine-tuned row (picked
+        # per token, not over the whole trained table at every batch).
         static = self._lookup(tokens, self.static_weight)
         trained_ids = tokens.masked_fill(tokens >= self.num_trained, 0)
         reads_trained = (tokens < self.num_trained) & ~self.has_vector[trained_ids]

@@ -17,11 +17,10 @@ augmented copies ("Which Student is Best?", arXiv 2201.00558, §3: unlabelled da
 
 import argparse
 import json
-import os
 import random
-import tempfile
 from typing import Iterable, Iterator, List, Optional, Sequence, Set, Tuple
 
+from allennlp_distill.corpora.files import atomic_text_file
 from allennlp_distill.dataset_readers.tagging import iter_conll_sentences
 
 
@@ -117,24 +116,14 @@ def text_to_jsonl(
 
 def _write_rows(rows: Iterable[dict], output_file: str) -> int:
     """
-    Writes `rows` as JSON lines to a temporary file beside `output_file`, then renames it; an
-    error while `rows` is read (a malformed input line) leaves no file. Returns the rows written.
+    Writes `rows` as JSON lines through `atomic_text_file`: an error while `rows` is read (a
+    malformed input line) leaves no file. Returns the rows written.
     """
     written = 0
-    directory = os.path.dirname(os.path.abspath(output_file))
-    os.makedirs(directory, exist_ok=True)
-    with tempfile.NamedTemporaryFile(
-        "w", encoding="utf-8", dir=directory, suffix=".partial", delete=False
-    ) as partial:
-        try:
-            for row in rows:
-                partial.write(json.dumps(row, ensure_ascii=False) + "\n")
-                written += 1
-        except BaseException:
-            partial.close()
-            os.unlink(partial.name)
-            raise
-    os.replace(partial.name, output_file)
+    with atomic_text_file(output_file) as partial:
+        for row in rows:
+            partial.write(json.dumps(row, ensure_ascii=False) + "\n")
+            written += 1
     return written
 
 

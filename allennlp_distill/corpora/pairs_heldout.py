@@ -19,7 +19,7 @@ import os
 import random
 from typing import Dict, List, Sequence, Tuple
 
-from allennlp_distill.corpora.conll2003 import write_files_atomically
+from allennlp_distill.corpora.files import tsv_bytes, write_files_atomically
 from allennlp_distill.dataset_readers.rows import iter_rows
 
 #: MRPC's sentence columns (GLUE's header).
@@ -53,11 +53,6 @@ def split_pairs(
     return train, heldout
 
 
-def _tsv(header: List[str], rows: List[Dict[str, str]]) -> bytes:
-    lines = ["\t".join(header)] + ["\t".join(row[column] for column in header) for row in rows]
-    return ("\n".join(lines) + "\n").encode("utf-8")
-
-
 def write_splits(
     task_dir: str,
     out_dir: str,
@@ -88,8 +83,8 @@ def write_splits(
     write_files_atomically(
         out_dir,
         {
-            "train.tsv": _tsv(header, train),
-            "heldout.tsv": _tsv(header, heldout),
+            "train.tsv": tsv_bytes(header, ([row[c] for c in header] for row in train)),
+            "heldout.tsv": tsv_bytes(header, ([row[c] for c in header] for row in heldout)),
             "dev.tsv": dev_bytes,
         },
     )

@@ -23,7 +23,7 @@ import os
 import random
 from typing import Dict, Iterable, List, Set, Tuple
 
-from allennlp_distill.corpora.conll2003 import write_files_atomically
+from allennlp_distill.corpora.files import tsv_bytes, write_files_atomically
 from allennlp_distill.dataset_readers.rows import iter_rows
 
 
@@ -83,9 +83,8 @@ def split_heldout(
     return train, heldout
 
 
-def tsv(rows: List[Tuple[str, str]]) -> bytes:
-    """`sentence<TAB>label` with a header."""
-    return ("sentence\tlabel\n" + "".join(f"{text}\t{label}\n" for text, label in rows)).encode()
+#: The header of the files written: GLUE SST-2's.
+HEADER = ("sentence", "label")
 
 
 def write_splits(
@@ -107,7 +106,12 @@ def write_splits(
     with open(dev_file, "rb") as dev:
         dev_bytes = dev.read()
     write_files_atomically(
-        out_dir, {"train.tsv": tsv(train), "heldout.tsv": tsv(heldout), "dev.tsv": dev_bytes}
+        out_dir,
+        {
+            "train.tsv": tsv_bytes(HEADER, train),
+            "heldout.tsv": tsv_bytes(HEADER, heldout),
+            "dev.tsv": dev_bytes,
+        },
     )
     return {"train": len(train), "dev": dev_rows, "heldout": len(heldout)}
 

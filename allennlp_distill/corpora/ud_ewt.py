@@ -30,7 +30,7 @@ import zipfile
 from dataclasses import dataclass
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
-from allennlp_distill.corpora.conll2003 import (
+from allennlp_distill.corpora.files import (
     check_count,
     fetch_command,
     fetch_wheel,

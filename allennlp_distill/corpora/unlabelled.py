@@ -41,11 +41,12 @@ import re
 import subprocess
 import sys
 import tarfile
-import tempfile
 import zipfile
 from dataclasses import dataclass
 from email.parser import HeaderParser
 from typing import Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
+
+from allennlp_distill.corpora.files import atomic_text_file
 
 logger = logging.getLogger(__name__)
 
@@ -394,47 +395,37 @@ def build_corpus(
         for sentence in map(normalise, read_sentences(source))
         if sentence
     }
-    output = os.path.expanduser(output)
-    parent = os.path.dirname(os.path.abspath(output))
-    os.makedirs(parent, exist_ok=True)
-    handle, scratch = tempfile.mkstemp(dir=parent, prefix=".unlabelled_", suffix=".txt")
     seen = set()
     counts: List[SourceCounts] = []
     total = 0
-    try:
-        with open(handle, "w", encoding="utf-8") as corpus:
-            for source, (_, columns, package) in zip(sources, resolved):
+    with atomic_text_file(output) as corpus:
+        for source, (_, columns, package) in zip(sources, resolved):
+            if max_sentences is not None and total >= max_sentences:
+                break
+            kind = f"columns {','.join(columns)}" if columns else TEXT_FILE
+            count = SourceCounts(source, package.spec if package else kind)
+            counts.append(count)
+            for raw in read_sentences(source):
+                sentence = normalise(raw)
+                if not sentence:
+                    continue
+                count.read += 1
+                if len(sentence.split()) < min_tokens:
+                    count.too_short += 1
+                    continue
+                digest = _digest(sentence)
+                if digest in held_out:
+                    count.excluded += 1
+                    continue
+                if digest in seen:
+                    count.duplicates += 1
+                    continue
+                seen.add(digest)
+                corpus.write(sentence + "\n")
+                count.kept += 1
+                total += 1
                 if max_sentences is not None and total >= max_sentences:
                     break
-                kind = f"columns {','.join(columns)}" if columns else TEXT_FILE
-                count = SourceCounts(source, package.spec if package else kind)
-                counts.append(count)
-                for raw in read_sentences(source):
-                    sentence = normalise(raw)
-                    if not sentence:
-                        continue
-                    count.read += 1
-                    if len(sentence.split()) < min_tokens:
-                        count.too_short += 1
-                        continue
-                    digest = _digest(sentence)
-                    if digest in held_out:
-                        count.excluded += 1
-                        continue
-                    if digest in seen:
-                        count.duplicates += 1
-                        continue
-                    seen.add(digest)
-                    corpus.write(sentence + "\n")
-                    count.kept += 1
-                    total += 1
-                    if max_sentences is not None and total >= max_sentences:
-                        break
-        os.chmod(scratch, 0o644)  # mkstemp makes it private; the corpus is not
-        os.replace(scratch, output)
-    except BaseException:
-        os.unlink(scratch)
-        raise
     return counts
 
 

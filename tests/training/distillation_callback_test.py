@@ -53,6 +53,44 @@ def test_training_loss_becomes_the_mixed_distillation_loss(tmp_path, student_and
     assert metrics["alpha"] == 0.3 and metrics["temperature"] == 2.0
 
 
+def test_the_hard_loss_is_taken_on_the_batchs_labels_not_the_teachers_argmax(
+    tmp_path, student_and_batch
+):
+    # In the fixture every gold label is the teacher's argmax; flipped, the two differ on every row.
+    model, batch = student_and_batch
+    batch["label"] = 1 - batch["label"]
+    assert not torch.equal(batch["label"], batch["teacher_logits"].argmax(dim=-1))
+    DistillationCallback(str(tmp_path), alpha=0.5).on_start(fake_trainer(model))
+    model.train()
+    torch.manual_seed(0)
+    output = model(**batch)
+    gold = torch.nn.functional.cross_entropy(output["logits"], batch["label"])
+    assert output["hard_loss"].item() == pytest.approx(gold.item(), rel=1e-5)
+
+
+def test_the_loss_uses_the_scheduled_alpha_and_temperature_of_the_current_batch(
+    tmp_path, student_and_batch
+):
+    model, batch = student_and_batch
+    callback = DistillationCallback(
+        str(tmp_path),
+        soft_loss=KlSoftLoss(),
+        alpha=0.9,
+        alpha_end=0.1,
+        temperature=4.0,
+        temperature_end=1.0,
+    )
+    callback.on_start(fake_trainer(model, batches_done=9, epochs=2, batches_per_epoch=5))
+    model.train()
+    torch.manual_seed(0)
+    output = model(**batch)
+    expected = distillation_loss(
+        output["logits"], batch["teacher_logits"], KlSoftLoss(), 0.1, 1.0, batch["label"]
+    )
+    assert output["loss"].item() == pytest.approx(expected.loss.item(), rel=1e-5)
+    assert output["soft_loss"].item() == pytest.approx(expected.soft_loss.item(), rel=1e-5)
+
+
 def test_validation_keeps_the_models_own_loss(tmp_path, student_and_batch):
     model, batch = student_and_batch
     DistillationCallback(str(tmp_path)).on_start(fake_trainer(model))

@@ -77,6 +77,29 @@ def test_only_the_trained_rows_are_parameters_and_only_used_rows_get_gradients()
     assert not embedder.frozen_weight.requires_grad
 
 
+def test_trainable_false_freezes_the_trained_rows_too():
+    vocab = vocab_with("movie", "zzz-not-a-vector")
+    embedder = PackagedWordVectors(
+        vocab, embedding_dim=8, pretrained_file=str(VECTORS), trainable=False
+    )
+    assert not embedder.weight.requires_grad
+    assert not [parameter for parameter in embedder.parameters() if parameter.requires_grad]
+
+
+def test_words_without_a_vector_start_from_the_vectors_own_mean_and_spread(tmp_path):
+    # Vectors far from N(0, 1), so a draw from N(0, 1) (or no draw) cannot pass.
+    words, matrix = tiny_vectors()
+    numpy.save(tmp_path / "shifted_emb.npy", 0.5 + 0.2 * matrix)
+    (tmp_path / "shifted_index.parquet").write_bytes((VECTORS / "tiny_index.parquet").read_bytes())
+    unseen = [f"zzz-{index}" for index in range(2000)]
+    embedder = PackagedWordVectors(
+        vocab_with(*unseen), embedding_dim=8, pretrained_file=str(tmp_path), open_vocabulary=False
+    )
+    random_rows = embedder.weight.detach()[2:].numpy()  # after padding and @@UNKNOWN@@
+    assert random_rows.mean() == pytest.approx(0.5 + 0.2 * matrix.mean(), abs=0.01)
+    assert random_rows.std() == pytest.approx(0.2 * matrix.std(), rel=0.05)
+
+
 def test_closed_vocabulary_maps_unseen_words_to_the_unknown_row():
     vocab = vocab_with("movie")
     embedder = PackagedWordVectors(

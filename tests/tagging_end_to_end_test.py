@@ -271,6 +271,22 @@ def test_rows_remembered_from_an_interrupted_run_are_not_written_again(ner_run):
     assert all(output["rows"] == [] for output in again)
 
 
+def test_each_sentence_draws_its_own_random_stream(ner_run):
+    # Two sentences of ten words: one stream for both would mask them at the same positions.
+    predictor = transfer_set_predictor(
+        ner_run, n_iter=1, p_mask=0.5, p_pos=0.0, p_ng=0.0, mask_token="[M]"
+    )
+    lines = [json.dumps({"tokens": [f"{w}{i}" for i in range(10)]}) for w in "ab"]
+    outputs = predictor.predict_batch_json([predictor.load_line(line) for line in lines])
+    masked = [
+        [index for index, word in enumerate(row["tokens"]) if word == "[M]"]
+        for output in outputs
+        for row in output["rows"]
+        if row["augmented"]
+    ]
+    assert len(masked) == 2 and masked[0] != masked[1]
+
+
 def test_an_original_sentence_is_written_even_after_an_equal_copy(ner_run):
     predictor = transfer_set_predictor(ner_run, n_iter=2, unigram_file=str(ner_run["train"]))
     predictor.remember_written([{"tokens": ["Peter", "Blackburn"], "augmented": True}])

@@ -74,7 +74,7 @@ def test_unknown_tag_keeps_the_word():
 def test_ngram_sampling_keeps_a_contiguous_span_of_one_to_five_tokens():
     rates = AugmentationRates(p_mask=0.0, p_pos=0.0, p_ng=1.0)
     rng = random.Random(2)
-    lengths = set()
+    lengths, starts = set(), set()
     sentence = [f"w{i}" for i in range(12)]
     for _ in range(500):
         copy = augment_once(sentence, ["NN"] * 12, UNIGRAMS, rates, rng)
@@ -82,7 +82,15 @@ def test_ngram_sampling_keeps_a_contiguous_span_of_one_to_five_tokens():
         start = sentence.index(copy[0])
         assert sentence[start : start + len(copy)] == copy
         lengths.add(len(copy))
+        starts.add(start)
     assert lengths == {1, 2, 3, 4, 5}
+    assert starts == set(range(12))  # a span may start anywhere, the last word alone included
+
+
+def test_the_defaults_are_tang_et_als():
+    assert AugmentationRates() == AugmentationRates(
+        p_mask=0.1, p_pos=0.1, p_ng=0.25, n_iter=20, max_ngram=5
+    )
 
 
 def test_ngram_rate_is_close_to_p_ng():

@@ -1,4 +1,6 @@
 import copy
+import dataclasses
+import inspect
 import json
 
 import pytest
@@ -7,8 +9,9 @@ from allennlp.common.checks import ConfigurationError
 from allennlp.models.archival import load_archive
 from allennlp.predictors import Predictor
 
+from allennlp_distill.augmentation import AugmentationRates
 from allennlp_distill.dataset_readers import DataFormatError
-from allennlp_distill.predictors import TransferSetPredictor
+from allennlp_distill.predictors import TaggingTransferSetPredictor, TransferSetPredictor
 from tests.conftest import FIXTURES
 
 TRAIN = FIXTURES / "sst2_train.tsv"
@@ -84,6 +87,30 @@ def test_output_depends_on_the_seed_only_not_on_the_batch_size(tiny_teacher_arch
     _, other_seed = transfer_set(tiny_teacher_archive, tsv_lines, seed=1)
     assert one == many
     assert one != other_seed
+
+
+@pytest.mark.parametrize("predictor", [TransferSetPredictor, TaggingTransferSetPredictor])
+def test_without_rates_the_predictors_augment_at_the_rules_defaults(predictor):
+    # rules_test pins AugmentationRates() to Tang et al.'s; scripts/pipeline.sh passes n_iter only.
+    parameters = inspect.signature(predictor.__init__).parameters
+    rates = dataclasses.asdict(AugmentationRates())
+    assert {name: parameters[name].default for name in rates} == rates
+
+
+def test_each_sentence_draws_its_own_random_stream(tiny_teacher_archive):
+    # Two sentences of ten words: one stream for both would mask them at the same positions.
+    lines = ["sentence\tlabel\n", " ".join(f"a{i}" for i in range(10)) + "\t1\n"]
+    lines.append(" ".join(f"b{i}" for i in range(10)) + "\t0\n")
+    _, text = transfer_set(
+        tiny_teacher_archive, lines, p_mask=0.5, p_pos=0.0, p_ng=0.0, n_iter=1, mask_token="[M]"
+    )
+    copies = [json.loads(line)["sentence"].split() for line in text.splitlines()]
+    masked = [
+        [index for index, word in enumerate(copy) if word == "[M]"]
+        for copy in copies
+        if "[M]" in copy
+    ]
+    assert len(masked) == 2 and masked[0] != masked[1]
 
 
 @pytest.fixture(scope="module")

@@ -274,9 +274,18 @@ def teacher_identity(teacher: str, teacher_dir: str) -> Dict[str, str]:
 
 
 def _check_corpus(corpus: str) -> Tuple[str, int]:
-    """The SHA-256 and line count of `corpus`, every line checked to be UTF-8 and not blank."""
+    """
+    The SHA-256 and line count of `corpus`, every line checked to be UTF-8, not blank and ended
+    by a newline.
+
+    # Raises
+    `DataFormatError` naming `corpus:line` for the first line that is not; a last line without
+    its newline is refused rather than guessed at, since it is what a file cut off while being
+    written looks like.
+    """
     digest = hashlib.sha256()
     lines = 0
+    raw = b"\n"
     with open(corpus, "rb") as data:
         for lines, raw in enumerate(data, start=1):
             digest.update(raw)
@@ -288,6 +297,13 @@ def _check_corpus(corpus: str) -> Tuple[str, int]:
                 raise DataFormatError(corpus, lines, "a blank line: one sentence a line expected")
     if lines == 0:
         raise DataFormatError(corpus, 1, "an empty corpus: no sentences")
+    if not raw.endswith(b"\n"):
+        raise DataFormatError(
+            corpus,
+            lines,
+            "the corpus ends mid-line (no newline after its last sentence): it may have been "
+            "cut off while written; end the file with a newline if it is whole",
+        )
     return digest.hexdigest(), lines
 
 

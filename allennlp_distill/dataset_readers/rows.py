@@ -249,15 +249,18 @@ def require_text(path: str, line_number: int, row: Dict[str, Any], column: str) 
     Returns the stripped text in `row[column]`.
 
     # Raises
-    `DataFormatError` when the column is missing, not a string, or blank.
+    `DataFormatError` when the column is missing or not a string, and for a blank text with
+    `EMPTY_TEXT`, the answer every path gives (`refuse_empty_text`).
     """
     if column not in row:
         raise DataFormatError(
             path, line_number, f"no column {column!r} (columns: {', '.join(map(str, row))})"
         )
     text = row[column]
-    if not isinstance(text, str) or not text.strip():
-        raise DataFormatError(path, line_number, f"empty text in column {column!r}")
+    if not isinstance(text, str):
+        raise DataFormatError(path, line_number, f"column {column!r} is not text: {text!r}")
+    if not text.strip():
+        raise DataFormatError(path, line_number, f"{EMPTY_TEXT}; column {column!r}")
     return text.strip()
 
 

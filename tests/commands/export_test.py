@@ -273,6 +273,10 @@ def test_empty_text_gets_the_same_clear_answer_on_every_path(open_vocabulary_stu
         [sys.executable, "allennlp_distill/serving.py"], cwd=REPO, capture_output=True, text=True
     )
     assert usage.returncode != 0 and "usage:" in usage.stderr
+    gold = tmp_path / "gold.tsv"
+    gold.write_text("sentence\tlabel\na marvelous film\t1\n \t0\n")
+    evaluated = run_allennlp("evaluate", str(archive), str(gold), env={}, fails=True)
+    assert f"gold.tsv:3: {EMPTY_TEXT}; column 'sentence'" in evaluated.stderr
 
 
 def test_evaluate_extend_vocab_gives_the_same_metrics_as_without(open_vocabulary_student, tmp_path):

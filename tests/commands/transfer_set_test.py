@@ -121,7 +121,7 @@ def test_a_complete_output_is_not_written_again(new_predictor, tmp_path):
         (b"sentence\tlabel\ngood film\t1\n\nbad\t1\textra\n", ":4: 3 tab-separated columns"),
         (b"sentence\tlabel\ngood film\t1\n\xff\xfe\t1\n", ":3: not valid UTF-8"),
         (b"a film\t1\n", ":1: the header .* has no column 'sentence'"),
-        (b"sentence\tlabel\n \t1\n", ":2: empty text in column 'sentence'"),
+        (b"sentence\tlabel\n \t1\n", ":2: empty text: nothing to classify .*; column 'sentence'"),
         (b'{"sentence": "x"\n', ":1: invalid JSON"),
         (b"sentence\tlabel\ngood film\t1\nbad film\t7\n", ":3: label '7' is not one the teacher"),
         (b"sentence\tlabel\n", ":1: no data rows"),

@@ -126,7 +126,11 @@ def test_regression_transfer_set_gives_the_teacher_score_and_gold_or_teacher_lab
     "content, regression, problem",
     [
         ("sentence1\tsentence2\tlabel\na\tb\t1\tx\n", False, ":2: 4 tab-separated columns"),
-        ("sentence1\tsentence2\tlabel\na\t \t1\n", False, ":2: empty text in column 'sentence2'"),
+        (
+            "sentence1\tsentence2\tlabel\na\t \t1\n",
+            False,
+            ":2: empty text: nothing to classify .*; column 'sentence2'",
+        ),
         ("sentence1\tlabel\na\t1\n", False, ":1: the header .* has no column 'sentence2'"),
         (
             "sentence1\tsentence2\tlabel\na\tb\tfive\n",

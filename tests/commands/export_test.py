@@ -45,24 +45,17 @@ def any_student_archive(request):
 
 
 def test_the_exported_student_gives_the_allennlp_models_logits(any_student_archive, tmp_path):
-    tiny_student_archive = any_student_archive
-    export_archive(str(tiny_student_archive), str(tmp_path / "export"))
-    exported = ExportedStudent(str(tmp_path / "export"))
-    predictor = Predictor.from_path(str(tiny_student_archive), "text_classifier")
-    expected = torch.tensor(
-        [predictor.predict(sentence)["logits"] for sentence in SENTENCES]
-    )  # one at a time: no padding in the reference
-    # A padded batch (the packed path) and one text at a time (the dense path).
-    assert torch.allclose(exported.logits(exported.token_ids(SENTENCES)), expected, atol=1e-5)
-    alone = torch.cat([exported.logits(exported.token_ids([sentence])) for sentence in SENTENCES])
-    assert torch.allclose(alone, expected, atol=1e-5)
+    archive = str(any_student_archive)
+    export_archive(archive, str(tmp_path / "export"))
+    # A padded batch (the packed path), one text at a time (the dense path), and the hard texts.
+    assert_the_export_gives_the_predictors_logits(str(tmp_path / "export"), archive)
     # More texts than one length-sorted sub-batch of the CNN holds (LENGTH_CHUNK, 32).
+    exported = ExportedStudent(str(tmp_path / "export"))
+    predictor = Predictor.from_path(archive, "text_classifier")
+    expected = torch.tensor([predictor.predict(sentence)["logits"] for sentence in SENTENCES])
     many = SENTENCES * (1 + 40 // len(SENTENCES))
     repeated = expected.repeat(len(many) // len(SENTENCES), 1)
     assert torch.allclose(exported.logits(exported.token_ids(many)), repeated, atol=1e-5)
-    labels = [output["label"] for output in exported.predict(SENTENCES)]
-    assert labels == [predictor.predict(sentence)["label"] for sentence in SENTENCES]
-    assert_empty_input_gets_a_clear_answer(exported, {exported.text_columns[0]: "a film"})
 
 
 def assert_empty_input_gets_a_clear_answer(exported, row):
@@ -248,6 +241,17 @@ def test_words_outside_the_transfer_set_keep_their_vectors_on_every_path(
     ids = exported.token_ids(["[MASK] qwxzv"])[0].tolist()
     assert ids == [1, 1]
     assert predictor.predict("[MASK] qwxzv")["tokens"] == ["@@UNKNOWN@@", "@@UNKNOWN@@"]
+    # The serving command line and `allennlp evaluate` take them too, with the same labels.
+    served = serve(tmp_path / "export", *HARD_TEXTS).stdout.splitlines()
+    assert [json.loads(line)["label"] for line in served] == [e["label"] for e in expected]
+    gold = tmp_path / "hard.tsv"
+    gold.write_text(
+        "sentence\tlabel\n" + "".join(f"{t}\t{e['label']}\n" for t, e in zip(HARD_TEXTS, expected)),
+        encoding="utf-8",
+    )
+    run_allennlp("evaluate", str(archive), str(gold), "--output-file", str(tmp_path / "m.json"),
+                 env={})  # fmt: skip
+    assert json.loads((tmp_path / "m.json").read_text())["accuracy"] == 1.0
 
 
 def test_empty_text_gets_the_same_clear_answer_on_every_path(open_vocabulary_student, tmp_path):
@@ -309,7 +313,8 @@ def test_a_student_on_a_pooled_bilstm_exports_its_own_logits(pooling, tmp_path):
 
 def assert_the_export_gives_the_predictors_logits(export_dir: str, archive: str) -> None:
     """The export's logits for `SENTENCES`, in a padded batch and one at a time, are the
-    `text_classifier` predictor's (one at a time: no padding in the reference) to 1e-5."""
+    `text_classifier` predictor's (one at a time: no padding in the reference) to 1e-5, and
+    for `HARD_TEXTS` (non-ASCII, the mask token, 10,002 tokens) to 1e-4, labels alike."""
     exported = ExportedStudent(export_dir)
     predictor = Predictor.from_path(archive, "text_classifier")
     expected = torch.tensor([predictor.predict(sentence)["logits"] for sentence in SENTENCES])
@@ -318,6 +323,10 @@ def assert_the_export_gives_the_predictors_logits(export_dir: str, archive: str)
     assert torch.allclose(alone, expected, atol=1e-5)
     labels = [output["label"] for output in exported.predict(SENTENCES)]
     assert labels == [predictor.predict(sentence)["label"] for sentence in SENTENCES]
+    hard = [predictor.predict(text) for text in HARD_TEXTS]
+    alone = torch.cat([exported.logits(exported.token_ids([text])) for text in HARD_TEXTS])
+    assert torch.allclose(alone, torch.tensor([h["logits"] for h in hard]), atol=1e-4)
+    assert [o["label"] for o in exported.predict(HARD_TEXTS)] == [h["label"] for h in hard]
     assert_empty_input_gets_a_clear_answer(exported, {exported.text_columns[0]: "a film"})
 
 

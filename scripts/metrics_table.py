@@ -9,6 +9,14 @@ For each `LABEL=DIR`: the metric on `DIR/dev_metrics.json` and `DIR/test_metrics
 the test precision and recall when the metric is a span F1, the best epoch (counted from 1) of
 `DIR/metrics.json`, and the validation metric of every `DIR/metrics_epoch_N.json`, the best in
 bold. A missing file is an error naming it.
+
+Runs given the same LABEL (the same setting trained with other seeds, `DISTILL_SEED`) get a
+second table beside the first: for each such label, how many runs, and the mean of dev and test
+with the lowest and highest run, so that a difference between settings can be read against the
+spread of one setting:
+
+    python scripts/metrics_table.py student=runs/a/student student=runs/a/student_seed2 \
+        baseline=runs/a/baseline baseline=runs/a/baseline_seed2
 """
 
 import argparse
@@ -16,7 +24,8 @@ import glob
 import json
 import os
 import re
-from typing import Dict, List, Optional
+from collections import defaultdict
+from typing import Dict, List, Optional, Tuple
 
 
 def read_json(path: str) -> Dict:
@@ -56,20 +65,49 @@ def row(label: str, directory: str, metric: str) -> List[str]:
     ]
 
 
+def seed_rows(values: Dict[str, List[Tuple[float, float]]]) -> List[List[str]]:
+    """
+    For each label with more than one `(dev, test)` pair (in %), in first-seen order: label,
+    number of runs, and dev and test as `mean (lowest–highest)`.
+    """
+    rows = []
+    for label, pairs in values.items():
+        if len(pairs) < 2:
+            continue
+        cells = [label, str(len(pairs))]
+        for column in zip(*pairs):
+            mean = sum(column) / len(column)
+            cells.append(f"{mean:.2f} ({min(column):.2f}–{max(column):.2f})")
+        rows.append(cells)
+    return rows
+
+
+def print_table(header: List[str], rows: List[List[str]]) -> None:
+    print("| " + " | ".join(header) + " |")
+    print("|" + " --- |" * len(header))
+    for cells in rows:
+        print("| " + " | ".join(cells) + " |")
+
+
 def main(argv: Optional[List[str]] = None) -> None:
     """Prints the table (see the module docstring)."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("runs", nargs="+", metavar="LABEL=DIR")
     parser.add_argument("--metric", default="f1-measure-overall")
     args = parser.parse_args(argv)
-    header = ["model", "dev", "test", "test P / R", "best epoch", "dev per epoch"]
-    print("| " + " | ".join(header) + " |")
-    print("|" + " --- |" * len(header))
+    rows = []
+    values: Dict[str, List[Tuple[float, float]]] = defaultdict(list)
     for run in args.runs:
         label, separator, directory = run.partition("=")
         if not separator:
             parser.error(f"{run}: give LABEL=DIR")
-        print("| " + " | ".join(row(label, directory, args.metric)) + " |")
+        rows.append(row(label, directory, args.metric))
+        values[label].append((float(rows[-1][1]), float(rows[-1][2])))
+    print_table(["model", "dev", "test", "test P / R", "best epoch", "dev per epoch"], rows)
+    over_seeds = seed_rows(values)
+    if over_seeds:
+        print()
+        print_table(["model", "runs", "dev: mean (range)", "test: mean (range)"], over_seeds)
 
 
 if __name__ == "__main__":

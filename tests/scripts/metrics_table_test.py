@@ -46,3 +46,24 @@ def test_an_unevaluated_run_is_an_error_naming_the_file(tmp_path):
     (tmp_path / "student" / "test_metrics.json").unlink()
     with pytest.raises(FileNotFoundError, match=r"student/test_metrics\.json: no such file"):
         metrics_table.main([f"s={tmp_path / 'student'}"])
+
+
+def test_runs_of_one_label_are_summed_up_over_seeds_after_the_table(tmp_path, capsys):
+    metrics_table = load_script()
+    write_run(tmp_path / "a1", 0.9300, 0.8900, [0.93], best_epoch=0)
+    write_run(tmp_path / "a2", 0.9100, 0.8800, [0.91], best_epoch=0)
+    write_run(tmp_path / "b", 0.9000, 0.8700, [0.90], best_epoch=0)
+    write_run(tmp_path / "a3", 0.9200, 0.8600, [0.92], best_epoch=0)
+    metrics_table.main(
+        [
+            f"a={tmp_path / 'a1'}",
+            f"a={tmp_path / 'a2'}",
+            f"b={tmp_path / 'b'}",
+            f"a={tmp_path / 'a3'}",
+        ]
+    )
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split("|")[1].strip() for line in lines[2:6]] == ["a", "a", "b", "a"]
+    assert lines[6] == ""  # every run in its own row, then the table over seeds
+    assert lines[7].startswith("| model | runs |")
+    assert lines[9:] == ["| a | 3 | 92.00 (91.00–93.00) | 87.67 (86.00–89.00) |"]  # b ran once

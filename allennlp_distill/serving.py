@@ -35,6 +35,7 @@ UNKNOWN_WORD = "@@UNKNOWN@@"
 # The files of an export (`allennlp distill-export`): the TorchScript or the ONNX Runtime model,
 # and the metadata (vocabulary, tokenizer settings, label names, which runtime serves).
 TORCHSCRIPT_FILE, ONNX_FILE, METADATA_FILE = "student.ts", "student.onnx", "vocab.json"
+TOKENIZER_FILE = "tokenizer.json"  # a transformer's word pieces, for the `tokenizers` library
 # As allennlp_distill.dataset_readers.rows.EMPTY_TEXT (this file imports nothing of the package).
 EMPTY_TEXT = "empty text: nothing to classify (give at least one word)"
 # Texts per length-sorted sub-batch of an ONNX Runtime export's batch (`ExportedStudent.outputs`),
@@ -168,7 +169,7 @@ class ExportedStudent:
         if self._wordpieces:
             from tokenizers import Tokenizer as WordPieceTokenizer
 
-            self._pieces = WordPieceTokenizer.from_file(os.path.join(export_dir, "tokenizer.json"))
+            self._pieces = WordPieceTokenizer.from_file(os.path.join(export_dir, TOKENIZER_FILE))
             self._pair_template = self._wordpieces.get("pair_template")
             if self._pair_template is None:
                 self._pieces.enable_truncation(max_length=self._wordpieces["max_length"])

@@ -43,6 +43,8 @@ import copy
 import json
 import math
 import os
+import shutil
+import tempfile
 import warnings
 from typing import Any, Dict, List, Optional, Tuple, Union, cast
 
@@ -82,7 +84,7 @@ from allennlp_distill.modules.wide_cnn_encoder import (
     wide_padding,
 )
 from allennlp_distill.predictors.labelling import quantize_int8
-from allennlp_distill.serving import METADATA_FILE, ONNX_FILE, TORCHSCRIPT_FILE
+from allennlp_distill.serving import METADATA_FILE, ONNX_FILE, TOKENIZER_FILE, TORCHSCRIPT_FILE
 from allennlp_distill.token_indexers.lowercase_words import LowercaseWordsIndexer
 from allennlp_distill.token_indexers.word_casing import WordCasingIndexer
 
@@ -857,7 +859,8 @@ def export_archive(
     (see the module docstring), replacing an export already there only with `force`. With
     `onnx`, a BiLSTM, CNN or transformer student (single-sentence or siamese) is written as
     `student.onnx` for ONNX Runtime instead (`onnx_export.py`; `int8` then quantizes it with ONNX
-    Runtime's own tools).
+    Runtime's own tools). The files are written into a scratch folder inside `output_dir` and
+    moved into place once all are written (`_publish`): a failure leaves no half-written export.
 
     # Returns
     The path of the TorchScript (or ONNX) file.
@@ -912,88 +915,95 @@ def export_archive(
     # Built before the output folder exists: a student it cannot export leaves nothing behind.
     # (Refused above unless a single-sentence or siamese student.)
     graph = _onnx_graph(module) if onnx else None  # type: ignore[arg-type]
+    # Every file is written into a scratch folder first and moved into `output_dir` only once
+    # all are written: a failure on the way (quantizing, saving) leaves `output_dir` as it was,
+    # or absent if it was.
+    created = not os.path.isdir(output_dir)
     os.makedirs(output_dir, exist_ok=True)
-    if graph is not None:
-        path = _write_onnx(graph, output_dir, int8)
-    else:
-        template = wordpieces.get("pair_template") if wordpieces else None
-        path = _write_torchscript(module, output_dir, int8, transformer, template)
-    # The other runtime's file, left by an export replaced here, would only mislead.
-    other = os.path.join(output_dir, TORCHSCRIPT_FILE if onnx else ONNX_FILE)
-    if os.path.exists(other):
-        os.remove(other)
-    if transformer:
-        # The reader's word-piece tokenizer (without its truncation or padding settings: serving
-        # sets them from vocab.json), for the `tokenizers` library.
-        backend = reader._tokenizer.tokenizer.backend_tokenizer  # type: ignore[attr-defined]
-        pieces = Tokenizer.from_str(backend.to_str())
-        pieces.no_truncation()
-        pieces.no_padding()
-        pieces_path = os.path.join(output_dir, "tokenizer.json")
-        pieces.save(pieces_path + ".tmp")
-        os.replace(pieces_path + ".tmp", pieces_path)
-    vocab = student.vocab
-    indexer = reader._token_indexers["tokens"]  # type: ignore[attr-defined]
-    tokenizer = getattr(reader, "_tokenizer", None)
-    # A `spacy_rules` tokenizer says what serving must mirror; other tokenizers read no word as
-    # @@UNKNOWN@@ and leave lowercasing to the indexer.
-    unknown_tokens = list(getattr(tokenizer, "unknown_tokens", []))
-    tagger = isinstance(student, DistilledTagger)
-    if tagger:
-        # The tagging reader reads whole words: its own unknown tokens are @@UNKNOWN@@.
-        unknown_tokens = sorted(getattr(reader, "_unknown_tokens", ()))
-    regression = isinstance(student, TextRegressor) or bool(getattr(student, "_regression", False))
-    sentence_encoder = isinstance(student, SentenceRepresentationStudent)
-    namespace = str(getattr(student, "_label_namespace", "labels"))
-    num_labels = 0 if regression or sentence_encoder else vocab.get_vocab_size(namespace)
-    characters = getattr(module, "characters", False)
-    characters_indexer = (
-        reader._token_indexers.get("token_characters") if characters else None  # type: ignore[attr-defined]
-    )
-    labels = [vocab.get_token_from_index(i, namespace) for i in range(num_labels)]
+    scratch = tempfile.mkdtemp(dir=output_dir, prefix=".export-")
+    try:
+        if graph is not None:
+            model_file = _write_onnx(graph, scratch, int8)
+        else:
+            template = wordpieces.get("pair_template") if wordpieces else None
+            model_file = _write_torchscript(module, scratch, int8, transformer, template)
+        written = [os.path.basename(model_file)]
+        if transformer:
+            # The reader's word-piece tokenizer (without its truncation or padding settings:
+            # serving sets them from vocab.json), for the `tokenizers` library.
+            backend = reader._tokenizer.tokenizer.backend_tokenizer  # type: ignore[attr-defined]
+            pieces = Tokenizer.from_str(backend.to_str())
+            pieces.no_truncation()
+            pieces.no_padding()
+            pieces.save(os.path.join(scratch, TOKENIZER_FILE))
+            written.append(TOKENIZER_FILE)
+        vocab = student.vocab
+        indexer = reader._token_indexers["tokens"]  # type: ignore[attr-defined]
+        tokenizer = getattr(reader, "_tokenizer", None)
+        # A `spacy_rules` tokenizer says what serving must mirror; other tokenizers read no word as
+        # @@UNKNOWN@@ and leave lowercasing to the indexer.
+        unknown_tokens = list(getattr(tokenizer, "unknown_tokens", []))
+        tagger = isinstance(student, DistilledTagger)
+        if tagger:
+            # The tagging reader reads whole words: its own unknown tokens are @@UNKNOWN@@.
+            unknown_tokens = sorted(getattr(reader, "_unknown_tokens", ()))
+        regression = isinstance(student, TextRegressor) or bool(
+            getattr(student, "_regression", False)
+        )
+        sentence_encoder = isinstance(student, SentenceRepresentationStudent)
+        namespace = str(getattr(student, "_label_namespace", "labels"))
+        num_labels = 0 if regression or sentence_encoder else vocab.get_vocab_size(namespace)
+        characters = getattr(module, "characters", False)
+        characters_indexer = (
+            reader._token_indexers.get("token_characters") if characters else None  # type: ignore[attr-defined]
+        )
+        labels = [vocab.get_token_from_index(i, namespace) for i in range(num_labels)]
 
-    def tokens_by_id(name: str) -> List[str]:  # a vocabulary namespace's tokens, by id
-        return [vocab.get_token_from_index(i, name) for i in range(vocab.get_vocab_size(name))]
+        def tokens_by_id(name: str) -> List[str]:  # a vocabulary namespace's tokens, by id
+            return [vocab.get_token_from_index(i, name) for i in range(vocab.get_vocab_size(name))]
 
-    meta = {
-        # A transformer's word pieces are in tokenizer.json.
-        "tokens": [] if transformer else tokens_by_id("tokens"),
-        "wordpieces": wordpieces,
-        "labels": labels,
-        "regression": regression,
-        "sentence_encoder": sentence_encoder,
-        "lowercase_tokens": bool(
-            getattr(indexer, "lowercase_tokens", False)
-            or getattr(tokenizer, "lowercase", False)
-            or isinstance(indexer, LowercaseWordsIndexer)
-        ),
-        "unknown_tokens": unknown_tokens,
-        # The sentence_vectors reader has one text column and no label.
-        "text_columns": list(getattr(reader, "text_columns", ["sentence"])),
-        "label_column": getattr(reader, "label_column", None),
-        "skip_labels": sorted(getattr(reader, "_skip_labels", ())),
-        # A tagger: one tag per word, spans by its label encoding, and its characters' ids.
-        "tagger": tagger,
-        "label_encoding": getattr(student, "label_encoding", None) if tagger else None,
-        # A tagger with a CRF: its tags are student.ts's `tags` (Viterbi), not the argmax.
-        "crf": getattr(student, "_crf", None) is not None,
-        "characters": tokens_by_id("token_characters") if characters else None,
-        # A tagger with a casing embedding: the `word_casing` namespace's classes, by id.
-        "casing": tokens_by_id("word_casing") if getattr(module, "casing", False) else None,
-        "tag_column": getattr(reader, "_tag_column", -1) if tagger else None,
-        "min_char_padding": int(getattr(characters_indexer, "_min_padding_length", 0)),
-        # The `capped_characters` indexer's cap (None: every character).
-        "max_characters": getattr(characters_indexer, "max_characters", None),
-        "int8": int8,
-        # Which file serves: student.onnx (ONNX Runtime) or student.ts (TorchScript).
-        "runtime": "onnxruntime" if onnx else "torchscript",
-        **counts,
-    }
-    meta_path = os.path.join(output_dir, METADATA_FILE)
-    with open(meta_path + ".tmp", "w", encoding="utf-8") as meta_file:
-        json.dump(meta, meta_file, ensure_ascii=False)
-    os.replace(meta_path + ".tmp", meta_path)
-    return path
+        meta = {
+            # A transformer's word pieces are in tokenizer.json.
+            "tokens": [] if transformer else tokens_by_id("tokens"),
+            "wordpieces": wordpieces,
+            "labels": labels,
+            "regression": regression,
+            "sentence_encoder": sentence_encoder,
+            "lowercase_tokens": bool(
+                getattr(indexer, "lowercase_tokens", False)
+                or getattr(tokenizer, "lowercase", False)
+                or isinstance(indexer, LowercaseWordsIndexer)
+            ),
+            "unknown_tokens": unknown_tokens,
+            # The sentence_vectors reader has one text column and no label.
+            "text_columns": list(getattr(reader, "text_columns", ["sentence"])),
+            "label_column": getattr(reader, "label_column", None),
+            "skip_labels": sorted(getattr(reader, "_skip_labels", ())),
+            # A tagger: one tag per word, spans by its label encoding, and its characters' ids.
+            "tagger": tagger,
+            "label_encoding": getattr(student, "label_encoding", None) if tagger else None,
+            # A tagger with a CRF: its tags are student.ts's `tags` (Viterbi), not the argmax.
+            "crf": getattr(student, "_crf", None) is not None,
+            "characters": tokens_by_id("token_characters") if characters else None,
+            # A tagger with a casing embedding: the `word_casing` namespace's classes, by id.
+            "casing": tokens_by_id("word_casing") if getattr(module, "casing", False) else None,
+            "tag_column": getattr(reader, "_tag_column", -1) if tagger else None,
+            "min_char_padding": int(getattr(characters_indexer, "_min_padding_length", 0)),
+            # The `capped_characters` indexer's cap (None: every character).
+            "max_characters": getattr(characters_indexer, "max_characters", None),
+            "int8": int8,
+            # Which file serves: student.onnx (ONNX Runtime) or student.ts (TorchScript).
+            "runtime": "onnxruntime" if onnx else "torchscript",
+            **counts,
+        }
+        with open(os.path.join(scratch, METADATA_FILE), "w", encoding="utf-8") as meta_file:
+            json.dump(meta, meta_file, ensure_ascii=False)
+        _publish(scratch, output_dir, written, other=TORCHSCRIPT_FILE if onnx else ONNX_FILE)
+    except BaseException:
+        shutil.rmtree(scratch if not created else output_dir, ignore_errors=True)
+        raise
+    shutil.rmtree(scratch, ignore_errors=True)
+    return os.path.join(output_dir, os.path.basename(model_file))
 
 
 def _write_torchscript(
@@ -1005,7 +1015,7 @@ def _write_torchscript(
 ) -> str:
     """`module` scripted (a transformer: traced, then scripted; a pair one, with its
     `pair_template`, with segment ids) into `output_dir`/student.ts, after `quantize_int8` with
-    `int8`; its path. Written atomically."""
+    `int8`; its path."""
     if int8:
         # A transformer student's self-attention blocks stay float (see quantize_int8).
         keep_float = (torch.nn.TransformerEncoderLayer,)
@@ -1031,8 +1041,7 @@ def _write_torchscript(
         else:
             scripted = torch.jit.script(module)
     path = os.path.join(output_dir, TORCHSCRIPT_FILE)
-    scripted.save(path + ".tmp")
-    os.replace(path + ".tmp", path)
+    scripted.save(path)
     return path
 
 
@@ -1050,20 +1059,33 @@ def _onnx_graph(module: Union[ExportableBiLstmStudent, ExportableSiameseStudent]
 
 def _write_onnx(graph, output_dir: str, int8: bool) -> str:
     """The ONNX `graph` in `output_dir`/student.onnx, quantized by ONNX Runtime with `int8`;
-    its path. Written atomically."""
+    its path."""
     import onnx as onnx_format
 
     from allennlp_distill.commands.onnx_export import quantize_onnx_int8
 
     path = os.path.join(output_dir, ONNX_FILE)
     if int8:
-        onnx_format.save(graph, path + ".float.tmp")
-        quantize_onnx_int8(path + ".float.tmp", path + ".tmp")
-        os.remove(path + ".float.tmp")
+        onnx_format.save(graph, path + ".float")
+        quantize_onnx_int8(path + ".float", path)
+        os.remove(path + ".float")
     else:
-        onnx_format.save(graph, path + ".tmp")
-    os.replace(path + ".tmp", path)
+        onnx_format.save(graph, path)
     return path
+
+
+def _publish(scratch: str, output_dir: str, files: List[str], other: str) -> None:
+    """
+    Moves `files` and then the metadata (`vocab.json`, which makes the folder an export) from
+    `scratch` into `output_dir`, after removing the old metadata (so that a kill half-way leaves
+    a folder that serving refuses, never one export's model beside another's vocabulary) and
+    `other`, the other runtime's model file, which would only mislead.
+    """
+    for name in (METADATA_FILE, other):
+        if os.path.exists(os.path.join(output_dir, name)):
+            os.remove(os.path.join(output_dir, name))
+    for name in [*files, METADATA_FILE]:
+        os.replace(os.path.join(scratch, name), os.path.join(output_dir, name))
 
 
 def _check_casing_indexer(reader, archive_file: str) -> None:

@@ -184,6 +184,30 @@ def test_replacing_an_export_with_the_other_runtime_leaves_one_model_file(
     assert json.loads((export_dir / "vocab.json").read_text())["runtime"] == "torchscript"
 
 
+@pytest.mark.parametrize("onnx", [True, False])
+def test_a_failure_while_writing_leaves_the_earlier_export_whole_or_no_folder(
+    tiny_student_archive, tmp_path, monkeypatch, onnx
+):
+    from allennlp_distill.commands import export, onnx_export
+
+    export_dir = tmp_path / "export"
+    export_archive(str(tiny_student_archive), str(export_dir))
+    before = {path.name: path.read_bytes() for path in export_dir.iterdir()}
+
+    def fail(*args, **kwargs):
+        raise OSError("disk full")
+
+    # int8 fails after the float model is saved: ONNX Runtime's quantizer, torch's quantize_int8.
+    monkeypatch.setattr(onnx_export, "quantize_onnx_int8", fail)
+    monkeypatch.setattr(export, "quantize_int8", fail)
+    for target in (export_dir, tmp_path / "new"):
+        with pytest.raises(OSError, match="disk full"):
+            export_archive(str(tiny_student_archive), str(target), int8=True, force=True, onnx=onnx)
+    assert {path.name: path.read_bytes() for path in export_dir.iterdir()} == before
+    assert not (tmp_path / "new").exists()
+    ExportedStudent(str(export_dir))  # still the whole earlier export
+
+
 def test_a_truncated_onnx_file_gets_an_error_naming_it(tiny_student_archive, tmp_path):
     export_archive(str(tiny_student_archive), str(tmp_path / "export"), onnx=True)
     model_file = tmp_path / "export" / "student.onnx"

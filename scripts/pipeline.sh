@@ -17,6 +17,12 @@
 #            Tang's copies of the training sentences
 #   OUT      output folder (default runs/$TASK); a step whose output exists is skipped, and an
 #            interrupted training step continues from its last checkpoint (steps.sh: train_step)
+#   VARIANT  a student and baseline that share OUT's teacher and transfer sets: trained into
+#            $OUT/student_$VARIANT and $OUT/baseline_$VARIANT from the configs
+#            training_config/${TASK}_{distill,baseline}_$VARIANT.jsonnet where they exist
+#            (VARIANT=casing for conll2003's casing students), the task's own configs elsewhere,
+#            so that DISTILL_SEED, DISTILL_EMBEDDING_MODE, ... can set a variant apart
+#            (VARIANT=seed2 DISTILL_SEED=2); a name of letters, digits, '-' and '_'
 #   TEACHER_EPOCHS, STUDENT_EPOCHS, BASELINE_EPOCHS  override the configs' epoch counts
 #   TEACHER_AMP  DISTILL_AMP for the teacher's fine-tuning alone: bf16 trains it under bfloat16
 #            autocast (MPNet on a CPU with bfloat16 instructions: 1.3-1.5x, dev within noise)
@@ -69,6 +75,16 @@ case ${COMPILE:-} in "" | 1) ;; *) refuse "COMPILE=$COMPILE: 1, or unset" ;; esa
 if [ -n "${COMPILE:-}" ] && [ "$RUNTIME" = onnxruntime ]; then
   refuse "COMPILE=1: the torch runtime only (RUNTIME=$RUNTIME)"
 fi
+# `config KIND`: the variant's config of KIND (distill, baseline), else the task's.
+config() {
+  local own="training_config/${TASK}_$1${VARIANT:+_$VARIANT}.jsonnet"
+  if [ -f "$own" ]; then echo "$own"; else echo "training_config/${TASK}_$1.jsonnet"; fi
+}
+if [ -n "${VARIANT:-}" ] && [[ ! $VARIANT =~ ^[A-Za-z0-9_-]+$ ]]; then
+  refuse "VARIANT=$VARIANT: a name of letters, digits, - and _"
+fi
+STUDENT=$OUT/student${VARIANT:+_$VARIANT}
+BASELINE=$OUT/baseline${VARIANT:+_$VARIANT}
 STUDENT_TRANSFER_SET=$OUT/transfer.jsonl
 if [ -n "${UNLABELLED:-}" ]; then
   [ "$TAGGER" = true ] || refuse "UNLABELLED=$UNLABELLED: for a tagging task; TASK=$TASK is not one"
@@ -79,8 +95,8 @@ if [ -n "${UNLABELLED:-}" ]; then
 fi
 # A run left in OUT by other data (another TRAIN, TEACHER_TRAIN or UNLABELLED) is refused here.
 check_trained_on "$OUT/teacher" "${TEACHER_TRAIN:-$DISTILL_TRAIN}"
-check_trained_on "$OUT/student" "$STUDENT_TRANSFER_SET"
-check_trained_on "$OUT/baseline" "$DISTILL_TRAIN"
+check_trained_on "$STUDENT" "$STUDENT_TRANSFER_SET"
+check_trained_on "$BASELINE" "$DISTILL_TRAIN"
 mkdir -p "$OUT"
 
 train_step teacher "$OUT/teacher" env DISTILL_EPOCHS="${TEACHER_EPOCHS:-}" \
@@ -110,11 +126,11 @@ if [ -n "${UNLABELLED:-}" ]; then
   mv "$STUDENT_TRANSFER_SET.partial" "$STUDENT_TRANSFER_SET"
 fi
 export DISTILL_TRANSFER_SET=$STUDENT_TRANSFER_SET
-train_step student "$OUT/student" env DISTILL_EPOCHS="${STUDENT_EPOCHS:-}" \
-  "$ALLENNLP" train "training_config/${TASK}_distill.jsonnet" -s "$OUT/student" "${PLUGIN[@]}"
-train_step baseline "$OUT/baseline" env DISTILL_EPOCHS="${BASELINE_EPOCHS:-}" \
-  "$ALLENNLP" train "training_config/${TASK}_baseline.jsonnet" -s "$OUT/baseline" "${PLUGIN[@]}"
-for model in teacher student baseline; do
+train_step "$(basename "$STUDENT")" "$STUDENT" env DISTILL_EPOCHS="${STUDENT_EPOCHS:-}" \
+  "$ALLENNLP" train "$(config distill)" -s "$STUDENT" "${PLUGIN[@]}"
+train_step "$(basename "$BASELINE")" "$BASELINE" env DISTILL_EPOCHS="${BASELINE_EPOCHS:-}" \
+  "$ALLENNLP" train "$(config baseline)" -s "$BASELINE" "${PLUGIN[@]}"
+for model in teacher "$(basename "$STUDENT")" "$(basename "$BASELINE")"; do
   step "evaluate_$model" "$OUT/$model/dev_metrics.json" \
     "$ALLENNLP" evaluate "$OUT/$model/model.tar.gz" "$DISTILL_DEV" \
     --output-file "$OUT/$model/dev_metrics.json" "${PLUGIN[@]}"
@@ -139,6 +155,6 @@ else
     '{"sentence": "the plot is nothing but boilerplate clichés ."}' > "$OUT/predict_input.jsonl"
   predictor=text_classifier
 fi
-"$ALLENNLP" predict "$OUT/student/model.tar.gz" "$OUT/predict_input.jsonl" \
-  --predictor "$predictor" --output-file "$OUT/student_predictions.jsonl" --silent "${PLUGIN[@]}"
-cat "$OUT/student_predictions.jsonl"
+"$ALLENNLP" predict "$STUDENT/model.tar.gz" "$OUT/predict_input.jsonl" \
+  --predictor "$predictor" --output-file "${STUDENT}_predictions.jsonl" --silent "${PLUGIN[@]}"
+cat "${STUDENT}_predictions.jsonl"

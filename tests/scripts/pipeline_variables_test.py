@@ -26,9 +26,9 @@ while [ $# -gt 0 ]; do
   shift
 done
 case $out in
-  */teacher|*/student|*/student_cnn|*/student_transformer|*/student_truncated|*/baseline)
-    mkdir -p "$out" && touch "$out/config.json" "$out/model.tar.gz" "$out/metrics.json" ;;
   *.jsonl) echo "{\"written_to\": \"$out\"}" > "$out" ;;
+  */teacher|*/student|*/student_*|*/baseline|*/baseline_*)
+    mkdir -p "$out" && touch "$out/config.json" "$out/model.tar.gz" "$out/metrics.json" ;;
   *) echo '{}' > "$out" ;;
 esac
 """
@@ -145,7 +145,7 @@ def test_sentence_encoder_trains_mrpc_students_on_the_held_out_split_and_refuses
     # that the script's summary table reads.
     metrics = """'{"best_validation_accuracy": 0.5, "accuracy": 0.5}'"""
     fake.write_text(
-        FAKE_ALLENNLP.replace("*/baseline)", "*/baseline|*/from_encoder|*/random_init)")
+        FAKE_ALLENNLP.replace("*/baseline_*)", "*/baseline_*|*/from_encoder|*/random_init)")
         .replace(
             'touch "$out/config.json" ',
             'echo "{\\"train_data_path\\": \\"$DISTILL_TRAIN\\"}" > "$out/config.json"'
@@ -247,6 +247,44 @@ def test_unlabelled_sentences_are_labelled_without_copies_for_the_student_alone(
     assert written == [
         {"written_to": f"{run}/{name}.jsonl"} for name in ("transfer", "transfer_unlabelled")
     ]
+
+
+@pytest.mark.parametrize(
+    "task, variant, distill, baseline",
+    [
+        ("conll2003", "casing", "conll2003_distill_casing", "conll2003_baseline_casing"),
+        ("sst2", "seed2", "sst2_distill", "sst2_baseline"),  # no such configs: the task's own
+    ],
+)
+def test_a_variant_trains_its_own_student_and_baseline_beside_the_runs_teacher(
+    tmp_path, task, variant, distill, baseline
+):
+    run_pipeline(tmp_path, TASK=task, TEST="test.tsv")
+    first = (tmp_path / "calls.txt.argv").read_text().splitlines()
+    (tmp_path / "bin").rename(tmp_path / "bin1")
+    (tmp_path / "calls.txt.argv").unlink()
+    run_pipeline(tmp_path, TASK=task, TEST="test.tsv", VARIANT=variant)
+    argv = (tmp_path / "calls.txt.argv").read_text().splitlines()
+    run = tmp_path / "run"
+    trains = [line.split(" TRANSFER=")[0] for line in argv if line.startswith("train ")]
+    # The teacher is the run's (skipped), the transfer set only checked.
+    assert trains == [
+        f"train training_config/{distill}.jsonnet -s {run}/student_{variant} "
+        "--include-package allennlp_distill",
+        f"train training_config/{baseline}.jsonnet -s {run}/baseline_{variant} "
+        "--include-package allennlp_distill",
+    ]
+    evaluated = [line.split()[1] for line in argv if line.startswith("evaluate ")]
+    assert evaluated == [
+        f"{run}/{model}/model.tar.gz"
+        for model in ("student_" + variant, "baseline_" + variant)
+        for _ in ("dev", "test")
+    ]
+    assert any(f"predict {run}/student_{variant}/model.tar.gz" in line for line in argv)
+    assert sum(line.startswith("train ") for line in first) == 3  # the first run: all three
+    (tmp_path / "bad").mkdir()
+    message = pipeline_error(tmp_path / "bad", VARIANT="seed 2")
+    assert "VARIANT=seed 2: a name of letters" in message
 
 
 def test_a_run_trained_on_other_data_is_refused_before_anything_trains(tmp_path):

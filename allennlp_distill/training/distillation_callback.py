@@ -161,6 +161,8 @@ class DistillationCallback(TrainerCallback):
                 "distillation callback: a training batch has no 'teacher_logits' field; train "
                 "on a transfer set (JSONL written by the transfer_set predictor)"
             )
+        # This batch's point of the schedule, the same for every kind of student below.
+        alpha, temperature = self.alpha(), self.temperature()
         if "logits" in output and output["logits"].dim() == 3:
             # A tagger: every real token is one example (output["mask"] `(batch, num_tokens)`).
             mask = output["mask"].bool()
@@ -174,8 +176,8 @@ class DistillationCallback(TrainerCallback):
                 output["logits"][mask],
                 teacher_logits[mask],
                 self._soft_loss,
-                alpha=self.alpha(),
-                temperature=self.temperature(),
+                alpha=alpha,
+                temperature=temperature,
                 labels=None if tags is None else tags[mask],
                 # A CRF tagger's hard loss is its own (on the batch's tags).
                 hard_loss=output.get("crf_loss"),
@@ -185,8 +187,8 @@ class DistillationCallback(TrainerCallback):
                 output["logits"],
                 teacher_logits,
                 self._soft_loss,
-                alpha=self.alpha(),
-                temperature=self.temperature(),
+                alpha=alpha,
+                temperature=temperature,
                 labels=kwargs.get("label"),
             )
         elif "score" in output:
@@ -196,7 +198,7 @@ class DistillationCallback(TrainerCallback):
                     'teacher\'s score by MSE; set soft_loss to {"type": "mse"}'
                 )
             parts = regression_distillation_loss(
-                output["score"], teacher_logits, alpha=self.alpha(), labels=kwargs.get("label")
+                output["score"], teacher_logits, alpha=alpha, labels=kwargs.get("label")
             )
         else:
             raise ConfigurationError(

@@ -36,21 +36,32 @@ def fake_trainer(model, batches_done=0, epochs=2, batches_per_epoch=5):
     )
 
 
-def test_training_loss_becomes_the_mixed_distillation_loss(tmp_path, student_and_batch):
+@pytest.mark.parametrize(
+    "schedule, batches_done, alpha, temperature",
+    [
+        ({"alpha": 0.3, "temperature": 2.0}, 0, 0.3, 2.0),
+        # The last of 10 batches: the schedule's ends, not its starts, must reach the loss.
+        ({"alpha": 0.9, "alpha_end": 0.1, "temperature": 4.0, "temperature_end": 1.0}, 9, 0.1, 1.0),
+    ],
+)
+def test_training_loss_becomes_the_mixed_distillation_loss_at_the_scheduled_alpha_and_temperature(
+    tmp_path, student_and_batch, schedule, batches_done, alpha, temperature
+):
     model, batch = student_and_batch
-    callback = DistillationCallback(str(tmp_path), soft_loss=KlSoftLoss(), alpha=0.3, temperature=2)
-    callback.on_start(fake_trainer(model))
+    callback = DistillationCallback(str(tmp_path), soft_loss=KlSoftLoss(), **schedule)
+    callback.on_start(fake_trainer(model, batches_done=batches_done, epochs=2, batches_per_epoch=5))
     model.train()
     torch.manual_seed(0)
     output = model(**batch)
     expected = distillation_loss(
-        output["logits"], batch["teacher_logits"], KlSoftLoss(), 0.3, 2.0, batch["label"]
+        output["logits"], batch["teacher_logits"], KlSoftLoss(), alpha, temperature, batch["label"]
     )
     assert output["loss"].item() == pytest.approx(expected.loss.item(), rel=1e-5)
     metrics = model.get_metrics(reset=True)
     assert metrics["hard_loss"] == pytest.approx(expected.hard_loss.item(), rel=1e-5)
     assert metrics["soft_loss"] == pytest.approx(expected.soft_loss.item(), rel=1e-5)
-    assert metrics["alpha"] == 0.3 and metrics["temperature"] == 2.0
+    assert metrics["alpha"] == pytest.approx(alpha)
+    assert metrics["temperature"] == pytest.approx(temperature)
 
 
 def test_the_hard_loss_is_taken_on_the_batchs_labels_not_the_teachers_argmax(
@@ -66,29 +77,6 @@ def test_the_hard_loss_is_taken_on_the_batchs_labels_not_the_teachers_argmax(
     output = model(**batch)
     gold = torch.nn.functional.cross_entropy(output["logits"], batch["label"])
     assert output["hard_loss"].item() == pytest.approx(gold.item(), rel=1e-5)
-
-
-def test_the_loss_uses_the_scheduled_alpha_and_temperature_of_the_current_batch(
-    tmp_path, student_and_batch
-):
-    model, batch = student_and_batch
-    callback = DistillationCallback(
-        str(tmp_path),
-        soft_loss=KlSoftLoss(),
-        alpha=0.9,
-        alpha_end=0.1,
-        temperature=4.0,
-        temperature_end=1.0,
-    )
-    callback.on_start(fake_trainer(model, batches_done=9, epochs=2, batches_per_epoch=5))
-    model.train()
-    torch.manual_seed(0)
-    output = model(**batch)
-    expected = distillation_loss(
-        output["logits"], batch["teacher_logits"], KlSoftLoss(), 0.1, 1.0, batch["label"]
-    )
-    assert output["loss"].item() == pytest.approx(expected.loss.item(), rel=1e-5)
-    assert output["soft_loss"].item() == pytest.approx(expected.soft_loss.item(), rel=1e-5)
 
 
 def test_validation_keeps_the_models_own_loss(tmp_path, student_and_batch):

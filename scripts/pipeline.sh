@@ -22,7 +22,9 @@
 #            training_config/${TASK}_{distill,baseline}_$VARIANT.jsonnet where they exist
 #            (VARIANT=casing for conll2003's casing students), the task's own configs elsewhere,
 #            so that DISTILL_SEED, DISTILL_EMBEDDING_MODE, ... can set a variant apart
-#            (VARIANT=seed2 DISTILL_SEED=2); a name of letters, digits, '-' and '_'
+#            (VARIANT=seed2 DISTILL_SEED=2); a name of letters, digits, '-' and '_'. It prints
+#            the configs it chose, and is refused without a finished teacher in OUT or where its
+#            folder holds something other than a training run (an export)
 #   TEACHER_EPOCHS, STUDENT_EPOCHS, BASELINE_EPOCHS  override the configs' epoch counts
 #   TEACHER_AMP  DISTILL_AMP for the teacher's fine-tuning alone: bf16 trains it under bfloat16
 #            autocast (MPNet on a CPU with bfloat16 instructions: 1.3-1.5x, dev within noise)
@@ -80,11 +82,20 @@ config() {
   local own="training_config/${TASK}_$1${VARIANT:+_$VARIANT}.jsonnet"
   if [ -f "$own" ]; then echo "$own"; else echo "training_config/${TASK}_$1.jsonnet"; fi
 }
-if [ -n "${VARIANT:-}" ] && [[ ! $VARIANT =~ ^[A-Za-z0-9_-]+$ ]]; then
-  refuse "VARIANT=$VARIANT: a name of letters, digits, - and _"
-fi
 STUDENT=$OUT/student${VARIANT:+_$VARIANT}
 BASELINE=$OUT/baseline${VARIANT:+_$VARIANT}
+if [ -n "${VARIANT:-}" ]; then
+  [[ $VARIANT =~ ^[A-Za-z0-9_-]+$ ]] || refuse "VARIANT=$VARIANT: a name of letters, digits, - and _"
+  [ -e "$OUT/teacher/metrics.json" ] \
+    || refuse "VARIANT=$VARIANT: trains beside a finished run's teacher; $OUT/teacher has none"
+  for dir in "$STUDENT" "$BASELINE"; do
+    # Not a training run (an export, say), which train_step would take for a dead one and delete.
+    if [ -d "$dir" ] && [ ! -e "$dir/config.json" ] && [ -n "$(ls -A "$dir")" ]; then
+      refuse "VARIANT=$VARIANT: $dir holds something other than a training run"
+    fi
+  done
+  echo "VARIANT=$VARIANT: $(config distill) -> $STUDENT, $(config baseline) -> $BASELINE" >&2
+fi
 STUDENT_TRANSFER_SET=$OUT/transfer.jsonl
 if [ -n "${UNLABELLED:-}" ]; then
   [ "$TAGGER" = true ] || refuse "UNLABELLED=$UNLABELLED: for a tagging task; TASK=$TASK is not one"

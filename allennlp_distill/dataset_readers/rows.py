@@ -258,7 +258,8 @@ def require_text(path: str, line_number: int, row: Dict[str, Any], column: str) 
         )
     text = row[column]
     if not isinstance(text, str):
-        raise DataFormatError(path, line_number, f"column {column!r} is not text: {text!r}")
+        kind = type(text).__name__
+        raise DataFormatError(path, line_number, f"column {column!r} is not text ({kind})")
     if not text.strip():
         raise DataFormatError(path, line_number, f"{EMPTY_TEXT}; column {column!r}")
     return text.strip()

@@ -185,21 +185,25 @@ def test_replacing_an_export_with_the_other_runtime_leaves_one_model_file(
 
 
 @pytest.mark.parametrize("onnx", [True, False])
+@pytest.mark.parametrize("failing", ["quantizing", "the metadata"])
 def test_a_failure_while_writing_leaves_the_earlier_export_whole_or_no_folder(
-    tiny_student_archive, tmp_path, monkeypatch, onnx
+    tiny_student_archive, tmp_path, monkeypatch, onnx, failing
 ):
     from allennlp_distill.commands import export, onnx_export
 
     export_dir = tmp_path / "export"
     export_archive(str(tiny_student_archive), str(export_dir))
     before = {path.name: path.read_bytes() for path in export_dir.iterdir()}
+    (export_dir / ".export-killed").mkdir()  # the scratch folder of a killed export
 
     def fail(*args, **kwargs):
         raise OSError("disk full")
 
-    # int8 fails after the float model is saved: ONNX Runtime's quantizer, torch's quantize_int8.
-    monkeypatch.setattr(onnx_export, "quantize_onnx_int8", fail)
-    monkeypatch.setattr(export, "quantize_int8", fail)
+    if failing == "quantizing":  # ONNX Runtime's quantizer runs after the float model is saved
+        monkeypatch.setattr(onnx_export, "quantize_onnx_int8", fail)
+        monkeypatch.setattr(export, "quantize_int8", fail)
+    else:  # after the model file is written
+        monkeypatch.setattr(export.json, "dump", fail)
     for target in (export_dir, tmp_path / "new"):
         with pytest.raises(OSError, match="disk full"):
             export_archive(str(tiny_student_archive), str(target), int8=True, force=True, onnx=onnx)

@@ -91,6 +91,12 @@ BAD_ROWS = [
     ("empty text", "t.tsv", "sentence\tlabel\n \t1\n", r"t\.tsv:2: empty text"),
     ("missing header", "t.tsv", "a film\t1\n", r"t\.tsv:1: the header .* has no column 'sentence'"),
     ("missing text key", "t.jsonl", '{"text": "film"}\n', r"t\.jsonl:1: no column 'sentence'"),
+    (
+        "text not a string",
+        "t.jsonl",
+        '{"sentence": 5}\n',
+        r"t\.jsonl:1: column 'sentence' is not text \(int\)",
+    ),
     ("invalid json", "t.jsonl", '{"sentence": "x"\n', r"t\.jsonl:1: invalid JSON"),
     ("json not an object", "t.jsonl", "[1, 2]\n", r"t\.jsonl:1: expected a JSON object"),
     (

@@ -187,3 +187,24 @@ def test_a_regression_student_with_a_kl_soft_loss_is_a_configuration_error(
     model.train()
     with pytest.raises(ConfigurationError, match="regression student.*mse"):
         model(**batch)
+
+
+def test_a_dev_label_the_student_cannot_know_fails_before_the_first_epoch(tmp_path, monkeypatch):
+    # A label neither the teacher's logits nor the transfer set's rows had (a teacher of another
+    # task): AllenNLP indexes the validation data when the trainer is built, GoldLabelField names
+    # the row, and no epoch runs.
+    from allennlp.training.gradient_descent_trainer import GradientDescentTrainer
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("an epoch began before the dev labels were checked")
+
+    monkeypatch.setattr(GradientDescentTrainer, "_train_epoch", no_training)
+    dev = tmp_path / "dev.tsv"
+    dev.write_text("sentence\tlabel\na gorgeous film\t1\na dull film\t7\n")
+    out = tmp_path / "run"
+    overrides = json.dumps({"validation_data_path": str(dev)})
+    with pytest.raises(ValueError, match=r"dev\.tsv:3: label '7' is not one the model knows"):
+        train_model_from_file(
+            str(FIXTURES / "bilstm_student.jsonnet"), str(out), overrides=overrides
+        )
+    assert not list(out.glob("*_e0*")) and not list(out.glob("metrics_epoch_*"))

@@ -3,12 +3,12 @@ Teacher labelling throughput on this machine, measured in one run: texts in inpu
 texts sorted by length, and, sorted, the int8 teacher (torch's dynamic quantization, and
 torchao's int8 where that package is installed), the teacher under bfloat16 autocast
 (`"precision": "bf16"`), the teacher run by ONNX Runtime (`"runtime": "onnxruntime"`, for a
-single-sentence transformer classifier) in fp32 and int8, and with `--compile` the teacher's
-transformer under `torch.compile` in fp32, bf16 and torchao's int8 (each timed on a second pass,
-after a first that compiles), each against fp32 with how often its argmax label agrees
-with fp32's, the mean and the largest logit difference. `--threads 2,1` measures fp32, bf16 and
-ONNX Runtime (sorted) again at each further thread count. Each timed pass follows an untimed
-warm-up. Single sentences (`sentence`) or pairs (`sentence1`,
+transformer classifier or regressor of one sentence or a pair) in fp32 and int8, and with
+`--compile` the teacher's transformer under `torch.compile` in fp32, bf16 and torchao's int8
+(each timed on a second pass, after a first that compiles), each against fp32 with how often
+its argmax label agrees with fp32's, the mean and the largest logit difference. `--threads
+2,1` measures fp32, bf16 and ONNX Runtime (sorted) again at each further thread count. Each
+timed pass follows an untimed warm-up. Single sentences (`sentence`) or pairs (`sentence1`,
 `sentence2`); a regression teacher's one score is its logit (argmax agreement is then
 trivially 1).
 
@@ -83,7 +83,6 @@ def main() -> None:
         for n, row in iter_rows(args.data_file)
     ]
     texts = random.Random(13370).sample(texts, min(args.texts, len(texts)))
-    single = all(isinstance(text, str) for text in texts)
 
     def timed(label_model, sort_by_length=True, precision="fp32"):
         """The logits of `texts` and texts/s, after a warm-up on 256 of them that is not timed."""
@@ -129,11 +128,10 @@ def main() -> None:
     except ImportError:
         print("int8 torchao: not measured (pip install torchao)")
     report("bf16, sorted by length", *timed(model, precision="bf16"))
-    if single:
-        for int8 in (False, True):
-            logits, rate = onnx_timed(threads[0], int8)
-            if logits is not None:
-                report("onnxruntime int8" if int8 else "onnxruntime, sorted", logits, rate)
+    for int8 in (False, True):
+        logits, rate = onnx_timed(threads[0], int8)
+        if logits is not None:
+            report("onnxruntime int8" if int8 else "onnxruntime, sorted", logits, rate)
     if args.compile:
         compiled_model = compiled(model)
         kinds = [("torch.compile, sorted", compiled_model, "fp32")]
@@ -158,7 +156,7 @@ def main() -> None:
         for name, (_, rate) in (
             ("fp32, sorted", timed(model)),
             ("bf16, sorted", timed(model, precision="bf16")),
-            ("onnxruntime, sorted", onnx_timed(count) if single else (None, None)),
+            ("onnxruntime, sorted", onnx_timed(count)),
         ):
             if rate is not None:
                 print(f"{count} threads: {name:<20} {rate:8.1f} texts/s")

@@ -31,7 +31,7 @@
 #   RUNTIME  what runs the teacher while it labels the transfer set: onnxruntime (the default for
 #            a single-sentence classifier: the same logits to 1e-5, labelling 1.5x as fast on 2
 #            cores, the whole transfer-set step 1.2x; README, "Teacher labelling") or
-#            torch (the default, and the only choice, for pairs and taggers)
+#            torch (the default for pairs, and the only choice for taggers)
 #   PRECISION  fp32 (default) or bf16: the torch teacher labels under bfloat16 autocast (1.9x for
 #            MPNet at 99.92 % label agreement, on a CPU with bfloat16 instructions; slower without
 #            them); a tagger teacher too. Given, it makes torch the default RUNTIME.
@@ -66,8 +66,8 @@ ${COMPILE:+, \"compile\": true}}"
 # What the labelling predictor would refuse, refused here: before the teacher trains, not after.
 refuse() { echo "scripts/pipeline.sh: $*" >&2; exit 2; }
 case $RUNTIME in torch | onnxruntime) ;; *) refuse "RUNTIME=$RUNTIME: torch or onnxruntime" ;; esac
-if [ "$RUNTIME" = onnxruntime ] && { [ "$PAIR" = true ] || [ "$TAGGER" = true ]; }; then
-  refuse "RUNTIME=onnxruntime labels single-sentence classifiers only; TASK=$TASK needs torch"
+if [ "$RUNTIME" = onnxruntime ] && [ "$TAGGER" = true ]; then
+  refuse "RUNTIME=onnxruntime labels sentence and pair classifiers, not taggers; TASK=$TASK needs torch"
 fi
 case ${PRECISION:-fp32} in fp32 | bf16 | fp16) ;; *) refuse "PRECISION=$PRECISION: fp32, bf16 or fp16 (fp16: a GPU)" ;; esac
 if [ "${PRECISION:-fp32}" != fp32 ] && [ "$RUNTIME" = onnxruntime ]; then

@@ -194,20 +194,25 @@ def quantize_int8(model: Model, keep_float: Tuple[type, ...] = ()) -> Model:
 
 class OnnxRuntimeTeacher:
     """
-    A fine-tuned single-sentence transformer classifier teacher run by ONNX Runtime on the CPU,
-    for labelling a transfer set: the logits of `teacher_logits` to float rounding, faster where
-    the model is small (on 2 cores 1.48x for all-MiniLM-L6-v2, 1.06x for all-mpnet-base-v2;
-    README "Teacher labelling"). The teacher is exported in memory with `torch.onnx.export`
-    (opset 17) as `distill-export` traces it (`ExportableTransformerClassifier`: the
-    transformer's last hidden states, mean-pooled, the classification layer), and each text's
-    word pieces are the ones its own reader makes.
+    A fine-tuned transformer teacher run by ONNX Runtime on the CPU, for labelling a transfer set:
+    a classifier or regressor of one sentence, or of a sentence pair read jointly (a
+    cross-encoder: both sentences in one input with segment ids), giving the logits (a
+    regressor: the score) of `teacher_logits` to float rounding, faster where the model is small
+    (on 2 cores 1.48x for all-MiniLM-L6-v2, 1.06x for all-mpnet-base-v2; README "Teacher
+    labelling"). The teacher is exported in memory with `torch.onnx.export` (opset 17) as
+    `distill-export` traces it (`ExportableTransformerClassifier`: the transformer's last
+    hidden states, mean-pooled, the output layer), and each input's word pieces (and a pair's
+    segment ids) are the ones its own reader makes.
 
     # Parameters
     model : `Model`
-        An `f1_classifier` / `basic_classifier` over one `pretrained_transformer` embedder with
-        averaged `boe` pooling, as `training_config/teacher.libsonnet` builds it.
+        An `f1_classifier` / `basic_classifier` or `text_regressor` over one
+        `pretrained_transformer` embedder with averaged `boe` pooling, as
+        `training_config/teacher.libsonnet` builds it.
     dataset_reader : `DatasetReader`
-        Its reader, with one text column and a truncating `pretrained_transformer` tokenizer.
+        Its reader: one text column and a truncating `pretrained_transformer` tokenizer, or a
+        pair reader that reads both sentences as one input bounded by `max_tokens`
+        (`_check_wordpiece_reader`).
     threads : `int`, optional (default = `torch.get_num_threads()`)
         ONNX Runtime's intra-op threads.
     int8 : `bool`, optional (default = `False`)
@@ -220,8 +225,8 @@ class OnnxRuntimeTeacher:
         offered by the transfer-set predictor.
 
     # Raises
-    `ConfigurationError` for a teacher of another kind (a sentence pair, a regressor, a tagger,
-    another pooling), naming what `distill-export` accepts.
+    `ConfigurationError` for a teacher of another kind (a tagger, a pair read apart, another
+    pooling), naming what `distill-export` accepts.
     """
 
     def __init__(
@@ -241,21 +246,24 @@ class OnnxRuntimeTeacher:
 
         try:
             module = ExportableTransformerClassifier(model).eval()  # type: ignore[arg-type]
-            pair = len(getattr(dataset_reader, "text_columns", ["sentence"])) != 1
-            if module.regression or pair:
-                raise ConfigurationError(
-                    f"a {'sentence-pair' if pair else 'regressor'} teacher is labelled by the "
-                    "torch runtime"
-                )
-            pad_id = _check_wordpiece_reader(dataset_reader, "the teacher")["pad_id"]
+            wordpieces = _check_wordpiece_reader(dataset_reader, "the teacher")
         except ConfigurationError as error:
             raise ConfigurationError(
-                f'runtime "onnxruntime" labels with a single-sentence transformer classifier '
-                f"teacher: {error}"
+                f'runtime "onnxruntime" labels with a transformer classifier or regressor '
+                f"teacher of one sentence or a pair read jointly: {error}"
             ) from None
-        self._pad_id = pad_id
+        self._pad_id = int(wordpieces["pad_id"])
         self._reader = dataset_reader
-        example = torch.full((2, 4), pad_id, dtype=torch.long)
+        self._indexer = dataset_reader._token_indexers["tokens"]  # type: ignore[attr-defined]
+        self._vocab = model.vocab
+        self._regression = module.regression
+        # A pair's segment ids are an input where the transformer has token-type embeddings.
+        self._type_ids = "pair_template" in wordpieces and module.token_types
+        example = torch.full((2, 4), self._pad_id, dtype=torch.long)
+        inputs = (example, torch.ones_like(example)) + (
+            (torch.tensor([[0, 0, 1, 1], [0] * 4]),) if self._type_ids else ()
+        )
+        names = ["token_ids", "mask"] + (["type_ids"] if self._type_ids else [])
         axes = {0: "batch_size", 1: "num_pieces"}
         with tempfile.TemporaryDirectory() as folder, warnings.catch_warnings(), torch.no_grad():
             graph = os.path.join(folder, "teacher.onnx")
@@ -264,11 +272,11 @@ class OnnxRuntimeTeacher:
             warnings.simplefilter("ignore")
             torch.onnx.export(
                 module,
-                (example, torch.ones_like(example)),
+                inputs,
                 graph,
-                input_names=["token_ids", "mask"],
+                input_names=names,
                 output_names=["logits"],
-                dynamic_axes={"token_ids": axes, "mask": axes},
+                dynamic_axes={name: axes for name in names},
                 opset_version=17,
                 dynamo=False,
             )
@@ -292,34 +300,48 @@ class OnnxRuntimeTeacher:
                 graph, options, providers=["CPUExecutionProvider"]
             )
 
-    def word_pieces(self, text: str) -> List[int]:
-        """The word-piece ids of `text`, special tokens included, as the teacher's reader makes
-        them (truncated to its `max_length`)."""
-        instance = self._reader.text_to_instance(text)
-        field = instance["tokens"]
-        return [token.text_id for token in field.tokens]  # type: ignore[attr-defined]
+    def word_pieces(self, text: Union[str, Tuple[str, ...]]) -> List[int]:
+        """The word-piece ids of `text` (a string, or a pair as a 2-tuple), special tokens
+        included, as the teacher's reader makes them (truncated to its bound)."""
+        return self._pieces(text)[0]
+
+    def _pieces(self, text: Union[str, Tuple[str, ...]]) -> Tuple[List[int], List[int]]:
+        """Word-piece ids and segment ids as the reader's indexer gives them to the model (an
+        indexer with a `max_length` gives a pair's final `[SEP]` segment 0, not the tokenizer's 1:
+        `export._pair_template`)."""
+        texts = (text,) if isinstance(text, str) else text
+        tokens = self._reader.text_to_instance(*texts)["tokens"].tokens  # type: ignore[attr-defined]
+        indexed = self._indexer.tokens_to_indices(tokens, self._vocab)
+        return list(indexed["token_ids"]), list(indexed["type_ids"])
 
     def logits(
         self,
-        texts: Sequence[Union[str, Tuple[str]]],
+        texts: Sequence[Union[str, Tuple[str, ...]]],
         batch_size: int = 128,
         on_batch: Optional[Callable[[int], None]] = None,
     ) -> List[List[float]]:
         """
-        The teacher's logits for each text (a string or a 1-tuple holding one), in the order of
-        `texts`: `len(texts)` lists of `num_labels` floats in the model's label order, computed in
+        The teacher's logits for each text (a string, or a tuple of the reader's text fields: one
+        text, or a sentence pair), in the order of `texts`: `len(texts)` lists of `num_labels`
+        floats in the model's label order (a regressor: one float, its score), computed in
         batches of `batch_size` texts sorted by length (`on_batch` as in `teacher_logits`).
         """
-        pieces = [self.word_pieces(text if isinstance(text, str) else text[0]) for text in texts]
-        order = sorted(range(len(pieces)), key=lambda i: len(pieces[i]))
+        pieces = [self._pieces(text) for text in texts]
+        order = sorted(range(len(pieces)), key=lambda i: len(pieces[i][0]))
         logits: List[List[float]] = [[] for _ in pieces]
         for start in range(0, len(order), batch_size):
             chunk = order[start : start + batch_size]
-            token_ids, mask = padded_wordpieces([pieces[i] for i in chunk], self._pad_id)
-            (outputs,) = self._session.run(
-                None, {"token_ids": token_ids.numpy(), "mask": mask.numpy()}
+            inputs = padded_wordpieces(
+                [pieces[i][0] for i in chunk],
+                self._pad_id,
+                [pieces[i][1] for i in chunk] if self._type_ids else None,
             )
-            for i, row_logits in zip(chunk, outputs.tolist()):
+            names = ["token_ids", "mask", "type_ids"]
+            (outputs,) = self._session.run(
+                None, {name: tensor.numpy() for name, tensor in zip(names, inputs)}
+            )
+            rows = outputs.reshape(len(chunk), -1) if self._regression else outputs
+            for i, row_logits in zip(chunk, rows.tolist()):
                 logits[i] = row_logits
             if on_batch is not None:
                 on_batch(len(chunk))

@@ -100,7 +100,8 @@ class TransferSetPredictor(Predictor):
         logits differ slightly.
     runtime : `str`, optional (default = `"torch"`)
         `"onnxruntime"`: label with the teacher exported to ONNX Runtime (`OnnxRuntimeTeacher`;
-        CPU, single-sentence transformer classifiers), the same logits to float rounding, faster.
+        CPU, transformer classifiers and regressors of a sentence or a pair), the same logits to
+        float rounding, faster.
     compile : `bool`, optional (default = `False`)
         Run the torch teacher's transformer by `torch.compile` (`compile_teacher`): with bf16 the
         fastest labelling on a CPU with AMX (MiniLM 1.46x, MPNet 1.20x eager bf16). Not recorded

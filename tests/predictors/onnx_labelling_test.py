@@ -66,9 +66,51 @@ def test_the_transfer_set_predictor_labels_with_onnxruntime_as_with_torch(tiny_t
         assert ours["teacher_logits"] == pytest.approx(theirs["teacher_logits"], abs=1e-4)
 
 
-def test_a_pair_teacher_is_refused_with_what_onnxruntime_labels(tiny_mrpc_teacher_archive):
-    archive = load_archive(str(tiny_mrpc_teacher_archive))
-    with pytest.raises(ConfigurationError, match='runtime "onnxruntime".*single-sentence'):
+PAIRS = [
+    ("A man is playing a guitar.", "A person plays a guitar."),
+    ("Zürich's Ōsaka [MASK] naïve", "東京"),
+    ("x", " ".join(["the plot is nothing but boilerplate clichés ."] * 120)),  # cut to the bound
+    ("The cat sat.", "The cat sat."),
+]
+
+
+@pytest.mark.parametrize("task", ["mrpc", "stsb"])
+def test_a_pair_teacher_classifier_or_regressor_gives_the_torch_teachers_logits(
+    task, tiny_mrpc_teacher_archive, tiny_stsb_teacher_archive
+):
+    archive = {"mrpc": tiny_mrpc_teacher_archive, "stsb": tiny_stsb_teacher_archive}[task]
+    loaded = load_archive(str(archive))
+    model, reader = loaded.model.eval(), loaded.validation_dataset_reader
+    expected = teacher_logits(model, reader, PAIRS, batch_size=3)
+    onnx = OnnxRuntimeTeacher(model, reader, threads=1)
+    assert onnx._type_ids  # the tiny BERT has segment embeddings: they are an input
+    got = onnx.logits(PAIRS, batch_size=3)
+    assert [len(row) for row in got] == [len(row) for row in expected]  # stsb: one score
+    for row, reference in zip(got, expected):
+        assert row == pytest.approx(reference, abs=1e-4)
+    assert len({tuple(round(x, 4) for x in row) for row in got}) == len(PAIRS)
+
+
+def test_the_pair_transfer_set_predictor_labels_with_onnxruntime_as_with_torch(
+    tiny_mrpc_teacher_archive,
+):
+    from tests.predictors.transfer_set_pairs_test import MRPC_TRAIN
+    from tests.predictors.transfer_set_pairs_test import transfer_set as pair_transfer_set
+
+    torch_rows, onnx_rows = (
+        pair_transfer_set(tiny_mrpc_teacher_archive, MRPC_TRAIN, **args)
+        for args in ({}, {"runtime": "onnxruntime"})
+    )
+    assert [row["#1 String"] for row in onnx_rows] == [row["#1 String"] for row in torch_rows]
+    for ours, theirs in zip(onnx_rows, torch_rows):
+        assert ours["teacher_logits"] == pytest.approx(theirs["teacher_logits"], abs=1e-4)
+
+
+def test_a_model_that_is_no_transformer_teacher_is_refused_with_what_onnxruntime_labels(
+    tiny_student_archive,
+):
+    archive = load_archive(str(tiny_student_archive))
+    with pytest.raises(ConfigurationError, match='runtime "onnxruntime" labels with a transformer'):
         OnnxRuntimeTeacher(archive.model, archive.validation_dataset_reader)
 
 

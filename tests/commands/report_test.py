@@ -58,6 +58,11 @@ def test_report_on_a_teacher_and_a_student_writes_table_json_and_plot(
         assert set(row["throughput"]) == {"1", "4"} and row["throughput"]["4"] > 0
         assert row["latency_ms"]["p50"] <= row["latency_ms"]["p95"]
         assert 0 < row["parameters_without_embeddings"] < row["parameters"]
+    # Sizes in MB of 10**6 bytes: the archive, the whole export folder, the int8 state dict.
+    assert student["size_mb"] == pytest.approx(tiny_student_archive.stat().st_size / 1e6)
+    export_bytes = sum(path.stat().st_size for path in (tmp_path / "export").iterdir())
+    assert exported["size_mb"] == pytest.approx(export_bytes / 1e6)
+    assert int8["size_mb"] != student["size_mb"]
     # Served in a fresh process each: the export without AllenNLP needs less than its archive.
     assert all(row["serving_memory_mb"] > 50 for row in report["models"])
     assert exported["serving_memory_mb"] < student["serving_memory_mb"]
@@ -122,6 +127,7 @@ def test_report_measures_an_exported_pair_regression_student_like_its_archive(tm
     assert exported["examples"] == student["examples"] == 6
     assert set(exported["throughput"]) == {1, 3}
     assert "| exported | " in (tmp_path / "report" / "report.md").read_text()
+    assert torch.get_num_threads() == 1  # every figure was measured on the threads it names
 
 
 def test_accuracy_interval_is_the_binomial_normal_approximation():
@@ -200,3 +206,70 @@ def test_a_gpu_report_needs_a_gpu_and_no_cpu_only_model(tiny_student_archive, tm
         parse_model(f"exported={tmp_path / 'export'}:bf16")
     assert parse_model(f"teacher={tiny_student_archive}:bf16")[2] == "bf16"
     assert not (tmp_path / "report.json").exists()
+
+
+def test_the_table_puts_each_figure_in_its_column():
+    from allennlp_distill.commands.report import markdown_table
+
+    row = {
+        "name": "student", "int8": False, "accuracy": 0.9, "examples": 100,
+        "heldout": {"accuracy": 0.8, "examples": 400},
+        "parameters": 1_000, "parameters_without_embeddings": 100, "size_mb": 2.0,
+        "serving_memory_mb": 300.0, "throughput": {1: 10.0, 16: 100.0}, "tokens_per_text": 12,
+        "latency_ms": {"p50": 1.0, "p95": 2.0},
+        "speedup": {1: 2.0, 16: 4.0},
+        "speedup_over": {"teacher": {1: 2.0, 16: 4.0}, "other": {1: 3.0, 16: 5.0}},
+    }  # fmt: skip
+    table = markdown_table([row], (1, 16)).splitlines()
+    assert table[0] == (
+        "| model | accuracy | held-out accuracy | params | params w/o emb. | size MB | "
+        "serving RAM MB | texts/s @1 | texts/s @16 | tokens/s @16 | p50 ms @1 | p95 ms @1 | "
+        "speed-up @1 | speed-up @16 | vs other @1 | vs other @16 |"
+    )
+    dev, heldout = accuracy_interval(0.9, 100), accuracy_interval(0.8, 400)
+    assert table[2] == (
+        f"| student | 90.00 ±{100 * dev:.1f} | 80.00 ±{100 * heldout:.1f} | 1,000 | 100 | 2.0 | "
+        "300 | 10 | 100 | 1,200 | 1.00 | 2.00 | 2.0x | 4.0x | 3.0x | 5.0x |"
+    )
+
+
+def test_speed_is_texts_per_second_after_two_warm_up_calls_and_p95_is_the_95th_percentile(
+    monkeypatch,
+):
+    from allennlp_distill.commands import measure
+
+    clock, calls = [0.0], []
+
+    def forward(batch):  # item i takes i + 1 ms
+        calls.append(len(batch))
+        clock[0] += sum(item + 1 for item in batch) / 1000
+
+    monkeypatch.setattr(measure.time, "perf_counter", lambda: clock[0])
+    progress = type("Progress", (), {"set_postfix_str": print, "update": print})()
+    speed = measure.measure_speed("m", list(range(20)), (1, 4), list, forward, progress)
+    assert calls == [1, 1] + [1] * 20 + [4, 4] + [4] * 5  # two warm-up calls per batch size
+    # 20 texts in 1 + 2 + ... + 20 = 210 ms at either batch size: texts, not batches, per second.
+    assert speed["throughput"] == {1: pytest.approx(20 / 0.21), 4: pytest.approx(20 / 0.21)}
+    assert speed["latency_ms"] == {"p50": pytest.approx(10.5), "p95": pytest.approx(19.95)}
+
+
+def test_serving_ram_is_the_peak_in_megabytes_of_a_million_bytes():
+    import subprocess
+    import sys
+
+    from allennlp_distill.commands.measure import _SERVING_CHILD_ARGS
+
+    code = (
+        _SERVING_CHILD_ARGS
+        + (
+            "block = bytearray(b'x' * 200_000_000); del block\n"  # freed: only a peak keeps it
+            "print(peak_mb()); print(open('/proc/self/status').read())"
+        )
+    )
+    argv = ["model", "", "rows.jsonl", "1", "1", "serving.py"]
+    out = subprocess.run(
+        [sys.executable, "-c", code, *argv], capture_output=True, text=True, check=True
+    ).stdout.splitlines()
+    high_water_kib = next(int(line.split()[1]) for line in out if line.startswith("VmHWM:"))
+    assert float(out[0]) == pytest.approx(high_water_kib * 1024 / 1e6)
+    assert float(out[0]) > 200

@@ -154,11 +154,20 @@ def write_report(
     model) and `speedup_over` (`{teacher name: per batch size}`, over each teacher).
 
     # Raises
-    `ConfigurationError` when `teachers` is not between 1 and the number of models, or, with a
-    `cuda_device`, when torch sees no such GPU or a model is an export or `:int8` (CPU only).
+    `ConfigurationError` when `teachers` is not between 1 and the number of models or two
+    teachers share a name (the speed-ups over them are keyed by it; other models may: `student`
+    and `student=...:int8` are two rows), or, with a `cuda_device`, when torch sees no such GPU
+    or a model is an export or `:int8` (CPU only).
     """
     if not 1 <= teachers <= len(models):
         raise ConfigurationError(f"--teachers {teachers}: expected 1 to {len(models)}")
+    names = [name for name, _, _ in models[:teachers]]
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise ConfigurationError(
+            f"--teachers {teachers}: the teachers' names {repeated} are given twice; name each "
+            "teacher once (e.g. a-1=..., a-2=...)"
+        )
     device = "cpu"
     if cuda_device >= 0:
         if cuda_device >= torch.cuda.device_count():

@@ -98,7 +98,11 @@ def test_a_model_spec_needs_a_name_and_an_existing_archive(tmp_path):
         parse_model(f"student={tmp_path / 'none.tar.gz'}:int8")
 
 
-def test_teachers_must_be_among_the_models(tiny_student_archive, tmp_path):
+def test_teachers_must_be_among_the_models_each_named_once(tiny_student_archive, tmp_path):
+    twice = [("student", str(tiny_student_archive), ""), ("student", str(tiny_student_archive), "")]
+    with pytest.raises(ConfigurationError, match=r"teachers' names \['student'\] are given twice"):
+        write_report(twice, "dev.tsv", str(tmp_path), teachers=2)
+    assert not list(tmp_path.iterdir())
     with pytest.raises(ConfigurationError, match="--teachers 2: expected 1 to 1"):
         write_report(
             [("student", str(tiny_student_archive), "")], "dev.tsv", str(tmp_path), teachers=2

@@ -29,9 +29,10 @@
 #   TEACHER_AMP  DISTILL_AMP for the teacher's fine-tuning alone: bf16 trains it under bfloat16
 #            autocast (MPNet on a CPU with bfloat16 instructions: 1.3-1.5x, dev within noise)
 #   RUNTIME  what runs the teacher while it labels the transfer set: onnxruntime (the default for
-#            a single-sentence classifier: the same logits to 1e-5, labelling 1.5x as fast on 2
-#            cores, the whole transfer-set step 1.2x; README, "Teacher labelling") or
-#            torch (the default for pairs, and the only choice for taggers)
+#            a sentence or pair classifier or regressor: the same logits to 1e-5, labelling 1.5x
+#            as fast on 2 cores for single sentences, 3.0x for STS-B pairs, the whole transfer-set
+#            step 1.2x for SST-2; README, "Teacher labelling") or torch (the only choice for
+#            taggers)
 #   PRECISION  fp32 (default) or bf16: the torch teacher labels under bfloat16 autocast (1.9x for
 #            MPNet at 99.92 % label agreement, on a CPU with bfloat16 instructions; slower without
 #            them); a tagger teacher too. Given, it makes torch the default RUNTIME.
@@ -52,8 +53,7 @@ source "$(dirname "$0")/steps.sh"
 data_files
 PAIR=$(task_file pair)
 TAGGER=$(task_file tagger)
-if [ "$PAIR" = "true" ] || [ "$TAGGER" = "true" ] || [ "${PRECISION:-fp32}" != fp32 ] \
-  || [ -n "${COMPILE:-}" ]; then
+if [ "$TAGGER" = "true" ] || [ "${PRECISION:-fp32}" != fp32 ] || [ -n "${COMPILE:-}" ]; then
   RUNTIME=${RUNTIME:-torch}
 else
   RUNTIME=${RUNTIME:-onnxruntime}

@@ -213,6 +213,16 @@ def test_without_teacher_amp_every_step_trains_in_the_default_precision(tmp_path
 
 
 @pytest.mark.parametrize(
+    "task, runtime", [("sst2", "onnxruntime"), ("stsb", "onnxruntime"), ("conll2003", "torch")]
+)
+def test_sentence_and_pair_teachers_label_with_onnxruntime_and_taggers_with_torch(
+    tmp_path, task, runtime
+):
+    run_pipeline(tmp_path, TASK=task)
+    assert json.loads((tmp_path / "calls.txt.predictor_args").read_text())["runtime"] == runtime
+
+
+@pytest.mark.parametrize(
     "task, predictor",
     [
         ("sst2", TransferSetPredictor),

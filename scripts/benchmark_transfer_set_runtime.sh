@@ -5,6 +5,7 @@
 # Runtime:
 #   bash scripts/benchmark_transfer_set_runtime.sh TEACHER INPUT_TSV OUT_DIR [N_ITER [WAY...]]
 #   e.g. the WAYs '"precision": "bf16"' '"precision": "bf16", "compile": true'
+# Sentences or sentence pairs (any columns the teacher's reader takes).
 set -euo pipefail
 teacher=$1 input=$2 out=$3 n_iter=${4:-4}
 shift $(($# < 4 ? $# : 4))
@@ -29,7 +30,9 @@ import json, sys
 
 first, *others = ([json.loads(line) for line in open(path)] for path in sys.argv[1:])
 for number, rows in enumerate(others, 2):
-    assert [r["sentence"] for r in rows] == [r["sentence"] for r in first], "rows differ"
+    # The same texts (a sentence or a pair's columns) and gold labels, row for row.
+    texts = [{k: v for k, v in r.items() if k != "teacher_logits"} for r in rows]
+    assert texts == [{k: v for k, v in r.items() if k != "teacher_logits"} for r in first], "rows differ"
     pairs = [(a["teacher_logits"], b["teacher_logits"]) for a, b in zip(first, rows)]
     largest = max(abs(a[k] - b[k]) for a, b in pairs for k in a)
     agree = sum(max(a, key=a.get) == max(b, key=b.get) for a, b in pairs) / len(pairs)

@@ -919,6 +919,63 @@ def export_archive(
     # Built before the output folder exists: a student it cannot export leaves nothing behind.
     # (Refused above unless a single-sentence or siamese student.)
     graph = _onnx_graph(module) if onnx else None  # type: ignore[arg-type]
+    vocab = student.vocab
+    indexer = reader._token_indexers["tokens"]  # type: ignore[attr-defined]
+    tokenizer = getattr(reader, "_tokenizer", None)
+    # A `spacy_rules` tokenizer says what serving must mirror; other tokenizers read no word as
+    # @@UNKNOWN@@ and leave lowercasing to the indexer.
+    unknown_tokens = list(getattr(tokenizer, "unknown_tokens", []))
+    tagger = isinstance(student, DistilledTagger)
+    if tagger:
+        # The tagging reader reads whole words: its own unknown tokens are @@UNKNOWN@@.
+        unknown_tokens = sorted(getattr(reader, "_unknown_tokens", ()))
+    regression = isinstance(student, TextRegressor) or bool(getattr(student, "_regression", False))
+    sentence_encoder = isinstance(student, SentenceRepresentationStudent)
+    namespace = str(getattr(student, "_label_namespace", "labels"))
+    num_labels = 0 if regression or sentence_encoder else vocab.get_vocab_size(namespace)
+    characters = getattr(module, "characters", False)
+    characters_indexer = (
+        reader._token_indexers.get("token_characters") if characters else None  # type: ignore[attr-defined]
+    )
+    labels = [vocab.get_token_from_index(i, namespace) for i in range(num_labels)]
+
+    def tokens_by_id(name: str) -> List[str]:  # a vocabulary namespace's tokens, by id
+        return [vocab.get_token_from_index(i, name) for i in range(vocab.get_vocab_size(name))]
+
+    meta = {
+        # A transformer's word pieces are in tokenizer.json.
+        "tokens": [] if transformer else tokens_by_id("tokens"),
+        "wordpieces": wordpieces,
+        "labels": labels,
+        "regression": regression,
+        "sentence_encoder": sentence_encoder,
+        "lowercase_tokens": bool(
+            getattr(indexer, "lowercase_tokens", False)
+            or getattr(tokenizer, "lowercase", False)
+            or isinstance(indexer, LowercaseWordsIndexer)
+        ),
+        "unknown_tokens": unknown_tokens,
+        # The sentence_vectors reader has one text column and no label.
+        "text_columns": list(getattr(reader, "text_columns", ["sentence"])),
+        "label_column": getattr(reader, "label_column", None),
+        "skip_labels": sorted(getattr(reader, "_skip_labels", ())),
+        # A tagger: one tag per word, spans by its label encoding, and its characters' ids.
+        "tagger": tagger,
+        "label_encoding": getattr(student, "label_encoding", None) if tagger else None,
+        # A tagger with a CRF: its tags are student.ts's `tags` (Viterbi), not the argmax.
+        "crf": getattr(student, "_crf", None) is not None,
+        "characters": tokens_by_id("token_characters") if characters else None,
+        # A tagger with a casing embedding: the `word_casing` namespace's classes, by id.
+        "casing": tokens_by_id("word_casing") if getattr(module, "casing", False) else None,
+        "tag_column": getattr(reader, "_tag_column", -1) if tagger else None,
+        "min_char_padding": int(getattr(characters_indexer, "_min_padding_length", 0)),
+        # The `capped_characters` indexer's cap (None: every character).
+        "max_characters": getattr(characters_indexer, "max_characters", None),
+        "int8": int8,
+        # Which file serves: student.onnx (ONNX Runtime) or student.ts (TorchScript).
+        "runtime": "onnxruntime" if onnx else "torchscript",
+        **counts,
+    }
     # Every file is written into a scratch folder first and moved into `output_dir` only once
     # all are written: a failure on the way (quantizing, saving) leaves `output_dir` as it was,
     # or absent if it was (a failure while moving, a folder without vocab.json: `_publish`).
@@ -943,65 +1000,6 @@ def export_archive(
             pieces.no_padding()
             pieces.save(os.path.join(scratch, TOKENIZER_FILE))
             written.append(TOKENIZER_FILE)
-        vocab = student.vocab
-        indexer = reader._token_indexers["tokens"]  # type: ignore[attr-defined]
-        tokenizer = getattr(reader, "_tokenizer", None)
-        # A `spacy_rules` tokenizer says what serving must mirror; other tokenizers read no word as
-        # @@UNKNOWN@@ and leave lowercasing to the indexer.
-        unknown_tokens = list(getattr(tokenizer, "unknown_tokens", []))
-        tagger = isinstance(student, DistilledTagger)
-        if tagger:
-            # The tagging reader reads whole words: its own unknown tokens are @@UNKNOWN@@.
-            unknown_tokens = sorted(getattr(reader, "_unknown_tokens", ()))
-        regression = isinstance(student, TextRegressor) or bool(
-            getattr(student, "_regression", False)
-        )
-        sentence_encoder = isinstance(student, SentenceRepresentationStudent)
-        namespace = str(getattr(student, "_label_namespace", "labels"))
-        num_labels = 0 if regression or sentence_encoder else vocab.get_vocab_size(namespace)
-        characters = getattr(module, "characters", False)
-        characters_indexer = (
-            reader._token_indexers.get("token_characters") if characters else None  # type: ignore[attr-defined]
-        )
-        labels = [vocab.get_token_from_index(i, namespace) for i in range(num_labels)]
-
-        def tokens_by_id(name: str) -> List[str]:  # a vocabulary namespace's tokens, by id
-            return [vocab.get_token_from_index(i, name) for i in range(vocab.get_vocab_size(name))]
-
-        meta = {
-            # A transformer's word pieces are in tokenizer.json.
-            "tokens": [] if transformer else tokens_by_id("tokens"),
-            "wordpieces": wordpieces,
-            "labels": labels,
-            "regression": regression,
-            "sentence_encoder": sentence_encoder,
-            "lowercase_tokens": bool(
-                getattr(indexer, "lowercase_tokens", False)
-                or getattr(tokenizer, "lowercase", False)
-                or isinstance(indexer, LowercaseWordsIndexer)
-            ),
-            "unknown_tokens": unknown_tokens,
-            # The sentence_vectors reader has one text column and no label.
-            "text_columns": list(getattr(reader, "text_columns", ["sentence"])),
-            "label_column": getattr(reader, "label_column", None),
-            "skip_labels": sorted(getattr(reader, "_skip_labels", ())),
-            # A tagger: one tag per word, spans by its label encoding, and its characters' ids.
-            "tagger": tagger,
-            "label_encoding": getattr(student, "label_encoding", None) if tagger else None,
-            # A tagger with a CRF: its tags are student.ts's `tags` (Viterbi), not the argmax.
-            "crf": getattr(student, "_crf", None) is not None,
-            "characters": tokens_by_id("token_characters") if characters else None,
-            # A tagger with a casing embedding: the `word_casing` namespace's classes, by id.
-            "casing": tokens_by_id("word_casing") if getattr(module, "casing", False) else None,
-            "tag_column": getattr(reader, "_tag_column", -1) if tagger else None,
-            "min_char_padding": int(getattr(characters_indexer, "_min_padding_length", 0)),
-            # The `capped_characters` indexer's cap (None: every character).
-            "max_characters": getattr(characters_indexer, "max_characters", None),
-            "int8": int8,
-            # Which file serves: student.onnx (ONNX Runtime) or student.ts (TorchScript).
-            "runtime": "onnxruntime" if onnx else "torchscript",
-            **counts,
-        }
         with open(os.path.join(scratch, METADATA_FILE), "w", encoding="utf-8") as meta_file:
             json.dump(meta, meta_file, ensure_ascii=False)
         _publish(scratch, output_dir, written, other=TORCHSCRIPT_FILE if onnx else ONNX_FILE)

@@ -263,7 +263,8 @@ class OnnxRuntimeTeacher:
         inputs = (example, torch.ones_like(example)) + (
             (torch.tensor([[0, 0, 1, 1], [0] * 4]),) if self._type_ids else ()
         )
-        names = ["token_ids", "mask"] + (["type_ids"] if self._type_ids else [])
+        # The graph's inputs, in `padded_wordpieces`'s order.
+        self._input_names = ["token_ids", "mask"] + (["type_ids"] if self._type_ids else [])
         axes = {0: "batch_size", 1: "num_pieces"}
         with tempfile.TemporaryDirectory() as folder, warnings.catch_warnings(), torch.no_grad():
             graph = os.path.join(folder, "teacher.onnx")
@@ -274,9 +275,9 @@ class OnnxRuntimeTeacher:
                 module,
                 inputs,
                 graph,
-                input_names=names,
+                input_names=self._input_names,
                 output_names=["logits"],
-                dynamic_axes={name: axes for name in names},
+                dynamic_axes={name: axes for name in self._input_names},
                 opset_version=17,
                 dynamo=False,
             )
@@ -336,9 +337,8 @@ class OnnxRuntimeTeacher:
                 self._pad_id,
                 [pieces[i][1] for i in chunk] if self._type_ids else None,
             )
-            names = ["token_ids", "mask", "type_ids"]
             (outputs,) = self._session.run(
-                None, {name: tensor.numpy() for name, tensor in zip(names, inputs)}
+                None, {name: tensor.numpy() for name, tensor in zip(self._input_names, inputs)}
             )
             rows = outputs.reshape(len(chunk), -1) if self._regression else outputs
             for i, row_logits in zip(chunk, rows.tolist()):

@@ -36,8 +36,11 @@ def read_json(path: str) -> Dict:
         return json.load(file)
 
 
-def row(label: str, directory: str, metric: str) -> List[str]:
-    """One table row: label, dev, test, test P / R, best epoch, the metric on dev per epoch."""
+def row(label: str, directory: str, metric: str) -> Tuple[List[str], Tuple[float, float]]:
+    """
+    One table row: label, dev, test, test P / R, best epoch, the metric on dev per epoch; and
+    the dev and test figures (in %) unrounded, for the table over seeds.
+    """
     dev = read_json(os.path.join(directory, "dev_metrics.json"))
     test = read_json(os.path.join(directory, "test_metrics.json"))
     best = read_json(os.path.join(directory, "metrics.json")).get("best_epoch")
@@ -55,7 +58,7 @@ def row(label: str, directory: str, metric: str) -> List[str]:
         precision_recall = (
             f"{100 * test[f'precision{suffix}']:.2f} / {100 * test[f'recall{suffix}']:.2f}"
         )
-    return [
+    cells = [
         label,
         f"{100 * dev[metric]:.2f}",
         f"{100 * test[metric]:.2f}",
@@ -63,6 +66,7 @@ def row(label: str, directory: str, metric: str) -> List[str]:
         "" if best is None else str(best + 1),
         " · ".join(curve),
     ]
+    return cells, (100 * dev[metric], 100 * test[metric])
 
 
 def seed_rows(values: Dict[str, List[Tuple[float, float]]]) -> List[List[str]]:
@@ -101,8 +105,9 @@ def main(argv: Optional[List[str]] = None) -> None:
         label, separator, directory = run.partition("=")
         if not separator:
             parser.error(f"{run}: give LABEL=DIR")
-        rows.append(row(label, directory, args.metric))
-        values[label].append((float(rows[-1][1]), float(rows[-1][2])))
+        cells, dev_test = row(label, directory, args.metric)
+        rows.append(cells)
+        values[label].append(dev_test)
     print_table(["model", "dev", "test", "test P / R", "best epoch", "dev per epoch"], rows)
     over_seeds = seed_rows(values)
     if over_seeds:

@@ -4,6 +4,7 @@ from allennlp_distill.augmentation.rules import (
     augment_once,
     augmented_copies,
     augmented_pair_copies,
+    item_random,
 )
 
 __all__ = [
@@ -12,4 +13,5 @@ __all__ = [
     "augment_once",
     "augmented_copies",
     "augmented_pair_copies",
+    "item_random",
 ]

@@ -79,6 +79,15 @@ class PosUnigrams:
         return tag in self._words
 
 
+def item_random(seed: int, texts: Sequence[str]) -> random.Random:
+    """
+    The random stream of one input item (a sentence's text, a pair's two texts, a tagged
+    sentence's words), seeded by `seed` and the item itself: each item draws its own copies,
+    the same whatever the batch it comes in or where an interrupted transfer set resumed.
+    """
+    return random.Random(f"{seed}:" + "\t".join(texts))
+
+
 def augment_once(
     words: Sequence[str],
     tags: Sequence[str],

@@ -1,7 +1,6 @@
 import dataclasses
 import json
 import os
-import random
 from typing import Iterable, List, Optional, Set, Tuple
 
 from allennlp.common import JsonDict
@@ -11,7 +10,12 @@ from allennlp.data import DatasetReader
 from allennlp.models import Model
 from allennlp.predictors.predictor import Predictor
 
-from allennlp_distill.augmentation.rules import AugmentationRates, PosUnigrams, augmented_copies
+from allennlp_distill.augmentation.rules import (
+    AugmentationRates,
+    PosUnigrams,
+    augmented_copies,
+    item_random,
+)
 from allennlp_distill.dataset_readers.rows import TEACHER_LOGITS_KEY, DataFormatError
 from allennlp_distill.dataset_readers.tagging import iter_tagged_rows
 from allennlp_distill.predictors.labelling import (
@@ -259,7 +263,7 @@ class TaggingTransferSetPredictor(Predictor):
         if self._rates.n_iter == 0:
             return rows
         pos = row.get("pos") or ["X"] * len(words)
-        rng = random.Random(f"{self._seed}:" + "\t".join(words))
+        rng = item_random(self._seed, words)
         for copy in augmented_copies(
             words, pos, self._unigrams, self._rates, rng, self._mask_token
         ):

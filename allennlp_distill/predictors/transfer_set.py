@@ -2,7 +2,6 @@ import dataclasses
 import json
 import logging
 import os
-import random
 from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Set, Tuple
 
 from allennlp.common import JsonDict
@@ -17,6 +16,7 @@ from allennlp_distill.augmentation.rules import (
     PosUnigrams,
     augmented_copies,
     augmented_pair_copies,
+    item_random,
 )
 from allennlp_distill.dataset_readers.pair_teacher_logits import SCORE
 from allennlp_distill.dataset_readers.rows import (
@@ -360,7 +360,7 @@ class TransferSetPredictor(Predictor):
         return rows
 
     def _copies(self, item: Texts) -> Iterator[Texts]:
-        rng = random.Random(f"{self._seed}:" + "\t".join(item))
+        rng = item_random(self._seed, item)
         if len(item) == 1:
             for copy in augmented_copies(
                 *self._tagged[item[0]], self._unigrams, self._rates, rng, self._mask_token

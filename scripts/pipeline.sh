@@ -82,8 +82,8 @@ config() {
   local own="training_config/${TASK}_$1${VARIANT:+_$VARIANT}.jsonnet"
   if [ -f "$own" ]; then echo "$own"; else echo "training_config/${TASK}_$1.jsonnet"; fi
 }
-STUDENT=$OUT/student${VARIANT:+_$VARIANT}
-BASELINE=$OUT/baseline${VARIANT:+_$VARIANT}
+STUDENT_NAME=student${VARIANT:+_$VARIANT} BASELINE_NAME=baseline${VARIANT:+_$VARIANT}
+STUDENT=$OUT/$STUDENT_NAME BASELINE=$OUT/$BASELINE_NAME
 if [ -n "${VARIANT:-}" ]; then
   [[ $VARIANT =~ ^[A-Za-z0-9_-]+$ ]] || refuse "VARIANT=$VARIANT: a name of letters, digits, - and _"
   [ -e "$OUT/teacher/metrics.json" ] \
@@ -137,11 +137,11 @@ if [ -n "${UNLABELLED:-}" ]; then
   mv "$STUDENT_TRANSFER_SET.partial" "$STUDENT_TRANSFER_SET"
 fi
 export DISTILL_TRANSFER_SET=$STUDENT_TRANSFER_SET
-train_step "$(basename "$STUDENT")" "$STUDENT" env DISTILL_EPOCHS="${STUDENT_EPOCHS:-}" \
+train_step "$STUDENT_NAME" "$STUDENT" env DISTILL_EPOCHS="${STUDENT_EPOCHS:-}" \
   "$ALLENNLP" train "$(config distill)" -s "$STUDENT" "${PLUGIN[@]}"
-train_step "$(basename "$BASELINE")" "$BASELINE" env DISTILL_EPOCHS="${BASELINE_EPOCHS:-}" \
+train_step "$BASELINE_NAME" "$BASELINE" env DISTILL_EPOCHS="${BASELINE_EPOCHS:-}" \
   "$ALLENNLP" train "$(config baseline)" -s "$BASELINE" "${PLUGIN[@]}"
-for model in teacher "$(basename "$STUDENT")" "$(basename "$BASELINE")"; do
+for model in teacher "$STUDENT_NAME" "$BASELINE_NAME"; do
   step "evaluate_$model" "$OUT/$model/dev_metrics.json" \
     "$ALLENNLP" evaluate "$OUT/$model/model.tar.gz" "$DISTILL_DEV" \
     --output-file "$OUT/$model/dev_metrics.json" "${PLUGIN[@]}"

@@ -11,6 +11,9 @@
 #            an interrupted training step continued (steps.sh: train_step)
 #   EPOCHS   epochs of the sentence encoder (default 2)
 #   LOSS     its approximation loss: mse (default, Wu et al.'s) or cosine (1 - cosine similarity)
+#   ENCODER  its architecture, DISTILL_SENTENCE_ENCODER: bilstm (default, Wu et al.'s) or cnn
+#            (Kim's CNN; training_config/sentence_encoder.libsonnet); the random-initialisation
+#            students take the same one
 #   TASKS    tasks fine-tuned both ways (default "stsb sick_relatedness mrpc sst2"); SST-2 reads
 #            the data of `make sst2-data` (its held-out slice is the test file; SST2_EPOCHS, default
 #            5), MRPC those of `make mrpc-data` (400 training pairs held out; GLUE's MRPC test
@@ -41,6 +44,9 @@ for task in sst2 mrpc; do case " $TASKS " in *" $task "*) [ -f runs/$task/data/h
   exit 1; } ;;
 esac; done
 mkdir -p "$OUT"
+# The encoder and every student below it: one architecture (a student from the encoder whose run
+# recorded another is refused by the plugin).
+export DISTILL_SENTENCE_ENCODER=${ENCODER:-bilstm}
 
 # timed, step
 source "$(dirname "$0")/steps.sh"

@@ -81,3 +81,25 @@ def test_an_empty_dev_variable_trains_without_validation(dev):
     assert config.get("validation_data_path") == (dev or None)
     assert ("validation_metric" in config["trainer"]) == bool(dev)
     assert ("validation_data_loader" in config) == bool(dev)
+
+
+def test_distill_sentence_encoder_swaps_the_bilstm_for_kims_cnn():
+    def encoder(architecture: str) -> dict:
+        ext_vars = {
+            **EXT_VARS,
+            "DISTILL_SENTENCE_VECTORS": "train_vectors",
+            "DISTILL_SENTENCE_VECTORS_DEV": "",
+            "DISTILL_SENTENCE_ENCODER": architecture,
+        }
+        config = json.loads(_jsonnet.evaluate_file(str(CONFIG), ext_vars=ext_vars))
+        return config["model"]["encoder"]
+
+    assert encoder("bilstm")["type"] == "pooled_bilstm"
+    assert encoder("cnn") == {
+        "type": "wide_cnn",
+        "embedding_dim": 50,
+        "num_filters": 300,
+        "ngram_filter_sizes": [1, 2, 3],
+    }
+    with pytest.raises(RuntimeError, match="must be 'bilstm' or 'cnn', not 'lstm'"):
+        encoder("lstm")

@@ -1,20 +1,35 @@
 // The sentence encoder of non-task-specific distillation (Wu et al. 2020, BiLSTM-SRA), shared by
 // the config that distils it (sentence_representation_distill.jsonnet) and the task students that
 // start from it (student.libsonnet with DISTILL_PRETRAINED_ENCODER): both must build the same
-// `pooled_bilstm` for its weights to load.
+// encoder for its weights to load.
 //
-// 300 units per direction: the upper end of Tang et al.'s BiLSTM (150 to 300); Wu et al.'s own
-// sizes could not be checked offline, so this is our choice, not a reproduction of theirs. Max
-// pooling over the tokens' states (mean is the other choice of pooled_bilstm).
+// DISTILL_SENTENCE_ENCODER picks it (default by the plugin: "bilstm", or, with
+// DISTILL_PRETRAINED_ENCODER set, the architecture recorded in that run's config.json):
+//   "bilstm"  Wu et al.'s: one BiLSTM layer, 300 units per direction (the upper end of Tang et
+//             al.'s 150 to 300; Wu et al.'s own sizes could not be checked offline, so this is our
+//             choice, not a reproduction of theirs), max-pooled over the tokens' states;
+//   "cnn"     Kim (2014)'s sentence CNN (`wide_cnn`) in its place, as "Which Student is Best?"
+//             (arXiv 2201.00558) swaps students: 300 filters of each width 1, 2 and 3, ReLU,
+//             max over time: about 1/10 of the BiLSTM's multiply-adds per word and no
+//             recurrence (speed and STS figures of both: docs/results.md, 2026-12-06).
+local architecture = std.extVar("DISTILL_SENTENCE_ENCODER");
 {
   hidden_size: 300,
   pooling: "max",
-  encoder(input_dim):: {
-    type: "pooled_bilstm",
-    input_dim: input_dim,
-    hidden_size: $.hidden_size,
-    pooling: $.pooling,
-  },
+  num_filters: 300,
+  ngram_filter_sizes: [1, 2, 3],
+  encoder(input_dim)::
+    if architecture == "bilstm" then {
+      type: "pooled_bilstm",
+      input_dim: input_dim,
+      hidden_size: $.hidden_size,
+      pooling: $.pooling,
+    } else if architecture == "cnn" then {
+      type: "wide_cnn",
+      embedding_dim: input_dim,
+      num_filters: $.num_filters,
+      ngram_filter_sizes: $.ngram_filter_sizes,
+    } else error "DISTILL_SENTENCE_ENCODER must be 'bilstm' or 'cnn', not '" + architecture + "'",
   // AllenNLP's `pretrained` initializer: every parameter under the model's `_encoder` (the task
   // students and the sentence-representation student name their encoder alike) from the distilled
   // run's weights file; the embeddings start from the word vectors as usual (the two runs'

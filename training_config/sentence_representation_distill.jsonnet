@@ -20,6 +20,8 @@
 //   DISTILL_TEACHER_HIDDEN_SIZE   the teacher's width (default by the plugin: the hidden size of
 //                                 DISTILL_TEACHER_MODEL, 384 for all-MiniLM-L6-v2); the model
 //                                 stops at the first batch when the vectors are of another width.
+//   DISTILL_SENTENCE_ENCODER      "bilstm" (default: Wu et al.'s max-pooled BiLSTM) or "cnn" (Kim's
+//                                 CNN in its place); sentence_encoder.libsonnet.
 //   DISTILL_WORD_VECTORS, DISTILL_EMBEDDING_DIM, DISTILL_EPOCHS, DISTILL_SEED, and where it
 //                                 trains (DISTILL_CUDA_DEVICE, ...): as every student
 //                                 (see student.libsonnet).
@@ -33,7 +35,7 @@ local seed = std.parseInt(std.extVar("DISTILL_SEED"));
 
 local devices = import "devices.libsonnet";
 local sentence_encoder = import "sentence_encoder.libsonnet";
-// MSE, Wu et al.'s approximation loss ("cosine": 1 - cosine); the encoder's sizes are in
+// MSE, Wu et al.'s approximation loss ("cosine": 1 - cosine); the encoder and its sizes are in
 // sentence_encoder.libsonnet, shared with the task students that start from it.
 local loss = "mse";
 local batch_size = 128;

@@ -8,11 +8,13 @@
 //                         (word_vectors.libsonnet)
 //   DISTILL_EPOCHS        number of epochs (default: each config's own)
 //   DISTILL_PRETRAINED_ENCODER  "" (default), or the best.th of a sentence_representation_distill
-//                         run: the BiLSTM student then uses that run's encoder (pooled_bilstm,
-//                         sentence_encoder.libsonnet) and starts from its weights (Wu et al. 2020)
+//                         run: the BiLSTM student then uses that run's encoder (the pooled BiLSTM
+//                         or the CNN of sentence_encoder.libsonnet, as its config.json records)
+//                         and starts from its weights (Wu et al. 2020)
 //   DISTILL_STUDENT_ENCODER  "" (default: Tang's BiLSTM final states, or the pretrained encoder's
-//                         architecture when DISTILL_PRETRAINED_ENCODER is set), or "pooled": that
-//                         architecture from random initialisation (the comparison at equal size)
+//                         architecture when DISTILL_PRETRAINED_ENCODER is set), or "pooled": the
+//                         sentence encoder's architecture (DISTILL_SENTENCE_ENCODER, default
+//                         "bilstm") from random initialisation (the comparison at equal size)
 //   DISTILL_SEED          random seed (default 13370)
 //   DISTILL_TRAIN, DISTILL_TRANSFER_SET, DISTILL_DEV  data files (default: the task's, see tasks.libsonnet)
 //   DISTILL_CUDA_DEVICE, DISTILL_DISTRIBUTED, ...  where it trains (devices.libsonnet)
@@ -80,7 +82,7 @@ local sentence_encoder = import "sentence_encoder.libsonnet";
          else if std.member(["multichannel", "random"], word_vectors.mode) && pretrained_encoder != "" then
            error "DISTILL_EMBEDDING_MODE=" + word_vectors.mode + ": a pretrained sentence encoder (DISTILL_PRETRAINED_ENCODER) learnt to read the pretrained vectors, one channel wide; unset one of them"
          else if architecture != "bilstm" && pooled then
-           error "DISTILL_PRETRAINED_ENCODER / DISTILL_STUDENT_ENCODER choose a BiLSTM sentence encoder: unset them for architecture '" + architecture + "'"
+           error "DISTILL_PRETRAINED_ENCODER / DISTILL_STUDENT_ENCODER choose the sentence encoder of sentence_encoder.libsonnet: unset them for architecture '" + architecture + "'"
          else if architecture == "cnn" then { num_filters: 100, ngram_filter_sizes: [3, 4, 5], dropout: 0.5 }
          else if architecture == "transformer" then {
            hidden_dim: 200, num_layers: 2, num_attention_heads: 4, feedforward_hidden_dim: 400,

@@ -1,7 +1,7 @@
 """
 Step 4 of non-task-specific distillation (Wu et al. 2020): a task student that starts from the
 distilled sentence encoder (`DISTILL_PRETRAINED_ENCODER`,
-`training_config/sentence_encoder.libsonnet`).
+`training_config/sentence_encoder.libsonnet`): the BiLSTM or the CNN its run recorded.
 """
 
 import json
@@ -11,16 +11,19 @@ import torch
 from allennlp.commands.train import train_model_from_file
 from allennlp.models.archival import load_archive
 
-from allennlp_distill.config_vars import default_config_vars
+from allennlp_distill.config_vars import default_config_vars, set_default_config_vars
 from tests.conftest import CONFIGS, FIXTURES, task_env
 from tests.tiny_sentence_vectors import TEACHER_SIZE, write_tiny_sentence_vectors
 
 TRANSFER_SETS = {"sst2": "transfer_set.jsonl", "mrpc": "pairs/mrpc_transfer_set.jsonl"}
 
 
-@pytest.fixture(scope="module")
-def sentence_encoder(tiny_bert, tmp_path_factory) -> str:
-    """The weights of the real sentence_representation_distill config after one tiny epoch."""
+@pytest.fixture(scope="module", params=["bilstm", "cnn"])
+def sentence_encoder(request, tiny_bert, tmp_path_factory) -> str:
+    """
+    The weights of the real sentence_representation_distill config after one tiny epoch, with
+    each sentence encoder (`DISTILL_SENTENCE_ENCODER`).
+    """
     folder = tmp_path_factory.mktemp("sentence_encoder")
     vectors = write_tiny_sentence_vectors(tiny_bert, folder / "data")
     env = {
@@ -30,6 +33,7 @@ def sentence_encoder(tiny_bert, tmp_path_factory) -> str:
         "DISTILL_WORD_VECTORS": str(FIXTURES / "word_vectors"),
         "DISTILL_EMBEDDING_DIM": "8",
         "DISTILL_EPOCHS": "1",
+        "DISTILL_SENTENCE_ENCODER": request.param,
     }
     with pytest.MonkeyPatch.context() as patch:
         for name, value in env.items():
@@ -52,6 +56,9 @@ def test_a_task_student_starts_from_the_distilled_encoders_weights(
     }
     for name, value in env.items():
         monkeypatch.setenv(name, value)
+    # As the plugin does when imported: the encoder's architecture is read from its run.
+    monkeypatch.delenv("DISTILL_SENTENCE_ENCODER", raising=False)
+    set_default_config_vars()
     # A learning rate of 0: the archive holds the weights the student started from.
     overrides = json.dumps({"trainer.optimizer.lr": 0.0})
     train_model_from_file(

@@ -16,7 +16,7 @@ from tests.conftest import REPO
 FAKE_ALLENNLP = r"""#!/usr/bin/env bash
 echo "$1 DISTILL_AMP=${DISTILL_AMP:-} DISTILL_TRAIN=$DISTILL_TRAIN" >> "$CALLS"
 echo "$* TRANSFER=${DISTILL_TRANSFER_SET:-} EPOCHS=${DISTILL_EPOCHS:-}\
- FROM=${DISTILL_TRUNCATE_FROM:-}" >> "$CALLS.argv"
+ FROM=${DISTILL_TRUNCATE_FROM:-} SENTENCE_ENCODER=${DISTILL_SENTENCE_ENCODER:-}" >> "$CALLS.argv"
 out=
 while [ $# -gt 0 ]; do
   case $1 in
@@ -203,6 +203,14 @@ def test_sentence_encoder_trains_mrpc_students_on_the_held_out_split_and_refuses
     assert [line for line in calls.read_text().splitlines() if line.startswith("train ")] == [
         "train DISTILL_AMP= DISTILL_TRAIN="  # the encoder again: this fake leaves no encoder folder
     ]
+    # ENCODER=cnn: the encoder and both students are Kim's CNN.
+    (tmp_path / "calls.txt.argv").unlink()
+    env.update(OUT="out_cnn", ENCODER="cnn")
+    result = sentence_encoder()
+    assert result.returncode == 0, result.stderr
+    trains = [line for line in (tmp_path / "calls.txt.argv").read_text().splitlines()
+              if line.startswith("train ")]  # fmt: skip
+    assert len(trains) == 3 and all(line.endswith(" SENTENCE_ENCODER=cnn") for line in trains)
 
 
 def test_without_teacher_amp_every_step_trains_in_the_default_precision(tmp_path):
@@ -358,7 +366,7 @@ def test_pair_students_distil_every_twin_on_the_transfer_set_and_report_the_held
     teacher = f"{run}/teacher/model.tar.gz"
     for arch, epochs, start in (("cnn", 3, ""), ("transformer", 3, ""), ("truncated", "", teacher)):
         train = f"train training_config/sick_distill_{arch}.jsonnet -s {run}/student_{arch} "
-        assert [line.endswith(f"{transfer} EPOCHS={epochs} FROM={start}") for line in argv
+        assert [f"{transfer} EPOCHS={epochs} FROM={start} SENTENCE" in line for line in argv
                 if line.startswith(train)] == [True]  # fmt: skip
     plugin = "--include-package allennlp_distill"
     exports = [line.split(" TRANSFER=")[0] for line in argv if line.startswith("distill-export")]

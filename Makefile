@@ -55,7 +55,8 @@ demo-pairs:
 		ALLENNLP=$(BIN)/allennlp bash scripts/pipeline.sh
 
 # Non-task-specific distillation (Wu et al. 2020): packaged corpus -> MiniLM sentence vectors ->
-# BiLSTM sentence encoder -> unsupervised STS -> task students from the encoder vs random init.
+# sentence encoder (BiLSTM; ENCODER=cnn: Kim's CNN) -> unsupervised STS -> task students from the
+# encoder vs random init.
 # Its SST-2 and MRPC students read the splits of `make sst2-data` and `make mrpc-data` (made first).
 sentence-encoder: sst2-data mrpc-data
 	ALLENNLP=$(BIN)/allennlp bash scripts/sentence_encoder.sh

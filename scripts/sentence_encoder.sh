@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Non-task-specific distillation (Wu et al. 2020), step by step with each step's wall time:
-# unlabelled corpus -> the teacher's sentence vectors -> the BiLSTM sentence encoder ->
+# unlabelled corpus -> the teacher's sentence vectors -> the sentence encoder (BiLSTM or CNN) ->
 # unsupervised STS of encoder, teacher and GloVe -> task students fine-tuned on gold labels from
 # the encoder and, for comparison, the same architecture from random initialisation.
 #   CORPUS   one sentence a line (default: the packaged corpora, built on first use)
@@ -12,8 +12,8 @@
 #   EPOCHS   epochs of the sentence encoder (default 2)
 #   LOSS     its approximation loss: mse (default, Wu et al.'s) or cosine (1 - cosine similarity)
 #   ENCODER  its architecture, DISTILL_SENTENCE_ENCODER: bilstm (default, Wu et al.'s) or cnn
-#            (Kim's CNN; training_config/sentence_encoder.libsonnet); the random-initialisation
-#            students take the same one
+#            (Kim's CNN; training_config/sentence_encoder.libsonnet); both kinds of task student
+#            take the same one
 #   TASKS    tasks fine-tuned both ways (default "stsb sick_relatedness mrpc sst2"); SST-2 reads
 #            the data of `make sst2-data` (its held-out slice is the test file; SST2_EPOCHS, default
 #            5), MRPC those of `make mrpc-data` (400 training pairs held out; GLUE's MRPC test
@@ -43,10 +43,12 @@ for task in sst2 mrpc; do case " $TASKS " in *" $task "*) [ -f runs/$task/data/h
   echo "sentence_encoder.sh: no runs/$task/data/heldout.tsv: run make $task-data first" >&2
   exit 1; } ;;
 esac; done
+# The encoder and every student below it: one architecture.
+export DISTILL_SENTENCE_ENCODER=${ENCODER:-${DISTILL_SENTENCE_ENCODER:-bilstm}}
+case $DISTILL_SENTENCE_ENCODER in bilstm|cnn) ;; *)
+  echo "sentence_encoder.sh: ENCODER=$DISTILL_SENTENCE_ENCODER: bilstm or cnn" >&2; exit 1 ;;
+esac
 mkdir -p "$OUT"
-# The encoder and every student below it: one architecture (a student from the encoder whose run
-# recorded another is refused by the plugin).
-export DISTILL_SENTENCE_ENCODER=${ENCODER:-bilstm}
 
 # timed, step
 source "$(dirname "$0")/steps.sh"

@@ -3,15 +3,15 @@
 // start from it (student.libsonnet with DISTILL_PRETRAINED_ENCODER): both must build the same
 // encoder for its weights to load.
 //
-// DISTILL_SENTENCE_ENCODER picks it (default by the plugin: "bilstm", or, with
-// DISTILL_PRETRAINED_ENCODER set, the architecture recorded in that run's config.json):
+// DISTILL_SENTENCE_ENCODER picks it (default by the plugin: "bilstm"; set it alike for the encoder
+// and its task students, whose initializer names a mismatch):
 //   "bilstm"  Wu et al.'s: one BiLSTM layer, 300 units per direction (the upper end of Tang et
 //             al.'s 150 to 300; Wu et al.'s own sizes could not be checked offline, so this is our
 //             choice, not a reproduction of theirs), max-pooled over the tokens' states;
 //   "cnn"     Kim (2014)'s sentence CNN (`wide_cnn`) in its place, as "Which Student is Best?"
 //             (arXiv 2201.00558) swaps students: 300 filters of each width 1, 2 and 3, ReLU,
 //             max over time: about 1/10 of the BiLSTM's multiply-adds per word and no
-//             recurrence (speed and STS figures of both: docs/results.md, 2026-12-06).
+//             recurrence.
 local architecture = std.extVar("DISTILL_SENTENCE_ENCODER");
 {
   hidden_size: 300,
@@ -30,11 +30,15 @@ local architecture = std.extVar("DISTILL_SENTENCE_ENCODER");
       num_filters: $.num_filters,
       ngram_filter_sizes: $.ngram_filter_sizes,
     } else error "DISTILL_SENTENCE_ENCODER must be 'bilstm' or 'cnn', not '" + architecture + "'",
-  // AllenNLP's `pretrained` initializer: every parameter under the model's `_encoder` (the task
-  // students and the sentence-representation student name their encoder alike) from the distilled
-  // run's weights file; the embeddings start from the word vectors as usual (the two runs'
-  // vocabularies differ, so rows cannot be copied by index), the heads at random.
+  // AllenNLP's `pretrained` initializer (ours names weights of the other architecture): every
+  // parameter under the model's `_encoder` (the task students and the sentence-representation
+  // student name their encoder alike) from the distilled run's weights file; the embeddings start
+  // from the word vectors as usual (the two runs' vocabularies differ, so rows cannot be copied by
+  // index), the heads at random.
   initializer(weights_file):: {
-    regexes: [["_encoder\\..*", { type: "pretrained", weights_file_path: weights_file }]],
+    regexes: [["_encoder\\..*", {
+      type: "pretrained_sentence_encoder",
+      weights_file_path: weights_file,
+    }]],
   },
 }

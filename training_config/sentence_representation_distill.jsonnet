@@ -1,7 +1,7 @@
 // Non-task-specific distillation (Wu et al. 2020, "Towards Non-task-specific Distillation of BERT via
-// Sentence Representation Approximation", §3.1, BiLSTM-SRA; issue 14 step 3): a BiLSTM sentence
-// encoder learns to approximate a pre-trained teacher's sentence vector of every sentence of an
-// unlabelled corpus, written once by `allennlp sentence-vectors`:
+// Sentence Representation Approximation", §3.1, BiLSTM-SRA; issue 14 step 3): a BiLSTM (or CNN)
+// sentence encoder learns to approximate a pre-trained teacher's sentence vector of every sentence
+// of an unlabelled corpus, written once by `allennlp sentence-vectors`:
 //
 //   allennlp sentence-vectors all-MiniLM-L6-v2 ~/.cache/allennlp_distill/unlabelled.txt \
 //       -o runs/minilm_vectors --include-package allennlp_distill

@@ -9,8 +9,8 @@
 //   DISTILL_EPOCHS        number of epochs (default: each config's own)
 //   DISTILL_PRETRAINED_ENCODER  "" (default), or the best.th of a sentence_representation_distill
 //                         run: the BiLSTM student then uses that run's encoder (the pooled BiLSTM
-//                         or the CNN of sentence_encoder.libsonnet, as its config.json records)
-//                         and starts from its weights (Wu et al. 2020)
+//                         or the CNN of sentence_encoder.libsonnet: DISTILL_SENTENCE_ENCODER as
+//                         set for that run) and starts from its weights (Wu et al. 2020)
 //   DISTILL_STUDENT_ENCODER  "" (default: Tang's BiLSTM final states, or the pretrained encoder's
 //                         architecture when DISTILL_PRETRAINED_ENCODER is set), or "pooled": the
 //                         sentence encoder's architecture (DISTILL_SENTENCE_ENCODER, default

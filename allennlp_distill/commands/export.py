@@ -447,8 +447,8 @@ class ExportableSiameseStudent(torch.nn.Module):
 class ExportableSentenceEncoder(torch.nn.Module):
     """
     A `SentenceRepresentationStudent` (Wu et al. 2020, §3.1) in plain torch modules, scriptable:
-    `forward(token_ids)` (see `ExportedPooledEncoder`) returns its sentence vectors
-    `(batch_size, teacher_size)`, the approximation of the teacher's.
+    `forward(token_ids)` (see `ExportedPooledEncoder`, `ExportedCnnEncoder`) returns its sentence
+    vectors `(batch_size, teacher_size)`, the approximation of the teacher's.
     """
 
     def __init__(self, student: SentenceRepresentationStudent) -> None:

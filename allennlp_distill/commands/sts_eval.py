@@ -65,7 +65,9 @@ class StsEval(Subcommand):
         )
         subparser = parser.add_parser(self.name, description=description, help=description)
         subparser.add_argument(
-            "encoders", nargs="+", help="NAME=ARCHIVE, NAME=teacher:NAME_OR_DIR or NAME=glove[:DIR]"
+            "encoders",
+            nargs="+",
+            help="NAME=ARCHIVE, NAME=EXPORT_DIR, NAME=teacher:NAME_OR_DIR or NAME=glove[:DIR]",
         )
         subparser.add_argument(
             "--file", action="append", required=True, help="NAME=PATH of a similarity TSV"
@@ -302,7 +304,8 @@ class ExportEncoder(SentenceEncoder):
     rounding; `prepare` tokenizes and indexes (spaCy's rules, the export's vocabulary).
 
     # Raises
-    `ConfigurationError` when the folder holds another export (a task student's or a tagger's);
+    `ConfigurationError` when the folder holds another model's export (a classifier's, a
+    regressor's or a tagger's);
     `ValueError` for an empty text (`serving.EMPTY_TEXT`); `FileNotFoundError` for a folder
     without an export's files.
     """
@@ -313,7 +316,7 @@ class ExportEncoder(SentenceEncoder):
         self.student = ExportedStudent(export_dir)
         if not self.student.sentence_encoder:
             raise ConfigurationError(
-                f"{export_dir} holds the export of a task student or tagger, not of a "
+                f"{export_dir} holds the export of a classifier, regressor or tagger, not of a "
                 "sentence_representation_student: sts-eval compares sentence vectors"
             )
         self.column = self.student.text_columns[0]
@@ -408,6 +411,8 @@ def build_encoder(spec: str) -> SentenceEncoder:
     # Raises
     `ConfigurationError` when SPEC names no archive, export folder, teacher or word vectors.
     """
+    from allennlp_distill.serving import METADATA_FILE
+
     kind, _, argument = spec.partition(":")
     if kind == "teacher" and argument:
         return TeacherEncoder(argument)
@@ -415,11 +420,11 @@ def build_encoder(spec: str) -> SentenceEncoder:
         return WordVectorEncoder(argument or DEFAULT_GLOVE)
     if os.path.isfile(spec):
         return ArchiveEncoder(spec)
-    if os.path.isdir(spec):
+    if os.path.isfile(os.path.join(spec, METADATA_FILE)):
         return ExportEncoder(spec)
     raise ConfigurationError(
-        f"encoder {spec!r}: not a model archive, an export folder, 'teacher:NAME_OR_DIR' or "
-        "'glove[:PACKAGE_OR_DIR]'"
+        f"encoder {spec!r}: not a model archive, a distill-export folder (with its "
+        f"{METADATA_FILE}), 'teacher:NAME_OR_DIR' or 'glove[:PACKAGE_OR_DIR]'"
     )
 
 

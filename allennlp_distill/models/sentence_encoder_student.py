@@ -5,7 +5,8 @@ from allennlp.common.checks import ConfigurationError
 from allennlp.data import TextFieldTensors, Vocabulary
 from allennlp.models.model import Model
 from allennlp.modules import Seq2VecEncoder, TextFieldEmbedder
-from allennlp.nn import InitializerApplicator
+from allennlp.nn import Initializer, InitializerApplicator
+from allennlp.nn.initializers import PretrainedModelInitializer
 from allennlp.nn.util import dist_reduce_sum, get_text_field_mask
 
 from allennlp_distill.models.bilstm_student import student_encoder
@@ -56,7 +57,8 @@ class SentenceRepresentationStudent(Model):
     Non-task-specific distillation of a pre-trained teacher into a BiLSTM sentence encoder (Wu et
     al. 2020, "Towards Non-task-specific Distillation of BERT via Sentence Representation
     Approximation", §3.1, BiLSTM-SRA): word embeddings, a sentence encoder (by default one BiLSTM
-    layer max-pooled over the tokens, `pooled_bilstm`) and a linear projection to the teacher's
+    layer max-pooled over the tokens, `pooled_bilstm`; or Kim's CNN, `wide_cnn`) and a linear
+    projection to the teacher's
     width, trained on unlabelled sentences to approximate the teacher's sentence vector of each
     (the `sentence_vectors` reader). The encoder is then the start of a task student
     (`bilstm_student`'s `encoder`), fine-tuned or distilled further on a task.
@@ -158,3 +160,59 @@ class SentenceRepresentationStudent(Model):
         return self._metrics.get_metric(reset)
 
     default_predictor = "sentence_embedding"
+
+
+def encoder_architecture(weights: Dict[str, torch.Tensor]) -> Optional[str]:
+    """
+    Which sentence encoder of `training_config/sentence_encoder.libsonnet` a state dict's
+    `_encoder.*` parameters belong to: "cnn" (`wide_cnn`'s `conv_layer_*`), "bilstm"
+    (`pooled_bilstm`'s `_lstm`), or `None` (no encoder of either).
+    """
+    names = [name for name in weights if name.startswith("_encoder.")]
+    if any(name.startswith("_encoder.conv_layer_") for name in names):
+        return "cnn"
+    if any(name.startswith("_encoder._lstm.") for name in names):
+        return "bilstm"
+    return None
+
+
+@Initializer.register("pretrained_sentence_encoder")
+class PretrainedSentenceEncoderInitializer(PretrainedModelInitializer):
+    """
+    AllenNLP's `pretrained` initializer for a task student's `_encoder.*` parameters from a
+    distilled sentence encoder's weights (Wu et al. 2020, §3.2: the encoder distilled on
+    unlabelled text, then trained on the task), which names the problem when the weights are of
+    another encoder than the one the student builds: AllenNLP's own stops at a `KeyError`.
+
+    Registered as an `Initializer` with name "pretrained_sentence_encoder"
+    (`sentence_encoder.libsonnet`'s `initializer`).
+
+    # Parameters
+    weights_file_path : `str`
+        A `sentence_representation_distill` run's `best.th` (or its `model.tar.gz`).
+
+    # Raises
+    `ConfigurationError` naming the file when it lacks a parameter of the student's encoder:
+    the weights of the other architecture (then it names the `DISTILL_SENTENCE_ENCODER` to set)
+    or of no sentence encoder; AllenNLP's for a parameter of another size.
+    """
+
+    def __init__(self, weights_file_path: str, **kwargs) -> None:
+        super().__init__(weights_file_path, **kwargs)
+        self._weights_file_path = weights_file_path
+
+    def __call__(self, tensor: torch.Tensor, parameter_name: str, **kwargs) -> None:  # type: ignore[override]
+        if parameter_name not in self.weights:
+            recorded = encoder_architecture(self.weights)
+            if recorded is None:
+                raise ConfigurationError(
+                    f"{self._weights_file_path} holds no sentence encoder's weights: "
+                    "DISTILL_PRETRAINED_ENCODER names the best.th of a "
+                    "sentence_representation_distill run"
+                )
+            raise ConfigurationError(
+                f"{self._weights_file_path} has no {parameter_name}: it holds a '{recorded}' "
+                f"sentence encoder; set DISTILL_SENTENCE_ENCODER={recorded} for the task student "
+                "too, so that it builds the encoder those weights belong to"
+            )
+        super().__call__(tensor, parameter_name, **kwargs)

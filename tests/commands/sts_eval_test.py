@@ -198,5 +198,8 @@ def test_an_export_folder_gives_its_archives_vectors(
     # The timed path: one prepared batch.
     assert numpy.allclose(exported.forward(exported.prepare(sentences)), expected, atol=1e-5)
     export_archive(str(tiny_student_archive), str(tmp_path / "student"))
-    with pytest.raises(ConfigurationError, match="export of a task student or tagger"):
+    with pytest.raises(ConfigurationError, match="export of a classifier, regressor or tagger"):
         build_encoder(str(tmp_path / "student"))
+    # A folder that is no export (a teacher's model folder given without `teacher:`).
+    with pytest.raises(ConfigurationError, match="not a model archive, a distill-export folder"):
+        build_encoder(str(tmp_path))

@@ -1,7 +1,7 @@
 """
 Step 4 of non-task-specific distillation (Wu et al. 2020): a task student that starts from the
 distilled sentence encoder (`DISTILL_PRETRAINED_ENCODER`,
-`training_config/sentence_encoder.libsonnet`): the BiLSTM or the CNN its run recorded.
+`training_config/sentence_encoder.libsonnet`): the BiLSTM or the CNN (`DISTILL_SENTENCE_ENCODER`).
 """
 
 import json
@@ -9,9 +9,10 @@ import json
 import pytest
 import torch
 from allennlp.commands.train import train_model_from_file
+from allennlp.common.checks import ConfigurationError
 from allennlp.models.archival import load_archive
 
-from allennlp_distill.config_vars import default_config_vars, set_default_config_vars
+from allennlp_distill.config_vars import default_config_vars
 from tests.conftest import CONFIGS, FIXTURES, task_env
 from tests.tiny_sentence_vectors import TEACHER_SIZE, write_tiny_sentence_vectors
 
@@ -41,38 +42,65 @@ def sentence_encoder(request, tiny_bert, tmp_path_factory) -> str:
         train_model_from_file(
             str(CONFIGS / "sentence_representation_distill.jsonnet"), str(folder / "run")
         )
-    return str(folder / "run" / "best.th")
+    return request.param, str(folder / "run" / "best.th")
+
+
+# A parameter of each architecture's encoder (`wide_cnn`, `pooled_bilstm`).
+ENCODER_PARAMETERS = {
+    "cnn": "_encoder.conv_layer_0.weight",
+    "bilstm": "_encoder._lstm._module.weight_ih_l0",
+}
+
+
+def train_student(task, weights, architecture, tiny_teacher_env, tmp_path, monkeypatch):
+    """The task's distilled student built with DISTILL_SENTENCE_ENCODER=`architecture` from
+    `weights`, trained at a learning rate of 0 (its archive holds the weights it started from)."""
+    env = {
+        **task_env(tiny_teacher_env, task),
+        "DISTILL_TRANSFER_SET": str(FIXTURES / TRANSFER_SETS[task]),
+        "DISTILL_EMBEDDING_DIM": "8",
+        "DISTILL_PRETRAINED_ENCODER": weights,
+        "DISTILL_SENTENCE_ENCODER": architecture,
+    }
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    overrides = json.dumps({"trainer.optimizer.lr": 0.0})
+    train_model_from_file(
+        str(CONFIGS / f"{task}_distill.jsonnet"), str(tmp_path / "run"), overrides=overrides
+    )
+    return load_archive(str(tmp_path / "run" / "model.tar.gz")).model.state_dict()
 
 
 @pytest.mark.parametrize("task", ["sst2", "mrpc"])
 def test_a_task_student_starts_from_the_distilled_encoders_weights(
     task, sentence_encoder, tiny_teacher_env, tmp_path, monkeypatch
 ):
-    env = {
-        **task_env(tiny_teacher_env, task),
-        "DISTILL_TRANSFER_SET": str(FIXTURES / TRANSFER_SETS[task]),
-        "DISTILL_EMBEDDING_DIM": "8",
-        "DISTILL_PRETRAINED_ENCODER": sentence_encoder,
-    }
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    # As the plugin does when imported: the encoder's architecture is read from its run.
-    monkeypatch.delenv("DISTILL_SENTENCE_ENCODER", raising=False)
-    set_default_config_vars()
-    # A learning rate of 0: the archive holds the weights the student started from.
-    overrides = json.dumps({"trainer.optimizer.lr": 0.0})
-    train_model_from_file(
-        str(CONFIGS / f"{task}_distill.jsonnet"), str(tmp_path / "run"), overrides=overrides
-    )
-    student = load_archive(str(tmp_path / "run" / "model.tar.gz")).model.state_dict()
+    architecture, weights = sentence_encoder
+    student = train_student(task, weights, architecture, tiny_teacher_env, tmp_path, monkeypatch)
     encoder = {
         name: weight
-        for name, weight in torch.load(sentence_encoder, weights_only=True).items()
+        for name, weight in torch.load(weights, weights_only=True).items()
         if name.startswith("_encoder.")
     }
-    assert encoder and {name for name in student if name.startswith("_encoder.")} == set(encoder)
+    assert ENCODER_PARAMETERS[architecture] in encoder
+    assert {name for name in student if name.startswith("_encoder.")} == set(encoder)
     for name, weight in encoder.items():
         assert torch.equal(student[name], weight), name
+
+
+def test_weights_of_the_other_encoder_or_of_no_encoder_are_named(
+    sentence_encoder, tiny_student_archive, tiny_teacher_env, tmp_path, monkeypatch
+):
+    architecture, weights = sentence_encoder
+    other = "bilstm" if architecture == "cnn" else "cnn"
+    with pytest.raises(
+        ConfigurationError, match=f"holds a '{architecture}' sentence encoder; set "
+        f"DISTILL_SENTENCE_ENCODER={architecture}"
+    ):  # fmt: skip
+        train_student("sst2", weights, other, tiny_teacher_env, tmp_path / "a", monkeypatch)
+    task_student = str(tiny_student_archive.parent / "best.th")
+    with pytest.raises(ConfigurationError, match=f"{task_student} holds no sentence encoder's"):
+        train_student("sst2", task_student, other, tiny_teacher_env, tmp_path / "b", monkeypatch)
 
 
 def test_the_cnn_student_refuses_a_bilstm_sentence_encoder(monkeypatch):

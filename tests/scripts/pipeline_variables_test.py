@@ -203,14 +203,21 @@ def test_sentence_encoder_trains_mrpc_students_on_the_held_out_split_and_refuses
     assert [line for line in calls.read_text().splitlines() if line.startswith("train ")] == [
         "train DISTILL_AMP= DISTILL_TRAIN="  # the encoder again: this fake leaves no encoder folder
     ]
-    # ENCODER=cnn: the encoder and both students are Kim's CNN.
-    (tmp_path / "calls.txt.argv").unlink()
-    env.update(OUT="out_cnn", ENCODER="cnn")
+    # The BiLSTM by default; ENCODER=cnn: the encoder and both students are Kim's CNN.
+    env.pop("DISTILL_SENTENCE_ENCODER", None)
+    for out, encoder in (("out_bilstm", None), ("out_cnn", "cnn")):
+        (tmp_path / "calls.txt.argv").unlink()
+        env.update(OUT=out, **({"ENCODER": encoder} if encoder else {}))
+        result = sentence_encoder()
+        assert result.returncode == 0, result.stderr
+        trains = [line for line in (tmp_path / "calls.txt.argv").read_text().splitlines()
+                  if line.startswith("train ")]  # fmt: skip
+        assert len(trains) == 3
+        assert all(line.endswith(f" SENTENCE_ENCODER={encoder or 'bilstm'}") for line in trains)
+    env.update(OUT="out_lstm", ENCODER="lstm")
     result = sentence_encoder()
-    assert result.returncode == 0, result.stderr
-    trains = [line for line in (tmp_path / "calls.txt.argv").read_text().splitlines()
-              if line.startswith("train ")]  # fmt: skip
-    assert len(trains) == 3 and all(line.endswith(" SENTENCE_ENCODER=cnn") for line in trains)
+    assert result.returncode != 0 and "ENCODER=lstm: bilstm or cnn" in result.stderr
+    assert not (work / "out_lstm").exists()  # refused before any step
 
 
 def test_without_teacher_amp_every_step_trains_in_the_default_precision(tmp_path):

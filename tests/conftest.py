@@ -1,3 +1,4 @@
+import json
 import os
 import subprocess
 import sys
@@ -207,8 +208,7 @@ def tiny_transformer_student_archive(tmp_path_factory) -> Path:
     return out / "model.tar.gz"
 
 
-@pytest.fixture(scope="session")
-def tiny_sentence_encoder_archive(tiny_bert, tmp_path_factory) -> Path:
+def train_sentence_encoder(tiny_bert: str, tmp_path_factory, overrides: str = "") -> Path:
     """
     The fixture sentence-representation student (Wu et al. 2020), trained on the tiny BERT's
     vectors of the fixture sentences (`tests/tiny_sentence_vectors.py`) and archived.
@@ -222,5 +222,20 @@ def tiny_sentence_encoder_archive(tiny_bert, tmp_path_factory) -> Path:
     with pytest.MonkeyPatch.context() as monkeypatch:
         monkeypatch.setenv("DISTILL_SENTENCE_VECTORS", str(vectors))
         monkeypatch.setenv("DISTILL_SENTENCE_VECTORS_DEV", str(vectors))
-        train_model_from_file(str(FIXTURES / "sentence_representation_student.jsonnet"), str(out))
+        config = str(FIXTURES / "sentence_representation_student.jsonnet")
+        train_model_from_file(config, str(out), overrides=overrides)
     return out / "model.tar.gz"
+
+
+@pytest.fixture(scope="session")
+def tiny_sentence_encoder_archive(tiny_bert, tmp_path_factory) -> Path:
+    """The fixture sentence encoder: a pooled BiLSTM (`train_sentence_encoder`)."""
+    return train_sentence_encoder(tiny_bert, tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def tiny_cnn_sentence_encoder_archive(tiny_bert, tmp_path_factory) -> Path:
+    """The fixture sentence encoder with Kim's CNN (`wide_cnn`, widths 1-3) for its BiLSTM."""
+    cnn = {"type": "wide_cnn", "embedding_dim": 8, "num_filters": 4}
+    cnn["ngram_filter_sizes"] = [1, 2, 3]
+    return train_sentence_encoder(tiny_bert, tmp_path_factory, json.dumps({"model.encoder": cnn}))

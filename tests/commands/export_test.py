@@ -330,10 +330,11 @@ def assert_the_export_gives_the_predictors_logits(export_dir: str, archive: str)
     assert_empty_input_gets_a_clear_answer(exported, {exported.text_columns[0]: "a film"})
 
 
-def test_the_exported_sentence_encoder_gives_the_predictors_vectors(
-    tiny_sentence_encoder_archive, tmp_path
-):
-    archive = str(tiny_sentence_encoder_archive)
+@pytest.mark.parametrize(
+    "encoder", ["tiny_sentence_encoder_archive", "tiny_cnn_sentence_encoder_archive"]
+)
+def test_the_exported_sentence_encoder_gives_the_predictors_vectors(encoder, request, tmp_path):
+    archive = str(request.getfixturevalue(encoder))
     export_archive(archive, str(tmp_path / "export"))
     exported = ExportedStudent(str(tmp_path / "export"))
     assert exported.sentence_encoder and exported.text_columns == ["sentence"]

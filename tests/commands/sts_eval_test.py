@@ -185,15 +185,19 @@ def test_speed_is_measured_per_encoder_against_the_first(tiny_bert, tmp_path):
     )
 
 
+@pytest.mark.parametrize(
+    "encoder", ["tiny_sentence_encoder_archive", "tiny_cnn_sentence_encoder_archive"]
+)
 def test_an_export_folder_gives_its_archives_vectors(
-    tiny_sentence_encoder_archive, tiny_student_archive, tmp_path
+    encoder, request, tiny_student_archive, tmp_path
 ):
     from allennlp_distill.commands.export import export_archive
 
+    archive = str(request.getfixturevalue(encoder))
     sentences = ["A gorgeous , witty film .", "a bad movie", "those characters goes far"]
-    export_archive(str(tiny_sentence_encoder_archive), str(tmp_path / "encoder"))
+    export_archive(archive, str(tmp_path / "encoder"))
     exported = build_encoder(str(tmp_path / "encoder"))
-    expected = build_encoder(str(tiny_sentence_encoder_archive))(sentences, batch_size=2)
+    expected = build_encoder(archive)(sentences, batch_size=2)
     assert numpy.allclose(exported(sentences, batch_size=2), expected, atol=1e-5)
     # The timed path: one prepared batch.
     assert numpy.allclose(exported.forward(exported.prepare(sentences)), expected, atol=1e-5)

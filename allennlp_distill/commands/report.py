@@ -22,6 +22,19 @@ archive's model with every Linear and LSTM layer dynamically quantized to int8 (
 its size is that of its saved state dict. `NAME=DIRECTORY` measures a student exported by
 `allennlp distill-export` through `allennlp_distill.serving` (no AllenNLP in the loop; its token
 ids are built before timing too); an export's parameters are counted before quantization.
+
+Sentence encoders (Wu et al. 2020, §4) are reported alike, on a similarity file (GLUE STS-B's or
+SICK's layout, `sts_eval.LAYOUTS`) as `--eval-file` and `--heldout-file`:
+
+    allennlp distill-report teacher=teacher:all-MiniLM-L6-v2 \
+        encoder=runs/sentence_encoder/encoder/model.tar.gz export=runs/sentence_encoder/export \
+        --eval-file ../shared/data/glue/STS-B/dev.tsv --output-dir runs/sentence_encoder/report
+
+Each model is an `sts-eval` encoder (`NAME=teacher:NAME_OR_DIR`, a pre-trained teacher's
+mean-pooled vectors; the archive of a `sentence_representation_student`; or its export), its
+metrics the Spearman and Pearson correlations of each pair's cosine with the gold score (nothing
+fine-tuned), its throughput that of its forward pass over the first sentences of the pairs. A
+report takes sentence encoders or task models, not both.
 """
 
 import argparse
@@ -40,7 +53,9 @@ from allennlp_distill.commands.measure import (
     accuracy_interval,
     cpu_name,
     measure,
+    measure_sentence_encoder,
 )
+from allennlp_distill.commands.sts_eval import is_sentence_encoder
 from allennlp_distill.serving import ONNX_FILE, TORCHSCRIPT_FILE
 
 
@@ -54,7 +69,8 @@ class DistillReport(Subcommand):
         subparser.add_argument(
             "models",
             nargs="+",
-            help="NAME=ARCHIVE, NAME=ARCHIVE:int8 or NAME=EXPORT_DIR; the first is the teacher",
+            help="NAME=ARCHIVE, NAME=ARCHIVE:int8, NAME=EXPORT_DIR or (sentence encoders) "
+            "NAME=teacher:NAME_OR_DIR; the first is the teacher",
         )
         subparser.add_argument(
             "--teachers", type=int, default=1, help="the first N models are teachers (speed-ups)"
@@ -96,8 +112,9 @@ def _run(args: argparse.Namespace) -> None:
 
 def parse_model(spec: str) -> Tuple[str, str, str]:
     """
-    `NAME=ARCHIVE[:int8|:bf16]` or `NAME=EXPORT_DIR` as `(name, path, variant)`, the variant one
-    of `measure.VARIANTS` ("" for the model as trained).
+    `NAME=ARCHIVE[:int8|:bf16]`, `NAME=EXPORT_DIR` or, for a report of sentence encoders,
+    `NAME=teacher:NAME_OR_DIR` as `(name, path, variant)`, the variant one of `measure.VARIANTS`
+    ("" for the model as trained).
 
     # Raises
     `ConfigurationError` for a spec without `=`, whose path is neither an archive file nor an
@@ -106,9 +123,11 @@ def parse_model(spec: str) -> Tuple[str, str, str]:
     name, sep, path = spec.partition("=")
     if not sep or not name:
         raise ConfigurationError(
-            f"model {spec!r}: expected NAME=ARCHIVE, NAME=ARCHIVE:int8, NAME=ARCHIVE:bf16 or "
-            "NAME=EXPORT_DIR"
+            f"model {spec!r}: expected NAME=ARCHIVE, NAME=ARCHIVE:int8, NAME=ARCHIVE:bf16, "
+            "NAME=EXPORT_DIR or NAME=teacher:NAME_OR_DIR"
         )
+    if path.startswith("teacher:") and not os.path.exists(path):
+        return name, path, ""  # a pre-trained teacher's sentence vectors (sts-eval's encoder)
     variant = next((v for v in VARIANTS if v and path.endswith(":" + v)), "")
     path = path[: -len(variant) - 1] if variant else path
     exported = any(
@@ -168,6 +187,7 @@ def write_report(
             f"--teachers {teachers}: the teachers' names {repeated} are given twice; name each "
             "teacher once (e.g. a-1=..., a-2=...)"
         )
+    sentence_encoders = _sentence_encoders(models, cuda_device)
     device = "cpu"
     if cuda_device >= 0:
         if cuda_device >= torch.cuda.device_count():
@@ -187,8 +207,12 @@ def write_report(
     rows = []
     progress = Tqdm.tqdm(total=len(models) * (2 + len(batch_sizes)), desc="distill-report")
     for name, archive_path, variant in models:
-        rows.append(
-            measure(
+        if sentence_encoders:
+            row = measure_sentence_encoder(
+                name, archive_path, eval_file, texts, batch_sizes, progress, heldout_file
+            )
+        else:
+            row = measure(
                 name,
                 archive_path,
                 variant,
@@ -199,7 +223,7 @@ def write_report(
                 heldout_file,
                 cuda_device,
             )
-        )
+        rows.append(row)
     progress.close()
     for row in rows:
         row["speedup_over"] = {
@@ -219,6 +243,7 @@ def write_report(
         "cpu": cpu_name(),
         "device": device,
         "cpu_count": os.cpu_count(),
+        "sentence_encoders": sentence_encoders,
     }
     _write(
         os.path.join(output_dir, "report.json"),
@@ -227,6 +252,45 @@ def write_report(
     _write(os.path.join(output_dir, "report.md"), markdown_table(rows, batch_sizes, meta))
     plot(rows, sorted({min(batch_sizes), max(batch_sizes)}), os.path.join(output_dir, "report.png"))
     return rows
+
+
+def _sentence_encoders(models: Sequence[Tuple[str, str, str]], cuda_device: int) -> bool:
+    """
+    Whether the report compares sentence encoders (Wu et al. 2020: `teacher:…`, the archives
+    and exports of `sentence_representation_student`s) rather than task models.
+
+    # Raises
+    `ConfigurationError` when the models mix the two, or sentence encoders come with a
+    variant (`:int8`, `:bf16`) or a `cuda_device`: they are measured as they are, on the CPU.
+    """
+    kinds = {name: is_sentence_encoder(path) for name, path, _ in models}
+    if not any(kinds.values()):
+        return False
+    if not all(kinds.values()):
+        task = next(name for name, encoder in kinds.items() if not encoder)
+        encoder = next(name for name, encoder in kinds.items() if encoder)
+        raise ConfigurationError(
+            f"model {task!r} is a task model and {encoder!r} a sentence encoder: a report "
+            "compares task models on their task's file, or sentence encoders on a similarity "
+            "file, not both"
+        )
+    for name, path, variant in models:
+        if variant:
+            raise ConfigurationError(
+                f"model {name!r}: a sentence encoder is measured as it is, not as :{variant} "
+                "(`allennlp distill-export --int8` quantizes one)"
+            )
+        if path.startswith("glove") and not os.path.exists(path):
+            raise ConfigurationError(
+                f"model {name!r}: the word-vector floor has no model to report; `allennlp "
+                "sts-eval` scores it"
+            )
+    if cuda_device >= 0:
+        raise ConfigurationError(
+            "sentence encoders are measured on the CPU; use --cuda-device -1 (its default is "
+            "DISTILL_CUDA_DEVICE)"
+        )
+    return True
 
 
 def markdown_table(
@@ -278,8 +342,13 @@ def markdown_table(
         lines.append(
             f"{meta.get('device', 'cpu')}, {meta['threads']} torch threads, torch {meta['torch']}, "
             f"{meta['cpu_count']} CPUs" + (f" ({meta['cpu']})" if meta.get("cpu") else "") + ", "
-            f"{meta['texts']} texts of `{meta['eval_file']}`; metrics in %, accuracy ± half its "
-            "95 % confidence interval"
+            f"{meta['texts']} texts of `{meta['eval_file']}`; "
+            + (
+                "metrics in %: the correlation of each pair's cosine similarity with its gold "
+                "score (nothing fine-tuned)"
+                if meta.get("sentence_encoders")
+                else "metrics in %, accuracy ± half its 95 % confidence interval"
+            )
             + (
                 f", held-out metrics on `{meta['heldout_file']}`."
                 if meta.get("heldout_file")
@@ -314,7 +383,11 @@ def plot(rows: List[Dict[str, Any]], batch_sizes: Sequence[int], path: str) -> N
         raise ConfigurationError(
             f"report.png needs matplotlib (pip install matplotlib): {error}"
         ) from None
-    metric = next(key for key in METRICS if all(key in row for row in rows))
+    # Sentence encoders (rows of `pairs`) are judged by Spearman, as in `sts-eval`.
+    encoders = all("pairs" in row for row in rows)
+    metric = next(
+        key for key in (("spearman",) * encoders + METRICS) if all(key in row for row in rows)
+    )
     figure, panels = plt.subplots(
         1, len(batch_sizes), figsize=(4 * len(batch_sizes) + 2, 4), sharey=True, squeeze=False
     )

@@ -33,7 +33,7 @@ import argparse
 import json
 import logging
 import os
-from typing import Any, Dict, List, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy
 from allennlp.commands.subcommand import Subcommand
@@ -116,6 +116,25 @@ def _named(spec: str, what: str) -> Tuple[str, str]:
     return name, value
 
 
+def similarity_layout(path: str) -> Optional[Tuple[str, str, str]]:
+    """
+    The layout of `LAYOUTS` that the header (first line) of the TSV file at `path` names, or
+    `None` when it names neither (e.g. a classification file).
+
+    # Raises
+    `OSError` when the file cannot be read.
+    """
+    columns = set(_header(path))
+    return next((layout for layout in LAYOUTS if set(layout) <= columns), None)
+
+
+def _header(path: str) -> List[str]:
+    """The column names of the TSV file at `path` (its first line), stripped."""
+    with open(path, "rb") as data:
+        line = data.readline().decode("utf-8", errors="replace").lstrip("\ufeff")
+    return [column.strip() for column in line.split("\t")]
+
+
 def read_similarity_pairs(path: str) -> Tuple[List[str], List[str], numpy.ndarray]:
     """
     The sentence pairs of a similarity TSV and their gold scores, `(first, second, scores)` with
@@ -125,19 +144,18 @@ def read_similarity_pairs(path: str) -> Tuple[List[str], List[str], numpy.ndarra
     `DataFormatError` naming `path:line` when the header has neither layout of `LAYOUTS`, a
     sentence is empty, or a score is not a finite number.
     """
-    with open(path, "rb") as data:
-        header = data.readline().decode("utf-8", errors="replace").lstrip("\ufeff").split("\t")
-    header = [column.strip() for column in header]
-    layouts = [layout for layout in LAYOUTS if set(layout) <= set(header)]
-    if not layouts:
+    layout = similarity_layout(path)
+    if layout is None:
         raise DataFormatError(
-            path, 1, f"the header {header} names none of the similarity layouts {list(LAYOUTS)}"
+            path,
+            1,
+            f"the header {_header(path)} names none of the similarity layouts {list(LAYOUTS)}",
         )
-    first_column, second_column, score_column = layouts[0]
+    first_column, second_column, score_column = layout
     first: List[str] = []
     second: List[str] = []
     scores: List[float] = []
-    for line_number, row in iter_rows(path, required_columns=layouts[0]):
+    for line_number, row in iter_rows(path, required_columns=layout):
         first.append(require_text(path, line_number, row, first_column))
         second.append(require_text(path, line_number, row, second_column))
         try:
@@ -183,8 +201,6 @@ def evaluate_sts(
     `teacher:…` nor `glove[:…]`, or a file that does not exist; `DataFormatError` for a bad
     similarity file.
     """
-    from scipy.stats import pearsonr, spearmanr
-
     from allennlp_distill.commands.measure import measure_speed
 
     data = {}
@@ -196,15 +212,8 @@ def evaluate_sts(
     for name, spec in encoders:
         encoder = build_encoder(spec)
         row: Dict[str, Any] = {"encoder": name, "spec": spec}
-        for file_name, (first, second, gold) in data.items():
-            similarity = cosines(encoder(first, batch_size), encoder(second, batch_size))
-            # No correlation is defined for constant cosines (or one pair): None, not NaN.
-            defined = len(gold) > 1 and numpy.ptp(similarity) > 0 and numpy.ptp(gold) > 0
-            row[file_name] = {
-                "spearman": 100 * float(spearmanr(similarity, gold)[0]) if defined else None,
-                "pearson": 100 * float(pearsonr(similarity, gold)[0]) if defined else None,
-                "pairs": len(gold),
-            }
+        for file_name, pairs in data.items():
+            row[file_name] = similarity_correlations(encoder, *pairs, batch_size=batch_size)
             logger.info("%s on %s: %s", name, file_name, row[file_name])
         if speed_texts:
             sentences = next(iter(data.values()))[0][:speed_texts]
@@ -219,6 +228,30 @@ def evaluate_sts(
             }
         results.append(row)
     return results
+
+
+def similarity_correlations(
+    encoder: "SentenceEncoder",
+    first: List[str],
+    second: List[str],
+    gold: numpy.ndarray,
+    batch_size: int = 256,
+) -> Dict[str, Any]:
+    """
+    `{"spearman", "pearson", "pairs"}` of one encoder on one similarity file (as
+    `read_similarity_pairs` returns it): the correlations × 100 of the pairs' cosines with the
+    `(num_pairs,)` gold scores; `None` where no correlation is defined (constant cosines or
+    scores, or a single pair), not NaN.
+    """
+    from scipy.stats import pearsonr, spearmanr
+
+    similarity = cosines(encoder(first, batch_size), encoder(second, batch_size))
+    defined = len(gold) > 1 and numpy.ptp(similarity) > 0 and numpy.ptp(gold) > 0
+    return {
+        "spearman": 100 * float(spearmanr(similarity, gold)[0]) if defined else None,
+        "pearson": 100 * float(pearsonr(similarity, gold)[0]) if defined else None,
+        "pairs": len(gold),
+    }
 
 
 class _Quiet:
@@ -244,6 +277,14 @@ class SentenceEncoder:
 
     def forward(self, prepared: Any) -> numpy.ndarray:
         """The vectors `(batch_size, dim)` of one `prepare`d batch (the timed computation)."""
+        raise NotImplementedError
+
+    def footprint(self) -> Dict[str, float]:
+        """
+        The encoder as it is served: `parameters`, `parameters_without_embeddings` (as
+        `measure.count_parameters` counts them) and `size_mb`, its files on disk in MB of 10**6
+        bytes (`distill-report`'s columns).
+        """
         raise NotImplementedError
 
     def __call__(self, sentences: List[str], batch_size: int = 256) -> numpy.ndarray:
@@ -277,6 +318,15 @@ class ArchiveEncoder(SentenceEncoder):
                 "sentence_representation_student: sts-eval compares sentence vectors"
             )
         self.model, self.reader = archive.model.eval(), archive.validation_dataset_reader
+        self.archive_file = archive_file
+
+    def footprint(self) -> Dict[str, float]:
+        from allennlp_distill.commands.measure import count_parameters
+
+        return {
+            **count_parameters(self.model),
+            "size_mb": os.path.getsize(self.archive_file) / 1e6,
+        }
 
     def prepare(self, sentences: Sequence[str]) -> Any:
         from allennlp.data import Batch
@@ -311,7 +361,7 @@ class ExportEncoder(SentenceEncoder):
     """
 
     def __init__(self, export_dir: str) -> None:
-        from allennlp_distill.serving import ExportedStudent
+        from allennlp_distill.serving import METADATA_FILE, ExportedStudent
 
         self.student = ExportedStudent(export_dir)
         if not self.student.sentence_encoder:
@@ -320,6 +370,17 @@ class ExportEncoder(SentenceEncoder):
                 "sentence_representation_student: sts-eval compares sentence vectors"
             )
         self.column = self.student.text_columns[0]
+        self.export_dir = export_dir
+        with open(os.path.join(export_dir, METADATA_FILE), encoding="utf-8") as meta_file:
+            self.meta: Dict[str, Any] = json.load(meta_file)
+
+    def footprint(self) -> Dict[str, float]:
+        """As the base class's; the parameters counted before any `--int8` quantization."""
+        return {
+            "parameters": self.meta["parameters"],
+            "parameters_without_embeddings": self.meta["parameters_without_embeddings"],
+            "size_mb": _folder_mb(self.export_dir),
+        }
 
     def prepare(self, sentences: Sequence[str]) -> Any:
         return self.student.inputs([{self.column: sentence} for sentence in sentences])
@@ -345,9 +406,15 @@ class TeacherEncoder(SentenceEncoder):
 
         from allennlp_distill.teachers import resolve_teacher
 
-        teacher_dir = resolve_teacher(teacher)
-        self.model = AutoModel.from_pretrained(teacher_dir).eval()
-        self.tokenizer = AutoTokenizer.from_pretrained(teacher_dir)
+        self.teacher_dir = resolve_teacher(teacher)
+        self.model = AutoModel.from_pretrained(self.teacher_dir).eval()
+        self.tokenizer = AutoTokenizer.from_pretrained(self.teacher_dir)
+
+    def footprint(self) -> Dict[str, float]:
+        """As the base class's; `size_mb` is the model folder's files (weights, tokenizer)."""
+        from allennlp_distill.commands.measure import count_parameters
+
+        return {**count_parameters(self.model), "size_mb": _folder_mb(self.teacher_dir)}
 
     def prepare(self, sentences: Sequence[str]) -> Any:
         return self.tokenizer(
@@ -426,6 +493,36 @@ def build_encoder(spec: str) -> SentenceEncoder:
         f"encoder {spec!r}: not a model archive, a distill-export folder (with its "
         f"{METADATA_FILE}), 'teacher:NAME_OR_DIR' or 'glove[:PACKAGE_OR_DIR]'"
     )
+
+
+def is_sentence_encoder(spec: str) -> bool:
+    """
+    Whether `spec` names a sentence encoder for `build_encoder` (`teacher:…`, `glove[:…]`, the
+    archive of a `sentence_representation_student`, read from its `config.json` without loading
+    the weights, or its export) rather than a task model; `False` for anything unreadable, left
+    to the loader to name.
+    """
+    import tarfile
+
+    from allennlp_distill.serving import METADATA_FILE
+
+    if spec.partition(":")[0] in ("teacher", "glove") and not os.path.exists(spec):
+        return True
+    try:
+        if os.path.isdir(spec):
+            with open(os.path.join(spec, METADATA_FILE), encoding="utf-8") as meta_file:
+                return bool(json.load(meta_file).get("sentence_encoder"))
+        with tarfile.open(spec, "r:gz") as archive:
+            config = json.load(archive.extractfile("config.json"))  # type: ignore[arg-type]
+        return config.get("model", {}).get("type") == "sentence_representation_student"
+    except (OSError, KeyError, ValueError, tarfile.TarError):
+        return False
+
+
+def _folder_mb(folder: str) -> float:
+    """The files directly in `folder`, in MB of 10**6 bytes."""
+    paths = [os.path.join(folder, name) for name in os.listdir(folder)]
+    return sum(os.path.getsize(path) for path in paths if os.path.isfile(path)) / 1e6
 
 
 def markdown_table(results: List[Dict[str, Any]]) -> str:

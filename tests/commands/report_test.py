@@ -5,6 +5,7 @@ import pytest
 import torch
 from allennlp.commands.train import train_model_from_file
 from allennlp.common.checks import ConfigurationError
+from transformers import AutoModel
 
 from allennlp_distill.commands import export_archive
 from allennlp_distill.commands.measure import accuracy_interval, cpu_name
@@ -277,3 +278,84 @@ def test_serving_ram_is_the_peak_in_megabytes_of_a_million_bytes():
     high_water_kib = next(int(line.split()[1]) for line in out if line.startswith("VmHWM:"))
     assert float(out[0]) == pytest.approx(high_water_kib * 1024 / 1e6)
     assert float(out[0]) > 200
+
+
+def test_a_report_of_sentence_encoders_scores_and_times_each_as_sts_eval_does(
+    tiny_bert, tiny_sentence_encoder_archive, tiny_student_archive, tmp_path
+):
+    from allennlp.models.archival import load_archive
+
+    from allennlp_distill.commands.measure import count_parameters
+    from allennlp_distill.commands.sts_eval import evaluate_sts
+
+    dev, heldout = FIXTURES / "pairs" / "stsb_dev.tsv", FIXTURES / "pairs" / "sick_dev.tsv"
+    export_archive(str(tiny_sentence_encoder_archive), str(tmp_path / "export"))
+    out = tmp_path / "report"
+    run_allennlp(
+        "distill-report", f"teacher=teacher:{tiny_bert}",
+        f"encoder={tiny_sentence_encoder_archive}", f"exported={tmp_path / 'export'}",
+        "--eval-file", str(dev), "--heldout-file", str(heldout), "--output-dir", str(out),
+        "--threads", "1", "--texts", "6", "--batch-sizes", "1", "3", env={},
+    )  # fmt: skip
+    report = json.loads((out / "report.json").read_text())
+    assert report["meta"]["sentence_encoders"] is True
+    teacher, encoder, exported = report["models"]
+    # The correlations are sts-eval's (x 100 there), on the eval file and the held-out one.
+    specs = [(row["name"], row["archive"]) for row in report["models"]]
+    for path, key in ((dev, None), (heldout, "heldout")):
+        expected = evaluate_sts(specs, [("file", str(path))])
+        for row, sts in zip(report["models"], expected):
+            figures = row[key] if key else row
+            assert figures["spearman"] == pytest.approx(sts["file"]["spearman"] / 100, abs=1e-6)
+            assert figures["pearson"] == pytest.approx(sts["file"]["pearson"] / 100, abs=1e-6)
+            assert figures["pairs"] == sts["file"]["pairs"]
+    assert exported["spearman"] == pytest.approx(encoder["spearman"], abs=1e-4)
+    # Parameters and sizes of each as it is served.
+    model = load_archive(str(tiny_sentence_encoder_archive)).model
+    assert {k: encoder[k] for k in ("parameters", "parameters_without_embeddings")} == (
+        count_parameters(model)
+    )
+    assert exported["parameters"] == encoder["parameters"]
+    bert = AutoModel.from_pretrained(tiny_bert)
+    assert teacher["parameters"] == sum(p.numel() for p in bert.parameters())
+    word_pieces = bert.embeddings.word_embeddings.weight.numel()
+    assert teacher["parameters_without_embeddings"] < teacher["parameters"] - word_pieces + 1
+    assert encoder["size_mb"] == pytest.approx(tiny_sentence_encoder_archive.stat().st_size / 1e6)
+    export_bytes = sum(path.stat().st_size for path in (tmp_path / "export").iterdir())
+    assert exported["size_mb"] == pytest.approx(export_bytes / 1e6)
+    teacher_bytes = sum(p.stat().st_size for p in tiny_bert.iterdir() if p.is_file())
+    assert teacher["size_mb"] == pytest.approx(teacher_bytes / 1e6)
+    # Served in a fresh process each; the export without AllenNLP needs less than its archive.
+    assert all(row["serving_memory_mb"] > 50 for row in report["models"])
+    assert exported["serving_memory_mb"] < encoder["serving_memory_mb"]
+    assert teacher["speedup"] == {"1": 1.0, "3": 1.0}
+    ratio = exported["throughput"]["3"] / teacher["throughput"]["3"]
+    assert exported["speedup"]["3"] == pytest.approx(ratio)
+    assert exported["latency_ms"]["p50"] <= exported["latency_ms"]["p95"]
+    table = (out / "report.md").read_text()
+    assert table.splitlines()[0].startswith(
+        "| model | pearson | spearman | held-out pearson | held-out spearman | params |"
+    )
+    assert f"| exported | {100 * exported['pearson']:.2f} | {100 * exported['spearman']:.2f} |" in (
+        table
+    )
+    assert "correlation of each pair's cosine similarity with its gold score" in table
+    assert (out / "report.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_report_takes_either_sentence_encoders_or_task_models(
+    tiny_bert, tiny_sentence_encoder_archive, tiny_student_archive, tmp_path
+):
+    dev = str(FIXTURES / "pairs" / "stsb_dev.tsv")
+    encoder = ("encoder", str(tiny_sentence_encoder_archive), "")
+    mixed = [("teacher", f"teacher:{tiny_bert}", ""), ("student", str(tiny_student_archive), "")]
+    with pytest.raises(ConfigurationError, match="'student' is a task model and 'teacher' a"):
+        write_report(mixed, dev, str(tmp_path / "mixed"))
+    with pytest.raises(ConfigurationError, match="measured as it is, not as :int8"):
+        write_report([(*encoder[:2], "int8")], dev, str(tmp_path / "int8"))
+    with pytest.raises(ConfigurationError, match="word-vector floor has no model to report"):
+        write_report([encoder, ("glove", "glove", "")], dev, str(tmp_path / "glove"))
+    with pytest.raises(ConfigurationError, match="sentence encoders are measured on the CPU"):
+        write_report([encoder], dev, str(tmp_path / "gpu"), cuda_device=0)
+    assert not list(tmp_path.iterdir())  # nothing written
+    assert parse_model(f"teacher=teacher:{tiny_bert}") == ("teacher", f"teacher:{tiny_bert}", "")

@@ -195,6 +195,14 @@ def test_sentence_encoder_trains_mrpc_students_on_the_held_out_split_and_refuses
     # ... each evaluated on the held-out pairs.
     for variant in ("from_encoder", "random_init"):
         assert f"evaluate out/mrpc/{variant}/model.tar.gz runs/mrpc/data/heldout.tsv" in argv
+    # The encoder exported, then reported against its teacher (listed first) on STS-B dev, the
+    # STS Benchmark test split held out.
+    assert "distill-export out/encoder/model.tar.gz -o out/export --force" in argv
+    assert (
+        "distill-report teacher=teacher:all-MiniLM-L6-v2 encoder=out/encoder/model.tar.gz "
+        "export=out/export --eval-file shared/glue/STS-B/dev.tsv --heldout-file "
+        "runs/mrpc/data/stsb_test.tsv --threads 2 --output-dir out/report"
+    ) in argv
     # Run again: students trained on the split are finished runs, skipped, not refused.
     calls.unlink()
     result = sentence_encoder()

@@ -71,12 +71,14 @@ step sts "$OUT/sts/sts.json" "$ALLENNLP" sts-eval teacher=teacher:all-MiniLM-L6-
   --file "stsb=$STSB_DEV" --file "sick=$SICK_TEST" --file "stsb_test=$STSB_TEST" \
   --speed-texts 1500 --threads 2 --output-dir "$OUT/sts" "${PLUGIN[@]}"
 # The encoder as it is served (TorchScript), and one distill-report of teacher, archive and export:
-# STS-B dev and the held-out STS Benchmark test split, size, serving RAM, speed-ups over the teacher.
+# STS-B dev and the held-out STS Benchmark test split, size, serving RAM, speed-ups over the teacher
+# (on the CPU, whatever DISTILL_CUDA_DEVICE says: sentence encoders are measured there).
 step export "$OUT/export/vocab.json" "$ALLENNLP" distill-export "$OUT/encoder/model.tar.gz" \
   -o "$OUT/export" --force "${PLUGIN[@]}"
 step report "$OUT/report/report.json" "$ALLENNLP" distill-report teacher=teacher:all-MiniLM-L6-v2 \
   "encoder=$OUT/encoder/model.tar.gz" "export=$OUT/export" --eval-file "$STSB_DEV" \
-  --heldout-file "$STSB_TEST" --threads 2 --output-dir "$OUT/report" "${PLUGIN[@]}"
+  --heldout-file "$STSB_TEST" --threads 2 --cuda-device -1 --output-dir "$OUT/report" \
+  "${PLUGIN[@]}"
 
 for task in $TASKS; do
   train=() train_file="" test=""

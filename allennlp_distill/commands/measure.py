@@ -176,21 +176,9 @@ def measure_exported(
     evaluate_rows = evaluate_exported_tagger if student.tagger else evaluate_exported
     rows, metrics = evaluate_rows(student, eval_file)
     progress.update(1)
-    with open(os.path.join(export_dir, METADATA_FILE), encoding="utf-8") as meta_file:
-        meta = json.load(meta_file)
     timed = (rows * (1 + texts // max(1, len(rows))))[:texts]
-    row: Dict[str, Any] = {
-        "name": name,
-        "archive": export_dir,
-        "int8": bool(meta.get("int8")),
-        **metrics,
-        "parameters": meta["parameters"],
-        "parameters_without_embeddings": meta["parameters_without_embeddings"],
-        "size_mb": sum(
-            os.path.getsize(os.path.join(export_dir, file)) for file in os.listdir(export_dir)
-        )
-        / 1e6,
-    }
+    row: Dict[str, Any] = {"name": name, "archive": export_dir, **metrics}
+    row.update(export_footprint(export_dir))
     if student.tagger:
         row["tokens_per_text"] = tokens_per_text([len(r["tokens"]) for r in timed])
     if heldout_file:
@@ -206,6 +194,24 @@ def measure_exported(
     row.update(measure_speed(name, timed, batch_sizes, student.inputs, forward, progress))
     progress.update(1)
     return row
+
+
+def export_footprint(export_dir: str) -> Dict[str, Any]:
+    """
+    A `distill-export` folder's `parameters` and `parameters_without_embeddings` as its
+    `vocab.json` records them (counted before any `--int8` quantization), `size_mb` (its files,
+    MB of 10**6 bytes) and `int8`.
+    """
+    from allennlp_distill.commands.sentence_encoders import folder_mb
+
+    with open(os.path.join(export_dir, METADATA_FILE), encoding="utf-8") as meta_file:
+        meta = json.load(meta_file)
+    return {
+        "int8": bool(meta.get("int8")),
+        "parameters": meta["parameters"],
+        "parameters_without_embeddings": meta["parameters_without_embeddings"],
+        "size_mb": folder_mb(export_dir),
+    }
 
 
 def measure_sentence_encoder(
@@ -228,33 +234,26 @@ def measure_sentence_encoder(
     an archive, a `distill-export` folder or `teacher:NAME_OR_DIR`.
 
     # Raises
-    `ConfigurationError` for a spec that is none of those (`sts_eval.build_encoder`);
-    `DataFormatError` naming `file:line` for a file that is no similarity file.
+    `ConfigurationError` for a spec that is none of those (`sentence_encoders.build_encoder`);
+    `DataFormatError` naming `file:line` for a file that is no similarity file; `ValueError`
+    for a sentence of no tokens; `RuntimeError` when the process serving it fails.
     """
-    from allennlp_distill.commands.sts_eval import (
-        ExportEncoder,
-        build_encoder,
-        read_similarity_pairs,
-        similarity_correlations,
-    )
+    from allennlp_distill.commands.sentence_encoders import build_encoder
+    from allennlp_distill.commands.sts_eval import read_similarity_pairs, similarity_correlations
 
     pairs = read_similarity_pairs(eval_file)
     heldout_pairs = read_similarity_pairs(heldout_file) if heldout_file else None
     progress.set_postfix_str(f"{name}: evaluate")
     encoder = build_encoder(spec)
-    row: Dict[str, Any] = {
-        "name": name,
-        "archive": spec,
-        "int8": isinstance(encoder, ExportEncoder) and bool(encoder.meta.get("int8")),
-        **_fractions(similarity_correlations(encoder, *pairs)),
-    }
+    row: Dict[str, Any] = {"name": name, "archive": spec, "int8": False}
+    row.update(_fractions(similarity_correlations(encoder, *pairs)))
     if heldout_pairs:
         row["heldout"] = _fractions(similarity_correlations(encoder, *heldout_pairs))
     progress.update(1)
     row.update(encoder.footprint())
     progress.set_postfix_str(f"{name}: memory")
     row["serving_memory_mb"] = encoder_serving_memory_mb(
-        spec, pairs[0] + pairs[1], torch.get_num_threads()
+        encoder, pairs[0] + pairs[1], torch.get_num_threads()
     )
     timed = (pairs[0] * (1 + texts // max(1, len(pairs[0]))))[:texts]
     row.update(measure_speed(name, timed, batch_sizes, encoder.prepare, encoder.forward, progress))
@@ -272,29 +271,32 @@ def _fractions(correlations: Dict[str, Any]) -> Dict[str, Any]:
 
 
 def encoder_serving_memory_mb(
-    spec: str, sentences: Sequence[str], threads: int, batch_size: int = 256
+    encoder, sentences: Sequence[str], threads: int, batch_size: int = 256
 ) -> float:
     """
-    `serving_memory_mb` of a sentence encoder: the peak resident memory (MB) of a fresh process
-    that loads the encoder of `spec` and encodes `sentences` in batches of `batch_size`. An
-    export is served through `serving.py` (torch and spaCy, no AllenNLP); an archive or a
-    teacher through `sts_eval.build_encoder` (AllenNLP and this plugin, or transformers).
+    `serving_memory_mb` of a sentence encoder (a `sentence_encoders.SentenceEncoder`): the peak
+    resident memory (MB) of a fresh process that loads it as a user would and encodes
+    `sentences` in batches of `batch_size`: an export through `serving.py` (torch and spaCy), a
+    teacher through transformers alone (mean pooling), an archive through AllenNLP and this
+    plugin.
 
     # Raises
     `RuntimeError` with the child's error output when it fails.
     """
+    from allennlp_distill.commands.sentence_encoders import ExportEncoder, TeacherEncoder
+
+    if isinstance(encoder, ExportEncoder):
+        path, code = encoder.export_dir, _SERVING_CHILD_EXPORT
+        lines = [json.dumps({encoder.column: sentence}) for sentence in sentences]
+    elif isinstance(encoder, TeacherEncoder):
+        path, code, lines = encoder.teacher_dir, _SERVING_CHILD_TEACHER, list(sentences)
+    else:
+        path, code, lines = encoder.archive_file, _SERVING_CHILD_ENCODER, list(sentences)
     with tempfile.TemporaryDirectory() as scratch:
         texts = os.path.join(scratch, "texts")
-        if os.path.isfile(os.path.join(spec, METADATA_FILE)):
-            with open(os.path.join(spec, METADATA_FILE), encoding="utf-8") as meta_file:
-                column = (json.load(meta_file).get("text_columns") or ["sentence"])[0]
-            lines = [json.dumps({column: sentence}) for sentence in sentences]
-            code = _SERVING_CHILD_EXPORT
-        else:
-            lines, code = list(sentences), _SERVING_CHILD_ENCODER
         with open(texts, "w", encoding="utf-8") as output:
             output.write("".join(line + "\n" for line in lines))
-        return _peak_memory_of_child(code, spec, "", texts, threads, batch_size)
+        return _peak_memory_of_child(code, path, "", texts, threads, batch_size)
 
 
 def serving_memory_mb(
@@ -402,17 +404,35 @@ print(peak_mb())
 )
 
 
-# A sentence encoder's archive or a teacher (`sts_eval.build_encoder`), fed one sentence a line.
+# A sentence encoder's archive (`sentence_encoders.ArchiveEncoder`), fed one sentence a line.
 _SERVING_CHILD_ENCODER = (
     _SERVING_CHILD_ARGS
     + """
 import allennlp_distill
-from allennlp_distill.commands.sts_eval import build_encoder
-encoder = build_encoder(path)
+from allennlp_distill.commands.sentence_encoders import ArchiveEncoder
+encoder = ArchiveEncoder(path)
 with open(eval_file, encoding="utf-8") as lines:
     sentences = [line.rstrip("\\n") for line in lines]
 with torch.inference_mode():
     encoder(sentences, batch_size)
+print(peak_mb())
+"""
+)
+# A pre-trained teacher's folder, as a user of transformers serves its mean-pooled vectors.
+_SERVING_CHILD_TEACHER = (
+    _SERVING_CHILD_ARGS
+    + """
+from transformers import AutoModel, AutoTokenizer
+model, tokenizer = AutoModel.from_pretrained(path).eval(), AutoTokenizer.from_pretrained(path)
+with open(eval_file, encoding="utf-8") as lines:
+    sentences = [line.rstrip("\\n") for line in lines]
+with torch.inference_mode():
+    for first in range(0, len(sentences), batch_size):
+        inputs = tokenizer(sentences[first : first + batch_size], padding=True, truncation=True,
+                           max_length=128, return_tensors="pt")
+        hidden = model(**inputs).last_hidden_state
+        mask = inputs["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+        (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
 print(peak_mb())
 """
 )

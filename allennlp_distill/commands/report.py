@@ -26,8 +26,8 @@ ids are built before timing too); an export's parameters are counted before quan
 Sentence encoders (Wu et al. 2020, §4) are reported alike, on a similarity file (GLUE STS-B's or
 SICK's layout, `sts_eval.LAYOUTS`) as `--eval-file` and `--heldout-file`:
 
-    allennlp distill-report teacher=teacher:all-MiniLM-L6-v2 \
-        encoder=runs/sentence_encoder/encoder/model.tar.gz export=runs/sentence_encoder/export \
+    allennlp distill-report teacher=teacher:all-MiniLM-L6-v2 \\
+        encoder=runs/sentence_encoder/encoder/model.tar.gz export=runs/sentence_encoder/export \\
         --eval-file ../shared/data/glue/STS-B/dev.tsv --output-dir runs/sentence_encoder/report
 
 Each model is an `sts-eval` encoder (`NAME=teacher:NAME_OR_DIR`, a pre-trained teacher's
@@ -55,8 +55,9 @@ from allennlp_distill.commands.measure import (
     measure,
     measure_sentence_encoder,
 )
-from allennlp_distill.commands.sts_eval import is_sentence_encoder
+from allennlp_distill.commands.sentence_encoders import is_sentence_encoder
 from allennlp_distill.serving import ONNX_FILE, TORCHSCRIPT_FILE
+from allennlp_distill.teachers import PACKAGED_TEACHERS, resolve_teacher
 
 
 @Subcommand.register("distill-report")
@@ -126,10 +127,10 @@ def parse_model(spec: str) -> Tuple[str, str, str]:
             f"model {spec!r}: expected NAME=ARCHIVE, NAME=ARCHIVE:int8, NAME=ARCHIVE:bf16, "
             "NAME=EXPORT_DIR or NAME=teacher:NAME_OR_DIR"
         )
-    if path.startswith("teacher:") and not os.path.exists(path):
-        return name, path, ""  # a pre-trained teacher's sentence vectors (sts-eval's encoder)
     variant = next((v for v in VARIANTS if v and path.endswith(":" + v)), "")
     path = path[: -len(variant) - 1] if variant else path
+    if path.partition(":")[0] in ("teacher", "glove") and not os.path.exists(path):
+        return name, path, variant  # an sts-eval encoder, checked by `write_report`
     exported = any(
         os.path.isfile(os.path.join(path, model)) for model in (TORCHSCRIPT_FILE, ONNX_FILE)
     )
@@ -170,13 +171,16 @@ def write_report(
     `measure.serving_memory_mb`), `throughput` (texts/s per batch size),
     `latency_ms` (`p50`, `p95` at batch 1), for a tagger `tokens_per_text` (the mean words of
     the timed sentences: words/s = texts/s × it), `speedup` (per batch size, over the first
-    model) and `speedup_over` (`{teacher name: per batch size}`, over each teacher).
+    model) and `speedup_over` (`{teacher name: per batch size}`, over each teacher). Sentence
+    encoders (`measure.measure_sentence_encoder`) have `spearman`, `pearson` and `pairs` for
+    the task metrics.
 
     # Raises
     `ConfigurationError` when `teachers` is not between 1 and the number of models or two
     teachers share a name (the speed-ups over them are keyed by it; other models may: `student`
     and `student=...:int8` are two rows), or, with a `cuda_device`, when torch sees no such GPU
-    or a model is an export or `:int8` (CPU only).
+    or a model is an export or `:int8` (CPU only); for sentence encoders as
+    `_sentence_encoders` says. Nothing is written then.
     """
     if not 1 <= teachers <= len(models):
         raise ConfigurationError(f"--teachers {teachers}: expected 1 to {len(models)}")
@@ -280,10 +284,16 @@ def _sentence_encoders(models: Sequence[Tuple[str, str, str]], cuda_device: int)
                 f"model {name!r}: a sentence encoder is measured as it is, not as :{variant} "
                 "(`allennlp distill-export --int8` quantizes one)"
             )
-        if path.startswith("glove") and not os.path.exists(path):
+        kind, _, teacher = path.partition(":")
+        if kind == "glove" and not os.path.exists(path):
             raise ConfigurationError(
                 f"model {name!r}: the word-vector floor has no model to report; `allennlp "
                 "sts-eval` scores it"
+            )
+        if kind == "teacher" and not os.path.isdir(resolve_teacher(teacher)):
+            raise ConfigurationError(
+                f"model {name!r}: {teacher!r} is neither a packaged teacher "
+                f"({', '.join(PACKAGED_TEACHERS)}) nor a model folder"
             )
     if cuda_device >= 0:
         raise ConfigurationError(
@@ -383,11 +393,12 @@ def plot(rows: List[Dict[str, Any]], batch_sizes: Sequence[int], path: str) -> N
         raise ConfigurationError(
             f"report.png needs matplotlib (pip install matplotlib): {error}"
         ) from None
-    # Sentence encoders (rows of `pairs`) are judged by Spearman, as in `sts-eval`.
+    # Sentence encoders (rows of `pairs`) are judged by Spearman, as in `sts-eval`; a row without
+    # the metric (an encoder of constant cosines has no correlation) is left out of the plot.
     encoders = all("pairs" in row for row in rows)
-    metric = next(
-        key for key in (("spearman",) * encoders + METRICS) if all(key in row for row in rows)
-    )
+    order = ("spearman",) * encoders + METRICS
+    metric = next((key for key in order if any(key in row for row in rows)), METRICS[0])
+    rows = [row for row in rows if metric in row]
     figure, panels = plt.subplots(
         1, len(batch_sizes), figsize=(4 * len(batch_sizes) + 2, 4), sharey=True, squeeze=False
     )

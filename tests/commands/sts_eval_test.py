@@ -7,8 +7,8 @@ from allennlp.common.checks import ConfigurationError
 from allennlp.predictors import Predictor
 from transformers import AutoModel, AutoTokenizer
 
+from allennlp_distill.commands.sentence_encoders import build_encoder
 from allennlp_distill.commands.sts_eval import (
-    build_encoder,
     cosines,
     evaluate_sts,
     markdown_table,
@@ -207,3 +207,23 @@ def test_an_export_folder_gives_its_archives_vectors(
     # A folder that is no export (a teacher's model folder given without `teacher:`).
     with pytest.raises(ConfigurationError, match="not a model archive, a distill-export folder"):
         build_encoder(str(tmp_path))
+
+
+def test_a_sentence_encoder_is_told_from_a_task_model_without_loading_it(
+    tiny_sentence_encoder_archive, tiny_student_archive, tmp_path
+):
+    from allennlp_distill.commands.export import export_archive
+    from allennlp_distill.commands.sentence_encoders import is_sentence_encoder
+
+    assert is_sentence_encoder(str(tiny_sentence_encoder_archive))
+    assert not is_sentence_encoder(str(tiny_student_archive))
+    export_archive(str(tiny_sentence_encoder_archive), str(tmp_path / "encoder"))
+    export_archive(str(tiny_student_archive), str(tmp_path / "student"))
+    assert is_sentence_encoder(str(tmp_path / "encoder"))
+    assert not is_sentence_encoder(str(tmp_path / "student"))
+    assert is_sentence_encoder("teacher:all-MiniLM-L6-v2") and is_sentence_encoder("glove")
+    # An archive cut off in a copy is no encoder; its loader names what is wrong with it.
+    truncated = tmp_path / "truncated.tar.gz"
+    truncated.write_bytes(tiny_sentence_encoder_archive.read_bytes()[:300])
+    assert not is_sentence_encoder(str(truncated))
+    assert not is_sentence_encoder(str(tmp_path / "missing.tar.gz"))

@@ -201,7 +201,7 @@ def test_sentence_encoder_trains_mrpc_students_on_the_held_out_split_and_refuses
     assert (
         "distill-report teacher=teacher:all-MiniLM-L6-v2 encoder=out/encoder/model.tar.gz "
         "export=out/export --eval-file shared/glue/STS-B/dev.tsv --heldout-file "
-        "runs/mrpc/data/stsb_test.tsv --threads 2 --output-dir out/report"
+        "runs/mrpc/data/stsb_test.tsv --threads 2 --cuda-device -1 --output-dir out/report"
     ) in argv
     # Run again: students trained on the split are finished runs, skipped, not refused.
     calls.unlink()

@@ -193,8 +193,9 @@ class PretrainedSentenceEncoderInitializer(PretrainedModelInitializer):
 
     # Raises
     `ConfigurationError` naming the file when it lacks a parameter of the student's encoder:
-    the weights of the other architecture (then it names the `DISTILL_SENTENCE_ENCODER` to set)
-    or of no sentence encoder; AllenNLP's for a parameter of another size.
+    the weights of the other architecture (then it names the `DISTILL_SENTENCE_ENCODER` to set),
+    of the same architecture with fewer widths or layers, or of no sentence encoder; AllenNLP's
+    for a parameter of another size.
     """
 
     def __init__(self, weights_file_path: str, **kwargs) -> None:
@@ -209,6 +210,13 @@ class PretrainedSentenceEncoderInitializer(PretrainedModelInitializer):
                     f"{self._weights_file_path} holds no sentence encoder's weights: "
                     "DISTILL_PRETRAINED_ENCODER names the best.th of a "
                     "sentence_representation_distill run"
+                )
+            if encoder_architecture({parameter_name: tensor}) == recorded:
+                raise ConfigurationError(
+                    f"{self._weights_file_path} has no {parameter_name}: it holds a '{recorded}' "
+                    "sentence encoder, as the task student builds, but of another shape (a "
+                    "filter width or layer that one of the two runs added, e.g. by an -o "
+                    "override); build the task student's encoder as the distilled one was"
                 )
             raise ConfigurationError(
                 f"{self._weights_file_path} has no {parameter_name}: it holds a '{recorded}' "

@@ -145,3 +145,20 @@ def test_the_pooled_encoder_at_random_is_the_pretrained_ones_architecture(task):
     }
     with pytest.raises(RuntimeError, match="must be '' or 'pooled', not 'max'"):
         model("", "max")
+
+
+def test_an_encoder_of_the_same_architecture_but_another_shape_is_told_apart(sentence_encoder):
+    from allennlp_distill.models.sentence_encoder_student import (
+        PretrainedSentenceEncoderInitializer,
+    )
+
+    architecture, weights = sentence_encoder
+    initializer = PretrainedSentenceEncoderInitializer(weights)
+    # A parameter the weights lack, of their own architecture (a fourth filter width, a second
+    # LSTM layer) and of the other one.
+    extra = {"cnn": "_encoder.conv_layer_3.weight", "bilstm": "_encoder._lstm._module.weight_ih_l1"}
+    other = "bilstm" if architecture == "cnn" else "cnn"
+    with pytest.raises(ConfigurationError, match=f"holds a '{architecture}' sentence encoder, as"):
+        initializer(torch.zeros(2, 2), extra[architecture])
+    with pytest.raises(ConfigurationError, match=f"set DISTILL_SENTENCE_ENCODER={architecture}"):
+        initializer(torch.zeros(2, 2), ENCODER_PARAMETERS[other])

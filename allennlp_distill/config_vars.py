@@ -66,6 +66,9 @@ def default_config_vars() -> Dict[str, str]:
         # one distilled, and the one a task student builds from DISTILL_PRETRAINED_ENCODER's
         # weights (the `pretrained_sentence_encoder` initializer names a mismatch).
         "DISTILL_SENTENCE_ENCODER": "bilstm",
+        # The distilled sentence encoder's word vectors: "frozen" (Wu et al.'s use: the task
+        # students read the same ones) or "fine-tuned" (the encoder as an embedding model).
+        "DISTILL_SENTENCE_ENCODER_VECTORS": "frozen",
         # Empty: Tang's BiLSTM (or the pretrained encoder's); "pooled": the sentence encoder's
         # architecture at random.
         "DISTILL_STUDENT_ENCODER": "",

@@ -103,3 +103,20 @@ def test_distill_sentence_encoder_swaps_the_bilstm_for_kims_cnn():
     }
     with pytest.raises(RuntimeError, match="must be 'bilstm' or 'cnn', not 'lstm'"):
         encoder("lstm")
+
+
+def test_the_encoders_word_vectors_are_frozen_unless_fine_tuning_is_asked_for():
+    def trainable(mode: str) -> bool:
+        ext_vars = {
+            **EXT_VARS,
+            "DISTILL_SENTENCE_VECTORS": "train_vectors",
+            "DISTILL_SENTENCE_VECTORS_DEV": "",
+            "DISTILL_SENTENCE_ENCODER_VECTORS": mode,
+        }
+        config = json.loads(_jsonnet.evaluate_file(str(CONFIG), ext_vars=ext_vars))
+        return config["model"]["text_field_embedder"]["token_embedders"]["tokens"]["trainable"]
+
+    assert default_config_vars()["DISTILL_SENTENCE_ENCODER_VECTORS"] == "frozen"
+    assert trainable("frozen") is False and trainable("fine-tuned") is True
+    with pytest.raises(RuntimeError, match="must be 'frozen' or 'fine-tuned', not 'trainable'"):
+        trainable("trainable")

@@ -22,6 +22,11 @@
 //                                 stops at the first batch when the vectors are of another width.
 //   DISTILL_SENTENCE_ENCODER      "bilstm" (default: Wu et al.'s max-pooled BiLSTM) or "cnn" (Kim's
 //                                 CNN in its place); sentence_encoder.libsonnet.
+//   DISTILL_SENTENCE_ENCODER_VECTORS  "frozen" (default by the plugin: the word vectors a task
+//                                 student starting from this encoder reads too) or "fine-tuned"
+//                                 (the encoder trains the rows of its corpus's words: closer to
+//                                 the teacher as a sentence-embedding model, whose export carries
+//                                 them; a task student would not, its vocabulary being its own).
 //   DISTILL_WORD_VECTORS, DISTILL_EMBEDDING_DIM, DISTILL_EPOCHS, DISTILL_SEED, and where it
 //                                 trains (DISTILL_CUDA_DEVICE, ...): as every student
 //                                 (see student.libsonnet).
@@ -32,6 +37,7 @@ local word_vectors = std.extVar("DISTILL_WORD_VECTORS");
 local embedding_dim = std.parseInt(std.extVar("DISTILL_EMBEDDING_DIM"));
 local epochs_var = std.extVar("DISTILL_EPOCHS");
 local seed = std.parseInt(std.extVar("DISTILL_SEED"));
+local vectors_mode = std.extVar("DISTILL_SENTENCE_ENCODER_VECTORS");
 
 local devices = import "devices.libsonnet";
 local sentence_encoder = import "sentence_encoder.libsonnet";
@@ -67,10 +73,14 @@ local bucket(size) = { type: "bucket", batch_size: size, sorting_keys: ["tokens"
           type: "packaged_word_vectors",
           embedding_dim: embedding_dim,
           pretrained_file: word_vectors,
-          // Frozen: a task student that starts from this encoder embeds its words with the
-          // pretrained vectors themselves (the two runs' vocabularies differ, so rows are not
-          // copied), so the encoder learns to read exactly those vectors.
-          trainable: false,
+          // Frozen by default: a task student that starts from this encoder embeds its words
+          // with the pretrained vectors themselves (the two runs' vocabularies differ, so rows
+          // are not copied), so the encoder learns to read exactly those vectors.
+          trainable:
+            if vectors_mode == "frozen" then false
+            else if vectors_mode == "fine-tuned" then true
+            else error "DISTILL_SENTENCE_ENCODER_VECTORS must be 'frozen' or 'fine-tuned', not '"
+              + vectors_mode + "'",
           open_vocabulary: true,
         },
       },

@@ -25,8 +25,14 @@ EXT_VARS = {
 }
 
 
-def params(train: str, dev: str) -> dict:
-    ext_vars = {**EXT_VARS, "DISTILL_SENTENCE_VECTORS": train, "DISTILL_SENTENCE_VECTORS_DEV": dev}
+def params(train: str = "train_vectors", dev: str = "", **variables: str) -> dict:
+    """The config built on the vectors folders `train` and `dev`, other variables changed."""
+    ext_vars = {
+        **EXT_VARS,
+        "DISTILL_SENTENCE_VECTORS": train,
+        "DISTILL_SENTENCE_VECTORS_DEV": dev,
+        **variables,
+    }
     return json.loads(_jsonnet.evaluate_file(str(CONFIG), ext_vars=ext_vars))
 
 
@@ -85,14 +91,7 @@ def test_an_empty_dev_variable_trains_without_validation(dev):
 
 def test_distill_sentence_encoder_swaps_the_bilstm_for_kims_cnn():
     def encoder(architecture: str) -> dict:
-        ext_vars = {
-            **EXT_VARS,
-            "DISTILL_SENTENCE_VECTORS": "train_vectors",
-            "DISTILL_SENTENCE_VECTORS_DEV": "",
-            "DISTILL_SENTENCE_ENCODER": architecture,
-        }
-        config = json.loads(_jsonnet.evaluate_file(str(CONFIG), ext_vars=ext_vars))
-        return config["model"]["encoder"]
+        return params(DISTILL_SENTENCE_ENCODER=architecture)["model"]["encoder"]
 
     assert encoder("bilstm")["type"] == "pooled_bilstm"
     assert encoder("cnn") == {
@@ -107,13 +106,7 @@ def test_distill_sentence_encoder_swaps_the_bilstm_for_kims_cnn():
 
 def test_the_encoders_word_vectors_are_frozen_unless_fine_tuning_is_asked_for():
     def trainable(mode: str) -> bool:
-        ext_vars = {
-            **EXT_VARS,
-            "DISTILL_SENTENCE_VECTORS": "train_vectors",
-            "DISTILL_SENTENCE_VECTORS_DEV": "",
-            "DISTILL_SENTENCE_ENCODER_VECTORS": mode,
-        }
-        config = json.loads(_jsonnet.evaluate_file(str(CONFIG), ext_vars=ext_vars))
+        config = params(DISTILL_SENTENCE_ENCODER_VECTORS=mode)
         return config["model"]["text_field_embedder"]["token_embedders"]["tokens"]["trainable"]
 
     assert default_config_vars()["DISTILL_SENTENCE_ENCODER_VECTORS"] == "frozen"

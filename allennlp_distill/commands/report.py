@@ -267,12 +267,13 @@ def _sentence_encoders(models: Sequence[Tuple[str, str, str]], cuda_device: int)
     `ConfigurationError` when the models mix the two, or sentence encoders come with a
     variant (`:int8`, `:bf16`) or a `cuda_device`: they are measured as they are, on the CPU.
     """
-    kinds = {name: is_sentence_encoder(path) for name, path, _ in models}
-    if not any(kinds.values()):
+    # A list, not a dict by name: rows may share a name (`student` and `student=...:int8`).
+    kinds = [(name, is_sentence_encoder(path)) for name, path, _ in models]
+    if not any(encoder for _, encoder in kinds):
         return False
-    if not all(kinds.values()):
-        task = next(name for name, encoder in kinds.items() if not encoder)
-        encoder = next(name for name, encoder in kinds.items() if encoder)
+    if not all(encoder for _, encoder in kinds):
+        task = next(name for name, encoder in kinds if not encoder)
+        encoder = next(name for name, encoder in kinds if encoder)
         raise ConfigurationError(
             f"model {task!r} is a task model and {encoder!r} a sentence encoder: a report "
             "compares task models on their task's file, or sentence encoders on a similarity "

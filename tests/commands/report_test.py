@@ -378,6 +378,10 @@ def test_a_report_takes_either_sentence_encoders_or_task_models(
         models = [parse_model(encoder), parse_model(model)]
         with pytest.raises(ConfigurationError, match=message):
             write_report(models, dev, str(tmp_path / "report"))
+    # Rows may share a name; a task model among encoders of its name is still found.
+    same_name = [parse_model(encoder), parse_model(f"encoder={tiny_student_archive}")]
+    with pytest.raises(ConfigurationError, match="'encoder' is a task model and 'encoder' a"):
+        write_report(same_name, dev, str(tmp_path / "report"))
     with pytest.raises(ConfigurationError, match="sentence encoders are measured on the CPU"):
         write_report([parse_model(encoder)], dev, str(tmp_path / "report"), cuda_device=0)
     assert not (tmp_path / "report").exists()  # refused before anything is measured or written

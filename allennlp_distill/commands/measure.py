@@ -202,8 +202,6 @@ def export_footprint(export_dir: str) -> Dict[str, Any]:
     `vocab.json` records them (counted before any `--int8` quantization), `size_mb` (its files,
     MB of 10**6 bytes) and `int8`.
     """
-    from allennlp_distill.commands.sentence_encoders import folder_mb
-
     with open(os.path.join(export_dir, METADATA_FILE), encoding="utf-8") as meta_file:
         meta = json.load(meta_file)
     return {
@@ -212,6 +210,12 @@ def export_footprint(export_dir: str) -> Dict[str, Any]:
         "parameters_without_embeddings": meta["parameters_without_embeddings"],
         "size_mb": folder_mb(export_dir),
     }
+
+
+def folder_mb(folder: str) -> float:
+    """The files directly in `folder`, in MB of 10**6 bytes."""
+    paths = [os.path.join(folder, name) for name in os.listdir(folder)]
+    return sum(os.path.getsize(path) for path in paths if os.path.isfile(path)) / 1e6
 
 
 def measure_sentence_encoder(

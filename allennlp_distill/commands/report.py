@@ -55,7 +55,7 @@ from allennlp_distill.commands.measure import (
     measure,
     measure_sentence_encoder,
 )
-from allennlp_distill.commands.sentence_encoders import is_sentence_encoder
+from allennlp_distill.commands.sentence_encoders import is_sentence_encoder, named_encoder
 from allennlp_distill.serving import ONNX_FILE, TORCHSCRIPT_FILE
 from allennlp_distill.teachers import PACKAGED_TEACHERS, resolve_teacher
 
@@ -129,7 +129,7 @@ def parse_model(spec: str) -> Tuple[str, str, str]:
         )
     variant = next((v for v in VARIANTS if v and path.endswith(":" + v)), "")
     path = path[: -len(variant) - 1] if variant else path
-    if path.partition(":")[0] in ("teacher", "glove") and not os.path.exists(path):
+    if named_encoder(path)[0]:
         return name, path, variant  # an sts-eval encoder, checked by `write_report`
     exported = any(
         os.path.isfile(os.path.join(path, model)) for model in (TORCHSCRIPT_FILE, ONNX_FILE)
@@ -285,8 +285,8 @@ def _sentence_encoders(models: Sequence[Tuple[str, str, str]], cuda_device: int)
                 f"model {name!r}: a sentence encoder is measured as it is, not as :{variant} "
                 "(`allennlp distill-export --int8` quantizes one)"
             )
-        kind, _, teacher = path.partition(":")
-        if kind == "glove" and not os.path.exists(path):
+        kind, teacher = named_encoder(path)
+        if kind == "glove":
             raise ConfigurationError(
                 f"model {name!r}: the word-vector floor has no model to report; `allennlp "
                 "sts-eval` scores it"

@@ -7,7 +7,7 @@ teacher's mean-pooled vectors and the GloVe floor, built from one SPEC string (`
 
 import json
 import os
-from typing import Any, Dict, List, Sequence
+from typing import Any, Dict, List, Sequence, Tuple
 
 import numpy
 from allennlp.common.checks import ConfigurationError
@@ -168,7 +168,7 @@ class TeacherEncoder(SentenceEncoder):
         (mean pooling never runs it); `size_mb` is the model folder's files (weights,
         tokenizer).
         """
-        from allennlp_distill.commands.measure import count_parameters
+        from allennlp_distill.commands.measure import count_parameters, folder_mb
 
         counts = count_parameters(self.model)
         pooler = getattr(self.model, "pooler", None)
@@ -187,10 +187,11 @@ class TeacherEncoder(SentenceEncoder):
     def forward(self, prepared: Any) -> numpy.ndarray:
         import torch
 
+        from allennlp_distill.commands.sentence_vectors import mean_pooled
+
         with torch.inference_mode():
             hidden = self.model(**prepared).last_hidden_state
-            mask = prepared["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-            return ((hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)).numpy()
+            return mean_pooled(hidden, prepared["attention_mask"]).numpy()
 
     def __call__(self, sentences: List[str], batch_size: int = 256) -> numpy.ndarray:
         import torch
@@ -269,7 +270,7 @@ def is_sentence_encoder(spec: str) -> bool:
 
     from allennlp_distill.serving import METADATA_FILE
 
-    if spec.partition(":")[0] in ("teacher", "glove") and not os.path.exists(spec):
+    if named_encoder(spec)[0]:
         return True
     try:
         if os.path.isdir(spec):
@@ -285,7 +286,13 @@ def is_sentence_encoder(spec: str) -> bool:
         return False
 
 
-def folder_mb(folder: str) -> float:
-    """The files directly in `folder`, in MB of 10**6 bytes."""
-    paths = [os.path.join(folder, name) for name in os.listdir(folder)]
-    return sum(os.path.getsize(path) for path in paths if os.path.isfile(path)) / 1e6
+def named_encoder(spec: str) -> Tuple[str, str]:
+    """
+    `("teacher", NAME_OR_DIR)` or `("glove", PACKAGE_OR_DIR)` when `spec` names a pre-trained
+    teacher or the word-vector floor rather than a path (a file or folder of that name is a
+    path), else `("", "")`.
+    """
+    kind, _, argument = spec.partition(":")
+    if kind in ("teacher", "glove") and not os.path.exists(spec):
+        return kind, argument
+    return "", ""

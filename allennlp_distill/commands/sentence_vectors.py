@@ -325,6 +325,16 @@ def _shards(corpus: str, shard_size: int, wanted: Set[int]) -> Iterator[Tuple[in
         yield number, texts
 
 
+def mean_pooled(hidden: Any, attention_mask: Any) -> Any:
+    """
+    Sentence-transformers' mean pooling: the mean of `hidden` `(batch_size, num_pieces,
+    hidden_size)` over each text's word pieces (`attention_mask` `(batch_size, num_pieces)`, 1
+    on them), `(batch_size, hidden_size)`.
+    """
+    mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+    return (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+
+
 def encode_sentences(
     model: Any,
     tokenizer: Any,
@@ -358,11 +368,7 @@ def encode_sentences(
             return_tensors="pt",
         ).to(model.device)
         hidden = model(**inputs).last_hidden_state  # (batch, pieces, hidden_size)
-        if pooling == "cls":
-            pooled = hidden[:, 0]
-        else:
-            mask = inputs["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-            pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+        pooled = hidden[:, 0] if pooling == "cls" else mean_pooled(hidden, inputs["attention_mask"])
         vectors[batch] = pooled.float().cpu().numpy().astype(numpy.float16)
         if progress is not None:
             progress.update(len(batch))

@@ -1,9 +1,8 @@
 """
 What `allennlp distill-report` measures of one model: its task metrics on a gold file, its
-parameters, its size on disk, the memory of a process serving it, and its CPU throughput and
-latency, for an archive (optionally
-quantized to int8) or a `distill-export` directory. `allennlp_distill.commands.report` writes
-the rows into a report.
+parameters, its size on disk, the memory of a process serving it (`serving_memory`), and its CPU
+throughput and latency, for an archive (optionally quantized to int8) or a `distill-export`
+directory. `allennlp_distill.commands.report` writes the rows into a report.
 """
 
 import io
@@ -12,9 +11,6 @@ import math
 import os
 import platform
 import statistics
-import subprocess
-import sys
-import tempfile
 import time
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, TypeVar
 
@@ -33,6 +29,7 @@ from allennlp.training.metrics import (
 )
 from allennlp.training.util import evaluate
 
+from allennlp_distill.commands.serving_memory import encoder_serving_memory_mb, serving_memory_mb
 from allennlp_distill.dataset_readers.rows import DataFormatError, iter_rows
 from allennlp_distill.dataset_readers.tagging import iter_conll_sentences
 from allennlp_distill.modules.packaged_word_vectors import PackagedWordVectors
@@ -272,174 +269,6 @@ def _fractions(correlations: Dict[str, Any]) -> Dict[str, Any]:
         for key, value in correlations.items()
         if value is not None
     }
-
-
-def encoder_serving_memory_mb(
-    encoder, sentences: Sequence[str], threads: int, batch_size: int = 256
-) -> float:
-    """
-    `serving_memory_mb` of a sentence encoder (a `sentence_encoders.SentenceEncoder`): the peak
-    resident memory (MB) of a fresh process that loads it as a user would and encodes
-    `sentences` in batches of `batch_size`: an export through `serving.py` (torch and spaCy), a
-    teacher through transformers alone (mean pooling), an archive through AllenNLP and this
-    plugin.
-
-    # Raises
-    `RuntimeError` with the child's error output when it fails.
-    """
-    from allennlp_distill.commands.sentence_encoders import ExportEncoder, TeacherEncoder
-
-    if isinstance(encoder, ExportEncoder):
-        path, code = encoder.export_dir, _SERVING_CHILD_EXPORT
-        lines = [json.dumps({encoder.column: sentence}) for sentence in sentences]
-    elif isinstance(encoder, TeacherEncoder):
-        path, code, lines = encoder.teacher_dir, _SERVING_CHILD_TEACHER, list(sentences)
-    else:
-        path, code, lines = encoder.archive_file, _SERVING_CHILD_ENCODER, list(sentences)
-    with tempfile.TemporaryDirectory() as scratch:
-        texts = os.path.join(scratch, "texts")
-        with open(texts, "w", encoding="utf-8") as output:
-            output.write("".join(line + "\n" for line in lines))
-        return _peak_memory_of_child(code, path, "", texts, threads, batch_size)
-
-
-def serving_memory_mb(
-    path: str, variant: str, eval_file: str, threads: int, batch_size: int = 256
-) -> float:
-    """
-    Peak resident memory (MB of 10**6 bytes, as `size_mb`) of a fresh Python process that
-    serves the model as a user would: it imports what that needs (AllenNLP and this plugin for
-    an archive, optionally as `int8` or `bf16`; torch and spaCy alone, through `serving.py`, for
-    a `distill-export` directory),
-    loads the model, and predicts every text of `eval_file` in batches of `batch_size` with
-    `threads` torch threads. The interpreter, the libraries and the activations are counted: it
-    is the memory a service of this model needs, not the size of its weights.
-
-    # Raises
-    `RuntimeError` with the child's error output when it fails.
-    """
-    with tempfile.TemporaryDirectory() as scratch:
-        texts = eval_file
-        if os.path.isdir(path):
-            # serving.py reads no TSV: the rows as this package reads them, one JSON per line.
-            texts = os.path.join(scratch, "rows.jsonl")
-            with open(os.path.join(path, METADATA_FILE), encoding="utf-8") as meta_file:
-                tagger = json.load(meta_file).get("tagger", False)
-            with open(texts, "w", encoding="utf-8") as rows:
-                if tagger:
-                    sentences = iter_conll_sentences(eval_file, tag_column=None, pos_column=None)
-                    for _, words, _, _ in sentences:
-                        rows.write(json.dumps({"tokens": words}) + "\n")
-                else:
-                    for _, row in iter_rows(eval_file):
-                        rows.write(json.dumps(row) + "\n")
-        code = _SERVING_CHILD_EXPORT if os.path.isdir(path) else _SERVING_CHILD_ARCHIVE
-        return _peak_memory_of_child(code, path, variant, texts, threads, batch_size)
-
-
-def _peak_memory_of_child(
-    code: str, path: str, variant: str, texts: str, threads: int, batch_size: int
-) -> float:
-    """Runs one `_SERVING_CHILD_*` program in a fresh interpreter; the peak MB it prints."""
-    from allennlp_distill import serving
-
-    command = [sys.executable, "-c", code, path, variant, texts, str(threads),
-               str(batch_size), serving.__file__]  # fmt: skip
-    result = subprocess.run(command, capture_output=True, text=True)
-    if result.returncode != 0:
-        raise RuntimeError(f"serving {path} to measure its memory failed:\n{result.stderr}")
-    return float(result.stdout.strip().splitlines()[-1])
-
-
-# The child's peak memory: VmHWM, the high-water mark of this process image's resident memory
-# (ru_maxrss would also count the parent's memory, inherited at fork, from before exec); where
-# there is no /proc, ru_maxrss (bytes on macOS, KiB elsewhere). In MB of 10**6 bytes, as the
-# sizes of archives and exports (before 2026-12-06 in MiB, 4.9 % less, under the same "MB").
-_SERVING_CHILD_ARGS = """
-import resource, sys
-import torch
-path, variant, eval_file, threads, batch_size, serving_file = sys.argv[1:7]
-torch.set_num_threads(int(threads))
-batch_size = int(batch_size)
-
-def peak_mb():
-    try:
-        with open("/proc/self/status") as status:
-            line = next(line for line in status if line.startswith("VmHWM:"))
-        return int(line.split()[1]) * 1024 / 1e6  # VmHWM is in KiB
-    except (OSError, StopIteration):
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        return peak / 1e6 if sys.platform == "darwin" else peak * 1024 / 1e6
-"""
-_SERVING_CHILD_EXPORT = (
-    _SERVING_CHILD_ARGS
-    + """
-import runpy
-serving = runpy.run_path(serving_file, run_name="serving")
-student = serving["ExportedStudent"](path)
-import json
-with open(eval_file, encoding="utf-8") as lines:
-    rows = [json.loads(line) for line in lines]
-with torch.inference_mode():
-    for first in range(0, len(rows), batch_size):
-        student.outputs(student.inputs(rows[first : first + batch_size]))
-print(peak_mb())
-"""
-)
-_SERVING_CHILD_ARCHIVE = (
-    _SERVING_CHILD_ARGS
-    + """
-import allennlp_distill
-from allennlp.models.archival import load_archive
-from allennlp_distill.commands.measure import _precision, _tensors
-from allennlp_distill.predictors.labelling import mixed_precision, quantize_int8
-archive = load_archive(path)
-model, reader = archive.model.eval(), archive.validation_dataset_reader
-if variant == "int8":
-    model = quantize_int8(model)
-instances = list(reader.read(eval_file))
-for instance in instances:
-    reader.apply_token_indexers(instance)
-with torch.inference_mode(), mixed_precision("cpu", _precision(variant)):
-    for first in range(0, len(instances), batch_size):
-        model(**_tensors(model, instances[first : first + batch_size]))
-print(peak_mb())
-"""
-)
-
-
-# A sentence encoder's archive (`sentence_encoders.ArchiveEncoder`), fed one sentence a line.
-_SERVING_CHILD_ENCODER = (
-    _SERVING_CHILD_ARGS
-    + """
-import allennlp_distill
-from allennlp_distill.commands.sentence_encoders import ArchiveEncoder
-encoder = ArchiveEncoder(path)
-with open(eval_file, encoding="utf-8") as lines:
-    sentences = [line.rstrip("\\n") for line in lines]
-with torch.inference_mode():
-    encoder(sentences, batch_size)
-print(peak_mb())
-"""
-)
-# A pre-trained teacher's folder, as a user of transformers serves its mean-pooled vectors.
-_SERVING_CHILD_TEACHER = (
-    _SERVING_CHILD_ARGS
-    + """
-from transformers import AutoModel, AutoTokenizer
-model, tokenizer = AutoModel.from_pretrained(path).eval(), AutoTokenizer.from_pretrained(path)
-with open(eval_file, encoding="utf-8") as lines:
-    sentences = [line.rstrip("\\n") for line in lines]
-with torch.inference_mode():
-    for first in range(0, len(sentences), batch_size):
-        inputs = tokenizer(sentences[first : first + batch_size], padding=True, truncation=True,
-                           max_length=128, return_tensors="pt")
-        hidden = model(**inputs).last_hidden_state
-        mask = inputs["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-        (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-print(peak_mb())
-"""
-)
 
 
 def archive_metrics(

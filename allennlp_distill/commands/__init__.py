@@ -13,6 +13,7 @@ from allennlp_distill.commands.transfer_set_merge import (
     TransferSetMergeCommand,
     merge_transfer_set_shards,
 )
+from allennlp_distill.commands.word_vectors import WordVectorsCommand, write_word_vectors
 
 __all__ = [
     "DistillExport",
@@ -23,6 +24,7 @@ __all__ = [
     "StsEval",
     "TransferSetCommand",
     "TransferSetMergeCommand",
+    "WordVectorsCommand",
     "evaluate_sts",
     "export_archive",
     "merge_sentence_vectors",
@@ -30,4 +32,5 @@ __all__ = [
     "write_report",
     "write_sentence_vectors",
     "write_transfer_set",
+    "write_word_vectors",
 ]

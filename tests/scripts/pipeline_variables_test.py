@@ -16,7 +16,9 @@ from tests.conftest import REPO
 FAKE_ALLENNLP = r"""#!/usr/bin/env bash
 echo "$1 DISTILL_AMP=${DISTILL_AMP:-} DISTILL_TRAIN=$DISTILL_TRAIN" >> "$CALLS"
 echo "$* TRANSFER=${DISTILL_TRANSFER_SET:-} EPOCHS=${DISTILL_EPOCHS:-}\
- FROM=${DISTILL_TRUNCATE_FROM:-} SENTENCE_ENCODER=${DISTILL_SENTENCE_ENCODER:-}" >> "$CALLS.argv"
+ FROM=${DISTILL_TRUNCATE_FROM:-} WORD_VECTORS=${DISTILL_WORD_VECTORS:-}\
+ ENCODER_VECTORS=${DISTILL_SENTENCE_ENCODER_VECTORS:-}\
+ SENTENCE_ENCODER=${DISTILL_SENTENCE_ENCODER:-}" >> "$CALLS.argv"
 out=
 while [ $# -gt 0 ]; do
   case $1 in
@@ -222,10 +224,31 @@ def test_sentence_encoder_trains_mrpc_students_on_the_held_out_split_and_refuses
                   if line.startswith("train ")]  # fmt: skip
         assert len(trains) == 3
         assert all(line.endswith(f" SENTENCE_ENCODER={encoder or 'bilstm'}") for line in trains)
+        glove = env.get("DISTILL_WORD_VECTORS", "")  # the caller's, if any
+        assert all(f" WORD_VECTORS={glove} ENCODER_VECTORS=frozen " in line for line in trains)
+        assert "word-vectors" not in (tmp_path / "calls.txt.argv").read_text()
+    # ENCODER_VECTORS=fine-tuned: the encoder trains its word vectors, which are written out and
+    # read by the students from the encoder; those from random initialisation read the caller's.
+    (tmp_path / "calls.txt.argv").unlink()
+    env.update(OUT="out_vectors", ENCODER_VECTORS="fine-tuned", DISTILL_WORD_VECTORS="glove")
+    result = sentence_encoder()
+    assert result.returncode == 0, result.stderr
+    argv = (tmp_path / "calls.txt.argv").read_text().splitlines()
+    assert any(line.startswith("word-vectors out_vectors/encoder/model.tar.gz -o "
+                               "out_vectors/word_vectors --force ") for line in argv)  # fmt: skip
+    trains = {line.split(" -s ")[1].split()[0]: line for line in argv if line.startswith("train ")}
+    assert " ENCODER_VECTORS=fine-tuned " in trains["out_vectors/encoder"]
+    assert " WORD_VECTORS=out_vectors/word_vectors " in trains["out_vectors/mrpc/from_encoder"]
+    assert " WORD_VECTORS=glove " in trains["out_vectors/mrpc/random_init"]
     env.update(OUT="out_lstm", ENCODER="lstm")
     result = sentence_encoder()
     assert result.returncode != 0 and "ENCODER=lstm: bilstm or cnn" in result.stderr
     assert not (work / "out_lstm").exists()  # refused before any step
+    env.update(OUT="out_trainable", ENCODER="cnn", ENCODER_VECTORS="trainable")
+    result = sentence_encoder()
+    assert result.returncode != 0
+    assert "ENCODER_VECTORS=trainable: frozen or fine-tuned" in result.stderr
+    assert not (work / "out_trainable").exists()
 
 
 def test_without_teacher_amp_every_step_trains_in_the_default_precision(tmp_path):
@@ -381,7 +404,7 @@ def test_pair_students_distil_every_twin_on_the_transfer_set_and_report_the_held
     teacher = f"{run}/teacher/model.tar.gz"
     for arch, epochs, start in (("cnn", 3, ""), ("transformer", 3, ""), ("truncated", "", teacher)):
         train = f"train training_config/sick_distill_{arch}.jsonnet -s {run}/student_{arch} "
-        assert [f"{transfer} EPOCHS={epochs} FROM={start} SENTENCE" in line for line in argv
+        assert [f"{transfer} EPOCHS={epochs} FROM={start} WORD_VECTORS=" in line for line in argv
                 if line.startswith(train)] == [True]  # fmt: skip
     plugin = "--include-package allennlp_distill"
     exports = [line.split(" TRANSFER=")[0] for line in argv if line.startswith("distill-export")]

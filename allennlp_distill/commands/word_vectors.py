@@ -69,10 +69,14 @@ def write_word_vectors(archive_file: str, output_dir: str, force: bool = False) 
     """
     Writes the word vectors of the archive's `packaged_word_vectors` embedder into `output_dir`:
     `MATRIX_FILE`, `(words, embedding_dim)` float32, row `i` the embedding of word `i` of
-    `INDEX_FILE` (the vocabulary namespace's tokens in id order, without the padding token;
-    `@@UNKNOWN@@` keeps its trained row, so a model reading the folder starts its own unknown-word
-    row there); with a static channel (`DISTILL_EMBEDDING_MODE=multichannel`), the fine-tuned
-    channel. `RECORD_FILE` names the archive. Every file is written whole or not at all.
+    `INDEX_FILE`. The words are the vocabulary namespace's tokens in id order (the model's
+    training words first, then the frozen pretrained ones), without the padding token; so a
+    reader's `max_vectors` keeps the writer's training words, not the most frequent ones.
+    `@@UNKNOWN@@` keeps its trained row, and a model reading the folder starts its own
+    unknown-word row there. With a static channel (`DISTILL_EMBEDDING_MODE=multichannel`) only
+    the fine-tuned channel is written: a reader's static channel would then hold these rows, not
+    the pretrained vectors. `RECORD_FILE`, which names the archive, is removed first and written
+    last, so a folder whose record is there holds one whole set of files.
 
     # Returns
     The record: `{"archive": str, "words": int, "embedding_dim": int}`.
@@ -80,11 +84,20 @@ def write_word_vectors(archive_file: str, output_dir: str, force: bool = False) 
     # Raises
     `ConfigurationError`, before anything is written, when the archive's model has no
     `packaged_word_vectors` embedder or more than one, or its rows and vocabulary disagree in
-    number, or when `output_dir` already holds word vectors (without `force`).
+    number; when `output_dir` already holds these word vectors (without `force`), or other
+    `*_emb.npy` / `*_index.parquet` files, which `packaged_word_vectors` would find beside them.
     """
-    if not force and any(
-        os.path.exists(os.path.join(output_dir, name)) for name in (MATRIX_FILE, INDEX_FILE)
-    ):
+    present = set(os.listdir(output_dir)) if os.path.isdir(output_dir) else set()
+    others = sorted(
+        name
+        for name in present - {MATRIX_FILE, INDEX_FILE}
+        if name.endswith(("_emb.npy", "_index.parquet"))
+    )
+    if others:
+        raise ConfigurationError(
+            f"{output_dir} holds other word vectors ({', '.join(others)}): choose another folder"
+        )
+    if not force and present & {MATRIX_FILE, INDEX_FILE}:
         raise ConfigurationError(
             f"{output_dir} already holds word vectors: choose another folder, or --force"
         )
@@ -109,6 +122,10 @@ def write_word_vectors(archive_file: str, output_dir: str, force: bool = False) 
     ids = [index for index in range(len(rows)) if index != padding]
     words = [vocab.get_token_from_index(index, namespace) for index in ids]
     record = {"archive": archive_file, "words": len(words), "embedding_dim": int(rows.shape[1])}
+    if RECORD_FILE in present:
+        os.remove(os.path.join(output_dir, RECORD_FILE))
+    # The files are replaced in this order: the record last, so its presence means a whole set
+    # (the done-file of scripts/sentence_encoder.sh's step).
     write_files_atomically(
         output_dir,
         {

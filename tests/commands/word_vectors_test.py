@@ -65,11 +65,41 @@ def test_a_model_reading_the_folder_starts_each_word_from_the_writers_row(
 def test_a_folder_with_word_vectors_is_replaced_only_with_force(
     tiny_sentence_encoder_archive, tmp_path
 ):
-    out = str(tmp_path / "vectors")
-    write_word_vectors(str(tiny_sentence_encoder_archive), out)
+    out = tmp_path / "vectors"
+    write_word_vectors(str(tiny_sentence_encoder_archive), str(out))
     with pytest.raises(ConfigurationError, match="already holds word vectors"):
-        write_word_vectors(str(tiny_sentence_encoder_archive), out)
-    assert write_word_vectors(str(tiny_sentence_encoder_archive), out, force=True)["words"] > 0
+        write_word_vectors(str(tiny_sentence_encoder_archive), str(out))
+    # One of the two files is enough: a folder of this command's is not taken for an empty one.
+    (out / "word_vectors_index.parquet").unlink()
+    with pytest.raises(ConfigurationError, match="already holds word vectors"):
+        write_word_vectors(str(tiny_sentence_encoder_archive), str(out))
+    assert write_word_vectors(str(tiny_sentence_encoder_archive), str(out), force=True)["words"]
+    assert len(PackagedVectors(str(out)).words) > 0
+
+
+def test_a_folder_with_other_word_vectors_is_refused_even_with_force(
+    tiny_sentence_encoder_archive, tmp_path
+):
+    # packaged_word_vectors wants one *_emb.npy and one *_index.parquet in a folder.
+    out = tmp_path / "vectors"
+    out.mkdir()
+    (out / "glove_emb.npy").write_bytes(b"")
+    with pytest.raises(ConfigurationError, match=r"other word vectors \(glove_emb.npy\)"):
+        write_word_vectors(str(tiny_sentence_encoder_archive), str(out), force=True)
+    assert sorted(path.name for path in out.iterdir()) == ["glove_emb.npy"]
+
+
+def test_an_embedder_whose_rows_and_vocabulary_disagree_is_refused(
+    tiny_sentence_encoder_archive, tmp_path, monkeypatch
+):
+    from allennlp_distill.commands import word_vectors
+
+    archive = load_archive(str(tiny_sentence_encoder_archive))
+    archive.model.vocab.add_token_to_namespace("a-word-without-a-row", "tokens")
+    monkeypatch.setattr(word_vectors, "load_archive", lambda path: archive)
+    with pytest.raises(ConfigurationError, match="rows but its vocabulary"):
+        write_word_vectors(str(tiny_sentence_encoder_archive), str(tmp_path / "vectors"))
+    assert not (tmp_path / "vectors").exists()
 
 
 def test_a_model_without_packaged_word_vectors_is_refused_on_the_command_line(

@@ -98,7 +98,7 @@ def measure(
             row["heldout"] = archive_metrics(model, reader, heldout_file, cuda_device)
     row.update(parameters)
     row["size_mb"] = size / 1e6
-    timed = (instances * (1 + texts // max(1, len(instances))))[:texts]
+    timed = spread(instances, texts)
     if "tags" in instances[0].fields:
         row["tokens_per_text"] = tokens_per_text([len(i["tokens"]) for i in timed])
 
@@ -145,6 +145,17 @@ def cpu_name(cpuinfo: str = "/proc/cpuinfo") -> str:
     return platform.processor() or platform.machine()
 
 
+def spread(items: Sequence[T], count: int) -> List[T]:
+    """
+    `count` of `items`, taken evenly over the whole sequence in its order (every item `count //
+    len(items)` times, then the rest evenly spaced), the texts a report times: the first `count`
+    of a file sorted by source (STS-B dev: captions first, then news and forums, twice as long)
+    would time one kind of text only.
+    """
+    whole, rest = divmod(count, len(items)) if items else (0, 0)
+    return list(items) * whole + [items[(i * len(items)) // rest] for i in range(rest)]
+
+
 def tokens_per_text(lengths: Sequence[int]) -> float:
     """The mean number of words of the timed texts of a tagger: its speed is also read in words/s
     (the report's tokens/s column)."""
@@ -173,7 +184,7 @@ def measure_exported(
     evaluate_rows = evaluate_exported_tagger if student.tagger else evaluate_exported
     rows, metrics = evaluate_rows(student, eval_file)
     progress.update(1)
-    timed = (rows * (1 + texts // max(1, len(rows))))[:texts]
+    timed = spread(rows, texts)
     row: Dict[str, Any] = {"name": name, "archive": export_dir, **metrics}
     row.update(export_footprint(export_dir))
     if student.tagger:
@@ -230,8 +241,8 @@ def measure_sentence_encoder(
     (as fractions, the report's unit; `sts-eval` prints the same × 100), on `eval_file` and
     under `heldout` on `heldout_file`; `pairs`; parameters and size as served
     (`SentenceEncoder.footprint`); `serving_memory_mb` (`encoder_serving_memory_mb`); and
-    `throughput` / `latency_ms` of the forward pass over the first sentences of the file's
-    pairs, repeated to `texts` sentences, tokenized beforehand. `spec` is an `sts-eval` encoder:
+    `throughput` / `latency_ms` of the forward pass over `texts` of the file's sentences, taken
+    evenly over all of them (`spread`), tokenized beforehand. `spec` is an `sts-eval` encoder:
     an archive, a `distill-export` folder or `teacher:NAME_OR_DIR`.
 
     # Raises
@@ -256,7 +267,7 @@ def measure_sentence_encoder(
     row["serving_memory_mb"] = encoder_serving_memory_mb(
         encoder, pairs[0] + pairs[1], torch.get_num_threads()
     )
-    timed = (pairs[0] * (1 + texts // max(1, len(pairs[0]))))[:texts]
+    timed = spread(pairs[0] + pairs[1], texts)
     row.update(measure_speed(name, timed, batch_sizes, encoder.prepare, encoder.forward, progress))
     progress.update(1)
     return row

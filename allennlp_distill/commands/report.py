@@ -6,10 +6,10 @@ machine (Tang et al. 2019, §5: parameters and inference speed against accuracy)
         student=runs/sst2/student/model.tar.gz student-int8=runs/sst2/student/model.tar.gz:int8 \\
         --eval-file ../shared/data/glue/SST-2/dev.tsv --output-dir runs/sst2/report
 
-writes `report.md`, `report.json` and `report.png` (task metric against throughput at the
-smallest and largest batch size, log scale). Per model: the task metrics of `allennlp evaluate`;
-parameters, in all and without embedding matrices; archive size on disk; forward-pass throughput
-on the CPU at each batch size (texts/s, texts already tokenized and indexed, in file order, after
+writes `report.md`, `report.json` and `report.png` (task metric against throughput at the smallest
+and largest batch size, log scale). Per model: the task metrics of `allennlp evaluate`; parameters,
+in all and without embedding matrices; archive size on disk; forward-pass throughput on the CPU at
+each batch size (texts/s, texts already tokenized and indexed, taken evenly over the file, after
 warm-up) and latency p50/p95 at batch 1; the peak memory of a fresh process that serves it over the
 whole eval file at batch 256 (`serving_memory.serving_memory_mb`: interpreter, libraries, weights
 and activations; an export is served by `serving.py` without AllenNLP; CPU runs only); and the
@@ -32,7 +32,7 @@ SICK's layout, `sts_eval.LAYOUTS`) as `--eval-file` and `--heldout-file`:
 Each model is an `sts-eval` encoder (`NAME=teacher:NAME_OR_DIR`, a pre-trained teacher's
 mean-pooled vectors; the archive of a `sentence_representation_student`; or its export), its
 metrics the Spearman and Pearson correlations of each pair's cosine with the gold score (nothing
-fine-tuned), its throughput that of its forward pass over the first sentences of the pairs. A
+fine-tuned), its throughput that of its forward pass over the pairs' sentences. A
 report takes sentence encoders or task models, not both.
 """
 

@@ -24,7 +24,7 @@ An encoder is `NAME=SPEC`, where SPEC is
 A file is `NAME=PATH`, a TSV with a header naming `sentence1`, `sentence2`, `score` (GLUE STS-B) or
 `sentence_A`, `sentence_B`, `relatedness_score` (SICK). The output folder gets `sts.json` and
 `sts.md`; the table is also printed. With `--speed-texts N`, each encoder's forward pass is also
-timed on the first sentences of the first file's first N pairs at batch 1, 32 and 256
+timed on N of the first file's sentences, taken evenly over the file, at batch 1, 32 and 256
 (`--threads`, default 2, for all), and its speed-up over the first encoder given is reported:
 list the teacher first.
 """
@@ -174,8 +174,9 @@ def evaluate_sts(
     Every encoder on every file: one row per encoder, `{"encoder", "spec", "<file>": {"spearman",
     "pearson", "pairs"}}`, correlations × 100 of the pairs' cosines with the gold scores. With
     `speed_texts`, each row also has `throughput` (sentences/s per batch size in `batch_sizes`)
-    and `latency_ms` of the encoder's forward pass over the first `speed_texts` first sentences of
-    the first file (in file order, prepared beforehand; `measure_speed` of `distill-report`), and
+    and `latency_ms` of the encoder's forward pass over `speed_texts` sentences of the first
+    file, taken evenly over all its sentences (`measure.spread`; prepared beforehand;
+    `measure_speed` of `distill-report`), and
     `speedup`, the throughput over the first encoder's at each batch size.
 
     # Raises
@@ -183,7 +184,7 @@ def evaluate_sts(
     `teacher:…` nor `glove[:…]`, or a file that does not exist; `DataFormatError` for a bad
     similarity file.
     """
-    from allennlp_distill.commands.measure import measure_speed
+    from allennlp_distill.commands.measure import measure_speed, spread
 
     data = {}
     for name, path in files:
@@ -198,7 +199,8 @@ def evaluate_sts(
             row[file_name] = similarity_correlations(encoder, *pairs, batch_size=batch_size)
             logger.info("%s on %s: %s", name, file_name, row[file_name])
         if speed_texts:
-            sentences = next(iter(data.values()))[0][:speed_texts]
+            first, second, _ = next(iter(data.values()))
+            sentences = spread(first + second, speed_texts)
             row.update(
                 measure_speed(
                     name, sentences, batch_sizes, encoder.prepare, encoder.forward, _Quiet()

@@ -239,6 +239,39 @@ def test_the_table_puts_each_figure_in_its_column():
     )
 
 
+def test_the_timed_texts_are_taken_evenly_over_the_whole_file():
+    from allennlp_distill.commands.measure import spread
+
+    assert spread(list(range(10)), 5) == [0, 2, 4, 6, 8]
+    assert spread(list(range(10)), 12) == list(range(10)) + [0, 5]
+    assert spread(list(range(4)), 4) == [0, 1, 2, 3]
+    assert spread([], 3) == []
+
+
+def test_a_sentence_encoder_is_timed_on_sentences_from_all_over_the_file(
+    tiny_sentence_encoder_archive, monkeypatch
+):
+    # STS-B dev lists its captions first: the first pairs' sentences alone are the short ones.
+    from allennlp_distill.commands import measure
+    from allennlp_distill.commands.sts_eval import read_similarity_pairs
+
+    timed = []
+
+    def speed(name, texts, *args):
+        timed.extend(texts)
+        return {}
+
+    monkeypatch.setattr(measure, "measure_speed", speed)
+    monkeypatch.setattr(measure, "encoder_serving_memory_mb", lambda *args: 0.0)
+    dev = str(FIXTURES / "pairs" / "stsb_dev.tsv")
+    progress = type("Progress", (), {"set_postfix_str": print, "update": print})()
+    first, second, _ = read_similarity_pairs(dev)
+    measure.measure_sentence_encoder(
+        "encoder", str(tiny_sentence_encoder_archive), dev, 6, (1,), progress
+    )
+    assert timed == (first + second)[::2]
+
+
 def test_speed_is_texts_per_second_after_two_warm_up_calls_and_p95_is_the_95th_percentile(
     monkeypatch,
 ):

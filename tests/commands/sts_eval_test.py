@@ -185,6 +185,22 @@ def test_speed_is_measured_per_encoder_against_the_first(tiny_bert, tmp_path):
     )
 
 
+def test_sts_eval_times_sentences_from_all_over_the_first_file(monkeypatch, tmp_path):
+    from allennlp_distill.commands import measure
+
+    pairs = [(f"first {i}", f"second {i}") for i in range(6)]
+    stsb = write_stsb(tmp_path / "dev.tsv", pairs, [5, 4, 3, 2, 1, 0])
+    timed = []
+
+    def speed(name, texts, *args):
+        timed.append(list(texts))
+        return {"throughput": {1: 1.0}}
+
+    monkeypatch.setattr(measure, "measure_speed", speed)
+    evaluate_sts([("glove", f"glove:{WORD_VECTORS}")], [("stsb", str(stsb))], speed_texts=4)
+    assert timed == [["first 0", "first 3", "second 0", "second 3"]]
+
+
 @pytest.mark.parametrize(
     "encoder", ["tiny_sentence_encoder_archive", "tiny_cnn_sentence_encoder_archive"]
 )

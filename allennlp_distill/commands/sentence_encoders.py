@@ -180,18 +180,41 @@ class TeacherEncoder(SentenceEncoder):
         }
 
     def prepare(self, sentences: Sequence[str]) -> Any:
-        return self.tokenizer(
-            list(sentences), padding=True, truncation=True, max_length=128, return_tensors="pt"
-        )
+        """
+        The sentences' word pieces (at most 128 each), sorted by length and cut into sub-batches
+        of `LENGTH_CHUNK`, each padded to its own longest: `[(positions, inputs)]`, `positions`
+        the sub-batch's indices into `sentences`. The students' exports run a batch so (the CNN's
+        `pooled_by_length`, the transformers' `length_sorted_chunks`; a BiLSTM packs it), and
+        sentence-transformers' `encode` sorts by length too: a batch of 256 padded to its longest
+        sentence would time the teacher on padding.
+        """
+        from allennlp_distill.modules.wide_cnn_encoder import LENGTH_CHUNK
+
+        pieces = self.tokenizer(list(sentences), truncation=True, max_length=128)["input_ids"]
+        order = sorted(range(len(pieces)), key=lambda index: (len(pieces[index]), index))
+        chunks = []
+        for start in range(0, len(order), LENGTH_CHUNK):
+            positions = order[start : start + LENGTH_CHUNK]
+            inputs = self.tokenizer.pad(
+                {"input_ids": [pieces[index] for index in positions]}, return_tensors="pt"
+            )
+            chunks.append((positions, inputs))
+        return chunks
 
     def forward(self, prepared: Any) -> numpy.ndarray:
+        """`(batch_size, hidden_size)` float32 mean-pooled vectors of `prepare`'s sentences, in
+        their order."""
         import torch
 
         from allennlp_distill.commands.sentence_vectors import mean_pooled
 
+        count = sum(len(positions) for positions, _ in prepared)
+        vectors = numpy.empty((count, self.model.config.hidden_size), dtype=numpy.float32)
         with torch.inference_mode():
-            hidden = self.model(**prepared).last_hidden_state
-            return mean_pooled(hidden, prepared["attention_mask"]).numpy()
+            for positions, inputs in prepared:
+                hidden = self.model(**inputs).last_hidden_state
+                vectors[positions] = mean_pooled(hidden, inputs["attention_mask"]).numpy()
+        return vectors
 
     def __call__(self, sentences: List[str], batch_size: int = 256) -> numpy.ndarray:
         import torch

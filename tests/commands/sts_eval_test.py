@@ -97,7 +97,7 @@ def test_the_teacher_encoder_is_the_stored_sentence_vectors_mean_pooling(tiny_be
     sentences = ["A gorgeous , witty film .", "Two words"]
     encoder = build_encoder(f"teacher:{tiny_bert}")
     vectors = encoder(sentences)
-    # The timed path (padded batch, file order) gives the same vectors.
+    # The timed path (length-sorted sub-batches) gives the same vectors, in the input's order.
     assert numpy.allclose(encoder.forward(encoder.prepare(sentences)), vectors, atol=2e-3)
     model = AutoModel.from_pretrained(tiny_bert).eval()
     inputs = AutoTokenizer.from_pretrained(tiny_bert)(sentences[1:], return_tensors="pt")
@@ -105,6 +105,31 @@ def test_the_teacher_encoder_is_the_stored_sentence_vectors_mean_pooling(tiny_be
         expected = model(**inputs).last_hidden_state.mean(1)[0]
     assert vectors.shape == (2, 16)
     assert numpy.allclose(vectors[1], expected.numpy(), atol=2e-3)  # stored as float16
+
+
+def test_the_teacher_is_timed_on_length_sorted_sub_batches_each_cut_to_its_longest(tiny_bert):
+    # As the students' exports run a batch: a batch padded to its longest sentence would time
+    # the teacher on padding.
+    from allennlp_distill.modules.wide_cnn_encoder import LENGTH_CHUNK
+
+    encoder = build_encoder(f"teacher:{tiny_bert}")
+    sentences = [("word " * (1 + (7 * i) % 40)).strip() for i in range(2 * LENGTH_CHUNK + 5)]
+    chunks = encoder.prepare(sentences)
+    assert [len(positions) for positions, _ in chunks] == [LENGTH_CHUNK, LENGTH_CHUNK, 5]
+    assert sorted(p for positions, _ in chunks for p in positions) == list(range(len(sentences)))
+    widths = [inputs["input_ids"].shape[1] for _, inputs in chunks]
+    assert widths == sorted(widths) and widths[0] < widths[-1]
+    for _, inputs in chunks:  # each sub-batch as long as its longest sentence, no longer
+        assert int(inputs["attention_mask"].sum(1).max()) == inputs["input_ids"].shape[1]
+    model = AutoModel.from_pretrained(tiny_bert).eval()
+    padded = AutoTokenizer.from_pretrained(tiny_bert)(
+        sentences, padding=True, truncation=True, max_length=128, return_tensors="pt"
+    )
+    with torch.inference_mode():
+        hidden = model(**padded).last_hidden_state
+    mask = padded["attention_mask"].unsqueeze(-1)
+    expected = ((hidden * mask).sum(1) / mask.sum(1)).numpy()
+    assert numpy.allclose(encoder.forward(chunks), expected, atol=1e-5)
 
 
 def test_an_archive_encoder_gives_its_predictors_vectors(tiny_sentence_encoder_archive):

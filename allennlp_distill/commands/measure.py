@@ -17,9 +17,14 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, TypeVar
 import torch
 from allennlp.data import Batch, Instance, Vocabulary
 from allennlp.data.data_loaders import SimpleDataLoader
+from allennlp.data.fields import TextField
 from allennlp.models import Model
 from allennlp.models.archival import load_archive
-from allennlp.modules.token_embedders import Embedding
+from allennlp.modules.token_embedders import (
+    Embedding,
+    PretrainedTransformerEmbedder,
+    PretrainedTransformerMismatchedEmbedder,
+)
 from allennlp.nn.util import move_to_device
 from allennlp.training.metrics import (
     CategoricalAccuracy,
@@ -33,6 +38,7 @@ from allennlp_distill.commands.serving_memory import encoder_serving_memory_mb, 
 from allennlp_distill.dataset_readers.rows import DataFormatError, iter_rows
 from allennlp_distill.dataset_readers.tagging import iter_conll_sentences
 from allennlp_distill.modules.packaged_word_vectors import PackagedWordVectors
+from allennlp_distill.modules.wide_cnn_encoder import LENGTH_CHUNK
 from allennlp_distill.predictors.labelling import mixed_precision, quantize_int8
 from allennlp_distill.serving import METADATA_FILE
 
@@ -102,11 +108,17 @@ def measure(
     if "tags" in instances[0].fields:
         row["tokens_per_text"] = tokens_per_text([len(i["tokens"]) for i in timed])
 
-    def forward(tensors: Dict[str, Any]) -> Any:
-        output = model(**tensors)
+    sub_batches = runs_a_transformer(model)
+
+    def batch_of(chunk: Sequence[Instance]) -> List[Dict[str, Any]]:
+        parts = length_sorted_parts(chunk) if sub_batches else [list(chunk)]
+        return [move_to_device(_tensors(model, part), device) for part in parts]
+
+    def forward(parts: List[Dict[str, Any]]) -> Any:
+        outputs = [model(**tensors) for tensors in parts]
         if device.type == "cuda":
             torch.cuda.synchronize(device)  # the GPU's work is done, not only queued
-        return output
+        return outputs
 
     if device.type == "cpu":
         progress.set_postfix_str(f"{name}: memory")
@@ -119,7 +131,7 @@ def measure(
                 name,
                 timed,
                 batch_sizes,
-                lambda chunk: move_to_device(_tensors(model, chunk), device),
+                batch_of,
                 forward,
                 progress,
             )
@@ -143,6 +155,27 @@ def cpu_name(cpuinfo: str = "/proc/cpuinfo") -> str:
     except OSError:
         pass
     return platform.processor() or platform.machine()
+
+
+def runs_a_transformer(model: Model) -> bool:
+    """Whether the model embeds with a pre-trained transformer (a teacher, or a student cut from
+    one), which a report times on length-sorted sub-batches (`length_sorted_parts`)."""
+    kinds = (PretrainedTransformerEmbedder, PretrainedTransformerMismatchedEmbedder)
+    return any(isinstance(module, kinds) for module in model.modules())
+
+
+def length_sorted_parts(instances: Sequence[Instance]) -> List[List[Instance]]:
+    """
+    A batch's instances sorted by their number of tokens and cut into sub-batches of
+    `LENGTH_CHUNK`, as the students' exports run a batch (and sentence-transformers' `encode`):
+    a transformer's batch padded to its longest text would be timed on padding.
+    """
+
+    def length(instance: Instance) -> int:  # its tokens, over every text field (a pair's too)
+        return sum(len(field) for field in instance.fields.values() if isinstance(field, TextField))
+
+    ordered = sorted(instances, key=length)
+    return [ordered[i : i + LENGTH_CHUNK] for i in range(0, len(ordered), LENGTH_CHUNK)]
 
 
 def spread(items: Sequence[T], count: int) -> List[T]:

@@ -272,6 +272,35 @@ def test_a_sentence_encoder_is_timed_on_sentences_from_all_over_the_file(
     assert timed == (first + second)[::2]
 
 
+def test_a_transformer_is_timed_on_length_sorted_sub_batches_and_a_student_on_its_batch(
+    tiny_teacher_archive, tiny_student_archive, tiny_teacher_env, monkeypatch
+):
+    # The students' exports sort a batch by length, 32 texts at a time: a teacher padded to the
+    # longest text of 256 would be timed on padding.
+    from allennlp_distill.commands import measure
+    from allennlp_distill.modules.wide_cnn_encoder import LENGTH_CHUNK
+
+    batches = {}
+
+    def speed(name, texts, batch_sizes, batch_of, forward, progress):
+        batches[name] = batch_of(texts)
+        forward(batches[name])
+        return {}
+
+    monkeypatch.setattr(measure, "measure_speed", speed)
+    monkeypatch.setattr(measure, "serving_memory_mb", lambda *args: 0.0)
+    progress = type("Progress", (), {"set_postfix_str": print, "update": print})()
+    train = str(FIXTURES / "sst2_train.tsv")
+    texts = 2 * LENGTH_CHUNK + 3
+    for name, archive in (("teacher", tiny_teacher_archive), ("student", tiny_student_archive)):
+        measure.measure(name, str(archive), "", train, texts, (texts,), progress)
+    teacher = batches["teacher"]
+    assert [len(part["tokens"]["tokens"]["token_ids"]) for part in teacher] == [32, 32, 3]
+    widths = [part["tokens"]["tokens"]["token_ids"].shape[1] for part in teacher]
+    assert widths == sorted(widths) and widths[0] < widths[-1]
+    assert [len(part["tokens"]["tokens"]["tokens"]) for part in batches["student"]] == [texts]
+
+
 def test_speed_is_texts_per_second_after_two_warm_up_calls_and_p95_is_the_95th_percentile(
     monkeypatch,
 ):

@@ -69,7 +69,9 @@ def measure(
     """
     The row of one model; see `write_report`. `variant` is one of `VARIANTS`; `cuda_device` ≥ 0
     runs an archive's model (metrics and timing) on that GPU, its inputs already on it, each
-    timed call ended by `torch.cuda.synchronize`.
+    timed call ended by `torch.cuda.synchronize`. An archive that embeds with a pre-trained
+    transformer runs each timed batch as length-sorted sub-batches (`length_sorted_parts`), as
+    the exported students do; any other archive as one padded batch, as AllenNLP does.
     """
     if os.path.isdir(archive_path):
         return measure_exported(
@@ -182,8 +184,8 @@ def spread(items: Sequence[T], count: int) -> List[T]:
     """
     `count` of `items`, taken evenly over the whole sequence in its order (every item `count //
     len(items)` times, then the rest evenly spaced), the texts a report times: the first `count`
-    of a file sorted by source (STS-B dev: captions first, then news and forums, twice as long)
-    would time one kind of text only.
+    of a file sorted by source (STS-B dev: captions first, then forums and news, about twice as
+    long) would time mostly one kind of text.
     """
     whole, rest = divmod(count, len(items)) if items else (0, 0)
     return list(items) * whole + [items[(i * len(items)) // rest] for i in range(rest)]

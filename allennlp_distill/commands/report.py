@@ -10,17 +10,19 @@ writes `report.md`, `report.json` and `report.png` (task metric against throughp
 and largest batch size, log scale). Per model: the task metrics of `allennlp evaluate`; parameters,
 in all and without embedding matrices; archive size on disk; forward-pass throughput on the CPU at
 each batch size (texts/s, texts already tokenized and indexed, taken evenly over the file, after
-warm-up) and latency p50/p95 at batch 1; the peak memory of a fresh process that serves it over the
-whole eval file at batch 256 (`serving_memory.serving_memory_mb`: interpreter, libraries, weights
-and activations; an export is served by `serving.py` without AllenNLP; CPU runs only); and the
-speed-up over the first model (the teacher) at each batch size, and over each of the first N models
-with `--teachers N` (e.g. MiniLM and MPNet teachers). `--heldout-file` adds each model's metrics on
-a second gold file, one that neither training, the vocabulary nor early stopping touched, beside
-those on `--eval-file`. The thread count is fixed (`--threads`) and printed. `NAME=ARCHIVE:int8`
-measures the archive's model with every Linear and LSTM layer dynamically quantized to int8
-(`quantize_int8`); its size is that of its saved state dict. `NAME=DIRECTORY` measures a student
-exported by `allennlp distill-export` through `allennlp_distill.serving` (no AllenNLP in the loop;
-its token ids are built before timing too); an export's parameters are counted before quantization.
+warm-up; a model on a pre-trained transformer, a teacher above all, in length-sorted sub-batches of
+32, as the exported students run) and latency p50/p95 at batch 1; the peak memory of a fresh process
+that serves it over the whole eval file at batch 256 (`serving_memory.serving_memory_mb`:
+interpreter, libraries, weights and activations; an export is served by `serving.py` without
+AllenNLP; CPU runs only); and the speed-up over the first model (the teacher) at each batch size,
+and over each of the first N models with `--teachers N` (e.g. MiniLM and MPNet teachers).
+`--heldout-file` adds each model's metrics on a second gold file, one that neither training, the
+vocabulary nor early stopping touched, beside those on `--eval-file`. The thread count is fixed
+(`--threads`) and printed. `NAME=ARCHIVE:int8` measures the archive's model with every Linear and
+LSTM layer dynamically quantized to int8 (`quantize_int8`); its size is that of its saved state
+dict. `NAME=DIRECTORY` measures a student exported by `allennlp distill-export` through
+`allennlp_distill.serving` (no AllenNLP in the loop; its token ids are built before timing too); an
+export's parameters are counted before quantization.
 
 Sentence encoders (Wu et al. 2020, §4) are reported alike, on a similarity file (GLUE STS-B's or
 SICK's layout, `sts_eval.LAYOUTS`) as `--eval-file` and `--heldout-file`:

@@ -195,8 +195,12 @@ class TeacherEncoder(SentenceEncoder):
         chunks = []
         for start in range(0, len(order), LENGTH_CHUNK):
             positions = order[start : start + LENGTH_CHUNK]
-            inputs = self.tokenizer.pad(
-                {"input_ids": [pieces[index] for index in positions]}, return_tensors="pt"
+            inputs = self.tokenizer(
+                [sentences[index] for index in positions],
+                padding=True,
+                truncation=True,
+                max_length=128,
+                return_tensors="pt",
             )
             chunks.append((positions, inputs))
         return chunks

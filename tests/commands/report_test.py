@@ -243,6 +243,8 @@ def test_the_timed_texts_are_taken_evenly_over_the_whole_file():
     from allennlp_distill.commands.measure import spread
 
     assert spread(list(range(10)), 5) == [0, 2, 4, 6, 8]
+    assert spread(list(range(10)), 4) == [0, 2, 5, 7]
+    assert spread(list(range(1500)), 1024)[-1] == 1498  # the file's end, not its first 1,024
     assert spread(list(range(10)), 12) == list(range(10)) + [0, 5]
     assert spread(list(range(4)), 4) == [0, 1, 2, 3]
     assert spread([], 3) == []
@@ -284,7 +286,7 @@ def test_a_transformer_is_timed_on_length_sorted_sub_batches_and_a_student_on_it
 
     def speed(name, texts, batch_sizes, batch_of, forward, progress):
         batches[name] = batch_of(texts)
-        forward(batches[name])
+        assert len(forward(batches[name])) == len(batches[name])  # every part is run
         return {}
 
     monkeypatch.setattr(measure, "measure_speed", speed)
@@ -295,7 +297,9 @@ def test_a_transformer_is_timed_on_length_sorted_sub_batches_and_a_student_on_it
     for name, archive in (("teacher", tiny_teacher_archive), ("student", tiny_student_archive)):
         measure.measure(name, str(archive), "", train, texts, (texts,), progress)
     teacher = batches["teacher"]
-    assert [len(part["tokens"]["tokens"]["token_ids"]) for part in teacher] == [32, 32, 3]
+    assert [len(part["tokens"]["tokens"]["token_ids"]) for part in teacher] == [
+        LENGTH_CHUNK, LENGTH_CHUNK, 3
+    ]  # fmt: skip
     widths = [part["tokens"]["tokens"]["token_ids"].shape[1] for part in teacher]
     assert widths == sorted(widths) and widths[0] < widths[-1]
     assert [len(part["tokens"]["tokens"]["tokens"]) for part in batches["student"]] == [texts]

@@ -84,7 +84,9 @@ class DistillReport(Subcommand):
         )
         subparser.add_argument("--output-dir", required=True)
         subparser.add_argument("--threads", type=int, default=2, help="torch CPU threads")
-        subparser.add_argument("--texts", type=int, default=1024, help="texts timed per size")
+        subparser.add_argument(
+            "--texts", type=_at_least_one, default=1024, help="texts timed per size"
+        )
         subparser.add_argument("--batch-sizes", type=int, nargs="+", default=[1, 32, 256])
         subparser.add_argument(
             "--cuda-device",
@@ -95,6 +97,13 @@ class DistillReport(Subcommand):
         )
         subparser.set_defaults(func=_run)
         return subparser
+
+
+def _at_least_one(value: str) -> int:
+    """`--texts`: a whole number of texts, 1 or more."""
+    if not value.isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number of texts (1 or more)")
+    return int(value)
 
 
 def _run(args: argparse.Namespace) -> None:

@@ -435,3 +435,13 @@ def test_a_report_takes_either_sentence_encoders_or_task_models(
         str(tmp_path / "report"), env={}, fails=True,
     )  # fmt: skip
     assert "model 'floor': the word-vector floor has no model to report" in result.stderr
+
+
+@pytest.mark.parametrize("texts", ["0", "-1", "many"])
+def test_texts_timed_must_be_a_number_of_one_or_more(texts, tmp_path):
+    result = run_allennlp(
+        "distill-report", "teacher=teacher:all-MiniLM-L6-v2", "--eval-file", "dev.tsv",
+        "--texts", texts, "--output-dir", str(tmp_path / "report"), env={}, fails=True,
+    )  # fmt: skip
+    assert f"argument --texts: {texts!r} is not a number of texts (1 or more)" in result.stderr
+    assert not (tmp_path / "report").exists()

@@ -130,6 +130,10 @@ def test_the_makefiles_training_runs_are_skipped_when_finished_and_continued_whe
     assert "student_cnn: " in times and "baseline: " in times and "glove100" not in times
 
 
+# The stand-in's word-vectors call leaves the record that the script's step checks.
+WORD_VECTORS_DONE = 'mkdir -p "$out" && touch "$out/word_vectors.json"'
+
+
 def test_sentence_encoder_trains_mrpc_students_on_the_held_out_split_and_refuses_older_runs(
     tmp_path,
 ):
@@ -149,6 +153,7 @@ def test_sentence_encoder_trains_mrpc_students_on_the_held_out_split_and_refuses
     metrics = """'{"best_validation_accuracy": 0.5, "accuracy": 0.5}'"""
     fake.write_text(
         FAKE_ALLENNLP.replace("*/baseline_seed2)", "*/baseline_seed2|*/from_encoder|*/random_init)")
+        .replace("  *) echo '{}'", f"  */word_vectors) {WORD_VECTORS_DONE} ;;\n  *) echo '{{}}'")
         .replace(
             'touch "$out/config.json" ',
             'echo "{\\"train_data_path\\": \\"$DISTILL_TRAIN\\"}" > "$out/config.json"'
@@ -257,8 +262,16 @@ def test_sentence_encoder_trains_mrpc_students_on_the_held_out_split_and_refuses
     result = sentence_encoder()
     assert result.returncode != 0 and "this encoder kept its word vectors frozen" in result.stderr
     encoder_run("out_trained_encoder", True)
+    archive = work / "out_trained_encoder" / "encoder" / "model.tar.gz"
+    archive.touch()
     env.update(OUT="out_trained_encoder")
-    assert sentence_encoder().returncode == 0
+    for rewritten in (True, False, True):  # written; then done; then the encoder is newer
+        result = sentence_encoder()
+        assert result.returncode == 0, result.stderr
+        assert ("word_vectors: skipped" not in result.stdout) is rewritten
+        if not rewritten:
+            later = archive.stat().st_mtime + 10
+            os.utime(archive, (later, later))
     env.update(OUT="out_lstm", ENCODER="lstm")
     result = sentence_encoder()
     assert result.returncode != 0 and "ENCODER=lstm: bilstm or cnn" in result.stderr

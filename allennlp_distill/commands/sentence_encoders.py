@@ -188,22 +188,10 @@ class TeacherEncoder(SentenceEncoder):
         sentence-transformers' `encode` sorts by length too: a batch of 256 padded to its longest
         sentence would time the teacher on padding.
         """
+        from allennlp_distill.commands.sentence_vectors import length_sorted_batches
         from allennlp_distill.modules.wide_cnn_encoder import LENGTH_CHUNK
 
-        pieces = self.tokenizer(list(sentences), truncation=True, max_length=128)["input_ids"]
-        order = sorted(range(len(pieces)), key=lambda index: (len(pieces[index]), index))
-        chunks = []
-        for start in range(0, len(order), LENGTH_CHUNK):
-            positions = order[start : start + LENGTH_CHUNK]
-            inputs = self.tokenizer(
-                [sentences[index] for index in positions],
-                padding=True,
-                truncation=True,
-                max_length=128,
-                return_tensors="pt",
-            )
-            chunks.append((positions, inputs))
-        return chunks
+        return length_sorted_batches(self.tokenizer, sentences, 128, LENGTH_CHUNK)
 
     def forward(self, prepared: Any) -> numpy.ndarray:
         """`(batch_size, hidden_size)` float32 mean-pooled vectors of `prepare`'s sentences, in

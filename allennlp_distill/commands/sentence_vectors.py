@@ -28,7 +28,7 @@ import logging
 import os
 import re
 import time
-from typing import Any, Dict, Iterator, List, Optional, Set, Tuple
+from typing import Any, Dict, Iterator, List, Optional, Sequence, Set, Tuple
 
 import numpy
 from allennlp.commands.subcommand import Subcommand
@@ -335,6 +335,32 @@ def mean_pooled(hidden: Any, attention_mask: Any) -> Any:
     return (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
 
 
+def length_sorted_batches(
+    tokenizer: Any, texts: Sequence[str], max_length: int, batch_size: int
+) -> List[Tuple[List[int], Any]]:
+    """
+    `texts` sorted by their number of word pieces (at most `max_length`) and cut into batches of
+    `batch_size`, each padded to its own longest text, so that little is padding: `[(positions,
+    inputs)]`, `positions` the batch's indices into `texts`, `inputs` the tokenizer's tensors
+    (`input_ids`, `attention_mask`, ...). `encode_sentences` writes vectors so, and `distill-
+    report` times a teacher so (`sentence_encoders.TeacherEncoder`).
+    """
+    pieces = tokenizer(list(texts), truncation=True, max_length=max_length)["input_ids"]
+    order = sorted(range(len(texts)), key=lambda i: (len(pieces[i]), i))
+    batches = []
+    for start in range(0, len(order), batch_size):
+        positions = order[start : start + batch_size]
+        inputs = tokenizer(
+            [texts[i] for i in positions],
+            padding=True,
+            truncation=True,
+            max_length=max_length,
+            return_tensors="pt",
+        )
+        batches.append((positions, inputs))
+    return batches
+
+
 def encode_sentences(
     model: Any,
     tokenizer: Any,
@@ -355,18 +381,9 @@ def encode_sentences(
     # Raises
     `ConfigurationError` when a vector does not fit in float16.
     """
-    pieces = tokenizer(texts, truncation=True, max_length=max_length)["input_ids"]
-    order = sorted(range(len(texts)), key=lambda i: (len(pieces[i]), i))
     vectors = numpy.empty((len(texts), model.config.hidden_size), dtype=numpy.float16)
-    for start in range(0, len(order), batch_size):
-        batch = order[start : start + batch_size]
-        inputs = tokenizer(
-            [texts[i] for i in batch],
-            padding=True,
-            truncation=True,
-            max_length=max_length,
-            return_tensors="pt",
-        ).to(model.device)
+    for batch, inputs in length_sorted_batches(tokenizer, texts, max_length, batch_size):
+        inputs = inputs.to(model.device)
         hidden = model(**inputs).last_hidden_state  # (batch, pieces, hidden_size)
         pooled = hidden[:, 0] if pooling == "cls" else mean_pooled(hidden, inputs["attention_mask"])
         vectors[batch] = pooled.float().cpu().numpy().astype(numpy.float16)

@@ -17,7 +17,7 @@ import torch
 from allennlp.models.archival import load_archive
 
 import allennlp_distill  # noqa: F401  (registers the student)
-from allennlp_distill.commands.export import ExportableBiLstmStudent
+from allennlp_distill.commands.export_models import ExportableBiLstmStudent
 from allennlp_distill.modules.wide_cnn_encoder import pooled_by_length, wide_padding
 from allennlp_distill.serving import ExportedStudent
 

@@ -16,7 +16,7 @@ import time
 
 import torch
 
-from allennlp_distill.commands.export import LengthSortedClassifier
+from allennlp_distill.commands.export_models import LengthSortedClassifier
 from allennlp_distill.serving import ExportedStudent
 
 

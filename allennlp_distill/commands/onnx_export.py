@@ -26,13 +26,15 @@ import numpy
 import torch
 from allennlp.common.checks import ConfigurationError
 
-from allennlp_distill.commands.export import (
-    ExportableBiLstmStudent,
-    ExportableSiameseStudent,
+from allennlp_distill.commands.export_encoders import (
     ExportedCnnEncoder,
     ExportedEncoder,
     ExportedPooledEncoder,
     ExportedTransformerEncoder,
+)
+from allennlp_distill.commands.export_models import (
+    ExportableBiLstmStudent,
+    ExportableSiameseStudent,
 )
 
 #: ONNX opset of the graph: 18 is the first whose ReduceMax takes its axes as an input, as
@@ -252,8 +254,8 @@ def _encoder_nodes(text: str, hidden: int, pooled: bool, mean: bool) -> List:
     Nodes encoding the input `text` `(batch, tokens)` into `{text}/encoded` `(batch, 2 * hidden)`
     with the graph's one embedding table and BiLSTM: the final forward and backward states
     (Tang et al.), or every token's states pooled over the text (`pooled_bilstm`, max or mean;
-    zeros for a text of no tokens, `pool_padded` in `export.py`). Intermediate names start with
-    `{text}/`, so that a siamese graph encodes both texts with the same weights.
+    zeros for a text of no tokens, `pool_padded` in `export_encoders.py`). Intermediate names
+    start with `{text}/`, so that a siamese graph encodes both texts with the same weights.
     """
     from onnx import TensorProto, helper
 

@@ -239,10 +239,8 @@ class OnnxRuntimeTeacher:
         import onnxruntime
 
         # (Imported here: the export module imports the students, which import this one.)
-        from allennlp_distill.commands.export import (
-            ExportableTransformerClassifier,
-            _check_wordpiece_reader,
-        )
+        from allennlp_distill.commands.export import _check_wordpiece_reader
+        from allennlp_distill.commands.export_models import ExportableTransformerClassifier
 
         try:
             module = ExportableTransformerClassifier(model).eval()  # type: ignore[arg-type]

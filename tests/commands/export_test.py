@@ -11,7 +11,7 @@ from allennlp.models.archival import load_archive
 from allennlp.predictors import Predictor
 
 from allennlp_distill.commands import export_archive
-from allennlp_distill.commands.export import (
+from allennlp_distill.commands.export_encoders import (
     ExportedPooledEncoder,
     ExportedTransformerEncoder,
     pack_by_length,

@@ -10,7 +10,7 @@ from allennlp.models.archival import load_archive
 from allennlp.predictors import Predictor
 
 from allennlp_distill.commands import export_archive
-from allennlp_distill.commands.export import ExportableBiLstmStudent
+from allennlp_distill.commands.export_models import ExportableBiLstmStudent
 from allennlp_distill.serving import ExportedStudent, onnx_session
 from tests.commands.export_test import (
     PAIRS,

@@ -169,7 +169,7 @@ def test_a_tag_the_exported_tagger_does_not_know_names_file_and_line(tagger_arch
 def test_a_transformer_tagger_is_refused_with_a_clear_error(tagger_archive, tmp_path):
     archive = load_archive(str(tagger_archive))
     archive.model._encoder = None  # a teacher: no BiLSTM encoder
-    from allennlp_distill.commands.export import ExportableTagger
+    from allennlp_distill.commands.export_models import ExportableTagger
 
     with pytest.raises(ConfigurationError, match="transformer tagger"):
         ExportableTagger(archive.model)
@@ -178,7 +178,7 @@ def test_a_transformer_tagger_is_refused_with_a_clear_error(tagger_archive, tmp_
 def test_embedders_and_character_settings_serving_cannot_mirror_are_refused(
     tagger_archive, tiny_teacher_env, tmp_path
 ):
-    from allennlp_distill.commands.export import ExportableTagger
+    from allennlp_distill.commands.export_models import ExportableTagger
 
     archive = load_archive(str(tagger_archive))
     embedders = archive.model._text_field_embedder._token_embedders
@@ -300,7 +300,8 @@ def test_a_casing_tagger_exports_with_the_allennlp_models_outputs(casing_archive
 def test_casing_settings_serving_cannot_mirror_are_refused(casing_archive):
     from allennlp.data.token_indexers import SingleIdTokenIndexer
 
-    from allennlp_distill.commands.export import ExportableTagger, _check_casing_indexer
+    from allennlp_distill.commands.export import _check_casing_indexer
+    from allennlp_distill.commands.export_models import ExportableTagger
 
     archive = load_archive(str(casing_archive))
     embedders = archive.model._text_field_embedder._token_embedders
@@ -367,7 +368,7 @@ def test_batched_viterbi_finds_allennlps_paths(encoding):
 
 
 def test_an_exported_crf_tagger_decodes_as_the_allennlp_model(tiny_teacher_env, tmp_path):
-    from allennlp_distill.commands.export import ExportableTagger
+    from allennlp_distill.commands.export_models import ExportableTagger
 
     env = {
         **tiny_teacher_env,

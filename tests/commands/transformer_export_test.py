@@ -16,7 +16,7 @@ from allennlp.common.checks import ConfigurationError
 from allennlp.predictors import Predictor
 
 from allennlp_distill.commands import export_archive
-from allennlp_distill.commands.export import LengthSortedClassifier
+from allennlp_distill.commands.export_models import LengthSortedClassifier
 from allennlp_distill.commands.report import write_report
 from allennlp_distill.serving import ExportedStudent
 from tests.conftest import CONFIGS, FIXTURES, REPO, run_allennlp

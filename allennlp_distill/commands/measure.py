@@ -113,7 +113,7 @@ def measure(
     sub_batches = runs_a_transformer(model)
 
     def batch_of(chunk: Sequence[Instance]) -> List[Dict[str, Any]]:
-        parts = length_sorted_parts(chunk) if sub_batches else [list(chunk)]
+        parts = serving_parts(chunk, sub_batches)
         return [move_to_device(_tensors(model, part), device) for part in parts]
 
     def forward(parts: List[Dict[str, Any]]) -> Any:
@@ -164,6 +164,15 @@ def runs_a_transformer(model: Model) -> bool:
     one), which a report times on length-sorted sub-batches (`length_sorted_parts`)."""
     kinds = (PretrainedTransformerEmbedder, PretrainedTransformerMismatchedEmbedder)
     return any(isinstance(module, kinds) for module in model.modules())
+
+
+def serving_parts(instances: Sequence[Instance], sub_batches: bool) -> List[List[Instance]]:
+    """
+    One batch of `instances` as a report runs it, timed (`measure_model`) and served for its
+    peak memory (`serving_memory.serving_memory_mb`) alike: `length_sorted_parts` where
+    `sub_batches` (a model that `runs_a_transformer`), else the whole batch, as AllenNLP pads it.
+    """
+    return length_sorted_parts(instances) if sub_batches else [list(instances)]
 
 
 def length_sorted_parts(instances: Sequence[Instance]) -> List[List[Instance]]:

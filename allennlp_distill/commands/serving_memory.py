@@ -5,6 +5,7 @@ archive, `serving.py` for an export, transformers alone for a pre-trained teache
 file with it. Split out of `measure.py`, which calls it for every row.
 """
 
+import inspect
 import json
 import os
 import subprocess
@@ -24,8 +25,8 @@ def encoder_serving_memory_mb(
     `serving_memory_mb` of a sentence encoder (a `sentence_encoders.SentenceEncoder`): the peak
     resident memory (MB) of a fresh process that loads it as a user would and encodes
     `sentences` in batches of `batch_size`: an export through `serving.py` (torch and spaCy), a
-    teacher through transformers alone (mean pooling), an archive through AllenNLP and this
-    plugin.
+    teacher through transformers alone (mean pooling; each batch as length-sorted sub-batches,
+    as the report times it), an archive through AllenNLP and this plugin.
 
     # Raises
     `RuntimeError` with the child's error output when it fails.
@@ -36,7 +37,7 @@ def encoder_serving_memory_mb(
         path, code = encoder.export_dir, _SERVING_CHILD_EXPORT
         lines = [json.dumps({encoder.column: sentence}) for sentence in sentences]
     elif isinstance(encoder, TeacherEncoder):
-        path, code, lines = encoder.teacher_dir, _SERVING_CHILD_TEACHER, list(sentences)
+        path, code, lines = encoder.teacher_dir, _serving_child_teacher(), list(sentences)
     else:
         path, code, lines = encoder.archive_file, _SERVING_CHILD_ENCODER, list(sentences)
     with tempfile.TemporaryDirectory() as scratch:
@@ -54,9 +55,11 @@ def serving_memory_mb(
     serves the model as a user would: it imports what that needs (AllenNLP and this plugin for
     an archive, optionally as `int8` or `bf16`; torch and spaCy alone, through `serving.py`, for
     a `distill-export` directory),
-    loads the model, and predicts every text of `eval_file` in batches of `batch_size` with
-    `threads` torch threads. The interpreter, the libraries and the activations are counted: it
-    is the memory a service of this model needs, not the size of its weights.
+    loads the model, and predicts every text of `eval_file` in batches of `batch_size` (an
+    archive that embeds with a pre-trained transformer: each as `measure.serving_parts`, as the
+    report times it) with `threads` torch threads. The interpreter, the libraries and the
+    activations are counted: it is the memory a service of this model needs, not the size of its
+    weights.
 
     # Raises
     `RuntimeError` with the child's error output when it fails.
@@ -120,6 +123,7 @@ _SERVING_CHILD_EXPORT = (
 import runpy
 serving = runpy.run_path(serving_file, run_name="serving")
 student = serving["ExportedStudent"](path)
+import inspect
 import json
 with open(eval_file, encoding="utf-8") as lines:
     rows = [json.loads(line) for line in lines]
@@ -134,10 +138,13 @@ _SERVING_CHILD_ARCHIVE = (
     + """
 import allennlp_distill
 from allennlp.models.archival import load_archive
-from allennlp_distill.commands.measure import _precision, _tensors
+from allennlp_distill.commands.measure import (
+    _precision, _tensors, runs_a_transformer, serving_parts
+)
 from allennlp_distill.predictors.labelling import mixed_precision, quantize_int8
 archive = load_archive(path)
 model, reader = archive.model.eval(), archive.validation_dataset_reader
+sub_batches = runs_a_transformer(model)
 if variant == "int8":
     model = quantize_int8(model)
 instances = list(reader.read(eval_file))
@@ -145,7 +152,8 @@ for instance in instances:
     reader.apply_token_indexers(instance)
 with torch.inference_mode(), mixed_precision("cpu", _precision(variant)):
     for first in range(0, len(instances), batch_size):
-        model(**_tensors(model, instances[first : first + batch_size]))
+        for part in serving_parts(instances[first : first + batch_size], sub_batches):
+            model(**_tensors(model, part))
 print(peak_mb())
 """
 )
@@ -165,21 +173,35 @@ with torch.inference_mode():
 print(peak_mb())
 """
 )
-# A pre-trained teacher's folder, as a user of transformers serves its mean-pooled vectors.
-_SERVING_CHILD_TEACHER = (
-    _SERVING_CHILD_ARGS
-    + """
+
+
+def _serving_child_teacher() -> str:
+    """
+    The child that serves a pre-trained teacher's folder as a user of transformers serves its
+    mean-pooled vectors, each batch as the report times it (`sentence_encoders.TeacherEncoder`):
+    sorted by word pieces and cut into sub-batches of `LENGTH_CHUNK`, each padded to its own
+    longest text, by the very `length_sorted_batches` that times it (its source runs in the child,
+    which imports transformers alone).
+    """
+    from allennlp_distill.commands.sentence_vectors import length_sorted_batches
+    from allennlp_distill.modules.wide_cnn_encoder import LENGTH_CHUNK
+
+    return (
+        _SERVING_CHILD_ARGS
+        + "from typing import Any, List, Sequence, Tuple\n"
+        + inspect.getsource(length_sorted_batches)
+        + f"""
 from transformers import AutoModel, AutoTokenizer
 model, tokenizer = AutoModel.from_pretrained(path).eval(), AutoTokenizer.from_pretrained(path)
 with open(eval_file, encoding="utf-8") as lines:
     sentences = [line.rstrip("\\n") for line in lines]
 with torch.inference_mode():
     for first in range(0, len(sentences), batch_size):
-        inputs = tokenizer(sentences[first : first + batch_size], padding=True, truncation=True,
-                           max_length=128, return_tensors="pt")
-        hidden = model(**inputs).last_hidden_state
-        mask = inputs["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-        (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+        batch = sentences[first : first + batch_size]
+        for _, inputs in length_sorted_batches(tokenizer, batch, 128, {LENGTH_CHUNK}):
+            hidden = model(**inputs).last_hidden_state
+            mask = inputs["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+            (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
 print(peak_mb())
 """
-)
+    )

@@ -48,14 +48,8 @@ from allennlp.commands.subcommand import Subcommand
 from allennlp.common.checks import ConfigurationError
 from allennlp.common.tqdm import Tqdm
 
-from allennlp_distill.commands.measure import (
-    METRICS,
-    VARIANTS,
-    accuracy_interval,
-    cpu_name,
-    measure,
-    measure_sentence_encoder,
-)
+from allennlp_distill.commands.measure import VARIANTS, cpu_name, measure, measure_sentence_encoder
+from allennlp_distill.commands.scoring import METRICS, accuracy_interval
 from allennlp_distill.commands.sentence_encoders import is_sentence_encoder, named_encoder
 from allennlp_distill.serving import ONNX_FILE, TORCHSCRIPT_FILE
 from allennlp_distill.teachers import PACKAGED_TEACHERS, resolve_teacher

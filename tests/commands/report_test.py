@@ -9,8 +9,9 @@ from allennlp.common.checks import ConfigurationError
 from transformers import AutoModel
 
 from allennlp_distill.commands import export_archive
-from allennlp_distill.commands.measure import accuracy_interval, cpu_name
+from allennlp_distill.commands.measure import cpu_name
 from allennlp_distill.commands.report import parse_model, write_report
+from allennlp_distill.commands.scoring import accuracy_interval
 from allennlp_distill.predictors.labelling import mixed_precision
 from tests.conftest import FIXTURES, run_allennlp
 

@@ -21,8 +21,8 @@ from allennlp.models.archival import load_archive
 from allennlp.predictors import Predictor
 
 from allennlp_distill.commands import export_archive
-from allennlp_distill.commands.measure import evaluate_exported_tagger
 from allennlp_distill.commands.report import write_report
+from allennlp_distill.commands.scoring import evaluate_exported_tagger
 from allennlp_distill.dataset_readers.rows import EMPTY_TEXT, DataFormatError
 from allennlp_distill.serving import ExportedStudent, tag_spans
 from tests.conftest import (

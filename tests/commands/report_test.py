@@ -216,7 +216,7 @@ def test_a_gpu_report_needs_a_gpu_and_no_cpu_only_model(tiny_student_archive, tm
 
 
 def test_the_table_puts_each_figure_in_its_column():
-    from allennlp_distill.commands.report import markdown_table
+    from allennlp_distill.commands.report_output import markdown_table
 
     row = {
         "name": "student", "int8": False, "accuracy": 0.9, "examples": 100,

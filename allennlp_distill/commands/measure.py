@@ -161,7 +161,7 @@ def runs_a_transformer(model: Model) -> bool:
 
 def serving_parts(instances: Sequence[Instance], sub_batches: bool) -> List[List[Instance]]:
     """
-    One batch of `instances` as a report runs it, timed (`measure_model`) and served for its
+    One batch of `instances` as a report runs it, timed (`measure`) and served for its
     peak memory (`serving_memory.serving_memory_mb`) alike: `length_sorted_parts` where
     `sub_batches` (a model that `runs_a_transformer`), else the whole batch, as AllenNLP pads it.
     """

@@ -123,7 +123,6 @@ _SERVING_CHILD_EXPORT = (
 import runpy
 serving = runpy.run_path(serving_file, run_name="serving")
 student = serving["ExportedStudent"](path)
-import inspect
 import json
 with open(eval_file, encoding="utf-8") as lines:
     rows = [json.loads(line) for line in lines]

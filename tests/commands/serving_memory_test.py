@@ -4,7 +4,6 @@ import sys
 import pytest
 
 from allennlp_distill.commands.serving_memory import _SERVING_CHILD_ARGS
-from tests.conftest import FIXTURES
 
 
 def test_serving_ram_is_the_peak_in_megabytes_of_a_million_bytes():
@@ -70,31 +69,35 @@ def test_a_teacher_is_served_for_its_memory_in_the_sub_batches_it_is_timed_in(
 
 
 def test_an_archive_is_served_for_its_memory_in_the_parts_it_is_timed_in(
-    tiny_teacher_archive, tiny_student_archive, monkeypatch
+    tiny_teacher_archive, tiny_student_archive, tmp_path, monkeypatch
 ):
     # A teacher archive (it embeds with a pre-trained transformer) in length-sorted sub-batches,
     # as `measure` times it; a student as one batch, as AllenNLP serves it.
     from allennlp_distill.commands import measure
     from allennlp_distill.commands.serving_memory import _SERVING_CHILD_ARCHIVE
+    from allennlp_distill.modules.wide_cnn_encoder import LENGTH_CHUNK
 
-    served = []
-    real = measure.serving_parts
+    rows = 2 * LENGTH_CHUNK + 6
+    gold = tmp_path / "gold.tsv"
+    lines = [f"{'word ' * (1 + (7 * i) % 40)}\t{i % 2}\n" for i in range(rows)]
+    gold.write_text("sentence\tlabel\n" + "".join(lines), encoding="utf-8")
+    batches = []  # the texts of each forward pass the model runs: (count, longest)
+    tensors = measure._tensors
 
-    def serving_parts(instances, sub_batches):
-        parts = real(instances, sub_batches)
-        served.append((sub_batches, [len(part) for part in parts]))
-        return parts
+    def recorded(model, instances):
+        batches[-1].append([len(instance["tokens"]) for instance in instances])
+        return tensors(model, instances)
 
-    monkeypatch.setattr(measure, "serving_parts", serving_parts)
-    train = str(FIXTURES / "sst2_train.tsv")
-    rows = sum(1 for _ in open(train, encoding="utf-8")) - 1  # its header
+    monkeypatch.setattr(measure, "_tensors", recorded)
     for archive in (tiny_teacher_archive, tiny_student_archive):
-        _run_child_here(
-            _SERVING_CHILD_ARCHIVE, [str(archive), "", train, "1", "256", "s.py"], monkeypatch
-        )
-    assert [sub_batches for sub_batches, _ in served] == [True, False]
-    assert sum(served[0][1]) == sum(served[1][1]) == rows
-    assert served[1][1] == [rows]
+        batches.append([])
+        argv = [str(archive), "", str(gold), "1", "256", "s.py"]
+        _run_child_here(_SERVING_CHILD_ARCHIVE, argv, monkeypatch)
+    teacher, student = batches
+    assert [len(lengths) for lengths in teacher] == [LENGTH_CHUNK, LENGTH_CHUNK, 6]
+    flat = [length for lengths in teacher for length in lengths]
+    assert flat == sorted(flat) and flat[0] < flat[-1]
+    assert [len(lengths) for lengths in student] == [rows]
 
 
 def test_serving_parts_sort_a_transformers_batch_by_length_32_at_a_time(tiny_teacher):

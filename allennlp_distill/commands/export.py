@@ -34,9 +34,10 @@ tokenizer is written beside it as `tokenizer.json`, and `vocab.json` holds `word
 TorchScript rather than `torch.export`: on torch 2.14, `torch.export` specializes an LSTM to the
 sequence length it was traced with, while a scripted LSTM takes any length. Students are
 scripted; a Hugging Face transformer does not script, and is traced (its graph takes any batch
-size and length; tested). `--onnx` writes a BiLSTM, CNN or small-transformer student for ONNX
-Runtime instead (`onnx_export.py`). The exported modules are in `export_models.py`, their
-encoders in `export_encoders.py`; this module reads the archive, checks it and writes the files.
+size and length; tested). `--onnx` writes a BiLSTM, CNN or small-transformer student, or a
+sentence encoder, for ONNX Runtime instead (`onnx_export.py`). The exported modules are in
+`export_models.py`, their encoders in `export_encoders.py`; this module reads the archive, checks
+it and writes the files.
 """
 
 import argparse
@@ -92,8 +93,8 @@ class DistillExport(Subcommand):
         subparser.add_argument(
             "--onnx",
             action="store_true",
-            help="a BiLSTM, CNN or transformer student (single or siamese) as student.onnx for "
-            "ONNX Runtime instead of TorchScript",
+            help="a BiLSTM, CNN or transformer student (single or siamese) or sentence encoder "
+            "as student.onnx for ONNX Runtime instead of TorchScript",
         )
         subparser.add_argument(
             "--force", action="store_true", help="replace an export already in the output folder"
@@ -218,10 +219,11 @@ def export_archive(
     transformer classifier or regressor of one sentence or a pair: a teacher or a truncated
     teacher) into `output_dir`
     (see the module docstring), replacing an export already there only with `force`. With
-    `onnx`, a BiLSTM, CNN or transformer student (single-sentence or siamese) is written as
-    `student.onnx` for ONNX Runtime instead (`onnx_export.py`; `int8` then quantizes it with ONNX
-    Runtime's own tools). The files are written into a scratch folder inside `output_dir` and
-    moved into place once all are written (`_publish`): a failure leaves no half-written export.
+    `onnx`, a BiLSTM, CNN or transformer student (single-sentence or siamese) or sentence encoder
+    is written as `student.onnx` for ONNX Runtime instead (`onnx_export.py`; `int8` then quantizes
+    it with ONNX Runtime's own tools). The files are written into a scratch folder inside
+    `output_dir` and moved into place once all are written (`_publish`): a failure leaves no
+    half-written export.
 
     # Returns
     The path of the TorchScript (or ONNX) file.
@@ -263,18 +265,19 @@ def export_archive(
             f"(a teacher, a truncated teacher) models, not {type(student).__name__}"
         )
     module.eval()
-    if onnx and not isinstance(module, (ExportableBiLstmStudent, ExportableSiameseStudent)):
+    onnx_modules = (ExportableBiLstmStudent, ExportableSiameseStudent, ExportableSentenceEncoder)
+    if onnx and not isinstance(module, onnx_modules):
         raise ConfigurationError(
             f"{archive_file}: distill-export --onnx exports the BiLSTM, CNN and transformer "
-            f"students (single-sentence or siamese), not {type(student).__name__}: export it "
-            "without --onnx (TorchScript)"
+            f"students (single-sentence or siamese) and sentence encoders, not "
+            f"{type(student).__name__}: export it without --onnx (TorchScript)"
         )
     # Counted on the archive's model, as `distill-report` counts it: the export holds some
     # weights as buffers (a CNN's fused filters, a CRF's transitions) or packed (int8).
     counts = count_parameters(student)
     reader = archive.validation_dataset_reader
     # Built before the output folder exists: a student it cannot export leaves nothing behind.
-    # (Refused above unless a single-sentence or siamese student.)
+    # (Refused above unless a single-sentence or siamese student or a sentence encoder.)
     graph = _onnx_graph(module) if onnx else None  # type: ignore[arg-type]
     vocab = student.vocab
     indexer = reader._token_indexers["tokens"]  # type: ignore[attr-defined]
@@ -406,7 +409,9 @@ def _write_torchscript(
     return path
 
 
-def _onnx_graph(module: Union[ExportableBiLstmStudent, ExportableSiameseStudent]):
+def _onnx_graph(
+    module: Union[ExportableBiLstmStudent, ExportableSiameseStudent, ExportableSentenceEncoder],
+):
     """The student's checked ONNX graph (`onnx_export.student_graph`, which raises
     `ConfigurationError` for an encoder it cannot write)."""
     import onnx as onnx_format

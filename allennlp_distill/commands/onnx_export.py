@@ -34,8 +34,13 @@ from allennlp_distill.commands.export_encoders import (
 )
 from allennlp_distill.commands.export_models import (
     ExportableBiLstmStudent,
+    ExportableSentenceEncoder,
     ExportableSiameseStudent,
 )
+
+#: What `distill-export --onnx` writes: a single-sentence or siamese student, or a sentence
+#: encoder (Wu et al. 2020), each over a BiLSTM, CNN or small-transformer encoder.
+OnnxModule = Union[ExportableBiLstmStudent, ExportableSiameseStudent, ExportableSentenceEncoder]
 
 #: ONNX opset of the graph: 18 is the first whose ReduceMax takes its axes as an input, as
 #: ReduceSum does from 13.
@@ -72,15 +77,17 @@ def _lstm_weights(lstm: torch.nn.LSTM) -> Tuple[numpy.ndarray, numpy.ndarray, nu
     return weights[0], weights[1], biases
 
 
-def bilstm_student_graph(module: Union[ExportableBiLstmStudent, ExportableSiameseStudent]):
+def bilstm_student_graph(module: OnnxModule):
     """
     The ONNX model (`onnx.ModelProto`) of an exportable BiLSTM student. A single-sentence student
     takes `token_ids` `(batch_size, num_tokens)` int64, 0 for padding (as `student.ts` takes
     it), and gives `logits` `(batch_size, num_labels)` float32; a siamese one (Tang et al. 2019,
     §3.2) takes `token_ids1` and `token_ids2`, encodes both with the one BiLSTM, and gives the
     logits from `[h1; h2; h1 * h2; |h1 - h2|]`, or `scores` `(batch_size,)` for a regression
-    student. A text of no tokens reads one padding vector (final states) or pools to zeros
-    (`pooled_bilstm`), as the TorchScript export does.
+    student; a sentence encoder (`ExportableSentenceEncoder`, Wu et al. 2020, §3.1) takes
+    `token_ids` and gives its `vectors` `(batch_size, teacher_size)`, the pooled states through
+    its projection. A text of no tokens reads one padding vector (final states) or pools to
+    zeros (`pooled_bilstm`), as the TorchScript export does.
 
     # Raises
     `ConfigurationError` for a student whose encoder is not a one-layer BiLSTM (the CNN and
@@ -100,20 +107,24 @@ def bilstm_student_graph(module: Union[ExportableBiLstmStudent, ExportableSiames
         raise ConfigurationError("distill-export --onnx needs a one-layer bidirectional LSTM")
     hidden = lstm.hidden_size
     weight, recurrence, bias = _lstm_weights(lstm)
-    relu_layer = cast(torch.nn.Linear, module.relu_layer)
-    output_layer = cast(torch.nn.Linear, module.output_layer)
     constants = {
         "embedding": encoder.embedding.weight.detach().float().numpy(),
         "W": weight,
         "R": recurrence,
         "B": bias,
-        "relu_weight": relu_layer.weight.detach().float().numpy().T.copy(),
-        "relu_bias": relu_layer.bias.detach().float().numpy(),
-        "output_weight": output_layer.weight.detach().float().numpy().T.copy(),
-        "output_bias": output_layer.bias.detach().float().numpy(),
         "tokens_axis": numpy.array([1], dtype=numpy.int64),
         "one": numpy.array([1], dtype=numpy.int32),
     }
+    if isinstance(module, ExportableSentenceEncoder):
+        layers = {"projection": cast(torch.nn.Linear, module.projection)}
+    else:
+        layers = {
+            "relu": cast(torch.nn.Linear, module.relu_layer),
+            "output": cast(torch.nn.Linear, module.output_layer),
+        }
+    for name, layer in layers.items():
+        constants[name + "_weight"] = layer.weight.detach().float().numpy().T.copy()
+        constants[name + "_bias"] = layer.bias.detach().float().numpy()
     pooled = isinstance(encoder, ExportedPooledEncoder)
     mean = pooled and bool(encoder.mean)
     if pooled:
@@ -144,23 +155,27 @@ def bilstm_student_graph(module: Union[ExportableBiLstmStudent, ExportableSiames
         ]
     features = "features" if siamese else "token_ids/encoded"
     regression = siamese and cast(ExportableSiameseStudent, module).regression
-    outputs = "scores" if regression else "logits"
-    nodes += [
-        node("Gemm", [features, "relu_weight", "relu_bias"], ["relu_input"]),
-        node("Relu", ["relu_input"], ["hidden"]),
-        node("Gemm", ["hidden", "output_weight", "output_bias"], ["outputs"]),
-    ]
-    if regression:
-        constants["scores_shape"] = numpy.array([-1], dtype=numpy.int64)
-        nodes.append(node("Reshape", ["outputs", "scores_shape"], [outputs]))
-    else:
-        nodes.append(node("Identity", ["outputs"], [outputs]))
+    outputs = _output_name(module)
     output_shape: List[Union[str, int]] = ["batch"]
-    if not regression:
-        output_shape.append(output_layer.out_features)
+    if "projection" in layers:
+        nodes.append(node("Gemm", [features, "projection_weight", "projection_bias"], [outputs]))
+        output_shape.append(layers["projection"].out_features)
+    else:
+        nodes += [
+            node("Gemm", [features, "relu_weight", "relu_bias"], ["relu_input"]),
+            node("Relu", ["relu_input"], ["hidden"]),
+            node("Gemm", ["hidden", "output_weight", "output_bias"], ["outputs"]),
+        ]
+        if regression:
+            constants["scores_shape"] = numpy.array([-1], dtype=numpy.int64)
+            nodes.append(node("Reshape", ["outputs", "scores_shape"], [outputs]))
+        else:
+            nodes.append(node("Identity", ["outputs"], [outputs]))
+            output_shape.append(layers["output"].out_features)
+    kind = "sentence_encoder" if "projection" in layers else "student"
     graph = helper.make_graph(
         nodes,
-        "siamese_bilstm_student" if siamese else "bilstm_student",
+        f"siamese_bilstm_{kind}" if siamese else f"bilstm_{kind}",
         [
             helper.make_tensor_value_info(i, TensorProto.INT64, ["batch", i + "_tokens"])
             for i in inputs
@@ -171,11 +186,12 @@ def bilstm_student_graph(module: Union[ExportableBiLstmStudent, ExportableSiames
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)])
 
 
-def student_graph(module: Union[ExportableBiLstmStudent, ExportableSiameseStudent]):
+def student_graph(module: OnnxModule):
     """
     The ONNX model (`onnx.ModelProto`) of an exportable student, single-sentence
-    (`ExportableBiLstmStudent`) or siamese (`ExportableSiameseStudent`; `export_archive` refuses
-    any other model first, naming its archive): `bilstm_student_graph` for a BiLSTM encoder,
+    (`ExportableBiLstmStudent`) or siamese (`ExportableSiameseStudent`), or of a sentence encoder
+    (`ExportableSentenceEncoder`; `export_archive` refuses any other model first, naming its
+    archive): `bilstm_student_graph` for a BiLSTM encoder,
     `traced_student_graph` for a CNN or transformer one. Inputs and outputs as
     `bilstm_student_graph` describes.
 
@@ -185,6 +201,15 @@ def student_graph(module: Union[ExportableBiLstmStudent, ExportableSiameseStuden
     if isinstance(module.encoder, (ExportedCnnEncoder, ExportedTransformerEncoder)):
         return traced_student_graph(module)
     return bilstm_student_graph(module)
+
+
+def _output_name(module: OnnxModule) -> str:
+    """The graph's one output: `vectors` of a sentence encoder, `scores` of a regression
+    student, `logits` of any other."""
+    if isinstance(module, ExportableSentenceEncoder):
+        return "vectors"
+    regression = isinstance(module, ExportableSiameseStudent) and module.regression
+    return "scores" if regression else "logits"
 
 
 class _WholeBatch(torch.nn.Module):
@@ -198,9 +223,10 @@ class _WholeBatch(torch.nn.Module):
         return self.encoder.whole_batch(token_ids)
 
 
-def traced_student_graph(module: Union[ExportableBiLstmStudent, ExportableSiameseStudent]):
+def traced_student_graph(module: OnnxModule):
     """
-    The ONNX model (`onnx.ModelProto`) of a CNN or small-transformer student, written by
+    The ONNX model (`onnx.ModelProto`) of a CNN or small-transformer student or sentence
+    encoder, written by
     `torch.onnx.export` from `torch.export`'s graph, with the inputs and outputs of
     `bilstm_student_graph` and dynamic batch and token axes. The encoder runs over the whole
     padded batch (`whole_batch`; padding masked, so the outputs are the TorchScript export's to
@@ -233,14 +259,13 @@ def traced_student_graph(module: Union[ExportableBiLstmStudent, ExportableSiames
     examples = [torch.tensor([[1, 2, 3], [1, 0, 0]]), torch.tensor([[1, 2, 3, 4], [1, 2, 0, 0]])]
     batch = torch.export.Dim("batch")
     dynamic_shapes = tuple({0: batch, 1: torch.export.Dim(f"{name}_tokens")} for name in inputs)
-    regression = siamese and cast(ExportableSiameseStudent, module).regression
     with torch.enable_grad():
         program = torch.onnx.export(
             whole,
             tuple(examples[: len(inputs)]),
             dynamo=True,
             input_names=inputs,
-            output_names=["scores" if regression else "logits"],
+            output_names=[_output_name(module)],
             dynamic_shapes=dynamic_shapes,
             opset_version=OPSET,
             verbose=False,

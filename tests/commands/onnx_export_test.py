@@ -104,12 +104,46 @@ def _graph(export_dir):
     return onnx.load(str(export_dir / "student.onnx"))
 
 
-def test_a_model_that_is_no_classifier_student_is_refused_and_nothing_is_written(
-    tiny_sentence_encoder_archive, tmp_path
+def test_a_model_that_is_no_student_is_refused_and_nothing_is_written(
+    tiny_teacher_archive, tmp_path
 ):
+    # A fine-tuned transformer teacher: its TorchScript export is traced, it has no ONNX one.
     with pytest.raises(ConfigurationError, match="--onnx exports the BiLSTM, CNN and transformer"):
-        export_archive(str(tiny_sentence_encoder_archive), str(tmp_path / "export"), onnx=True)
+        export_archive(str(tiny_teacher_archive), str(tmp_path / "export"), onnx=True)
     assert not (tmp_path / "export").exists()
+
+
+@pytest.mark.parametrize(
+    "encoder", ["tiny_sentence_encoder_archive", "tiny_cnn_sentence_encoder_archive"]
+)
+def test_the_onnx_export_of_a_sentence_encoder_gives_the_predictors_vectors(
+    encoder, request, tmp_path
+):
+    # Wu et al. 2020's encoder served by ONNX Runtime: a pooled BiLSTM (graph written by hand)
+    # or Kim's CNN (traced), the same vectors as its archive, alone, in a batch, and in a batch
+    # of more than 32 texts, which serving runs as length-sorted sub-batches.
+    archive = str(request.getfixturevalue(encoder))
+    export_archive(archive, str(tmp_path / "onnx"), onnx=True)
+    assert not (tmp_path / "onnx" / "student.ts").exists()
+    exported = ExportedStudent(str(tmp_path / "onnx"))
+    assert exported.sentence_encoder
+    assert [
+        o.name for o in onnx_session(str(tmp_path / "onnx" / "student.onnx")).get_outputs()
+    ] == ["vectors"]
+    predictor = Predictor.from_path(archive)
+    texts = [SENTENCES[i % len(SENTENCES)] + " ." * (i % 7) for i in range(40)]
+    expected = torch.tensor(
+        [predictor.predict_json({"sentence": text})["sentence_vector"] for text in texts]
+    )
+    batch = torch.tensor([row["sentence_vector"] for row in exported.predict(texts)])
+    alone = torch.tensor([exported.predict([text])[0]["sentence_vector"] for text in texts[:5]])
+    assert batch.shape == (40, 16)
+    assert torch.allclose(batch, expected, atol=1e-5)
+    assert torch.allclose(alone, expected[:5], atol=1e-5)
+    export_archive(archive, str(tmp_path / "int8"), onnx=True, int8=True)
+    int8 = ExportedStudent(str(tmp_path / "int8"))
+    vectors = torch.tensor([row["sentence_vector"] for row in int8.predict(texts)])
+    assert torch.nn.functional.cosine_similarity(vectors, expected).min() > 0.95
 
 
 @pytest.fixture(params=["cnn", "transformer"])

@@ -14,9 +14,9 @@ tagger (as the `tagger` predictor gives them).
 `spacy_rules` tokenizer), the vocabulary lookup (`@@UNKNOWN@@` for unseen words), padding, the
 TorchScript forward pass. An exported transformer (a teacher, or a truncated-teacher student)
 reads word pieces with its own `tokenizer.json` through the `tokenizers` library instead. A
-BiLSTM, CNN or transformer student (single or siamese) exported with `--onnx` runs on ONNX
-Runtime (`student.onnx`; the `onnxruntime` package, imported only then) with as many threads as
-torch has.
+BiLSTM, CNN or transformer student (single or siamese) or sentence encoder exported with `--onnx`
+runs on ONNX Runtime (`student.onnx`; the `onnxruntime` package, imported only then) with as
+many threads as torch has.
 """
 
 import json

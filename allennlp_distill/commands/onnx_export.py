@@ -1,6 +1,7 @@
 """
 Students as ONNX graphs for ONNX Runtime (`allennlp distill-export --onnx`), single-sentence or
-siamese (Tang et al. 2019, §3.1-3.2), with the outputs of the TorchScript export to float rounding
+siamese (Tang et al. 2019, §3.1-3.2), and distilled sentence encoders (Wu et al. 2020), with the
+outputs of the TorchScript export to float rounding
 (README, "ONNX Runtime for the BiLSTM student", "ONNX Runtime for the CNN and transformer
 students").
 
@@ -246,8 +247,8 @@ def traced_student_graph(module: OnnxModule):
         import onnxscript  # noqa: F401  (torch.onnx.export's dynamo exporter imports it)
     except ImportError as error:
         raise ImportError(
-            "distill-export --onnx of a CNN or transformer student needs onnxscript: "
-            "pip install onnxscript==0.7.2"
+            "distill-export --onnx of a CNN or transformer student or sentence encoder needs "
+            "onnxscript: pip install onnxscript==0.7.2"
         ) from error
     whole = copy.deepcopy(module).eval()
     whole.encoder = _WholeBatch(cast(ExportedCnnEncoder, whole.encoder))

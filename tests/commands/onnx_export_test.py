@@ -141,6 +141,9 @@ def test_the_onnx_export_of_a_sentence_encoder_gives_the_predictors_vectors(
     assert torch.allclose(batch, expected, atol=1e-5)
     assert torch.allclose(alone, expected[:5], atol=1e-5)
     export_archive(archive, str(tmp_path / "int8"), onnx=True, int8=True)
+    assert json.loads((tmp_path / "int8" / "vocab.json").read_text())["int8"] is True
+    quantized = {"DynamicQuantizeLSTM", "MatMulInteger", "DynamicQuantizeMatMul"}
+    assert quantized & {node.op_type for node in _graph(tmp_path / "int8").graph.node}
     int8 = ExportedStudent(str(tmp_path / "int8"))
     vectors = torch.tensor([row["sentence_vector"] for row in int8.predict(texts)])
     assert torch.nn.functional.cosine_similarity(vectors, expected).min() > 0.95

@@ -155,8 +155,8 @@ def bilstm_student_graph(module: OnnxModule):
             ),
         ]
     features = "features" if siamese else "token_ids/encoded"
-    regression = siamese and cast(ExportableSiameseStudent, module).regression
     outputs = _output_name(module)
+    regression = outputs == "scores"
     output_shape: List[Union[str, int]] = ["batch"]
     if "projection" in layers:
         nodes.append(node("Gemm", [features, "projection_weight", "projection_bias"], [outputs]))

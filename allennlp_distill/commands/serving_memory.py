@@ -179,16 +179,17 @@ def _serving_child_teacher() -> str:
     The child that serves a pre-trained teacher's folder as a user of transformers serves its
     mean-pooled vectors, each batch as the report times it (`sentence_encoders.TeacherEncoder`):
     sorted by word pieces and cut into sub-batches of `LENGTH_CHUNK`, each padded to its own
-    longest text, by the very `length_sorted_batches` that times it (its source runs in the child,
-    which imports transformers alone).
+    longest text, by the very `length_sorted_batches` that times it, and pooled by the same
+    `mean_pooled` (their source runs in the child, which imports transformers alone).
     """
-    from allennlp_distill.commands.sentence_vectors import length_sorted_batches
+    from allennlp_distill.commands.sentence_vectors import length_sorted_batches, mean_pooled
     from allennlp_distill.modules.wide_cnn_encoder import LENGTH_CHUNK
 
     return (
         _SERVING_CHILD_ARGS
         + "from typing import Any, List, Sequence, Tuple\n"
         + inspect.getsource(length_sorted_batches)
+        + inspect.getsource(mean_pooled)
         + f"""
 from transformers import AutoModel, AutoTokenizer
 model, tokenizer = AutoModel.from_pretrained(path).eval(), AutoTokenizer.from_pretrained(path)
@@ -198,9 +199,7 @@ with torch.inference_mode():
     for first in range(0, len(sentences), batch_size):
         batch = sentences[first : first + batch_size]
         for _, inputs in length_sorted_batches(tokenizer, batch, 128, {LENGTH_CHUNK}):
-            hidden = model(**inputs).last_hidden_state
-            mask = inputs["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-            (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+            mean_pooled(model(**inputs).last_hidden_state, inputs["attention_mask"])
 print(peak_mb())
 """
     )

@@ -144,8 +144,8 @@ class ExportEncoder(SentenceEncoder):
 class TeacherEncoder(SentenceEncoder):
     """
     A pre-trained teacher's sentence vectors, `(batch_size, hidden_size)`: the attention-mask-
-    weighted mean of its last hidden states over at most 128 word pieces, as `allennlp
-    sentence-vectors` stores them by default (and as sentence-transformers trained
+    weighted mean of its last hidden states over at most `MAX_WORD_PIECES` (128) word pieces,
+    as `allennlp sentence-vectors` stores them by default (and as sentence-transformers trained
     all-MiniLM-L6-v2, before its final normalisation, which a cosine ignores). A folder written
     with `--pooling cls` or another `--max-length` is not what this encoder computes.
 
@@ -181,17 +181,20 @@ class TeacherEncoder(SentenceEncoder):
 
     def prepare(self, sentences: Sequence[str]) -> Any:
         """
-        The sentences' word pieces (at most 128 each), sorted by length and cut into sub-batches
-        of `LENGTH_CHUNK`, each padded to its own longest: `[(positions, inputs)]`, `positions`
-        the sub-batch's indices into `sentences`. The students' exports run a batch so (the CNN's
-        `pooled_by_length`, the transformers' `length_sorted_chunks`; a BiLSTM packs it), and
-        sentence-transformers' `encode` sorts by length too: a batch of 256 padded to its longest
-        sentence would time the teacher on padding.
+        The sentences' word pieces (at most `MAX_WORD_PIECES` each), sorted by length and cut
+        into sub-batches of `LENGTH_CHUNK`, each padded to its own longest: `[(positions,
+        inputs)]`, `positions` the sub-batch's indices into `sentences`. The students' exports
+        run a batch so (the CNN's `pooled_by_length`, the transformers' `length_sorted_chunks`;
+        a BiLSTM packs it), and sentence-transformers' `encode` sorts by length too: a batch of
+        256 padded to its longest sentence would time the teacher on padding.
         """
-        from allennlp_distill.commands.sentence_vectors import length_sorted_batches
+        from allennlp_distill.commands.sentence_vectors import (
+            MAX_WORD_PIECES,
+            length_sorted_batches,
+        )
         from allennlp_distill.modules.wide_cnn_encoder import LENGTH_CHUNK
 
-        return length_sorted_batches(self.tokenizer, sentences, 128, LENGTH_CHUNK)
+        return length_sorted_batches(self.tokenizer, sentences, MAX_WORD_PIECES, LENGTH_CHUNK)
 
     def forward(self, prepared: Any) -> numpy.ndarray:
         """`(batch_size, hidden_size)` float32 mean-pooled vectors of `prepare`'s sentences, in
@@ -211,11 +214,11 @@ class TeacherEncoder(SentenceEncoder):
     def __call__(self, sentences: List[str], batch_size: int = 256) -> numpy.ndarray:
         import torch
 
-        from allennlp_distill.commands.sentence_vectors import encode_sentences
+        from allennlp_distill.commands.sentence_vectors import MAX_WORD_PIECES, encode_sentences
 
         with torch.inference_mode():  # length-sorted batches: the stored vectors' own code
             vectors = encode_sentences(
-                self.model, self.tokenizer, sentences, "mean", 128, batch_size
+                self.model, self.tokenizer, sentences, "mean", MAX_WORD_PIECES, batch_size
             )
         return vectors.astype(numpy.float32)
 

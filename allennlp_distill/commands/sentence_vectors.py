@@ -49,6 +49,9 @@ logger = logging.getLogger(__name__)
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 POOLINGS = ("mean", "cls")
+# Word pieces a sentence is cut to by default (`--max-length`): sentence-transformers' cut for
+# all-MiniLM-L6-v2, and what `sentence_encoders.TeacherEncoder` and the report's teacher compute.
+MAX_WORD_PIECES = 128
 # What decides the vectors: a folder is only continued when all of these are unchanged.
 PROVENANCE_KEYS = (
     "format_version",
@@ -79,7 +82,9 @@ class SentenceVectorsCommand(Subcommand):
         subparser.add_argument("corpus", help="UTF-8 text, one sentence a line")
         subparser.add_argument("-o", "--output-dir", required=True, help="the vectors' folder")
         subparser.add_argument("--pooling", choices=POOLINGS, default="mean")
-        subparser.add_argument("--max-length", type=int, default=128, help="in word pieces")
+        subparser.add_argument(
+            "--max-length", type=int, default=MAX_WORD_PIECES, help="in word pieces"
+        )
         subparser.add_argument("--batch-size", type=int, default=64)
         subparser.add_argument("--shard-size", type=int, default=50000, help="lines per shard")
         subparser.add_argument(
@@ -139,7 +144,7 @@ def write_sentence_vectors(
     corpus: str,
     output_dir: str,
     pooling: str = "mean",
-    max_length: int = 128,
+    max_length: int = MAX_WORD_PIECES,
     batch_size: int = 64,
     shard_size: int = 50000,
     force: bool = False,

@@ -182,7 +182,11 @@ def _serving_child_teacher() -> str:
     longest text, by the very `length_sorted_batches` that times it, and pooled by the same
     `mean_pooled` (their source runs in the child, which imports transformers alone).
     """
-    from allennlp_distill.commands.sentence_vectors import length_sorted_batches, mean_pooled
+    from allennlp_distill.commands.sentence_vectors import (
+        MAX_WORD_PIECES,
+        length_sorted_batches,
+        mean_pooled,
+    )
     from allennlp_distill.modules.wide_cnn_encoder import LENGTH_CHUNK
 
     return (
@@ -198,7 +202,7 @@ with open(eval_file, encoding="utf-8") as lines:
 with torch.inference_mode():
     for first in range(0, len(sentences), batch_size):
         batch = sentences[first : first + batch_size]
-        for _, inputs in length_sorted_batches(tokenizer, batch, 128, {LENGTH_CHUNK}):
+        for _, inputs in length_sorted_batches(tokenizer, batch, {MAX_WORD_PIECES}, {LENGTH_CHUNK}):
             mean_pooled(model(**inputs).last_hidden_state, inputs["attention_mask"])
 print(peak_mb())
 """

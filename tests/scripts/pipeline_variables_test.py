@@ -3,6 +3,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -132,6 +133,12 @@ def test_the_makefiles_training_runs_are_skipped_when_finished_and_continued_whe
 
 # The stand-in's word-vectors call leaves the record that the script's step checks.
 WORD_VECTORS_DONE = 'mkdir -p "$out" && touch "$out/word_vectors.json"'
+# The encoder's measurements as the real commands leave them: the file each step is done by.
+MEASURED_DONE = (
+    '  */sts) mkdir -p "$out" && touch "$out/sts.json" ;;\n'
+    '  */export) mkdir -p "$out" && touch "$out/vocab.json" ;;\n'
+    '  */report) mkdir -p "$out" && touch "$out/report.json" ;;\n'
+)
 
 
 def test_sentence_encoder_trains_mrpc_students_on_the_held_out_split_and_refuses_older_runs(
@@ -152,8 +159,13 @@ def test_sentence_encoder_trains_mrpc_students_on_the_held_out_split_and_refuses
     # that the script's summary table reads.
     metrics = """'{"best_validation_accuracy": 0.5, "accuracy": 0.5}'"""
     fake.write_text(
-        FAKE_ALLENNLP.replace("*/baseline_seed2)", "*/baseline_seed2|*/from_encoder|*/random_init)")
-        .replace("  *) echo '{}'", f"  */word_vectors) {WORD_VECTORS_DONE} ;;\n  *) echo '{{}}'")
+        FAKE_ALLENNLP.replace(
+            "*/baseline_seed2)", "*/baseline_seed2|*/encoder|*/from_encoder|*/random_init)"
+        )
+        .replace(
+            "  *) echo '{}'",
+            f"  */word_vectors) {WORD_VECTORS_DONE} ;;\n{MEASURED_DONE}  *) echo '{{}}'",
+        )
         .replace(
             'touch "$out/config.json" ',
             'echo "{\\"train_data_path\\": \\"$DISTILL_TRAIN\\"}" > "$out/config.json"'
@@ -180,7 +192,12 @@ def test_sentence_encoder_trains_mrpc_students_on_the_held_out_split_and_refuses
         return subprocess.run(["bash", str(REPO / "scripts" / "sentence_encoder.sh")], cwd=work,
                               env=env, capture_output=True, text=True)  # fmt: skip
 
-    # A student of the earlier layout, trained on MRPC's whole training file.
+    # A student of the earlier layout, trained on MRPC's whole training file from the finished
+    # encoder of this OUT.
+    encoder = work / "out" / "encoder"
+    encoder.mkdir(parents=True)
+    for name in ("config.json", "model.tar.gz", "metrics.json"):
+        (encoder / name).write_text("{}")
     older = work / "out" / "mrpc" / "from_encoder"
     older.mkdir(parents=True)
     (older / "metrics.json").touch()
@@ -196,8 +213,8 @@ def test_sentence_encoder_trains_mrpc_students_on_the_held_out_split_and_refuses
     assert result.returncode == 0, result.stderr
     calls_made = calls.read_text().splitlines()
     trains = [line for line in calls_made if line.startswith("train ")]
-    # The encoder, then both MRPC students on the split's training file...
-    assert trains[1:] == ["train DISTILL_AMP= DISTILL_TRAIN=runs/mrpc/data/train.tsv"] * 2
+    # Both MRPC students on the split's training file (the encoder finished)...
+    assert trains == ["train DISTILL_AMP= DISTILL_TRAIN=runs/mrpc/data/train.tsv"] * 2
     argv = (tmp_path / "calls.txt.argv").read_text()
     # ... each evaluated on the held-out pairs.
     for variant in ("from_encoder", "random_init"):
@@ -215,9 +232,7 @@ def test_sentence_encoder_trains_mrpc_students_on_the_held_out_split_and_refuses
     result = sentence_encoder()
     assert result.returncode == 0, result.stderr
     assert "mrpc_from_encoder: skipped" in result.stdout
-    assert [line for line in calls.read_text().splitlines() if line.startswith("train ")] == [
-        "train DISTILL_AMP= DISTILL_TRAIN="  # the encoder again: this fake leaves no encoder folder
-    ]
+    assert not [line for line in calls.read_text().splitlines() if line.startswith("train ")]
     # The BiLSTM by default; ENCODER=cnn: the encoder and both students are Kim's CNN.
     env.pop("DISTILL_SENTENCE_ENCODER", None)
     for out, encoder in (("out_bilstm", None), ("out_cnn", "cnn")):
@@ -265,13 +280,42 @@ def test_sentence_encoder_trains_mrpc_students_on_the_held_out_split_and_refuses
     archive = work / "out_trained_encoder" / "encoder" / "model.tar.gz"
     archive.touch()
     env.update(OUT="out_trained_encoder")
-    for rewritten in (True, False, True):  # written; then done; then the encoder is newer
+    for rewritten in (True, False):  # written; then done
         result = sentence_encoder()
         assert result.returncode == 0, result.stderr
         assert ("word_vectors: skipped" not in result.stdout) is rewritten
-        if not rewritten:
-            later = archive.stat().st_mtime + 10
-            os.utime(archive, (later, later))
+    # The encoder trained again (everything else made 100 s before it): its students are
+    # refused before anything runs...
+    earlier = time.time() - 100
+    for path in (work / "out_trained_encoder").rglob("*"):
+        os.utime(path, (earlier, earlier))
+    archive.touch()
+    calls.unlink()
+    result = sentence_encoder()
+    assert result.returncode != 0
+    assert (
+        "out_trained_encoder/mrpc/from_encoder was fine-tuned from an earlier encoder"
+        in result.stderr
+    )
+    assert not calls.exists()
+    # ... and once they are moved away, its word vectors, STS figures, export and report are made
+    # again and its students trained again; the students from random initialisation are kept.
+    students = work / "out_trained_encoder" / "mrpc"
+    (students / "from_encoder").rename(students / "from_encoder_earlier_encoder")
+    (tmp_path / "calls.txt.argv").unlink()
+    result = sentence_encoder()
+    assert result.returncode == 0, result.stderr
+    made = [line.split()[0] for line in (tmp_path / "calls.txt.argv").read_text().splitlines()]
+    # (sentence-vectors checks its finished folder on every run)
+    again = ["word-vectors", "sts-eval", "distill-export", "distill-report", "train", "evaluate"]
+    assert made == ["sentence-vectors", *again]
+    assert "mrpc_random_init: skipped" in result.stdout
+    # Run again: nothing is older than the encoder now.
+    (tmp_path / "calls.txt.argv").unlink()
+    result = sentence_encoder()
+    assert result.returncode == 0, result.stderr
+    made = [line.split()[0] for line in (tmp_path / "calls.txt.argv").read_text().splitlines()]
+    assert made == ["sentence-vectors"]
     env.update(OUT="out_lstm", ENCODER="lstm")
     result = sentence_encoder()
     assert result.returncode != 0 and "ENCODER=lstm: bilstm or cnn" in result.stderr

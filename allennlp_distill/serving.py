@@ -216,11 +216,17 @@ class ExportedStudent:
         longest)` int64, padded with the tokenizer's pad id (mask 0).
 
         # Raises
-        `ValueError` for an empty or whitespace-only text (as `token_ids`).
+        `ValueError` for an empty or whitespace-only text (as `token_ids`), and for a text of
+        no word piece but the special ones.
         """
         if any(not text.strip() for text in texts):
             raise ValueError(EMPTY_TEXT)
-        rows = [encoding.ids for encoding in self._pieces.encode_batch(list(texts))]
+        encodings = self._pieces.encode_batch(list(texts))
+        # A text of special pieces alone (a zero-width space, a lone combining mark): the
+        # reader's `refuse_no_tokens` refuses it, AllenNLP's indexer would leave no input.
+        if any(all(encoding.special_tokens_mask) for encoding in encodings):
+            raise ValueError(EMPTY_TEXT)
+        rows = [encoding.ids for encoding in encodings]
         return padded_wordpieces(rows, self._wordpieces["pad_id"] if self._wordpieces else PADDING)
 
     def wordpiece_pair_inputs(self, pairs: Sequence[Tuple[str, str]]) -> List[torch.Tensor]:
@@ -232,7 +238,8 @@ class ExportedStudent:
         sentence, `mid`, second, `end`), as the `pair_teacher_logits` reader joins them.
 
         # Raises
-        `ValueError` for an empty or whitespace-only sentence (as `token_ids`).
+        `ValueError` for an empty or whitespace-only sentence (as `token_ids`), or one of no
+        word piece.
         """
         template = self._pair_template
         assert template is not None and self._wordpieces is not None
@@ -244,6 +251,8 @@ class ExportedStudent:
         start_types, mid_types, end_types = ([kind for _, kind in part] for part in specials)
         texts = [first for first, _ in pairs] + [second for _, second in pairs]
         encodings = self._pieces.encode_batch(texts, add_special_tokens=False)
+        if any(not encoding.ids for encoding in encodings):  # as `wordpiece_inputs`
+            raise ValueError(EMPTY_TEXT)
         rows, type_rows = [], []
         for index in range(len(pairs)):
             ids1, ids2 = encodings[index].ids, encodings[len(pairs) + index].ids

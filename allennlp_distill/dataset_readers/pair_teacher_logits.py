@@ -15,13 +15,16 @@ from allennlp_distill.dataset_readers.rows import (
     MAX_LINE_BYTES,
     TEACHER_LOGITS_KEY,
     DataFormatError,
+    EmptyTextError,
     SkippedRows,
     is_sharded,
     iter_rows,
     optional_label,
     read_teacher_logits,
     refuse_empty_text,
+    refuse_no_tokens,
     require_text,
+    special_token_count,
 )
 from allennlp_distill.dataset_readers.teacher_logits_field import (
     classification_targets,
@@ -129,6 +132,7 @@ class PairTeacherLogitsReader(DatasetReader):
         self._max_tokens = max_tokens
         self._skip_bad_rows = skip_bad_rows
         self._max_line_bytes = max_line_bytes
+        self._special_token_count: Optional[int] = None
 
     @property
     def text_columns(self) -> Tuple[str, ...]:
@@ -164,12 +168,18 @@ class PairTeacherLogitsReader(DatasetReader):
             except DataFormatError as error:
                 bad_rows(error)
                 continue
+            source = f"{path}:{line_number}"
+            try:
+                instance = self.text_to_instance(
+                    sentence1, sentence2, label, teacher_logits, source=source
+                )
+            except EmptyTextError as error:  # no token the tokenizer keeps: a bad row too
+                bad_rows(DataFormatError(path, line_number, error.problem))
+                continue
             if teacher_logits is not None:
                 labels_in_file = labels_in_file or list(teacher_logits)
             instances += 1
-            yield self.text_to_instance(
-                sentence1, sentence2, label, teacher_logits, source=f"{path}:{line_number}"
-            )
+            yield instance
         if skipped:
             logger.warning(
                 "%s: skipped %d rows by skip_labels (%s)",
@@ -200,12 +210,17 @@ class PairTeacherLogitsReader(DatasetReader):
             `"file:line"`, named in indexing errors.
 
         # Raises
-        `ValueError` for an empty or whitespace-only sentence (`refuse_empty_text`).
+        `EmptyTextError` (a `ValueError`) for an empty or whitespace-only sentence
+        (`refuse_empty_text`), or one of which the tokenizer keeps no token (`refuse_no_tokens`).
         """
         refuse_empty_text(sentence1, source)
         refuse_empty_text(sentence2, source)
         tokens1 = self._tokenizer.tokenize(sentence1)
         tokens2 = self._tokenizer.tokenize(sentence2)
+        if self._special_token_count is None:
+            self._special_token_count = special_token_count(self._tokenizer)
+        for tokens, column in zip((tokens1, tokens2), self.text_columns):
+            refuse_no_tokens(tokens, self._special_token_count, column, source)
         fields: Dict[str, Field] = {}
         if self._combine:
             budget = None

@@ -336,6 +336,18 @@ def optional_label(row: Dict[str, Any], column: Optional[str]) -> Optional[str]:
     return None if value is None or str(value).strip() == "" else str(value).strip()
 
 
+class EmptyTextError(ValueError):
+    """
+    A text with nothing to read (`EMPTY_TEXT`): `refuse_empty_text`, `refuse_no_tokens`. The
+    message names `source` (`"file:line"`) when given; `problem` is the message without it (a
+    reader counts such a row as a bad one, `SkippedRows`).
+    """
+
+    def __init__(self, source: Optional[str], problem: str) -> None:
+        super().__init__(f"{source + ': ' if source else ''}{problem}")
+        self.problem = problem
+
+
 def refuse_empty_text(text: str, source: Optional[str] = None) -> None:
     """
     The one answer to an empty or whitespace-only text on every path that reads one (readers,
@@ -343,10 +355,33 @@ def refuse_empty_text(text: str, source: Optional[str] = None) -> None:
     word to read and a teacher nothing to label.
 
     # Raises
-    `ValueError` naming `source` (`"file:line"`) when given.
+    `EmptyTextError` (a `ValueError`) naming `source` (`"file:line"`) when given.
     """
     if not text.strip():
-        raise ValueError(f"{source + ': ' if source else ''}{EMPTY_TEXT}")
+        raise EmptyTextError(source, EMPTY_TEXT)
+
+
+def refuse_no_tokens(
+    tokens: Sequence[Any], special_tokens: int, column: str, source: Optional[str] = None
+) -> None:
+    """
+    `refuse_empty_text`'s answer for a text that is not blank but of which the tokenizer keeps
+    nothing but the `special_tokens` it adds to any text (`special_token_count`): a word-piece
+    tokenizer drops a zero-width space, a lone combining mark or a control character, leaving
+    `[CLS] [SEP]`, which AllenNLP's transformer indexer strips to no input at all (its embedder
+    then fails on an empty tensor). `serving.py` refuses such a text alike.
+
+    # Raises
+    `EmptyTextError` naming `source` and the text's `column`.
+    """
+    if len(tokens) <= special_tokens:
+        raise EmptyTextError(source, f"{EMPTY_TEXT}; column {column!r} has no token")
+
+
+def special_token_count(tokenizer: Any) -> int:
+    """The tokens `tokenizer.tokenize` gives a text of nothing: a pre-trained transformer's
+    `[CLS]` and `[SEP]` where it adds them, none for a word tokenizer."""
+    return len(tokenizer.tokenize(""))
 
 
 NO_ROWS = "no data rows (an empty file, or a header alone): nothing to read"

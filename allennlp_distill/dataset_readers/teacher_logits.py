@@ -11,13 +11,16 @@ from allennlp_distill.dataset_readers.rows import (
     MAX_LINE_BYTES,
     TEACHER_LOGITS_KEY,
     DataFormatError,
+    EmptyTextError,
     SkippedRows,
     is_sharded,
     iter_rows,
     optional_label,
     read_teacher_logits,
     refuse_empty_text,
+    refuse_no_tokens,
     require_text,
+    special_token_count,
 )
 from allennlp_distill.dataset_readers.teacher_logits_field import (
     classification_targets,
@@ -93,6 +96,7 @@ class TeacherLogitsReader(DatasetReader):
         self._max_tokens = max_tokens
         self._skip_bad_rows = skip_bad_rows
         self._max_line_bytes = max_line_bytes
+        self._special_token_count: Optional[int] = None
 
     @property
     def text_columns(self) -> Tuple[str, ...]:
@@ -118,10 +122,16 @@ class TeacherLogitsReader(DatasetReader):
             except DataFormatError as error:
                 skipped(error)
                 continue
+            source = f"{path}:{line_number}"
+            try:
+                instance = self.text_to_instance(text, label, teacher_logits, source=source)
+            except EmptyTextError as error:  # no token the tokenizer keeps: a bad row too
+                skipped(DataFormatError(path, line_number, error.problem))
+                continue
             if teacher_logits is not None:
                 labels_in_file = labels_in_file or list(teacher_logits)
             instances += 1
-            yield self.text_to_instance(text, label, teacher_logits, source=f"{path}:{line_number}")
+            yield instance
         skipped.finish(path, instances, is_sharded(self))
 
     def text_to_instance(
@@ -144,15 +154,23 @@ class TeacherLogitsReader(DatasetReader):
             `"file:line"`, named in indexing errors.
 
         # Raises
-        `ValueError` for an empty or whitespace-only `text` (`refuse_empty_text`).
+        `EmptyTextError` (a `ValueError`) for an empty or whitespace-only `text`
+        (`refuse_empty_text`), or one of which the tokenizer keeps no token (`refuse_no_tokens`).
         """
         refuse_empty_text(text, source)
         tokens = self._tokenizer.tokenize(text)
+        refuse_no_tokens(tokens, self._special_tokens(), self._text_column, source)
         if self._max_tokens is not None:
             tokens = tokens[: self._max_tokens]
         fields: Dict[str, Field] = {"tokens": TextField(tokens)}
         fields.update(classification_targets(label, teacher_logits, source))
         return Instance(fields)
+
+    def _special_tokens(self) -> int:
+        """The tokens the tokenizer adds to every text (`special_token_count`), counted once."""
+        if self._special_token_count is None:
+            self._special_token_count = special_token_count(self._tokenizer)
+        return self._special_token_count
 
     def apply_token_indexers(self, instance: Instance) -> None:
         instance.fields["tokens"].token_indexers = self._token_indexers  # type: ignore[attr-defined]

@@ -69,8 +69,13 @@ def test_the_exported_transformer_gives_the_archives_word_pieces_logits_and_labe
     assert [row["label"] for row in served] == [
         predictor.predict_json({"sentence": text})["label"] for text in TEXTS
     ]
-    with pytest.raises(ValueError, match="empty text"):
-        exported.predict(["  "])
+    # Blank, or of no word piece but [CLS] and [SEP] (a zero-width space, a lone combining
+    # mark): the same refusal from the archive's predictor and from the export.
+    for nothing in ("  ", "\u200b", "\u0301 \u200d"):
+        with pytest.raises(ValueError, match="empty text"):
+            exported.predict([nothing])
+        with pytest.raises(ValueError, match="empty text"):
+            predictor.predict_json({"sentence": nothing})
     blocks = 2 if model == "teacher" else 1
     meta = json.loads((tmp_path / "export" / "vocab.json").read_text())
     assert meta["wordpieces"] == {"max_length": 128, "pad_id": 0} and meta["tokens"] == []
@@ -228,8 +233,11 @@ def test_a_pair_cross_encoder_exports_with_the_readers_pieces_segments_and_outpu
         assert [row["score"] for row in served] == pytest.approx(expected.tolist(), abs=1e-5)
     else:
         assert [row["label"] for row in served] == [predictor.predict(*p)["label"] for p in PAIRS]
-    with pytest.raises(ValueError, match="empty text"):
-        exported.predict_rows([{first: "a cat", second: " "}])
+    for nothing in (" ", "\u200b"):  # blank, or no word piece
+        with pytest.raises(ValueError, match="empty text"):
+            exported.predict_rows([{first: "a cat", second: nothing}])
+        with pytest.raises(ValueError, match="empty text"):
+            predictor.predict("a cat", nothing)
 
 
 class OneSegmentPairModel(torch.nn.Module):

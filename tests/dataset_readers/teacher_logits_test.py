@@ -172,3 +172,27 @@ def test_a_gold_label_the_model_does_not_know_fails_naming_its_row(tmp_path):
     instances[0].index_fields(vocab)
     with pytest.raises(ValueError, match=r"dev\.tsv:3: label '7' is not one the model knows"):
         instances[1].index_fields(vocab)
+
+
+def test_a_text_of_no_word_piece_is_a_bad_row_by_file_line_and_column(tiny_bert, tmp_path):
+    """A zero-width space or a lone combining mark is not blank, but a word-piece tokenizer keeps
+    only [CLS] and [SEP] of it, which AllenNLP's indexer strips to no input at all."""
+    from allennlp.data.tokenizers import PretrainedTransformerTokenizer
+
+    from allennlp_distill.dataset_readers import PairTeacherLogitsReader
+
+    tokenizer = PretrainedTransformerTokenizer(str(tiny_bert))
+    single = tmp_path / "t.tsv"
+    single.write_text("sentence\tlabel\ngood\t1\n\u200b\t0\n\u0301 \u200d\t0\nbad\t0\n")
+    with pytest.raises(DataFormatError, match=r"t\.tsv:3: empty text.*column 'sentence'"):
+        list(TeacherLogitsReader(tokenizer=tokenizer).read(str(single)))
+    kept = list(TeacherLogitsReader(tokenizer=tokenizer, skip_bad_rows=True).read(str(single)))
+    assert [instance["label"].label for instance in kept] == ["1", "0"]  # good, bad
+    # A word tokenizer keeps such characters as a word: the row is read.
+    assert len(list(TeacherLogitsReader().read(str(single)))) == 4
+    pairs = tmp_path / "p.tsv"
+    pairs.write_text("sentence1\tsentence2\tlabel\na cat\t\u200b\t0\na cat\ta dog\t1\n")
+    pair_tokenizer = PretrainedTransformerTokenizer(str(tiny_bert), add_special_tokens=False)
+    reader = PairTeacherLogitsReader(tokenizer=pair_tokenizer)
+    with pytest.raises(DataFormatError, match=r"p\.tsv:2: empty text.*column 'sentence2'"):
+        list(reader.read(str(pairs)))

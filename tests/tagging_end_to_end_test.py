@@ -13,7 +13,7 @@ from allennlp.models.archival import load_archive
 from allennlp.predictors import Predictor
 
 from allennlp_distill.corpora.conll_jsonl import conll_to_jsonl
-from allennlp_distill.dataset_readers.rows import DataFormatError
+from allennlp_distill.dataset_readers.rows import EMPTY_TEXT, DataFormatError
 from allennlp_distill.dataset_readers.tagging import iter_conll_sentences
 from tests.conftest import CONFIGS, FIXTURES, run_allennlp, tagger_logits
 
@@ -187,15 +187,16 @@ def test_tagger_predictor_splits_sentences_and_reports_spans(ner_run, tmp_path):
         assert output["tags"][span["start"]][2:] == span["type"]
 
 
-def test_tagger_predictor_refuses_an_empty_sentence(ner_run, tmp_path):
+@pytest.mark.parametrize("row", [{"sentence": "   "}, {"sentence": ""}, {"tokens": []}])
+def test_tagger_predictor_refuses_an_empty_sentence_as_every_path_does(row, ner_run, tmp_path):
     inputs = tmp_path / "in.jsonl"
-    inputs.write_text(json.dumps({"sentence": "   "}) + "\n")
+    inputs.write_text(json.dumps(row) + "\n")
     result = run_allennlp(
         "predict", str(ner_run["student"] / "model.tar.gz"), str(inputs), "--predictor",
         "tagger", "--output-file", str(tmp_path / "out.jsonl"), "--silent",
         env=ner_run["env"], fails=True,
     )  # fmt: skip
-    assert "in.jsonl:1:" in result.stderr and "non-empty 'sentence'" in result.stderr
+    assert f"in.jsonl:1: {EMPTY_TEXT}" in result.stderr
     assert not (tmp_path / "out.jsonl").exists()
 
 

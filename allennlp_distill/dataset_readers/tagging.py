@@ -17,10 +17,12 @@ from allennlp.data.tokenizers import Token
 from allennlp.data.vocabulary import DEFAULT_OOV_TOKEN
 
 from allennlp_distill.dataset_readers.rows import (
+    EMPTY_TEXT,
     JSONL_SUFFIXES,
     MAX_LINE_BYTES,
     TEACHER_LOGITS_KEY,
     DataFormatError,
+    EmptyTextError,
     _decoded_lines,
     iter_rows,
     no_rows_error,
@@ -125,8 +127,8 @@ def iter_tagged_rows(
 
     # Raises
     `DataFormatError` naming file and line, as `iter_conll_sentences` and for a JSONL row whose
-    `tokens` is not a non-empty list of strings or whose `tags`, `pos` or per-tag logits do not
-    have one entry per token.
+    `tokens` is not a list of strings, holds no word (`EMPTY_TEXT`), or whose `tags`, `pos` or
+    per-tag logits do not have one entry per token.
     """
     if not path.endswith(JSONL_SUFFIXES):
         for sentence in iter_conll_sentences(path, tag_column, pos_column, max_line_bytes):
@@ -134,8 +136,10 @@ def iter_tagged_rows(
         return
     for line_number, row in iter_rows(path, max_line_bytes):
         words = row.get("tokens")
-        if not isinstance(words, list) or not words or not all(isinstance(w, str) for w in words):
-            raise DataFormatError(path, line_number, "'tokens' is not a non-empty list of strings")
+        if not isinstance(words, list) or not all(isinstance(w, str) for w in words):
+            raise DataFormatError(path, line_number, "'tokens' is not a list of strings")
+        if not "".join(words).strip():
+            raise DataFormatError(path, line_number, f"{EMPTY_TEXT}; 'tokens' holds no word")
         per_token = {key: row.get(key) for key in ("tags", "pos")}
         for key, values in per_token.items():
             if values is not None and (not isinstance(values, list) or len(values) != len(words)):
@@ -284,10 +288,11 @@ class TaggingReader(DatasetReader):
             `"file:line"`, named in indexing errors.
 
         # Raises
-        `ValueError` for an empty sentence, or tags or logits of another length than `words`.
+        `EmptyTextError` (a `ValueError`, `EMPTY_TEXT`) for a sentence of no words; `ValueError`
+        for tags or logits of another length than `words`.
         """
         if not words:
-            raise ValueError(f"{source or 'input'}: a sentence without tokens")
+            raise EmptyTextError(source, EMPTY_TEXT)
         text_field = TextField(
             [Token(DEFAULT_OOV_TOKEN if w in self._unknown_tokens else w) for w in words]
         )

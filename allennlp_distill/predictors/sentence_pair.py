@@ -17,7 +17,9 @@ class SentencePairPredictor(Predictor):
     Registered as a `Predictor` with name "sentence_pair".
 
     # Raises
-    `ConfigurationError` naming the missing key for a line without `sentence1` or `sentence2`.
+    `ConfigurationError` naming the missing key for a line without `sentence1` or `sentence2`
+    (or whose value is not text); an empty or whitespace-only sentence gets the reader's
+    empty-text answer (`EmptyTextError`), as on every other path.
     """
 
     def predict(self, sentence1: str, sentence2: str) -> JsonDict:
@@ -25,7 +27,8 @@ class SentencePairPredictor(Predictor):
         return self.predict_json({"sentence1": sentence1, "sentence2": sentence2})
 
     def _json_to_instance(self, json_dict: JsonDict) -> Instance:
-        missing = [key for key in ("sentence1", "sentence2") if not json_dict.get(key)]
+        keys = ("sentence1", "sentence2")
+        missing = [key for key in keys if not isinstance(json_dict.get(key), str)]
         if missing:
             raise ConfigurationError(
                 f"sentence_pair predictor: input {json_dict!r} has no {' or '.join(missing)}"

@@ -29,8 +29,9 @@ class TaggerPredictor(Predictor):
     Registered as a `Predictor` with name "tagger".
 
     # Raises
-    `ConfigurationError` for a line with neither a non-empty `sentence` nor a non-empty list of
-    `tokens`, or whose sentence has no word.
+    `ConfigurationError` for a line with neither a `sentence` (text) nor `tokens` (a list of
+    texts); `EmptyTextError` (a `ValueError`, the empty-text answer of every path) for a
+    sentence of no word or an empty list of tokens.
     """
 
     def __init__(self, model, dataset_reader, **kwargs) -> None:
@@ -45,12 +46,12 @@ class TaggerPredictor(Predictor):
         words = json_dict.get("tokens")
         if words is None and isinstance(json_dict.get("sentence"), str):
             words = [token.text for token in self._tokenizer.tokenize(json_dict["sentence"])]
-        if not isinstance(words, list) or not words or not all(isinstance(w, str) for w in words):
+        if not isinstance(words, list) or not all(isinstance(w, str) for w in words):
             raise ConfigurationError(
-                "tagger predictor: each input needs a non-empty 'sentence' or a non-empty list "
-                f"of 'tokens', got {json_dict!r}"
+                "tagger predictor: each input needs a 'sentence' (text) or a list of "
+                f"'tokens' (texts), got {json_dict!r}"
             )
-        return self._dataset_reader.text_to_instance(words)
+        return self._dataset_reader.text_to_instance(words)  # refuses no words
 
     def predict_batch_json(self, inputs: List[JsonDict]) -> List[JsonDict]:
         return [self._with_spans(output) for output in super().predict_batch_json(inputs)]

@@ -233,7 +233,7 @@ def test_a_pair_cross_encoder_exports_with_the_readers_pieces_segments_and_outpu
         assert [row["score"] for row in served] == pytest.approx(expected.tolist(), abs=1e-5)
     else:
         assert [row["label"] for row in served] == [predictor.predict(*p)["label"] for p in PAIRS]
-    for nothing in (" ", "\u200b"):  # blank, or no word piece
+    for nothing in ("", " ", "\u200b"):  # empty, blank, or no word piece
         with pytest.raises(ValueError, match="empty text"):
             exported.predict_rows([{first: "a cat", second: nothing}])
         with pytest.raises(ValueError, match="empty text"):

@@ -1,4 +1,5 @@
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -124,7 +125,8 @@ def test_teacher_logits_are_zero_padded_to_the_longest_sentence(tmp_path):
 @pytest.mark.parametrize(
     "row, problem",
     [
-        ({"tokens": []}, "'tokens' is not a non-empty list"),
+        ({"tokens": []}, "empty text: nothing to classify .*; 'tokens' holds no word"),
+        ({"tokens": "a b"}, "'tokens' is not a list of strings"),
         ({"tokens": ["a", "b"], "tags": ["O"]}, "'tags' does not have one entry per token"),
         ({"tokens": ["a"], "teacher_logits": {"O": [1.0, 2.0]}}, "one entry per token"),
         ({"tokens": ["a"], "teacher_logits": {"O": ["x"]}}, "not all numbers"),
@@ -158,3 +160,10 @@ def test_gold_tag_outside_the_tasks_tag_set_names_its_line(tmp_path):
     path = write(tmp_path / "ner.txt", "Peter NNP B-NP B-PER\nsaid VBD B-VP B-FOO\n")
     with pytest.raises(DataFormatError, match=r"ner\.txt:2: tag 'B-FOO' is not in"):
         list(ner.read(path))
+
+
+def test_a_sentence_of_no_words_gets_the_empty_text_answer_of_every_path():
+    from allennlp_distill.dataset_readers.rows import EMPTY_TEXT
+
+    with pytest.raises(ValueError, match=rf"in\.jsonl:4: {re.escape(EMPTY_TEXT)}"):
+        TaggingReader().text_to_instance([], source="in.jsonl:4")

@@ -146,6 +146,8 @@ class ExportedStudent:
         self.skip_labels = set(vocab.get("skip_labels", []))
         self._index = {token: index for index, token in enumerate(vocab["tokens"])}
         self._lowercase = vocab["lowercase_tokens"]
+        # A small transformer reads a text's first `max_tokens` ids (None: all of them).
+        self._max_tokens: Optional[int] = vocab.get("max_tokens")
         # Words read as @@UNKNOWN@@ (the mask tokens, as the student's tokenizer did in training).
         self._unknown_tokens = set(vocab.get("unknown_tokens", []))
         # A tagger (`tagger`): one tag per word, its characters' ids, spans by its label encoding.
@@ -200,13 +202,16 @@ class ExportedStudent:
 
     def token_ids(self, texts: Sequence[str]) -> torch.Tensor:
         """
-        `(len(texts), longest)` int64 ids, 0-padded.
+        `(len(texts), longest)` int64 ids, 0-padded; a text's first `max_tokens` (`vocab.json`:
+        a small transformer's) where the student reads no more.
 
         # Raises
         `ValueError` for an empty or whitespace-only text, with the message the AllenNLP paths
         give (`refuse_empty_text` in `dataset_readers/rows.py`).
         """
-        rows = [self.word_ids(self.words(text)) or [UNKNOWN] for text in texts]
+        rows = [
+            (self.word_ids(self.words(text)) or [UNKNOWN])[: self._max_tokens] for text in texts
+        ]
         longest = max(len(row) for row in rows)
         return torch.tensor([row + [PADDING] * (longest - len(row)) for row in rows])
 

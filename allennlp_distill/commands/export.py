@@ -331,6 +331,9 @@ def export_archive(
         "min_char_padding": int(getattr(characters_indexer, "_min_padding_length", 0)),
         # The `capped_characters` indexer's cap (None: every character).
         "max_characters": getattr(characters_indexer, "max_characters", None),
+        # The tokens of a text the student reads (a small transformer's `max_tokens`; None:
+        # all): serving cuts each text's ids to it, as the encoder cuts its input.
+        "max_tokens": getattr(getattr(student, "_encoder", None), "max_tokens", None),
         "int8": int8,
         # Which file serves: student.onnx (ONNX Runtime) or student.ts (TorchScript).
         "runtime": "onnxruntime" if onnx else "torchscript",

@@ -210,7 +210,9 @@ class ExportedTransformerEncoder(torch.nn.Module):
     The blocks are rebuilt batch-first with the same weights (AllenNLP's are sequence-first), so
     that torch's fused inference kernels serve them when no gradient is recorded and the head
     count is even (torch's conditions); one text runs unpadded and unmasked, a batch in
-    length-sorted sub-batches of `LENGTH_CHUNK` texts, each cut to its longest text.
+    length-sorted sub-batches of `LENGTH_CHUNK` texts, each cut to its longest text. A text is
+    read up to the encoder's `max_tokens`, as the encoder reads it (`whole_batch`, which the
+    ONNX export traces, leaves that cut to `serving.py`, which makes it from `vocab.json`).
     """
 
     def __init__(self, student: torch.nn.Module) -> None:
@@ -236,8 +238,12 @@ class ExportedTransformerEncoder(torch.nn.Module):
         self.transformer.load_state_dict(source.state_dict())
         self.mean = encoder.pooling == "mean"
         self.chunk_size = LENGTH_CHUNK
+        # The tokens of a text that are read, its first ones (0: all), as the encoder reads.
+        self.max_tokens = encoder.max_tokens or 0
 
     def forward(self, token_ids: torch.Tensor) -> torch.Tensor:
+        if self.max_tokens > 0:
+            token_ids = token_ids[:, : self.max_tokens]
         if 1 < token_ids.shape[0] <= self.chunk_size:
             # Padded to its own longest text already: one pass, padding masked.
             return self.whole_batch(token_ids)

@@ -6,7 +6,7 @@ from allennlp.modules import TextFieldEmbedder
 from allennlp.nn import InitializerApplicator
 
 from allennlp_distill.models.bilstm_student import BiLstmStudent
-from allennlp_distill.modules.pooled_transformer import PooledTransformer
+from allennlp_distill.modules.pooled_transformer import MAX_TOKENS, PooledTransformer
 
 
 @Model.register("transformer_student")
@@ -30,6 +30,8 @@ class TransformerStudent(BiLstmStudent):
     num_attention_heads : `int`, optional (default = `4`)
     feedforward_hidden_dim : `int`, optional (default = `400`)
     pooling : `str`, optional (default = `"mean"`)
+    max_tokens : `int`, optional (default = `512`)
+        A text's tokens read, its first ones (`pooled_transformer`'s; `None`: all).
     transformer_dropout : `float`, optional (default = `0.1`)
         Dropout inside the blocks.
     relu_size : `int`, optional (default = `200`)
@@ -55,6 +57,7 @@ class TransformerStudent(BiLstmStudent):
         num_attention_heads: int = 4,
         feedforward_hidden_dim: int = 400,
         pooling: str = "mean",
+        max_tokens: Optional[int] = MAX_TOKENS,
         transformer_dropout: float = 0.1,
         relu_size: int = 200,
         dropout: float = 0.0,
@@ -70,6 +73,7 @@ class TransformerStudent(BiLstmStudent):
             feedforward_hidden_dim=feedforward_hidden_dim,
             dropout=transformer_dropout,
             pooling=pooling,
+            max_tokens=max_tokens,
         )
         super().__init__(
             vocab,

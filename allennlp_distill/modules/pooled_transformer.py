@@ -8,6 +8,9 @@ from allennlp.modules.seq2vec_encoders import Seq2VecEncoder
 from allennlp.nn.util import masked_max, masked_mean
 
 POOLINGS = ("max", "mean")
+# The tokens of a text a small-transformer student reads by default: BERT's 512 positions, far
+# beyond any sentence of the tasks (SST-2's longest: 52 words).
+MAX_TOKENS = 512
 
 
 @Seq2VecEncoder.register("pooled_transformer")
@@ -21,7 +24,10 @@ class PooledTransformer(Seq2VecEncoder):
     maximum. Padding is masked out of attention and pooling, so a text gets the same vector in
     any batch.
 
-    A text of no tokens gets a vector of zeros, as `pooled_bilstm` does.
+    A text of no tokens gets a vector of zeros, as `pooled_bilstm` does. A text longer than
+    `max_tokens` is read up to its first `max_tokens` tokens (a transformer teacher's word
+    pieces are cut alike): self-attention's memory grows with the square of the length, about
+    1.6 GB a layer for one text of 10,000 tokens at 4 heads, where 512 tokens need 4 MB.
 
     Registered as a `Seq2VecEncoder` with name "pooled_transformer".
 
@@ -38,6 +44,8 @@ class PooledTransformer(Seq2VecEncoder):
         Dropout inside each block (attention weights, feed-forward, both residual branches).
     pooling : `str`, optional (default = `"mean"`)
         `"mean"` or `"max"` over each text's tokens.
+    max_tokens : `int`, optional (default = `512`)
+        The tokens of a text that are read (its first ones); `None`: every token.
     **kwargs
         Passed to `Seq2VecEncoder` (`stateful`).
 
@@ -45,8 +53,9 @@ class PooledTransformer(Seq2VecEncoder):
     `(batch_size, num_tokens)` bool (`None`: no padding); returns `(batch_size, hidden_dim)`.
 
     # Raises
-    `ConfigurationError` for a `pooling` other than `"mean"` or `"max"`, a size below 1, a
-    `hidden_dim` below 4, or `num_attention_heads` that does not divide `hidden_dim`.
+    `ConfigurationError` for a `pooling` other than `"mean"` or `"max"`, a size (or
+    `max_tokens`) below 1, a `hidden_dim` below 4, or `num_attention_heads` that does not divide
+    `hidden_dim`.
     """
 
     def __init__(
@@ -58,6 +67,7 @@ class PooledTransformer(Seq2VecEncoder):
         feedforward_hidden_dim: int = 400,
         dropout: float = 0.1,
         pooling: str = "mean",
+        max_tokens: Optional[int] = MAX_TOKENS,
         **kwargs,
     ) -> None:
         super().__init__(**kwargs)
@@ -69,6 +79,7 @@ class PooledTransformer(Seq2VecEncoder):
             "num_layers": num_layers,
             "num_attention_heads": num_attention_heads,
             "feedforward_hidden_dim": feedforward_hidden_dim,
+            "max_tokens": 1 if max_tokens is None else max_tokens,
         }
         for name, size in sizes.items():
             if size < 1:
@@ -97,11 +108,17 @@ class PooledTransformer(Seq2VecEncoder):
                 dropout_prob=dropout,
             )
         self._pooling = pooling
+        self._max_tokens = max_tokens
 
     @property
     def pooling(self) -> str:
         """`"mean"` or `"max"`."""
         return self._pooling
+
+    @property
+    def max_tokens(self) -> Optional[int]:
+        """The tokens of a text that are read, its first ones (`None`: all)."""
+        return self._max_tokens
 
     def get_input_dim(self) -> int:
         return self._input_dim
@@ -122,6 +139,9 @@ class PooledTransformer(Seq2VecEncoder):
         # Returns
         `(batch_size, hidden_dim)`.
         """
+        if self._max_tokens is not None:
+            tokens = tokens[:, : self._max_tokens]
+            mask = None if mask is None else cast(torch.BoolTensor, mask[:, : self._max_tokens])
         present = cast(
             torch.BoolTensor,
             torch.ones(tokens.shape[:2], dtype=torch.bool, device=tokens.device)

@@ -406,19 +406,32 @@ def test_the_exported_transformer_encoder_is_pooled_transformer_on_any_batch(
     assert not expected[2].any() and expected[0].abs().sum() > 0
 
 
+@pytest.mark.parametrize("runtime", ["torchscript", "onnx"])
 def test_the_transformer_student_takes_hard_texts_on_every_path(
-    tiny_transformer_student_archive, tmp_path
+    runtime, tiny_transformer_student_archive, tmp_path
 ):
-    # Unseen and non-ASCII words, the mask token and 10,002 tokens: sinusoidal positions have no
-    # length limit, so every path gives the AllenNLP model's logits.
+    # Unseen and non-ASCII words, the mask token and 10,002 tokens, of which every path reads
+    # the first 512 (self-attention's memory grows with the square of the length): every path
+    # gives the AllenNLP model's logits.
     archive = str(tiny_transformer_student_archive)
-    export_archive(archive, str(tmp_path / "export"))
+    export_archive(archive, str(tmp_path / "export"), onnx=runtime == "onnx")
+    assert json.loads((tmp_path / "export" / "vocab.json").read_text())["max_tokens"] == 512
     exported = ExportedStudent(str(tmp_path / "export"))
     predictor = Predictor.from_path(archive, "text_classifier")
     expected = torch.tensor([predictor.predict(text)["logits"] for text in HARD_TEXTS])
+    first_512 = " ".join(HARD_TEXTS[-1].split()[:512])
+    assert expected[-1].tolist() == pytest.approx(predictor.predict(first_512)["logits"], abs=1e-5)
+    assert exported.token_ids(HARD_TEXTS).shape == (len(HARD_TEXTS), 512)
     alone = torch.cat([exported.logits(exported.token_ids([text])) for text in HARD_TEXTS])
     assert torch.allclose(alone, expected, atol=1e-4)
-    assert torch.allclose(exported.logits(exported.token_ids(HARD_TEXTS)), expected, atol=1e-4)
+    # More than a sub-batch of texts, five of them long: a few MB, not gigabytes.
+    many = HARD_TEXTS * 10
+    batch = exported.logits(exported.token_ids(many))
+    assert torch.allclose(batch, expected.repeat(10, 1), atol=1e-4)
+    if runtime == "torchscript":  # the module cuts longer ids itself too
+        module = torch.jit.load(str(tmp_path / "export" / "student.ts"))
+        ids = torch.randint(2, 20, (2, 600))
+        assert torch.allclose(module(ids), module(ids[:, :512]), atol=1e-5)
 
 
 def test_every_packed_export_hands_packing_its_lengths_on_the_cpu(tiny_student_archive, tmp_path):

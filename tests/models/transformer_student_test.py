@@ -61,6 +61,22 @@ def test_a_text_of_no_tokens_gets_zeros_not_nan_and_leaves_the_others_alone():
     assert torch.isfinite(vectors.grad).all()
 
 
+def test_a_text_is_read_up_to_max_tokens():
+    torch.manual_seed(0)
+    encoder = PooledTransformer(3, hidden_dim=4, num_attention_heads=2, max_tokens=4).eval()
+    vectors = torch.randn(2, 6, 3)
+    mask = torch.tensor([[True] * 6, [True] * 3 + [False] * 3])
+    batch = encoder(vectors, mask)
+    assert torch.allclose(batch[0], encoder(vectors[:1, :4], None)[0], atol=1e-6)
+    assert torch.allclose(batch[1], encoder(vectors[1:, :3], None)[0], atol=1e-6)
+    assert torch.allclose(encoder(vectors, None), encoder(vectors[:, :4], None), atol=1e-6)
+    every = PooledTransformer(3, hidden_dim=4, num_attention_heads=2, max_tokens=None).eval()
+    every.load_state_dict(encoder.state_dict())
+    assert not torch.allclose(every(vectors, None)[0], batch[0], atol=1e-4)
+    with pytest.raises(ConfigurationError, match="max_tokens must be at least 1"):
+        PooledTransformer(3, hidden_dim=4, num_attention_heads=2, max_tokens=0)
+
+
 def test_sizes_are_checked_when_built():
     with pytest.raises(ConfigurationError, match="must divide hidden_dim"):
         PooledTransformer(3, hidden_dim=10, num_attention_heads=4)

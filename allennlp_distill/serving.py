@@ -293,9 +293,9 @@ class ExportedStudent:
         and the `word_casing` indexer do.
 
         # Raises
-        `ValueError` for a sentence without words.
+        `ValueError` for a sentence without words (or of blank ones), as the tagging reader.
         """
-        if any(not words for words in sentences):
+        if any(not "".join(words).strip() for words in sentences):
             raise ValueError(EMPTY_TEXT)
         longest = max(len(words) for words in sentences)
         token_ids = [

@@ -18,7 +18,7 @@ import torch
 from transformers import AutoModel, AutoTokenizer
 
 from allennlp_distill.commands.measure import cpu_name
-from allennlp_distill.commands.sentence_vectors import encode_sentences
+from allennlp_distill.commands.sentence_vectors import MAX_WORD_PIECES, encode_sentences
 from allennlp_distill.predictors.labelling import mixed_precision
 from allennlp_distill.teachers import PACKAGED_TEACHERS, resolve_teacher
 
@@ -29,7 +29,9 @@ def main() -> None:
     parser.add_argument("corpus", help="UTF-8 text, one sentence a line")
     parser.add_argument("--texts", type=int, default=4000, help="a seeded sample of this many")
     parser.add_argument("--batch-size", type=int, default=64, help="the command's default")
-    parser.add_argument("--max-length", type=int, default=128, help="the command's default")
+    parser.add_argument(
+        "--max-length", type=int, default=MAX_WORD_PIECES, help="the command's default"
+    )
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
 

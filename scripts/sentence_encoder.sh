@@ -11,7 +11,7 @@
 #   OUT      output folder (default runs/sentence_encoder); a step whose output exists is skipped,
 #            an interrupted training step continued (steps.sh: train_step); the encoder's STS,
 #            export, report and word vectors are made again when it is newer than them, and its
-#            task students refused (move them away)
+#            task students refused (move them away); copy an OUT with its times (cp -a)
 #   EPOCHS   epochs of the sentence encoder (default 2)
 #   LOSS     its approximation loss: mse (default, Wu et al.'s) or cosine (1 - cosine similarity)
 #   ENCODER  its architecture, DISTILL_SENTENCE_ENCODER: bilstm (default, Wu et al.'s) or cnn

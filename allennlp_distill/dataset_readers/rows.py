@@ -375,7 +375,12 @@ def refuse_no_tokens(
     `EmptyTextError` naming `source` and the text's `column`.
     """
     if len(tokens) <= special_tokens:
-        raise EmptyTextError(source, f"{EMPTY_TEXT}; column {column!r} has no token")
+        raise EmptyTextError(source, no_token_problem(column))
+
+
+def no_token_problem(column: str) -> str:
+    """`refuse_no_tokens`' answer for a text in `column`, without its source."""
+    return f"{EMPTY_TEXT}; column {column!r} has no token"
 
 
 def special_token_count(tokenizer: Any) -> int:

@@ -9,7 +9,9 @@ from allennlp.data.token_indexers import SingleIdTokenIndexer, TokenIndexer
 from allennlp.data.tokenizers import Token, Tokenizer
 
 from allennlp_distill.dataset_readers.rows import (
+    EMPTY_TEXT,
     DataFormatError,
+    EmptyTextError,
     SkippedRows,
     is_sharded,
     refuse_empty_text,
@@ -19,7 +21,7 @@ from allennlp_distill.tokenizers.spacy_rules import SpacyRulesTokenizer
 logger = logging.getLogger(__name__)
 
 TEACHER_VECTOR_KEY = "teacher_vector"
-_NO_TOKENS = "the tokenizer splits this sentence into no token: nothing for a student to read"
+_NO_TOKENS = f"{EMPTY_TEXT}; the tokenizer splits this sentence into no token"
 
 
 @DatasetReader.register("sentence_vectors")
@@ -124,7 +126,7 @@ class SentenceVectorsReader(DatasetReader):
         refuse_empty_text(text)
         tokens = self._tokenize(text)
         if not tokens:
-            raise ValueError(_NO_TOKENS)
+            raise EmptyTextError(None, _NO_TOKENS)
         return self._instance(tokens, teacher_vector)
 
     def apply_token_indexers(self, instance: Instance) -> None:

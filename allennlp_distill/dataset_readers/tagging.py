@@ -291,7 +291,7 @@ class TaggingReader(DatasetReader):
         `EmptyTextError` (a `ValueError`, `EMPTY_TEXT`) for a sentence of no words; `ValueError`
         for tags or logits of another length than `words`.
         """
-        if not words:
+        if not "".join(words).strip():
             raise EmptyTextError(source, EMPTY_TEXT)
         text_field = TextField(
             [Token(DEFAULT_OOV_TOKEN if w in self._unknown_tokens else w) for w in words]

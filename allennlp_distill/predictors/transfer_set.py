@@ -2,6 +2,7 @@ import dataclasses
 import json
 import logging
 import os
+import re
 from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Set, Tuple
 
 from allennlp.common import JsonDict
@@ -22,11 +23,13 @@ from allennlp_distill.dataset_readers.pair_teacher_logits import SCORE
 from allennlp_distill.dataset_readers.rows import (
     DataFormatError,
     iter_rows,
+    no_token_problem,
     optional_label,
     parse_json_row,
     parse_tsv_header,
     parse_tsv_row,
     require_text,
+    special_token_count,
 )
 from allennlp_distill.predictors.labelling import (
     RUNTIMES,
@@ -43,6 +46,9 @@ TaggedSentence = Tuple[List[str], List[str]]
 Texts = Tuple[str, ...]
 _HEADER = "__tsv_header__"
 _LINE = "__input_line__"
+# A text holding one of these has a token for any tokenizer: only others are tokenized to check
+# that the teacher's tokenizer keeps a token of them (`_no_tokens`).
+_PLAIN = re.compile(r"[A-Za-z0-9]")
 
 
 @Predictor.register("transfer_set")
@@ -210,6 +216,8 @@ class TransferSetPredictor(Predictor):
         self._seen: Set[Texts] = set()
         # Originals apart: one equal to an earlier augmented copy still gets its gold row.
         self._originals: Set[Texts] = set()
+        # The tokens the teacher's tokenizer adds to every text (`_no_tokens`), counted once.
+        self._special_tokens: Optional[int] = None
         self._header: Optional[List[str]] = None
         self._input_lines = 0
         self._progress = Tqdm.tqdm(desc="transfer set", unit=" texts")
@@ -315,8 +323,10 @@ class TransferSetPredictor(Predictor):
         header or an item already written).
 
         # Raises
-        `DataFormatError` naming `input:N` for a row without its text, or whose gold label the
-        teacher does not know (a classification teacher; MNLI's skipped `-` passes).
+        `DataFormatError` naming `input:N` for a row without its text, or of no token the
+        teacher's tokenizer keeps (`refuse_no_tokens`: a zero-width space for a word-piece
+        tokenizer), or whose gold label the teacher does not know (a classification teacher;
+        MNLI's skipped `-` passes).
         """
         rows = [row for row in inputs if _HEADER not in row]
         items = []
@@ -325,6 +335,9 @@ class TransferSetPredictor(Predictor):
             items.append(
                 tuple(require_text("input", line_number, row, c) for c in self._text_columns)
             )
+            for column, text in zip(self._text_columns, items[-1]):
+                if self._no_tokens(text):
+                    raise DataFormatError("input", line_number, no_token_problem(column))
             label = optional_label(row, self._label_column)
             if not self._regression and label is not None and label not in self._known_labels:
                 raise DataFormatError(
@@ -354,10 +367,23 @@ class TransferSetPredictor(Predictor):
             self._seen.add(item)
             self._originals.add(item)
         for copy in self._copies(item):
-            if copy not in self._seen:
+            # A copy the teacher's tokenizer keeps no token of (an n-gram of zero-width spaces)
+            # is no text to label.
+            if copy not in self._seen and not any(self._no_tokens(text) for text in copy):
                 rows.append({**dict(zip(self._text_columns, copy)), "augmented": True})
                 self._seen.add(copy)
         return rows
+
+    def _no_tokens(self, text: str) -> bool:
+        """Whether the teacher's tokenizer keeps no token of `text` but the special ones it adds
+        to any text (`refuse_no_tokens`, which its reader would raise); tokenized only when the
+        text holds no ASCII letter or digit."""
+        if _PLAIN.search(text):
+            return False
+        tokenizer = self._dataset_reader._tokenizer  # type: ignore[attr-defined]
+        if self._special_tokens is None:
+            self._special_tokens = special_token_count(tokenizer)
+        return len(tokenizer.tokenize(text)) <= self._special_tokens
 
     def _copies(self, item: Texts) -> Iterator[Texts]:
         rng = item_random(self._seed, item)

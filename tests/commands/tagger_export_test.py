@@ -102,6 +102,13 @@ def test_the_exported_tagger_gives_the_allennlp_models_logits_tags_and_spans(
     assert exported.tag_words([]) == [] and exported.predict([]) == []
     with pytest.raises(ValueError, match=re.escape(EMPTY_TEXT)):
         exported.predict([text, " ", text])
+    # Words given, all blank: no sentence on either path.
+    for path in (
+        exported.tag_words,
+        lambda sentences: predictor.predict_json({"tokens": sentences[0]}),
+    ):
+        with pytest.raises(ValueError, match=re.escape(EMPTY_TEXT)):
+            path([[" ", ""]])
 
 
 def test_the_exported_tagger_hands_packing_its_lengths_on_the_cpu(tagger_archive, tmp_path):

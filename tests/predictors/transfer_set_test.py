@@ -166,6 +166,26 @@ def test_a_tsv_line_with_the_wrong_column_count_names_the_input_line(tiny_teache
         transfer_set(tiny_teacher_archive, ["sentence\tlabel\n", "ok\t1\n", "bad\t1\tx\n"])
 
 
+def test_a_text_the_teachers_word_pieces_drop_is_refused_by_line_and_never_a_copy(
+    tiny_teacher_archive,
+):
+    # A zero-width space is not blank, but the word-piece tokenizer keeps nothing of it: as a
+    # training row it is named by line (the reader would refuse it); as an n-gram copy of a good
+    # row, dropped.
+    with pytest.raises(DataFormatError, match="input:3: empty text.*column 'sentence' has no"):
+        transfer_set(tiny_teacher_archive, ["sentence\tlabel\n", "ok\t1\n", "\u200b\t1\n"])
+    line = "great " + "\u200b " * 4 + "film\t1\n"
+    predictor, text = transfer_set(tiny_teacher_archive, ["sentence\tlabel\n", line], n_iter=40)
+    item = (line.split("\t")[0].strip(),)
+    drawn = list(predictor._copies(item))
+    assert any(predictor._no_tokens(copy[0]) for copy in drawn)  # the rules drew some
+    rows = [json.loads(row) for row in text.splitlines()]
+    assert len(rows) > 1 and not any(predictor._no_tokens(row["sentence"]) for row in rows)
+    assert {row["sentence"] for row in rows[1:]} == {
+        copy[0] for copy in drawn if not predictor._no_tokens(copy[0])
+    }
+
+
 def test_bad_rates_are_configuration_errors(tiny_teacher_archive):
     with pytest.raises(ConfigurationError, match="p_mask \\+ p_pos"):
         transfer_set(tiny_teacher_archive, [], p_mask=0.7, p_pos=0.7)

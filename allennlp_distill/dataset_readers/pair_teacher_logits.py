@@ -17,6 +17,7 @@ from allennlp_distill.dataset_readers.rows import (
     DataFormatError,
     EmptyTextError,
     SkippedRows,
+    SpecialTokenCount,
     is_sharded,
     iter_rows,
     optional_label,
@@ -24,7 +25,6 @@ from allennlp_distill.dataset_readers.rows import (
     refuse_empty_text,
     refuse_no_tokens,
     require_text,
-    special_token_count,
 )
 from allennlp_distill.dataset_readers.teacher_logits_field import (
     classification_targets,
@@ -40,7 +40,7 @@ _ROLES = ("sentence1", "sentence2", "label")
 
 
 @DatasetReader.register("pair_teacher_logits")
-class PairTeacherLogitsReader(DatasetReader):
+class PairTeacherLogitsReader(SpecialTokenCount, DatasetReader):
     """
     Reads sentence pairs, gold-labelled (GLUE/SICK TSV) or teacher-labelled (transfer-set JSONL),
     for a teacher that encodes both sentences jointly or a siamese student that encodes each alone
@@ -132,7 +132,6 @@ class PairTeacherLogitsReader(DatasetReader):
         self._max_tokens = max_tokens
         self._skip_bad_rows = skip_bad_rows
         self._max_line_bytes = max_line_bytes
-        self._special_token_count: Optional[int] = None
 
     @property
     def text_columns(self) -> Tuple[str, ...]:
@@ -217,10 +216,8 @@ class PairTeacherLogitsReader(DatasetReader):
         refuse_empty_text(sentence2, source)
         tokens1 = self._tokenizer.tokenize(sentence1)
         tokens2 = self._tokenizer.tokenize(sentence2)
-        if self._special_token_count is None:
-            self._special_token_count = special_token_count(self._tokenizer)
         for tokens, column in zip((tokens1, tokens2), self.text_columns):
-            refuse_no_tokens(tokens, self._special_token_count, column, source)
+            refuse_no_tokens(tokens, self.special_tokens(), column, source)
         fields: Dict[str, Field] = {}
         if self._combine:
             budget = None

@@ -389,6 +389,23 @@ def special_token_count(tokenizer: Any) -> int:
     return len(tokenizer.tokenize(""))
 
 
+class SpecialTokenCount:
+    """
+    For a reader with a `_tokenizer` (the teacher-logit readers): `special_tokens()`, the tokens
+    that tokenizer adds to every text (`special_token_count`), counted on first use, which
+    `refuse_no_tokens` needs and the transfer-set predictor asks its reader for.
+    """
+
+    _tokenizer: Any
+    _special_token_count: Optional[int] = None
+
+    def special_tokens(self) -> int:
+        """The count: 2 for a BERT word-piece tokenizer (`[CLS]`, `[SEP]`), 0 for a word one."""
+        if self._special_token_count is None:
+            self._special_token_count = special_token_count(self._tokenizer)
+        return self._special_token_count
+
+
 NO_ROWS = "no data rows (an empty file, or a header alone): nothing to read"
 
 EMPTY_TEXT = "empty text: nothing to classify (give at least one word)"

@@ -13,6 +13,7 @@ from allennlp_distill.dataset_readers.rows import (
     DataFormatError,
     EmptyTextError,
     SkippedRows,
+    SpecialTokenCount,
     is_sharded,
     iter_rows,
     optional_label,
@@ -20,7 +21,6 @@ from allennlp_distill.dataset_readers.rows import (
     refuse_empty_text,
     refuse_no_tokens,
     require_text,
-    special_token_count,
 )
 from allennlp_distill.dataset_readers.teacher_logits_field import (
     classification_targets,
@@ -33,7 +33,7 @@ __all__ = ["TEACHER_LOGITS_KEY", "TeacherLogitsReader"]
 
 
 @DatasetReader.register("teacher_logits")
-class TeacherLogitsReader(DatasetReader):
+class TeacherLogitsReader(SpecialTokenCount, DatasetReader):
     """
     Reads gold-labelled GLUE-format TSV and teacher-labelled transfer-set JSONL into the same
     instances, so one student config trains on a transfer set and validates on a GLUE dev file
@@ -96,7 +96,6 @@ class TeacherLogitsReader(DatasetReader):
         self._max_tokens = max_tokens
         self._skip_bad_rows = skip_bad_rows
         self._max_line_bytes = max_line_bytes
-        self._special_token_count: Optional[int] = None
 
     @property
     def text_columns(self) -> Tuple[str, ...]:
@@ -159,18 +158,12 @@ class TeacherLogitsReader(DatasetReader):
         """
         refuse_empty_text(text, source)
         tokens = self._tokenizer.tokenize(text)
-        refuse_no_tokens(tokens, self._special_tokens(), self._text_column, source)
+        refuse_no_tokens(tokens, self.special_tokens(), self._text_column, source)
         if self._max_tokens is not None:
             tokens = tokens[: self._max_tokens]
         fields: Dict[str, Field] = {"tokens": TextField(tokens)}
         fields.update(classification_targets(label, teacher_logits, source))
         return Instance(fields)
-
-    def _special_tokens(self) -> int:
-        """The tokens the tokenizer adds to every text (`special_token_count`), counted once."""
-        if self._special_token_count is None:
-            self._special_token_count = special_token_count(self._tokenizer)
-        return self._special_token_count
 
     def apply_token_indexers(self, instance: Instance) -> None:
         instance.fields["tokens"].token_indexers = self._token_indexers  # type: ignore[attr-defined]

@@ -29,7 +29,6 @@ from allennlp_distill.dataset_readers.rows import (
     parse_tsv_header,
     parse_tsv_row,
     require_text,
-    special_token_count,
 )
 from allennlp_distill.predictors.labelling import (
     RUNTIMES,
@@ -216,8 +215,6 @@ class TransferSetPredictor(Predictor):
         self._seen: Set[Texts] = set()
         # Originals apart: one equal to an earlier augmented copy still gets its gold row.
         self._originals: Set[Texts] = set()
-        # The tokens the teacher's tokenizer adds to every text (`_no_tokens`), counted once.
-        self._special_tokens: Optional[int] = None
         self._header: Optional[List[str]] = None
         self._input_lines = 0
         self._progress = Tqdm.tqdm(desc="transfer set", unit=" texts")
@@ -380,10 +377,8 @@ class TransferSetPredictor(Predictor):
         text holds no ASCII letter or digit."""
         if _PLAIN.search(text):
             return False
-        tokenizer = self._dataset_reader._tokenizer  # type: ignore[attr-defined]
-        if self._special_tokens is None:
-            self._special_tokens = special_token_count(tokenizer)
-        return len(tokenizer.tokenize(text)) <= self._special_tokens
+        reader = self._dataset_reader
+        return len(reader._tokenizer.tokenize(text)) <= reader.special_tokens()  # type: ignore
 
     def _copies(self, item: Texts) -> Iterator[Texts]:
         rng = item_random(self._seed, item)

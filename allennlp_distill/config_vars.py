@@ -8,6 +8,7 @@ config is read). Setting a variable in the environment overrides its default.
 
 import json
 import logging
+import math
 import os
 from typing import Dict, Mapping
 
@@ -79,6 +80,10 @@ def default_config_vars() -> Dict[str, str]:
         # teacher's archive, whose embeddings and first blocks it copies).
         "DISTILL_TRUNCATE_FROM": "",
         "DISTILL_SEED": "13370",
+        # Empty: a student is evaluated and saved with the weights of its last step; else the
+        # decay of an exponential moving average of its weights (AllenNLP's `exponential`
+        # MovingAverage, e.g. 0.999), which validation, best.th and the archive then use.
+        "DISTILL_WEIGHT_AVERAGE": "",
         # Where training runs (training_config/devices.libsonnet): one device, or one process per
         # listed device through AllenNLP's distributed training, on one or more machines.
         "DISTILL_CUDA_DEVICE": "-1",
@@ -152,15 +157,39 @@ def check_device_vars(environ: Mapping[str, str]) -> None:
         )
 
 
+def check_weight_average(environ: Mapping[str, str]) -> None:
+    """
+    Checks `DISTILL_WEIGHT_AVERAGE` in `environ` (`training_config/weight_average.libsonnet`):
+    unset, or the decay of an exponential moving average of a student's weights.
+
+    # Raises
+    `ConfigurationError` naming the variable when it is not a number strictly between 0 and 1.
+    """
+    text = environ.get("DISTILL_WEIGHT_AVERAGE", "")
+    if not text:
+        return
+    try:
+        decay = float(text)
+    except ValueError:
+        decay = math.nan
+    if not 0 < decay < 1:
+        raise ConfigurationError(
+            f"DISTILL_WEIGHT_AVERAGE={text!r}: the decay of a moving average of the student's "
+            "weights, a number between 0 and 1 (0.999: about the last 1,000 batches), or unset"
+        )
+
+
 def set_default_config_vars() -> None:
     """
     Sets each variable of `default_config_vars()` that the environment does not set, and replaces
     a packaged teacher's name in `DISTILL_TEACHER_MODEL` (`all-mpnet-base-v2`) by its directory.
 
     # Raises
-    `ConfigurationError` for a device variable that is wrong (`check_device_vars`).
+    `ConfigurationError` for a device variable that is wrong (`check_device_vars`), or a
+    `DISTILL_WEIGHT_AVERAGE` that is not a decay (`check_weight_average`).
     """
     for name, value in default_config_vars().items():
         if not os.environ.get(name) or name == "DISTILL_TEACHER_MODEL":
             os.environ[name] = value
     check_device_vars(os.environ)
+    check_weight_average(os.environ)

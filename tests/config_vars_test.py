@@ -1,7 +1,11 @@
 import pytest
 from allennlp.common.checks import ConfigurationError
 
-from allennlp_distill.config_vars import check_device_vars, default_config_vars
+from allennlp_distill.config_vars import (
+    check_device_vars,
+    check_weight_average,
+    default_config_vars,
+)
 
 
 def environ(**changes: str) -> dict:
@@ -63,3 +67,14 @@ def test_a_wrong_device_variable_is_named(changes, message):
     with pytest.raises(ConfigurationError) as error:
         check_device_vars(environ(**changes))
     assert message in str(error.value)
+
+
+@pytest.mark.parametrize("value", ["", "0.999", "0.5"])
+def test_a_weight_average_decay_passes(value):
+    check_weight_average(environ(DISTILL_WEIGHT_AVERAGE=value))
+
+
+@pytest.mark.parametrize("value", ["1", "0", "1.5", "-0.9", "nan", "inf", "true"])
+def test_a_weight_average_that_is_no_decay_is_named(value):
+    with pytest.raises(ConfigurationError, match=f"DISTILL_WEIGHT_AVERAGE={value!r}: the decay"):
+        check_weight_average(environ(DISTILL_WEIGHT_AVERAGE=value))

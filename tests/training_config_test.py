@@ -180,6 +180,21 @@ def test_every_config_trains_where_the_device_variables_say(config: Path):
     assert "primary_port" not in evaluate(config, DISTILL_DISTRIBUTED="-1,-1")["distributed"]
 
 
+# Every task student (single, pair, tagger): not the teachers, not the sentence encoder.
+TASK_STUDENT_CONFIGS = [path for path in STUDENT_CONFIGS if path in TASK_CONFIGS]
+
+
+@pytest.mark.parametrize(
+    "config", TASK_STUDENT_CONFIGS, ids=[path.name for path in TASK_STUDENT_CONFIGS]
+)
+def test_distill_weight_average_averages_every_task_students_weights(config: Path):
+    plain = evaluate(config)["trainer"]
+    assert "moving_average" not in plain
+    trainer = evaluate(config, DISTILL_WEIGHT_AVERAGE="0.999")["trainer"]
+    assert trainer.pop("moving_average") == {"type": "exponential", "decay": 0.999}
+    assert trainer == plain  # nothing else changes
+
+
 def test_distill_embedding_mode_swaps_how_every_student_uses_the_vectors():
     def tokens(config, **ext_vars):
         model = evaluate(CONFIGS / config, **ext_vars)["model"]

@@ -16,6 +16,8 @@
 //                         sentence encoder's architecture (DISTILL_SENTENCE_ENCODER, default
 //                         "bilstm") from random initialisation (the comparison at equal size)
 //   DISTILL_SEED          random seed (default 13370)
+//   DISTILL_WEIGHT_AVERAGE  "" (default), or the decay of an exponential moving average of the
+//                         student's weights (weight_average.libsonnet)
 //   DISTILL_TRAIN, DISTILL_TRANSFER_SET, DISTILL_DEV  data files (default: the task's, see tasks.libsonnet)
 //   DISTILL_CUDA_DEVICE, DISTILL_DISTRIBUTED, ...  where it trains (devices.libsonnet)
 local devices = import "devices.libsonnet";
@@ -25,6 +27,7 @@ local epochs_var = std.extVar("DISTILL_EPOCHS");
 local seed = std.parseInt(std.extVar("DISTILL_SEED"));
 local pretrained_encoder = std.extVar("DISTILL_PRETRAINED_ENCODER");
 local student_encoder = std.extVar("DISTILL_STUDENT_ENCODER");
+local weight_average = import "weight_average.libsonnet";
 local pooled = pretrained_encoder != "" || student_encoder == "pooled";
 local sentence_encoder = import "sentence_encoder.libsonnet";
 
@@ -114,6 +117,6 @@ local sentence_encoder = import "sentence_encoder.libsonnet";
       optimizer: { type: "adam", lr: if architecture == "transformer" then lr / 2 else lr },
       validation_metric: task.metric,
       callbacks: callbacks,
-    },
+    } + weight_average.trainer,
   } + devices.overlay(),
 }

@@ -8,11 +8,13 @@
 //   DISTILL_WORD_VECTORS, DISTILL_EMBEDDING_DIM, DISTILL_EMBEDDING_MODE  the student's word
 //                                              vectors (word_vectors.libsonnet)
 //   DISTILL_EPOCHS, DISTILL_SEED
+//   DISTILL_WEIGHT_AVERAGE  a moving average of the student's weights (weight_average.libsonnet)
 //   DISTILL_TRAIN, DISTILL_TRANSFER_SET, DISTILL_DEV  data files (default: tasks.libsonnet's)
 //   DISTILL_CUDA_DEVICE, DISTILL_DISTRIBUTED, ...  where it trains (devices.libsonnet)
 local devices = import "devices.libsonnet";
 local tasks = import "tasks.libsonnet";
 local teacher_model = std.extVar("DISTILL_TEACHER_MODEL");
+local weight_average = import "weight_average.libsonnet";
 local word_vectors = import "word_vectors.libsonnet";
 local epochs_var = std.extVar("DISTILL_EPOCHS");
 local seed = std.parseInt(std.extVar("DISTILL_SEED"));
@@ -167,7 +169,7 @@ local reader(task, token_indexers) = {
       optimizer: { type: "adam", lr: lr },
       validation_metric: task.metric,
       callbacks: callbacks,
-    },
+    } + weight_average.trainer,
   // A CRF (the hard loss's, optional) gets no gradient when the soft loss is all.
   } + devices.overlay(find_unused_parameters=true),
 }

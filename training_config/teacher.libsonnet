@@ -11,12 +11,15 @@
 //   DISTILL_TRUNCATE_FROM        the truncated student only: "" (default) starts it from the
 //                                pre-trained model, a fine-tuned teacher's model.tar.gz (or
 //                                best.th) from that teacher's embeddings and first blocks
+//   DISTILL_WEIGHT_AVERAGE       the truncated student only: a moving average of its weights
+//                                (weight_average.libsonnet)
 local devices = import "devices.libsonnet";
 local tasks = import "tasks.libsonnet";
 local teacher = std.extVar("DISTILL_TEACHER_MODEL");
 local hidden_size = std.parseInt(std.extVar("DISTILL_TEACHER_HIDDEN_SIZE"));
 local epochs_var = std.extVar("DISTILL_EPOCHS");
 local truncate_from = std.extVar("DISTILL_TRUNCATE_FROM");
+local weight_average = import "weight_average.libsonnet";
 
 {
   // max_tokens: the longest input the teacher sees, in word pieces (both sentences of a pair).
@@ -102,6 +105,6 @@ local truncate_from = std.extVar("DISTILL_TRUNCATE_FROM");
           { type: "distillation", soft_loss: { type: "mse" }, alpha: 0.0 },
           { type: "tensorboard" },
         ] + (if "callbacks" in super then super.callbacks else []),
-      },
+      } + weight_average.trainer,
     },
 }

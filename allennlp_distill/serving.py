@@ -36,6 +36,8 @@ UNKNOWN_WORD = "@@UNKNOWN@@"
 # and the metadata (vocabulary, tokenizer settings, label names, which runtime serves).
 TORCHSCRIPT_FILE, ONNX_FILE, METADATA_FILE = "student.ts", "student.onnx", "vocab.json"
 TOKENIZER_FILE = "tokenizer.json"  # a transformer's word pieces, for the `tokenizers` library
+# What a damaged export's error tells the user to do.
+EXPORT_AGAIN = "export it again with allennlp distill-export"
 # As allennlp_distill.dataset_readers.rows.EMPTY_TEXT (this file imports nothing of the package).
 EMPTY_TEXT = "empty text: nothing to classify (give at least one word)"
 # Texts per length-sorted sub-batch of an ONNX Runtime export's batch (`ExportedStudent.outputs`),
@@ -129,13 +131,19 @@ class ExportedStudent:
 
     # Raises
     `FileNotFoundError` when the directory lacks `student.ts` (`student.onnx` for an ONNX
-    export) or `vocab.json`; `ValueError` naming the file when `student.onnx` is not a whole
-    ONNX model (e.g. a truncated copy).
+    export) or `vocab.json`; `ValueError` naming the file when `vocab.json`, `student.ts` or
+    `student.onnx` is not whole (e.g. a truncated copy).
     """
 
     def __init__(self, export_dir: str) -> None:
-        with open(os.path.join(export_dir, METADATA_FILE), encoding="utf-8") as vocab_file:
-            vocab = json.load(vocab_file)
+        vocab_path = os.path.join(export_dir, METADATA_FILE)
+        with open(vocab_path, encoding="utf-8") as vocab_file:
+            try:
+                vocab = json.load(vocab_file)
+            except ValueError as error:
+                raise ValueError(
+                    f"{vocab_path} is not whole JSON ({error}): {EXPORT_AGAIN}"
+                ) from error
         self.labels: List[str] = vocab["labels"]
         self.regression: bool = vocab.get("regression", False)
         self.sentence_encoder: bool = vocab.get("sentence_encoder", False)
@@ -182,7 +190,7 @@ class ExportedStudent:
             # The graph's inputs in `inputs()` order: token_ids, or token_ids1 and token_ids2.
             self._input_names = [node.name for node in self._session.get_inputs()]
         else:
-            self._model = torch.jit.load(os.path.join(export_dir, TORCHSCRIPT_FILE))
+            self._model = torchscript_module(os.path.join(export_dir, TORCHSCRIPT_FILE))
         self._tokenizer: Tokenizer = spacy.blank("en").tokenizer
         for special in ("[MASK]", "<mask>"):
             self._tokenizer.add_special_case(special, [{ORTH: special}])
@@ -452,6 +460,22 @@ class ExportedStudent:
         return self.predict_rows([{self.text_columns[0]: text} for text in texts])
 
 
+def torchscript_module(path: str) -> torch.jit.ScriptModule:
+    """
+    The TorchScript module in `path` (`student.ts`).
+
+    # Raises
+    `FileNotFoundError` when `path` does not exist; `ValueError` naming `path` when it is not a
+    whole TorchScript archive (e.g. a truncated copy).
+    """
+    if not os.path.exists(path):
+        raise FileNotFoundError(path)
+    try:
+        return torch.jit.load(path)
+    except RuntimeError as error:
+        raise ValueError(f"{path} is not a readable TorchScript module: {EXPORT_AGAIN}") from error
+
+
 def onnx_session(path: str):
     """
     An ONNX Runtime session (CPU) of the ONNX file `path`, with `torch.get_num_threads()` threads
@@ -474,8 +498,7 @@ def onnx_session(path: str):
         return onnxruntime.InferenceSession(path, options, providers=["CPUExecutionProvider"])
     except Exception as error:  # ONNX Runtime raises its own types for a damaged file
         raise ValueError(
-            f"{path} is not a readable ONNX model ({type(error).__name__}): export it again with "
-            "allennlp distill-export --onnx"
+            f"{path} is not a readable ONNX model ({type(error).__name__}): {EXPORT_AGAIN} --onnx"
         ) from error
 
 
@@ -508,7 +531,10 @@ def tag_spans(words: Sequence[str], tags: Sequence[str]) -> List[Dict[str, objec
 if __name__ == "__main__":
     if len(sys.argv) < 3:
         sys.exit(f"usage: python {sys.argv[0]} EXPORT_DIR TEXT [TEXT ...]")
-    student = ExportedStudent(sys.argv[1])
+    try:
+        student = ExportedStudent(sys.argv[1])
+    except (OSError, ValueError) as error:
+        sys.exit(f"{sys.argv[0]}: {error}")
     texts = sys.argv[2:]
     width = len(student.text_columns)
     if len(texts) % width:

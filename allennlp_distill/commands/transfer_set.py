@@ -33,7 +33,7 @@ from allennlp.common.checks import ConfigurationError
 from allennlp.models.archival import load_archive
 from allennlp.predictors import Predictor
 
-from allennlp_distill.dataset_readers.rows import DataFormatError, no_rows_error
+from allennlp_distill.dataset_readers.rows import DataFormatError, no_rows_error, progress_path
 from allennlp_distill.models.tagger import DistilledTagger
 from allennlp_distill.predictors.transfer_set import TransferSetPredictor
 
@@ -169,11 +169,6 @@ def file_sha256(path: str) -> str:
     return digest.hexdigest()
 
 
-def progress_path(output_file: str) -> str:
-    """Where the progress of `output_file` is recorded."""
-    return output_file + ".progress"
-
-
 def write_transfer_set(
     predictor: TransferSetPredictor,
     input_file: str,
@@ -278,6 +273,11 @@ def _start(output_file: str, provenance: Optional[Dict[str, Any]], force: bool) 
     with open(record, encoding="utf-8") as record_file:
         progress = json.load(record_file)
     _check_provenance(output_file, progress.get("provenance"), provenance)
+    if not os.path.exists(output_file):
+        raise ConfigurationError(
+            f"{record} records {progress['input_lines']} input lines of {output_file}, which is "
+            "gone: remove the record to start again, or pass --force"
+        )
     if os.path.getsize(output_file) < progress["bytes"]:
         raise ConfigurationError(
             f"{output_file} is shorter than {record} says ({progress['bytes']} bytes): "

@@ -7,10 +7,12 @@ reader and the augmentation predictor, so that both report bad input the same wa
 import json
 import logging
 import math
+import os
 from collections import Counter
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
 from allennlp.common import util
+from allennlp.common.checks import ConfigurationError
 from allennlp.data import DatasetReader
 
 logger = logging.getLogger(__name__)
@@ -149,7 +151,12 @@ def iter_rows(
     object, or has a different number of tab-separated columns than the header; and, always,
     for a file without a data row (empty, or a header alone): `allennlp evaluate` would
     otherwise report an accuracy of 0 and a transfer set would be empty.
+    `ConfigurationError` for a JSONL transfer set that `allennlp transfer-set` has not finished
+    (`refuse_unfinished_transfer_set`).
     """
+    is_jsonl = path.endswith(JSONL_SUFFIXES)
+    if is_jsonl:
+        refuse_unfinished_transfer_set(path)
     rows = 0
     last_line = 1
     skipped: List[DataFormatError] = []
@@ -160,7 +167,6 @@ def iter_rows(
 
     with open(path, "rb") as data_file:
         lines = _decoded_lines(path, data_file, max_line_bytes, skip)
-        is_jsonl = path.endswith(JSONL_SUFFIXES)
         header: Optional[List[str]] = None
         for line_number, line in lines:
             last_line = line_number
@@ -181,6 +187,38 @@ def iter_rows(
             yield line_number, row
     if rows == 0:
         raise no_rows_error(path, last_line, len(skipped))
+
+
+def progress_path(output_file: str) -> str:
+    """Where `allennlp transfer-set` records its progress on `output_file`."""
+    return output_file + ".progress"
+
+
+def refuse_unfinished_transfer_set(path: str) -> None:
+    """
+    Refuses a transfer set that `allennlp transfer-set` began and has not finished: its progress
+    record (`progress_path`) exists without `"complete": true`, so its rows are those of an
+    interrupted run (a file of no record, e.g. `allennlp predict`'s output, is read as it is).
+
+    # Raises
+    `ConfigurationError` naming the file and the record's input lines.
+    """
+    record = progress_path(path)
+    if not os.path.exists(record):
+        return
+    try:
+        with open(record, encoding="utf-8") as record_file:
+            progress = json.load(record_file)
+    except (OSError, ValueError) as error:
+        raise ConfigurationError(
+            f"{record} is unreadable ({error}): {path} may be cut short"
+        ) from error
+    if not progress.get("complete"):
+        raise ConfigurationError(
+            f"{path} is an unfinished transfer set ({record}: {progress.get('input_lines')} input "
+            "lines labelled, not complete): run the same `allennlp transfer-set` command again to "
+            "finish it (it resumes), then train"
+        )
 
 
 def no_rows_error(path: str, line_number: int, skipped: int = 0) -> "DataFormatError":

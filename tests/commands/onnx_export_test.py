@@ -259,6 +259,25 @@ def test_a_truncated_onnx_file_gets_an_error_naming_it(tiny_student_archive, tmp
         onnx_session(str(tmp_path / "missing.onnx"))
 
 
+@pytest.mark.parametrize(
+    "onnx, name", [(True, "student.onnx"), (False, "student.ts"), (False, "vocab.json")]
+)
+def test_a_truncated_export_file_is_named_and_serving_py_says_so_without_a_traceback(
+    tiny_student_archive, tmp_path, onnx, name
+):
+    export = tmp_path / "export"
+    export_archive(str(tiny_student_archive), str(export), onnx=onnx)
+    damaged = export / name
+    damaged.write_bytes(damaged.read_bytes()[: damaged.stat().st_size // 2])
+    with pytest.raises(ValueError, match=f"{damaged} is not (whole|a readable)"):
+        ExportedStudent(str(export))
+    command = [sys.executable, "allennlp_distill/serving.py", str(export), "a movie"]
+    served = subprocess.run(command, cwd=REPO, capture_output=True, text=True)
+    assert served.returncode != 0
+    assert str(damaged) in served.stderr and "export it again" in served.stderr
+    assert "Traceback" not in served.stderr
+
+
 def test_serving_py_serves_the_onnx_export_without_allennlp(tiny_student_archive, tmp_path):
     export_archive(str(tiny_student_archive), str(tmp_path / "export"), onnx=True)
     check = (

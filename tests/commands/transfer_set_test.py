@@ -11,7 +11,7 @@ from allennlp.predictors import Predictor
 
 from allennlp_distill.commands import write_transfer_set
 from allennlp_distill.commands.transfer_set import file_sha256, progress_path, provenance
-from allennlp_distill.dataset_readers import DataFormatError
+from allennlp_distill.dataset_readers import DataFormatError, TeacherLogitsReader
 from tests.conftest import FIXTURES, REPO, run_allennlp
 
 TRAIN = FIXTURES / "sst2_train.tsv"
@@ -105,6 +105,26 @@ def test_an_output_not_written_by_the_command_is_left_alone(new_predictor, tmp_p
     with pytest.raises(ConfigurationError, match="no .*progress"):
         write_transfer_set(new_predictor(), str(TRAIN), str(output))
     assert output.read_text() == '{"sentence": "precious"}\n'
+
+
+def test_a_reader_refuses_an_unfinished_transfer_set_and_a_run_its_gone_output(
+    new_predictor, tmp_path
+):
+    output = tmp_path / "transfer.jsonl"
+    write_transfer_set(new_predictor(), str(TRAIN), str(output), batch_size=4)
+    record = progress_path(str(output))
+    finished = json.loads(open(record).read())
+    assert len(list(TeacherLogitsReader().read(str(output)))) > 16
+    # As if the run was killed: the record says how far it got, without "complete".
+    with open(record, "w") as record_file:
+        json.dump({**finished, "complete": False, "input_lines": 8}, record_file)
+    unfinished = f"{output} is an unfinished transfer set .*8 input lines.*: run the same"
+    with pytest.raises(ConfigurationError, match=unfinished):
+        list(TeacherLogitsReader().read(str(output)))
+    output.unlink()  # a record without its output: named, not a bare FileNotFoundError
+    with pytest.raises(ConfigurationError, match=f"{output}, which is gone: remove the record"):
+        write_transfer_set(new_predictor(), str(TRAIN), str(output))
+    assert not output.exists()
 
 
 def test_a_complete_output_is_not_written_again(new_predictor, tmp_path):

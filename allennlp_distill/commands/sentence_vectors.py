@@ -172,8 +172,8 @@ def write_sentence_vectors(
     The manifest, with `"complete": True`.
 
     # Raises
-    `DataFormatError` naming `corpus:line` for a blank or non-UTF-8 line, or an empty corpus
-    (before anything is written); `ConfigurationError` for bad settings, a teacher directory
+    `DataFormatError` naming `corpus:line` for a blank, repeated or non-UTF-8 line, or an empty
+    corpus (before anything is written); `ConfigurationError` for bad settings, a teacher directory
     without config or weights, or an `output_dir` made from another provenance (naming each
     changed key of `PROVENANCE_KEYS`) or not by this command, unless `force`.
     """
@@ -280,8 +280,8 @@ def teacher_identity(teacher: str, teacher_dir: str) -> Dict[str, str]:
 
 def _check_corpus(corpus: str) -> Tuple[str, int]:
     """
-    The SHA-256 and line count of `corpus`, every line checked to be UTF-8, not blank and ended
-    by a newline.
+    The SHA-256 and line count of `corpus`, every line checked to be UTF-8, not blank, not a
+    sentence of an earlier line (after stripping) and ended by a newline.
 
     # Raises
     `DataFormatError` naming `corpus:line` for the first line that is not; a last line without
@@ -291,6 +291,9 @@ def _check_corpus(corpus: str) -> Tuple[str, int]:
     digest = hashlib.sha256()
     lines = 0
     raw = b"\n"
+    # Each sentence's first line, by an 8-byte digest of its text (a sentence read twice would
+    # be trained on twice).
+    first_lines: Dict[bytes, int] = {}
     with open(corpus, "rb") as data:
         for lines, raw in enumerate(data, start=1):
             digest.update(raw)
@@ -300,6 +303,16 @@ def _check_corpus(corpus: str) -> Tuple[str, int]:
                 raise DataFormatError(corpus, lines, f"not valid UTF-8 ({error.reason})") from None
             if not text:
                 raise DataFormatError(corpus, lines, "a blank line: one sentence a line expected")
+            key = hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest()
+            first = first_lines.setdefault(key, lines)
+            if first != lines:
+                raise DataFormatError(
+                    corpus,
+                    lines,
+                    f"the sentence of line {first} again: each sentence once expected "
+                    f"(`python -m allennlp_distill.corpora.unlabelled {corpus} -o FILE` writes "
+                    "it without duplicates)",
+                )
     if lines == 0:
         raise DataFormatError(corpus, 1, "an empty corpus: no sentences")
     if not raw.endswith(b"\n"):

@@ -226,6 +226,7 @@ def test_a_folder_not_written_by_the_command_is_left_alone(tiny_bert, corpus, tm
         (b"a film\nthe \xff film\n", ":2: not valid UTF-8"),
         (b"", ":1: an empty corpus"),
         (b"a film\nthe fi", ":2: the corpus ends mid-line"),
+        (b"a film\nthe film\n a film \n", ":3: the sentence of line 1 again"),
     ],
 )
 def test_a_bad_corpus_names_its_file_and_line_and_writes_nothing(

@@ -341,6 +341,33 @@ def cnn_encoder_in_fp32_under_autocast() -> None:
     CnnEncoder.forward = forward  # type: ignore[method-assign]
 
 
+def moving_average_recovers_onto_the_model() -> None:
+    """
+    AllenNLP's `MovingAverage.load_state_dict` (what `allennlp train --recover` calls with the
+    checkpoint's `training_state`) replaces the average's list of the model's parameters with the
+    unpickled copies saved in the checkpoint, so after a recover the average is updated from, and
+    assigned to, tensors that are not the model's: validation, `best.th` and the archive then
+    hold the raw weights, silently (`DISTILL_WEIGHT_AVERAGE`, `scripts/steps.sh`'s reruns). It
+    now keeps the live parameters and copies the saved averages and backups into them by name.
+
+    # Raises
+    `KeyError` naming a parameter the checkpoint has no average of (another model's state).
+    """
+    from allennlp.training.moving_average import MovingAverage
+
+    original = MovingAverage.load_state_dict
+    if getattr(original, "_distill_patched", False):
+        return
+
+    def load_state_dict(self, state_dict):
+        for name, _ in self._parameters:
+            self._shadows[name].copy_(state_dict["shadows"][name])
+            self._backups[name].copy_(state_dict["backups"][name])
+
+    load_state_dict._distill_patched = True  # type: ignore[attr-defined]
+    MovingAverage.load_state_dict = load_state_dict  # type: ignore[method-assign]
+
+
 def apply_all() -> None:
     """Applies every patch above; safe to call more than once."""
     load_small_english_from_pypi()
@@ -350,3 +377,4 @@ def apply_all() -> None:
     readable_predict_input()
     transformer_cache_keyed_on_model_kwargs()
     cnn_encoder_in_fp32_under_autocast()
+    moving_average_recovers_onto_the_model()

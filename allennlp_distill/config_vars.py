@@ -8,7 +8,6 @@ config is read). Setting a variable in the environment overrides its default.
 
 import json
 import logging
-import math
 import os
 from typing import Dict, Mapping
 
@@ -168,11 +167,11 @@ def check_weight_average(environ: Mapping[str, str]) -> None:
     text = environ.get("DISTILL_WEIGHT_AVERAGE", "")
     if not text:
         return
-    try:
-        decay = float(text)
+    try:  # as the config reads it (std.parseJson): ".5" is no JSON number
+        decay = json.loads(text)
     except ValueError:
-        decay = math.nan
-    if not 0 < decay < 1:
+        decay = None
+    if not isinstance(decay, (int, float)) or isinstance(decay, bool) or not 0 < decay < 1:
         raise ConfigurationError(
             f"DISTILL_WEIGHT_AVERAGE={text!r}: the decay of a moving average of the student's "
             "weights, a number between 0 and 1 (0.999: about the last 1,000 batches), or unset"

@@ -136,14 +136,7 @@ class ExportedStudent:
     """
 
     def __init__(self, export_dir: str) -> None:
-        vocab_path = os.path.join(export_dir, METADATA_FILE)
-        with open(vocab_path, encoding="utf-8") as vocab_file:
-            try:
-                vocab = json.load(vocab_file)
-            except ValueError as error:
-                raise ValueError(
-                    f"{vocab_path} is not whole JSON ({error}): {EXPORT_AGAIN}"
-                ) from error
+        vocab = read_metadata(export_dir)
         self.labels: List[str] = vocab["labels"]
         self.regression: bool = vocab.get("regression", False)
         self.sentence_encoder: bool = vocab.get("sentence_encoder", False)
@@ -458,6 +451,22 @@ class ExportedStudent:
         if self.tagger:
             return self.tag_words([self.words(text) for text in texts])
         return self.predict_rows([{self.text_columns[0]: text} for text in texts])
+
+
+def read_metadata(export_dir: str) -> Dict[str, Any]:
+    """
+    An export's metadata (`vocab.json`): vocabulary, tokenizer settings, labels, runtime.
+
+    # Raises
+    `FileNotFoundError` when the folder has none; `ValueError` naming the file when it is not
+    whole JSON (e.g. a truncated copy).
+    """
+    path = os.path.join(export_dir, METADATA_FILE)
+    with open(path, encoding="utf-8") as meta_file:
+        try:
+            return json.load(meta_file)
+        except ValueError as error:
+            raise ValueError(f"{path} is not whole JSON ({error}): {EXPORT_AGAIN}") from error
 
 
 def torchscript_module(path: str) -> torch.jit.ScriptModule:

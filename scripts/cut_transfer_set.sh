@@ -6,5 +6,11 @@
 set -euo pipefail
 k=$1 in=$2 out=$3
 [[ $k =~ ^[0-9]+$ ]] || { echo "cut_transfer_set.sh: K must be a whole number, got '$k'" >&2; exit 2; }
+# A transfer set that `allennlp transfer-set` has not finished would be cut unnoticed (its reader
+# refuses it: rows.refuse_unfinished_transfer_set).
+if [ -f "$in.progress" ] && ! grep -q '"complete": true' "$in.progress"; then
+  echo "cut_transfer_set.sh: $in is an unfinished transfer set ($in.progress): finish it first" >&2
+  exit 1
+fi
 awk -v k="$k" '/"augmented": false/ { n = 0; print; next } n < k { n++; print }' "$in" > "$out.tmp"
 mv "$out.tmp" "$out"

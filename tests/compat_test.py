@@ -177,3 +177,40 @@ def test_a_cnn_encoder_under_bf16_autocast_pools_a_text_shorter_than_its_filter_
     assert torch.isfinite(mixed).all()
     assert torch.allclose(mixed, full, atol=1e-2)
     assert torch.allclose(full[0], encoder.projection_layer.bias)
+
+
+def test_a_recovered_moving_average_averages_and_assigns_the_models_own_weights(tmp_path):
+    from allennlp.training.moving_average import ExponentialMovingAverage
+
+    def average_of(model):
+        return ExponentialMovingAverage(list(model.named_parameters()), decay=0.5)
+
+    torch.manual_seed(0)
+    trained = torch.nn.Linear(3, 2)
+    average = average_of(trained)
+    for _ in range(3):  # steps of training, each averaged
+        with torch.no_grad():
+            trained.weight.add_(1.0)
+        average.apply()
+    # What a checkpoint holds (training_state.th), read back as `--recover` reads it.
+    torch.save({"moving_average": average.state_dict()}, tmp_path / "training_state.th")
+    saved = torch.load(tmp_path / "training_state.th", weights_only=False)["moving_average"]
+    expected = dict(average.state_dict()["shadows"])
+
+    recovered = torch.nn.Linear(3, 2)
+    recovered.load_state_dict(trained.state_dict())
+    recovered_average = average_of(recovered)
+    recovered_average.load_state_dict(saved)
+    recovered_average.assign_average_value()
+    assert torch.equal(recovered.weight, expected["weight"])  # the average, not the raw weights
+    assert not torch.equal(recovered.weight, trained.weight)
+    recovered_average.restore()
+    assert torch.equal(recovered.weight, trained.weight)
+    # Training on: the average follows the recovered model's parameters.
+    with torch.no_grad():
+        recovered.weight.add_(1.0)
+    recovered_average.apply()
+    assert torch.equal(
+        recovered_average.state_dict()["shadows"]["weight"],
+        0.5 * expected["weight"] + 0.5 * recovered.weight,
+    )

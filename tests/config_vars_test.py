@@ -74,7 +74,7 @@ def test_a_weight_average_decay_passes(value):
     check_weight_average(environ(DISTILL_WEIGHT_AVERAGE=value))
 
 
-@pytest.mark.parametrize("value", ["1", "0", "1.5", "-0.9", "nan", "inf", "true"])
+@pytest.mark.parametrize("value", ["1", "0", "1.5", "-0.9", "NaN", "inf", "true", ".5"])
 def test_a_weight_average_that_is_no_decay_is_named(value):
     with pytest.raises(ConfigurationError, match=f"DISTILL_WEIGHT_AVERAGE={value!r}: the decay"):
         check_weight_average(environ(DISTILL_WEIGHT_AVERAGE=value))

@@ -180,6 +180,7 @@ def test_every_config_trains_where_the_device_variables_say(config: Path):
     assert "primary_port" not in evaluate(config, DISTILL_DISTRIBUTED="-1,-1")["distributed"]
 
 
+TEACHER_CONFIGS = [path for path in CONFIG_FILES if path.stem.endswith("_teacher")]
 # Every task student (single, pair, tagger): not the teachers, not the sentence encoder.
 TASK_STUDENT_CONFIGS = [path for path in STUDENT_CONFIGS if path in TASK_CONFIGS]
 
@@ -193,6 +194,11 @@ def test_distill_weight_average_averages_every_task_students_weights(config: Pat
     trainer = evaluate(config, DISTILL_WEIGHT_AVERAGE="0.999")["trainer"]
     assert trainer.pop("moving_average") == {"type": "exponential", "decay": 0.999}
     assert trainer == plain  # nothing else changes
+
+
+@pytest.mark.parametrize("config", TEACHER_CONFIGS, ids=[path.name for path in TEACHER_CONFIGS])
+def test_distill_weight_average_leaves_every_teacher_alone(config: Path):
+    assert evaluate(config, DISTILL_WEIGHT_AVERAGE="0.999") == evaluate(config)
 
 
 def test_distill_embedding_mode_swaps_how_every_student_uses_the_vectors():

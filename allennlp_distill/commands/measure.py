@@ -7,7 +7,6 @@ report.
 """
 
 import io
-import json
 import os
 import platform
 import statistics
@@ -37,7 +36,7 @@ from allennlp_distill.commands.serving_memory import encoder_serving_memory_mb, 
 from allennlp_distill.modules.packaged_word_vectors import PackagedWordVectors
 from allennlp_distill.modules.wide_cnn_encoder import LENGTH_CHUNK
 from allennlp_distill.predictors.labelling import mixed_precision, quantize_int8
-from allennlp_distill.serving import METADATA_FILE
+from allennlp_distill.serving import read_metadata
 
 T = TypeVar("T")
 B = TypeVar("B")
@@ -247,8 +246,7 @@ def export_footprint(export_dir: str) -> Dict[str, Any]:
     `vocab.json` records them (counted before any `--int8` quantization), `size_mb` (its files,
     MB of 10**6 bytes) and `int8`.
     """
-    with open(os.path.join(export_dir, METADATA_FILE), encoding="utf-8") as meta_file:
-        meta = json.load(meta_file)
+    meta = read_metadata(export_dir)
     return {
         "int8": bool(meta.get("int8")),
         "parameters": meta["parameters"],

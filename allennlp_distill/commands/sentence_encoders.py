@@ -286,14 +286,13 @@ def is_sentence_encoder(spec: str) -> bool:
     """
     import tarfile
 
-    from allennlp_distill.serving import METADATA_FILE
+    from allennlp_distill.serving import read_metadata
 
     if named_encoder(spec)[0]:
         return True
     try:
         if os.path.isdir(spec):
-            with open(os.path.join(spec, METADATA_FILE), encoding="utf-8") as meta_file:
-                return bool(json.load(meta_file).get("sentence_encoder"))
+            return bool(read_metadata(spec).get("sentence_encoder"))
         with tarfile.open(spec, "r:gz") as archive:
             # Member by member up to config.json (AllenNLP's first): `extractfile(name)` would
             # read the whole archive's index, weights included, first.

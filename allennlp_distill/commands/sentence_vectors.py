@@ -291,7 +291,7 @@ def _check_corpus(corpus: str) -> Tuple[str, int]:
     digest = hashlib.sha256()
     lines = 0
     raw = b"\n"
-    # Each sentence's first line, by an 8-byte digest of its text (a sentence read twice would
+    # Each sentence's first line, by a 16-byte digest of its text (a sentence read twice would
     # be trained on twice).
     first_lines: Dict[bytes, int] = {}
     with open(corpus, "rb") as data:
@@ -303,15 +303,15 @@ def _check_corpus(corpus: str) -> Tuple[str, int]:
                 raise DataFormatError(corpus, lines, f"not valid UTF-8 ({error.reason})") from None
             if not text:
                 raise DataFormatError(corpus, lines, "a blank line: one sentence a line expected")
-            key = hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest()
+            key = hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest()
             first = first_lines.setdefault(key, lines)
             if first != lines:
                 raise DataFormatError(
                     corpus,
                     lines,
                     f"the sentence of line {first} again: each sentence once expected "
-                    f"(`python -m allennlp_distill.corpora.unlabelled {corpus} -o FILE` writes "
-                    "it without duplicates)",
+                    "(`python -m allennlp_distill.corpora.unlabelled --min-tokens 1 "
+                    f"{corpus} -o FILE` writes it without duplicates)",
                 )
     if lines == 0:
         raise DataFormatError(corpus, 1, "an empty corpus: no sentences")

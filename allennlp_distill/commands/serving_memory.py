@@ -15,7 +15,7 @@ from typing import Sequence
 
 from allennlp_distill.dataset_readers.rows import iter_rows
 from allennlp_distill.dataset_readers.tagging import iter_conll_sentences
-from allennlp_distill.serving import METADATA_FILE
+from allennlp_distill.serving import read_metadata
 
 
 def encoder_serving_memory_mb(
@@ -69,8 +69,7 @@ def serving_memory_mb(
         if os.path.isdir(path):
             # serving.py reads no TSV: the rows as this package reads them, one JSON per line.
             texts = os.path.join(scratch, "rows.jsonl")
-            with open(os.path.join(path, METADATA_FILE), encoding="utf-8") as meta_file:
-                tagger = json.load(meta_file).get("tagger", False)
+            tagger = read_metadata(path).get("tagger", False)
             with open(texts, "w", encoding="utf-8") as rows:
                 if tagger:
                     sentences = iter_conll_sentences(eval_file, tag_column=None, pos_column=None)

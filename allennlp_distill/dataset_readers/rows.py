@@ -216,8 +216,8 @@ def refuse_unfinished_transfer_set(path: str) -> None:
     if not progress.get("complete"):
         raise ConfigurationError(
             f"{path} is an unfinished transfer set ({record}: {progress.get('input_lines')} input "
-            "lines labelled, not complete): run the same `allennlp transfer-set` command again to "
-            "finish it (it resumes), then train"
+            "lines labelled, not complete): wait for `allennlp transfer-set` if it is still "
+            "running, else run the same command again to finish it (it resumes), then train"
         )
 
 

@@ -118,7 +118,7 @@ def test_a_reader_refuses_an_unfinished_transfer_set_and_a_run_its_gone_output(
     # As if the run was killed: the record says how far it got, without "complete".
     with open(record, "w") as record_file:
         json.dump({**finished, "complete": False, "input_lines": 8}, record_file)
-    unfinished = f"{output} is an unfinished transfer set .*8 input lines.*: run the same"
+    unfinished = f"{output} is an unfinished transfer set .*8 input lines.*run the same command"
     with pytest.raises(ConfigurationError, match=unfinished):
         list(TeacherLogitsReader().read(str(output)))
     output.unlink()  # a record without its output: named, not a bare FileNotFoundError

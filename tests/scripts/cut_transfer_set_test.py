@@ -51,3 +51,14 @@ def test_a_k_that_is_not_a_whole_number_is_refused_and_writes_nothing(tmp_path):
     assert result.returncode == 2
     assert "K must be a whole number" in result.stderr
     assert not (tmp_path / "cut.jsonl").exists()
+
+
+def test_an_unfinished_transfer_set_is_refused_and_a_finished_one_cut(tmp_path):
+    record = tmp_path / "transfer.jsonl.progress"
+    record.write_text(json.dumps({"input_lines": 1, "bytes": 10}), encoding="utf-8")
+    result = cut(tmp_path, "1")
+    assert result.returncode == 1 and "unfinished transfer set" in result.stderr
+    assert not (tmp_path / "cut.jsonl").exists()
+    # As `allennlp transfer-set` records the end (json.dump's separators).
+    record.write_text(json.dumps({"input_lines": 2, "bytes": 10, "complete": True}), "utf-8")
+    assert cut(tmp_path, "1").returncode == 0

@@ -171,7 +171,7 @@ def check_weight_average(environ: Mapping[str, str]) -> None:
         decay = json.loads(text)
     except ValueError:
         decay = None
-    if not isinstance(decay, (int, float)) or isinstance(decay, bool) or not 0 < decay < 1:
+    if not isinstance(decay, (int, float)) or not 0 < decay < 1:  # true is 1, false 0
         raise ConfigurationError(
             f"DISTILL_WEIGHT_AVERAGE={text!r}: the decay of a moving average of the student's "
             "weights, a number between 0 and 1 (0.999: about the last 1,000 batches), or unset"

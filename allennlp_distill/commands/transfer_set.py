@@ -21,6 +21,7 @@ directory (this repository has one), not through `--include-package`.
 """
 
 import argparse
+import contextlib
 import hashlib
 import itertools
 import json
@@ -194,10 +195,19 @@ def write_transfer_set(
     # Raises
     `ConfigurationError` when `output_file` exists without a progress record (it was not written
     by this command, so it is left alone), the progress record does not match the file, or it
-    records another provenance (without `force`); `DataFormatError` naming `input_file` and its
-    line for a bad input line (what was written before it stays, and a rerun after fixing the
-    line continues), or when `input_file` has no data row (a whole run; a shard may have none).
+    records another provenance (without `force`), or, before anything is written, when the
+    teacher has a label that no row of `input_file` has (`check_gold_labels`: a teacher of
+    another task); `DataFormatError` naming `input_file` and its line for a bad input line (one
+    that does not parse, or a gold label the teacher does not know, is found before anything is
+    written; for one found while labelling, what was written before it stays, and a rerun after
+    fixing the line continues), or when `input_file` has no data row (a whole run; a shard may
+    have none).
     """
+    if isinstance(predictor, TransferSetPredictor):
+        with open(input_file, "rb") as input_lines, _named_by_file_line(input_file) as file_lines:
+            predictor.check_gold_labels(
+                _decoded_non_blank_lines(input_file, input_lines, file_lines), input_file
+            )
     first, last = 1, None
     if shard is not None:
         with open(input_file, "rb") as input_lines:
@@ -211,37 +221,27 @@ def write_transfer_set(
     done_lines = max(progress["input_lines"], first - 1)
     with open(output_file, encoding="utf-8") as written:
         predictor.remember_written(json.loads(line) for line in written)
-    # The file line of each non-blank line, to name it in errors (the predictor counts non-blank
-    # lines, as `allennlp predict` feeds them).
-    file_lines: List[int] = []
-    with open(input_file, "rb") as input_lines:
+    with open(input_file, "rb") as input_lines, _named_by_file_line(input_file) as file_lines:
         lines = _decoded_non_blank_lines(input_file, input_lines, file_lines)
-        try:
-            # Every line before the part to label still goes through `load_line` (the TSV
-            # header, the predictor's line count), unlabelled.
-            for number, line in enumerate(lines, start=1):
-                if number > done_lines:
-                    pending = [(number, line)]
-                    break
-                predictor.load_line(line)
-            else:
-                pending = []
-            part: Iterator[Tuple[int, str]] = itertools.chain(
-                pending, zip(itertools.count(done_lines + 2), lines)
-            )
-            if last is not None:
-                part = itertools.takewhile(lambda numbered: numbered[0] <= last, part)
-            for number, batch in _batches(part, batch_size):
-                inputs = [predictor.load_line(line) for line in batch]
-                outputs = predictor.predict_batch_json(inputs)
-                text = "".join(predictor.dump_line(output) for output in outputs)
-                progress = _append(output_file, text, number + len(batch) - 1, provenance)
-        except _UndecodableLine:
-            raise  # already named by file and line
-        except DataFormatError as error:
-            # The predictor counts non-blank lines: name the file's line.
-            line_number = file_lines[error.line_number - 1]
-            raise DataFormatError(input_file, line_number, error.problem) from None
+        # Every line before the part to label still goes through `load_line` (the TSV
+        # header, the predictor's line count), unlabelled.
+        for number, line in enumerate(lines, start=1):
+            if number > done_lines:
+                pending = [(number, line)]
+                break
+            predictor.load_line(line)
+        else:
+            pending = []
+        part: Iterator[Tuple[int, str]] = itertools.chain(
+            pending, zip(itertools.count(done_lines + 2), lines)
+        )
+        if last is not None:
+            part = itertools.takewhile(lambda numbered: numbered[0] <= last, part)
+        for number, batch in _batches(part, batch_size):
+            inputs = [predictor.load_line(line) for line in batch]
+            outputs = predictor.predict_batch_json(inputs)
+            text = "".join(predictor.dump_line(output) for output in outputs)
+            progress = _append(output_file, text, number + len(batch) - 1, provenance)
     if shard is not None:
         progress = {**progress, "input_lines": max(progress["input_lines"], last or 0)}
     elif progress["bytes"] == 0:
@@ -318,6 +318,23 @@ def _check_provenance(
         f"{output_file} {problem} ({progress_path(output_file)}): write to a new output file, or "
         "pass --force to start it again; a transfer set is never mixed from two runs"
     )
+
+
+@contextlib.contextmanager
+def _named_by_file_line(input_file: str) -> Iterator[List[int]]:
+    """
+    Yields the list that `_decoded_non_blank_lines` fills with each non-blank line's file line;
+    a `DataFormatError` raised inside, which counts non-blank lines as the predictor does, is
+    raised again naming `input_file` and the file's line.
+    """
+    file_lines: List[int] = []
+    try:
+        yield file_lines
+    except _UndecodableLine:
+        raise  # already named by file and line
+    except DataFormatError as error:
+        line_number = file_lines[error.line_number - 1]
+        raise DataFormatError(input_file, line_number, error.problem) from None
 
 
 class _UndecodableLine(DataFormatError):

@@ -285,17 +285,50 @@ class TransferSetPredictor(Predictor):
         the text columns, or a TSV line whose column count differs from the header's.
         """
         self._input_lines += 1
-        line = line.rstrip("\r\n").lstrip("\ufeff")
-        if line.lstrip().startswith("{"):
-            row = parse_json_row("input", self._input_lines, line)
-            return {**row, _LINE: self._input_lines}
-        if self._header is None:
-            self._header = parse_tsv_header(
-                "input", self._input_lines, line, required_columns=self._text_columns
+        row, self._header = _parse_line(line, self._input_lines, self._header, self._text_columns)
+        return row
+
+    def check_gold_labels(self, lines: Iterable[str], source: str = "input") -> None:
+        """
+        Compares the gold labels of a whole input with the teacher's, before anything is written
+        (`allennlp transfer-set` runs it first): a teacher fine-tuned on another task (a 3-way
+        NLI teacher over a 2-way task's file) would label a transfer set whose student learns
+        labels the task never has. Nothing is compared for a regression teacher or an input
+        without gold labels (unlabelled text); labels the reader skips (MNLI's `-`) pass.
+
+        # Parameters
+        lines : `Iterable[str]`
+            The input's non-blank lines, as `load_line` takes them (a TSV header first).
+        source : `str`, optional (default = `"input"`)
+            The input's name in errors.
+
+        # Raises
+        `DataFormatError` naming `source:N` (N counts the lines given) for a line `load_line`
+        refuses or a gold label the teacher does not know; `ConfigurationError` naming `source`
+        when the teacher has a label that no row of it has.
+        """
+        header: Optional[List[str]] = None
+        gold: Set[str] = set()
+        skipped = self._known_labels - set(self._label_names)
+        for number, line in enumerate(lines, start=1):
+            row, header = _parse_line(line, number, header, self._text_columns, source)
+            label = optional_label(row, self._label_column)
+            if self._regression or label is None or label in skipped:
+                continue
+            if label not in self._known_labels:
+                raise DataFormatError(source, number, self._unknown_label(label))
+            gold.add(label)
+        missing = [label for label in self._label_names if label not in gold]
+        if gold and missing:
+            raise ConfigurationError(
+                f"{source}: the teacher's labels are {', '.join(self._label_names)}, but no row "
+                f"has {', '.join(map(repr, missing))} (the gold labels: "
+                f"{', '.join(sorted(gold))}): the teacher was fine-tuned on another task's "
+                "labels, and its student would learn those; label with a teacher of this task"
             )
-            return {_HEADER: True}
-        row = parse_tsv_row("input", self._input_lines, line, self._header)
-        return {**row, _LINE: self._input_lines}
+
+    def _unknown_label(self, label: str) -> str:
+        return f"label {label!r} is not one the teacher knows ({', '.join(self._label_names)})"
 
     def remember_written(self, rows: Iterable[JsonDict]) -> None:
         """
@@ -338,12 +371,7 @@ class TransferSetPredictor(Predictor):
                     raise DataFormatError("input", line_number, no_token_problem(column))
             label = optional_label(row, self._label_column)
             if not self._regression and label is not None and label not in self._known_labels:
-                raise DataFormatError(
-                    "input",
-                    line_number,
-                    f"label {label!r} is not one the teacher knows "
-                    f"({', '.join(self._label_names)})",
-                )
+                raise DataFormatError("input", line_number, self._unknown_label(label))
         self._tag([text for item in items for text in item])
         new_rows = iter([self._new_rows(row, item) for row, item in zip(rows, items)])
         outputs = [{"rows": [] if _HEADER in row else next(new_rows)} for row in inputs]
@@ -420,6 +448,26 @@ class TransferSetPredictor(Predictor):
             row["teacher_logits"] = {
                 label: round(logit, 5) for label, logit in zip(self._label_names, scores)
             }
+
+
+def _parse_line(
+    line: str,
+    number: int,
+    header: Optional[List[str]],
+    text_columns: Sequence[str],
+    source: str = "input",
+) -> Tuple[JsonDict, Optional[List[str]]]:
+    """
+    One input line as `(row, header)`: a JSON object, or a TSV row of `header`, the row holding
+    its `number` under `_LINE`; while `header` is `None`, a TSV line is the header, returned as
+    such with the `_HEADER` marker for a row. See `TransferSetPredictor.load_line`.
+    """
+    line = line.rstrip("\r\n").lstrip("\ufeff")
+    if line.lstrip().startswith("{"):
+        return {**parse_json_row(source, number, line), _LINE: number}, header
+    if header is None:
+        return {_HEADER: True}, parse_tsv_header(source, number, line, text_columns)
+    return {**parse_tsv_row(source, number, line, header), _LINE: number}, header
 
 
 def _teacher_mask_token(dataset_reader: DatasetReader) -> Optional[str]:

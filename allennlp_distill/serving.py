@@ -121,6 +121,10 @@ def longest_first(length1: int, length2: int, budget: Optional[int]) -> Tuple[in
     return keep1, keep2
 
 
+# What every export's `vocab.json` holds (`ExportedStudent` reads them with []).
+_STUDENT_KEYS = ("labels", "label_column", "tokens", "lowercase_tokens")
+
+
 class ExportedStudent:
     """
     A student exported by `allennlp distill-export`, loaded from its directory: a single-sentence
@@ -132,16 +136,20 @@ class ExportedStudent:
     # Raises
     `FileNotFoundError` when the directory lacks `student.ts` (`student.onnx` for an ONNX
     export) or `vocab.json`; `ValueError` naming the file when `vocab.json`, `student.ts` or
-    `student.onnx` is not whole (e.g. a truncated copy).
+    `student.onnx` is not whole (e.g. a truncated copy), or `vocab.json` lacks a key every export
+    has (a hand-edited file).
     """
 
     def __init__(self, export_dir: str) -> None:
-        vocab = read_metadata(export_dir)
+        vocab = read_metadata(export_dir, _STUDENT_KEYS)
         self.labels: List[str] = vocab["labels"]
         self.regression: bool = vocab.get("regression", False)
         self.sentence_encoder: bool = vocab.get("sentence_encoder", False)
         # Exports before sentence pairs named their one column "text_column".
-        self.text_columns: List[str] = vocab.get("text_columns") or [vocab["text_column"]]
+        self.text_columns: List[str] = vocab.get("text_columns") or [vocab.get("text_column")]
+        if self.text_columns == [None]:
+            path = os.path.join(export_dir, METADATA_FILE)
+            raise ValueError(f"{path} has no 'text_columns': {EXPORT_AGAIN}")
         self.label_column: Optional[str] = vocab["label_column"]
         # Gold labels whose rows are not scored (MNLI's "-"), as the student's reader skipped them.
         self.skip_labels = set(vocab.get("skip_labels", []))
@@ -453,20 +461,30 @@ class ExportedStudent:
         return self.predict_rows([{self.text_columns[0]: text} for text in texts])
 
 
-def read_metadata(export_dir: str) -> Dict[str, Any]:
+def read_metadata(export_dir: str, required: Sequence[str] = ()) -> Dict[str, Any]:
     """
     An export's metadata (`vocab.json`): vocabulary, tokenizer settings, labels, runtime.
 
+    # Parameters
+    required : `Sequence[str]`, optional (default = `()`)
+        Keys the caller reads; a missing one is an error naming it (a hand-edited file).
+
     # Raises
     `FileNotFoundError` when the folder has none; `ValueError` naming the file when it is not
-    whole JSON (e.g. a truncated copy).
+    whole JSON (e.g. a truncated copy), not a JSON object, or lacks a `required` key.
     """
     path = os.path.join(export_dir, METADATA_FILE)
     with open(path, encoding="utf-8") as meta_file:
         try:
-            return json.load(meta_file)
+            metadata = json.load(meta_file)
         except ValueError as error:
             raise ValueError(f"{path} is not whole JSON ({error}): {EXPORT_AGAIN}") from error
+    if not isinstance(metadata, dict):
+        raise ValueError(f"{path} is not a JSON object: {EXPORT_AGAIN}")
+    missing = [key for key in required if key not in metadata]
+    if missing:
+        raise ValueError(f"{path} has no {', '.join(map(repr, missing))}: {EXPORT_AGAIN}")
+    return metadata
 
 
 def torchscript_module(path: str) -> torch.jit.ScriptModule:

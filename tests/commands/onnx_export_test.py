@@ -278,6 +278,26 @@ def test_a_truncated_export_file_is_named_and_serving_py_says_so_without_a_trace
     assert "Traceback" not in served.stderr
 
 
+@pytest.mark.parametrize(
+    "drop, problem",
+    [(("tokens",), "has no 'tokens'"), (("text_columns",), "has no 'text_columns'"),
+     (("labels", "label_column"), "has no 'labels', 'label_column'")],
+)  # fmt: skip
+def test_a_hand_edited_vocab_json_without_a_key_is_named(
+    tiny_student_archive, tmp_path, drop, problem
+):
+    export = tmp_path / "export"
+    export_archive(str(tiny_student_archive), str(export))
+    metadata_file = export / "vocab.json"
+    metadata = json.loads(metadata_file.read_text())
+    metadata_file.write_text(json.dumps({k: v for k, v in metadata.items() if k not in drop}))
+    with pytest.raises(ValueError, match=f"{metadata_file} {problem}: export it again"):
+        ExportedStudent(str(export))
+    metadata_file.write_text("[1, 2]")
+    with pytest.raises(ValueError, match=f"{metadata_file} is not a JSON object"):
+        ExportedStudent(str(export))
+
+
 def test_serving_py_serves_the_onnx_export_without_allennlp(tiny_student_archive, tmp_path):
     export_archive(str(tiny_student_archive), str(tmp_path / "export"), onnx=True)
     check = (

@@ -7,10 +7,11 @@ import pytest
 from tests.conftest import REPO
 
 
-def _report_command(precision: str) -> str:
+def _report_command(precision: str, sst2_run: str = "/nowhere/sst2") -> str:
     """The `distill-report` command `make sst2-mpnet-report` runs (`make -n` prints it; the
     recursive `make report` runs to print its own), for a CPU of this `MPNET_PRECISION`, with
-    run folders that do not exist (so no MiniLM teacher joins)."""
+    an MPNet run folder that does not exist, and `make sst2`'s at `sst2_run` (by default none,
+    so no MiniLM teacher or student joins)."""
     if shutil.which("make") is None:
         pytest.skip("no make here")
     out = subprocess.run(
@@ -19,7 +20,7 @@ def _report_command(precision: str) -> str:
             "-n",
             "sst2-mpnet-report",
             f"MPNET_PRECISION={precision}",
-            "SST2_RUN=/nowhere/sst2",
+            f"SST2_RUN={sst2_run}",
             "MPNET_RUN=/nowhere/mpnet",
         ],  # fmt: skip
         cwd=REPO,
@@ -39,3 +40,14 @@ def test_the_mpnet_report_times_the_teacher_under_bf16_too_where_the_cpu_has_it(
     assert re.search(r"--teachers 2\b", bf16)
     fp32 = _report_command("fp32")
     assert ":bf16" not in fp32 and re.search(r"--teachers 1\b", fp32)
+
+
+def test_the_mpnet_report_shows_the_minilm_teachers_student_where_make_sst2_made_one(tmp_path):
+    assert "minilm" not in _report_command("fp32")
+    for model in ("teacher", "student"):
+        (tmp_path / model).mkdir()
+        (tmp_path / model / "model.tar.gz").write_bytes(b"")
+    both = _report_command("fp32", str(tmp_path))
+    assert f"teacher-minilm={tmp_path}/teacher/model.tar.gz" in both
+    assert f"student-minilm={tmp_path}/student/model.tar.gz" in both
+    assert re.search(r"--teachers 2\b", both)  # the MiniLM student is a student, not a teacher

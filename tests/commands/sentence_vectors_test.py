@@ -370,18 +370,21 @@ def test_a_killed_labelling_shard_resumes_and_force_removes_only_its_own_files(
     [
         ("missing", r"manifest.shard-00001-of-00002.json is missing: run .*--shard-index 1"),
         ("pooling", r"manifest.shard-00001-of-00002.json was made with another pooling than"),
+        ("teacher", r"manifest.shard-00001-of-00002.json was made with another teacher than"),
         ("gap", r"no shard file holds the vectors from corpus line 4"),
         ("bad index", r"--num-shards 0"),
     ],
 )
 def test_a_merge_of_bad_labelling_shards_names_the_problem_and_writes_nothing(
-    tiny_bert, corpus, tmp_path, problem, message
+    tiny_bert, other_teacher, corpus, tmp_path, problem, message
 ):
     out = tmp_path / "out"
     write(tiny_bert, corpus, out, labelling_shard=(0, 2))
     second = out / "manifest.shard-00001-of-00002.json"
     if problem == "pooling":
         write(tiny_bert, corpus, out, labelling_shard=(1, 2), pooling="cls")
+    elif problem == "teacher":
+        write(other_teacher, corpus, out, labelling_shard=(1, 2))
     elif problem == "gap":
         write(tiny_bert, corpus, out, labelling_shard=(1, 2))
         manifest = json.loads(second.read_text())

@@ -22,6 +22,16 @@ class TestBiLstmStudent(ModelTestCase):
         encoder = self.model._encoder
         assert encoder.get_output_dim() == 2 * 6
         assert encoder._module.num_layers == 1 and encoder._module.bidirectional
+        # A sentence alone (no padding), run through the LSTM by hand: the forward direction's
+        # state after its last word beside the backward direction's after its first word.
+        shortest = min(self.instances, key=lambda instance: len(instance["tokens"]))
+        tokens = Batch([shortest]).as_tensor_dict()["tokens"]
+        self.model.eval()
+        with torch.no_grad():
+            embedded = self.model._text_field_embedder(tokens)
+            states, _ = encoder._module(embedded)  # (1, num_tokens, 2 * 6)
+            sentence = encoder(embedded, torch.ones(embedded.shape[:2], dtype=torch.bool))
+        assert torch.allclose(sentence[0], torch.cat([states[0, -1, :6], states[0, 0, 6:]]))
 
     def test_output_has_logits_probs_and_loss_of_the_right_shapes(self):
         batch = self.dataset.as_tensor_dict()

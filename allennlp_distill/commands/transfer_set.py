@@ -196,16 +196,16 @@ def write_transfer_set(
     `ConfigurationError` when `output_file` exists without a progress record (it was not written
     by this command, so it is left alone), the progress record does not match the file, or it
     records another provenance (without `force`), or, before anything is written, when the
-    teacher has a label that no row of `input_file` has (`check_gold_labels`: a teacher of
-    another task); `DataFormatError` naming `input_file` and its line for a bad input line (one
-    that does not parse, or a gold label the teacher does not know, is found before anything is
-    written; for one found while labelling, what was written before it stays, and a rerun after
-    fixing the line continues), or when `input_file` has no data row (a whole run; a shard may
-    have none).
+    teacher has a label that no row of `input_file` has (a `transfer_set` predictor's
+    `check_input`: a teacher of another task); `DataFormatError` naming `input_file` and its
+    line for a bad input line (one that does not parse, lacks its text or has a gold label the
+    teacher does not know is found by `check_input` before anything is written; for one found
+    while labelling, what was written before it stays, and a rerun after fixing the line
+    continues), or when `input_file` has no data row (a whole run; a shard may have none).
     """
-    if isinstance(predictor, TransferSetPredictor):
+    if isinstance(predictor, TransferSetPredictor):  # a tagging transfer set's rows are tokens
         with open(input_file, "rb") as input_lines, _named_by_file_line(input_file) as file_lines:
-            predictor.check_gold_labels(
+            predictor.check_input(
                 _decoded_non_blank_lines(input_file, input_lines, file_lines), input_file
             )
     first, last = 1, None
@@ -324,15 +324,16 @@ def _check_provenance(
 def _named_by_file_line(input_file: str) -> Iterator[List[int]]:
     """
     Yields the list that `_decoded_non_blank_lines` fills with each non-blank line's file line;
-    a `DataFormatError` raised inside, which counts non-blank lines as the predictor does, is
-    raised again naming `input_file` and the file's line.
+    a `DataFormatError` of the predictor's input (named `input:N`, N counting non-blank lines as
+    `allennlp predict` feeds them) raised inside is raised again naming `input_file` and the
+    file's line. Any other (the unigram file's, already by its file and line) passes as it is.
     """
     file_lines: List[int] = []
     try:
         yield file_lines
-    except _UndecodableLine:
-        raise  # already named by file and line
     except DataFormatError as error:
+        if error.path != "input" or isinstance(error, _UndecodableLine):
+            raise
         line_number = file_lines[error.line_number - 1]
         raise DataFormatError(input_file, line_number, error.problem) from None
 

@@ -113,6 +113,10 @@ class TransferSetPredictor(Predictor):
         fastest labelling on a CPU with AMX (MiniLM 1.46x, MPNet 1.20x eager bf16). Not recorded
         in the settings, as the runtime is not: in fp32 the logits are eager torch's to float
         rounding, under bf16 as close to fp32's as eager bf16's.
+    check_labels : `bool`, optional (default = `True`)
+        `check_input` refuses an input in which a label of the teacher is no row's gold label
+        (a teacher of another task); `False` for a file that lacks a label on purpose. Not part
+        of the settings: it changes no row written.
 
     # Raises
     `ConfigurationError` for bad rates, a missing unigram file or not one or two text columns,
@@ -143,6 +147,7 @@ class TransferSetPredictor(Predictor):
         precision: str = "fp32",
         runtime: str = "torch",
         compile: bool = False,
+        check_labels: bool = True,
     ) -> None:
         if runtime not in RUNTIMES:
             raise ConfigurationError(
@@ -171,7 +176,6 @@ class TransferSetPredictor(Predictor):
             model = compile_teacher(model)
         super().__init__(model, dataset_reader)
         self._quantize = quantize
-        self._runtime = runtime
         self._onnx = OnnxRuntimeTeacher(model, dataset_reader) if runtime == "onnxruntime" else None
         self._spacy_model = spacy_model
         try:
@@ -202,6 +206,7 @@ class TransferSetPredictor(Predictor):
         )
         self._mask_token = mask_token or _teacher_mask_token(dataset_reader) or "[MASK]"
         self._labelling_batch_size = labelling_batch_size
+        self._check_labels = check_labels
         self._nlp = _load_tagger(spacy_model)
         self._tagged: Dict[str, TaggedSentence] = {}
         self._unigram_file = unigram_file or os.environ.get("DISTILL_TRAIN")
@@ -288,43 +293,52 @@ class TransferSetPredictor(Predictor):
         row, self._header = _parse_line(line, self._input_lines, self._header, self._text_columns)
         return row
 
-    def check_gold_labels(self, lines: Iterable[str], source: str = "input") -> None:
+    def check_input(self, lines: Iterable[str], input_name: str = "input") -> None:
         """
-        Compares the gold labels of a whole input with the teacher's, before anything is written
-        (`allennlp transfer-set` runs it first): a teacher fine-tuned on another task (a 3-way
-        NLI teacher over a 2-way task's file) would label a transfer set whose student learns
-        labels the task never has. Nothing is compared for a regression teacher or an input
-        without gold labels (unlabelled text); labels the reader skips (MNLI's `-`) pass.
+        Reads a whole input once before anything is written (`allennlp transfer-set` runs it
+        first): every line parses (`load_line`'s checks) and has its text, every gold label is
+        one the teacher knows, and, unless `check_labels` is off, every label of the teacher is
+        some row's gold label. A teacher fine-tuned on another task (a 3-way NLI teacher over a
+        2-way task's file) would otherwise label a transfer set whose student learns labels the
+        task never has. Labels are not compared for a regression teacher or an input without
+        gold labels (unlabelled text); labels the reader skips (MNLI's `-`) pass.
 
         # Parameters
         lines : `Iterable[str]`
             The input's non-blank lines, as `load_line` takes them (a TSV header first).
-        source : `str`, optional (default = `"input"`)
-            The input's name in errors.
+        input_name : `str`, optional (default = `"input"`)
+            The input's name in the `ConfigurationError`.
 
         # Raises
-        `DataFormatError` naming `source:N` (N counts the lines given) for a line `load_line`
-        refuses or a gold label the teacher does not know; `ConfigurationError` naming `source`
-        when the teacher has a label that no row of it has.
+        `DataFormatError` naming `input:N` (N counts the lines given, as `load_line`'s errors
+        do) for a line `load_line` refuses, a row without its text, or a gold label the teacher
+        does not know; `ConfigurationError` naming `input_name` when the teacher has a label
+        that no row has (with `check_labels`).
         """
         header: Optional[List[str]] = None
         gold: Set[str] = set()
         skipped = self._known_labels - set(self._label_names)
         for number, line in enumerate(lines, start=1):
-            row, header = _parse_line(line, number, header, self._text_columns, source)
+            row, header = _parse_line(line, number, header, self._text_columns)
+            if _HEADER in row:
+                continue
+            for column in self._text_columns:
+                require_text("input", number, row, column)
             label = optional_label(row, self._label_column)
             if self._regression or label is None or label in skipped:
                 continue
             if label not in self._known_labels:
-                raise DataFormatError(source, number, self._unknown_label(label))
+                raise DataFormatError("input", number, self._unknown_label(label))
             gold.add(label)
         missing = [label for label in self._label_names if label not in gold]
-        if gold and missing:
+        if self._check_labels and gold and missing:
             raise ConfigurationError(
-                f"{source}: the teacher's labels are {', '.join(self._label_names)}, but no row "
-                f"has {', '.join(map(repr, missing))} (the gold labels: "
-                f"{', '.join(sorted(gold))}): the teacher was fine-tuned on another task's "
-                "labels, and its student would learn those; label with a teacher of this task"
+                f"{input_name}: the teacher's labels are {', '.join(self._label_names)}, but no "
+                f"row has {', '.join(map(repr, missing))} (the gold labels: "
+                f"{', '.join(sorted(gold))}): is it a teacher of another task? Its student would "
+                "learn labels this file never has. Label with a teacher fine-tuned on this "
+                "task's labels, or, for a file that lacks a label on purpose, pass "
+                '--predictor-args \'{"check_labels": false}\''
             )
 
     def _unknown_label(self, label: str) -> str:
@@ -451,23 +465,20 @@ class TransferSetPredictor(Predictor):
 
 
 def _parse_line(
-    line: str,
-    number: int,
-    header: Optional[List[str]],
-    text_columns: Sequence[str],
-    source: str = "input",
+    line: str, number: int, header: Optional[List[str]], text_columns: Sequence[str]
 ) -> Tuple[JsonDict, Optional[List[str]]]:
     """
-    One input line as `(row, header)`: a JSON object, or a TSV row of `header`, the row holding
-    its `number` under `_LINE`; while `header` is `None`, a TSV line is the header, returned as
-    such with the `_HEADER` marker for a row. See `TransferSetPredictor.load_line`.
+    Input line `number` as `(row, header)`: a JSON object, or a TSV row of `header`, the row
+    holding its `number` under `_LINE`; while `header` is `None`, a TSV line is the header,
+    returned as such with the `_HEADER` marker for a row. Errors name `input:number` (see
+    `TransferSetPredictor.load_line`).
     """
     line = line.rstrip("\r\n").lstrip("\ufeff")
     if line.lstrip().startswith("{"):
-        return {**parse_json_row(source, number, line), _LINE: number}, header
+        return {**parse_json_row("input", number, line), _LINE: number}, header
     if header is None:
-        return {_HEADER: True}, parse_tsv_header(source, number, line, text_columns)
-    return {**parse_tsv_row(source, number, line, header), _LINE: number}, header
+        return {_HEADER: True}, parse_tsv_header("input", number, line, text_columns)
+    return {**parse_tsv_row("input", number, line, header), _LINE: number}, header
 
 
 def _teacher_mask_token(dataset_reader: DatasetReader) -> Optional[str]:

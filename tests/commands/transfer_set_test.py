@@ -146,7 +146,8 @@ def test_a_complete_output_is_not_written_again(new_predictor, tmp_path):
         (b"sentence\tlabel\ngood film\t1\nbad film\t7\n", ":3: label '7' is not one the teacher",
          True),
         (b"sentence\tlabel\ngood\t0\n \t1\n",
-         ":3: empty text: nothing to classify .*; column 'sentence'", False),
+         ":3: empty text: nothing to classify .*; column 'sentence'", True),
+        (b"sentence\tlabel\ngood\t0\n\xe2\x80\x8b\t1\n", ":3: empty text: .*has no token", False),
         (b"sentence\tlabel\n", ":1: no data rows", False),
         (b"", ":1: no data rows", False),
     ],
@@ -165,18 +166,38 @@ def test_a_bad_input_line_names_the_file_and_its_line(
         assert not json.loads(open(progress_path(str(output))).read()).get("complete")
 
 
-def test_a_teacher_of_other_labels_is_refused_before_anything_is_written(new_predictor, tmp_path):
+def test_a_teacher_of_other_labels_is_refused_before_anything_is_written(
+    new_predictor, tiny_teacher_archive, tmp_path
+):
     # The fixture teacher knows 0 and 1; a file of 1s alone is another task's (or a 1-label one).
     input_file = tmp_path / "train.tsv"
     input_file.write_text("sentence\tlabel\ngood film\t1\nfine film\t1\n")
     output = tmp_path / "out.jsonl"
-    refused = "train.tsv: the teacher's labels are 0, 1, but no row has '0' .*fine-tuned on another"
+    refused = "train.tsv: the teacher's labels are 0, 1, but no row has '0' .*another task"
     with pytest.raises(ConfigurationError, match=refused):
         write_transfer_set(new_predictor(), str(input_file), str(output))
     assert not output.exists() and not os.path.exists(progress_path(str(output)))
+    # A file that lacks a label on purpose is labelled with check_labels off.
+    unchecked = Predictor.from_path(
+        str(tiny_teacher_archive), "transfer_set", unigram_file=str(TRAIN), check_labels=False
+    )
+    assert write_transfer_set(unchecked, str(input_file), str(output))["complete"]
     # Unlabelled text has no gold label to compare, and is labelled.
     input_file.write_text("sentence\ngood film\nfine film\n")
-    assert write_transfer_set(new_predictor(), str(input_file), str(output))["complete"]
+    assert write_transfer_set(new_predictor(), str(input_file), str(output), force=True)["complete"]
+
+
+def test_a_bad_unigram_file_line_is_named_by_its_own_file_and_line(tiny_teacher_archive, tmp_path):
+    # The unigram file is read once the first batch is labelled: its errors keep their own
+    # file and line (the input's line numbers must not be applied to them).
+    unigram_file = tmp_path / "unigrams.tsv"
+    rows = [f"a good film number {n}\t1" for n in range(30)] + ["\t0"]
+    unigram_file.write_text("sentence\tlabel\n" + "\n".join(rows) + "\n")
+    predictor = Predictor.from_path(
+        str(tiny_teacher_archive), "transfer_set", unigram_file=str(unigram_file), n_iter=2
+    )
+    with pytest.raises(DataFormatError, match=f"{unigram_file}:32: empty text"):
+        write_transfer_set(predictor, str(TRAIN), str(tmp_path / "out.jsonl"), batch_size=4)
 
 
 @pytest.fixture()

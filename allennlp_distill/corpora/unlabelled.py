@@ -149,13 +149,14 @@ def read_text_file(path: str) -> Iterator[str]:
     ignored), read lazily.
 
     # Raises
-    `ValueError` naming `path:line` for bytes that are not UTF-8, or for a last line without its
-    newline (after the lines before it were read): a file cut off while written ends mid-line,
-    and its last sentence would be kept cut (`sentence-vectors` refuses such a corpus too).
+    `ValueError` naming `path:line` for bytes that are not UTF-8, or for a last line of text
+    without its newline (after the lines before it were read): a file cut off while written ends
+    mid-line, and its last sentence would be kept cut (`sentence-vectors` refuses such a corpus
+    too).
     """
     with open(path, "rb") as file:
         for number, line in _utf8_lines(file, path):
-            if not line.endswith("\n"):
+            if not line.endswith("\n") and line.strip():
                 raise ValueError(
                     f"{path}:{number}: the file ends mid-line (no newline after its last "
                     "sentence): it may have been cut off while written; end it with a newline "

@@ -238,9 +238,11 @@ def test_a_user_file_that_ends_mid_line_is_refused_naming_its_last_line(tmp_path
     with pytest.raises(ValueError, match=rf"{user}:3: the file ends mid-line"):
         build_corpus([str(user)], str(output))
     assert output.read_text() == "an older corpus\n"
-    user.write_bytes(b"A first good line.\nA second good line.\nA third line, whole.\n")
-    build_corpus([str(user)], str(output))
-    assert output.read_text().splitlines()[-1] == "A third line, whole."
+    # A whole last line, or only spaces after the last newline, is no cut sentence.
+    for end in (b"\n", b"\n  "):
+        user.write_bytes(b"A first good line.\nA second good line.\nA third line, whole." + end)
+        build_corpus([str(user)], str(output))
+        assert output.read_text().splitlines()[-1] == "A third line, whole."
 
 
 def test_a_brown_token_without_a_tag_is_an_error_naming_its_line(tmp_path):

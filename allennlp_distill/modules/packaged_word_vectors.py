@@ -98,22 +98,6 @@ class PackagedVectors:
         return torch.normal(float(sample.mean()), float(sample.std()), size=(count, self.dim))
 
 
-def read_packaged_vectors(
-    pretrained_file: str, vocab: Vocabulary, namespace: str = "tokens"
-) -> torch.Tensor:
-    """
-    An embedding matrix for `vocab`'s `namespace` from `PackagedVectors`: a word's own vector,
-    or (for words the vectors lack) a random row; padding stays zero.
-
-    # Returns
-    `(vocab_size, embedding_dim)` float32.
-
-    # Raises
-    `ConfigurationError` when the files cannot be found or disagree in length.
-    """
-    return _initial_rows(PackagedVectors(pretrained_file), vocab, namespace)[0]
-
-
 def _initial_rows(
     vectors: PackagedVectors, vocab: Vocabulary, namespace: str
 ) -> Tuple[torch.Tensor, torch.Tensor]:

@@ -36,13 +36,24 @@ def read_json(path: str) -> Dict:
         return json.load(file)
 
 
+def value_of(metrics: Dict, key: str, path: str) -> float:
+    """`metrics[key]`; `ValueError` naming `path`, the key and the keys it has when it lacks it
+    (a classification run read with a tagger's default `--metric`, say)."""
+    if key not in metrics:
+        raise ValueError(
+            f"{path} has no {key!r} (it has {', '.join(sorted(metrics))}): choose another --metric"
+        )
+    return metrics[key]
+
+
 def row(label: str, directory: str, metric: str) -> Tuple[List[str], Tuple[float, float]]:
     """
     One table row: label, dev, test, test P / R, best epoch, the metric on dev per epoch; and
     the dev and test figures (in %) unrounded, for the table over seeds.
     """
-    dev = read_json(os.path.join(directory, "dev_metrics.json"))
-    test = read_json(os.path.join(directory, "test_metrics.json"))
+    dev_path, test_path = (os.path.join(directory, f"{s}_metrics.json") for s in ("dev", "test"))
+    dev, test = read_json(dev_path), read_json(test_path)
+    dev_value, test_value = value_of(dev, metric, dev_path), value_of(test, metric, test_path)
     best = read_json(os.path.join(directory, "metrics.json")).get("best_epoch")
     epochs = sorted(
         (int(re.findall(r"(\d+)\.json$", path)[0]), path)
@@ -50,7 +61,7 @@ def row(label: str, directory: str, metric: str) -> Tuple[List[str], Tuple[float
     )
     curve = []
     for epoch, path in epochs:
-        value = f"{100 * read_json(path)[f'validation_{metric}']:.2f}"
+        value = f"{100 * value_of(read_json(path), f'validation_{metric}', path):.2f}"
         curve.append(f"**{value}**" if epoch == best else value)
     precision_recall = ""
     if metric.startswith("f1-measure"):
@@ -60,13 +71,13 @@ def row(label: str, directory: str, metric: str) -> Tuple[List[str], Tuple[float
         )
     cells = [
         label,
-        f"{100 * dev[metric]:.2f}",
-        f"{100 * test[metric]:.2f}",
+        f"{100 * dev_value:.2f}",
+        f"{100 * test_value:.2f}",
         precision_recall,
         "" if best is None else str(best + 1),
         " · ".join(curve),
     ]
-    return cells, (100 * dev[metric], 100 * test[metric])
+    return cells, (100 * dev_value, 100 * test_value)
 
 
 def seed_rows(values: Dict[str, List[Tuple[float, float]]]) -> List[List[str]]:

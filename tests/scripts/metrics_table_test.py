@@ -48,6 +48,13 @@ def test_an_unevaluated_run_is_an_error_naming_the_file(tmp_path):
         metrics_table.main([f"s={tmp_path / 'student'}"])
 
 
+def test_a_metric_the_run_lacks_is_an_error_naming_file_and_key(tmp_path):
+    metrics_table = load_script()
+    write_run(tmp_path / "student", 0.9, 0.8, [0.9], best_epoch=0)
+    with pytest.raises(ValueError, match=r"student/dev_metrics\.json has no 'accuracy' .*--metric"):
+        metrics_table.main([f"s={tmp_path / 'student'}", "--metric", "accuracy"])
+
+
 def test_runs_of_one_label_are_summed_up_over_seeds_after_the_table(tmp_path, capsys):
     metrics_table = load_script()
     write_run(tmp_path / "a1", 0.9300, 0.8900, [0.93], best_epoch=0)

@@ -21,6 +21,7 @@ directory (this repository has one), not through `--include-package`.
 """
 
 import argparse
+import collections
 import contextlib
 import hashlib
 import itertools
@@ -203,16 +204,17 @@ def write_transfer_set(
     while labelling, what was written before it stays, and a rerun after fixing the line
     continues), or when `input_file` has no data row (a whole run; a shard may have none).
     """
-    if isinstance(predictor, TransferSetPredictor):  # a tagging transfer set's rows are tokens
-        with open(input_file, "rb") as input_lines, _named_by_file_line(input_file) as file_lines:
-            predictor.check_input(
-                _decoded_non_blank_lines(input_file, input_lines, file_lines), input_file
-            )
+    checked = isinstance(predictor, TransferSetPredictor)  # a tagging one's rows are tokens
     first, last = 1, None
+    if checked or shard is not None:  # one pass over the input: its check, and a shard's count
+        with open(input_file, "rb") as input_lines, _named_by_file_line(input_file) as counted:
+            lines = _decoded_non_blank_lines(input_file, input_lines, counted)
+            if checked:
+                predictor.check_input(lines, input_file)
+            else:
+                collections.deque(lines, maxlen=0)
     if shard is not None:
-        with open(input_file, "rb") as input_lines:
-            total = sum(1 for _ in _decoded_non_blank_lines(input_file, input_lines, []))
-        first, last = shard_lines(total, *shard)
+        first, last = shard_lines(len(counted), *shard)
         provenance = {**(provenance or {}), "shard": {"index": shard[0], "count": shard[1]}}
     progress = _start(output_file, provenance, force)
     if progress.get("complete"):

@@ -322,14 +322,10 @@ class TransferSetPredictor(Predictor):
             row, header = _parse_line(line, number, header, self._text_columns)
             if _HEADER in row:
                 continue
-            for column in self._text_columns:
-                require_text("input", number, row, column)
-            label = optional_label(row, self._label_column)
-            if self._regression or label is None or label in skipped:
-                continue
-            if label not in self._known_labels:
-                raise DataFormatError("input", number, self._unknown_label(label))
-            gold.add(label)
+            self._texts(row, number)
+            label = self._gold_label(row, number)
+            if label is not None and label not in skipped:
+                gold.add(label)
         missing = [label for label in self._label_names if label not in gold]
         if self._check_labels and gold and missing:
             raise ConfigurationError(
@@ -341,8 +337,26 @@ class TransferSetPredictor(Predictor):
                 '--predictor-args \'{"check_labels": false}\''
             )
 
-    def _unknown_label(self, label: str) -> str:
-        return f"label {label!r} is not one the teacher knows ({', '.join(self._label_names)})"
+    def _texts(self, row: JsonDict, line_number: int) -> Texts:
+        """The row's text(s); `DataFormatError` naming `input:line_number` for one missing."""
+        return tuple(require_text("input", line_number, row, c) for c in self._text_columns)
+
+    def _gold_label(self, row: JsonDict, line_number: int) -> Optional[str]:
+        """
+        The row's gold label, `None` for a row without one or a regression teacher's row;
+        `DataFormatError` naming `input:line_number` for a label the teacher does not know (a
+        label the reader skips, MNLI's `-`, is returned).
+        """
+        label = optional_label(row, self._label_column)
+        if self._regression or label is None:
+            return None
+        if label not in self._known_labels:
+            raise DataFormatError(
+                "input",
+                line_number,
+                f"label {label!r} is not one the teacher knows ({', '.join(self._label_names)})",
+            )
+        return label
 
     def remember_written(self, rows: Iterable[JsonDict]) -> None:
         """
@@ -377,15 +391,11 @@ class TransferSetPredictor(Predictor):
         items = []
         for row in rows:
             line_number = row.pop(_LINE, 0)
-            items.append(
-                tuple(require_text("input", line_number, row, c) for c in self._text_columns)
-            )
+            items.append(self._texts(row, line_number))
             for column, text in zip(self._text_columns, items[-1]):
                 if self._no_tokens(text):
                     raise DataFormatError("input", line_number, no_token_problem(column))
-            label = optional_label(row, self._label_column)
-            if not self._regression and label is not None and label not in self._known_labels:
-                raise DataFormatError("input", line_number, self._unknown_label(label))
+            self._gold_label(row, line_number)
         self._tag([text for item in items for text in item])
         new_rows = iter([self._new_rows(row, item) for row, item in zip(rows, items)])
         outputs = [{"rows": [] if _HEADER in row else next(new_rows)} for row in inputs]

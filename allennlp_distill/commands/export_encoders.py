@@ -11,7 +11,7 @@ wrap them are in `export_models.py`.
 
 import copy
 import math
-from typing import Any, Dict, Union, cast
+from typing import Any, Dict, List, Tuple, Union, cast
 
 import torch
 from allennlp.common.checks import ConfigurationError
@@ -24,6 +24,7 @@ from allennlp_distill.modules.pooled_transformer import PooledTransformer
 from allennlp_distill.modules.wide_cnn_encoder import (
     LENGTH_CHUNK,
     WideCnnEncoder,
+    filter_layout,
     fused_filters,
     length_sorted_chunks,
     max_pooled_windows,
@@ -78,44 +79,49 @@ class ExportedCnnEncoder(torch.nn.Module):
     A `cnn_student`'s embeddings and `wide_cnn` encoder (Kim 2014, §2) in plain torch modules:
     `forward(token_ids)`, `token_ids` `(batch_size, num_tokens)` int64 with 0 for padding, gives
     `(batch_size, num_filters * num_widths)`: each text zero-padded by `max width - 1` vectors on
-    both sides, each filter's ReLU activation max-pooled over the text's windows, every width in
-    one convolution, texts sorted by length 32 at a time (`pooled_by_length`, as the encoder
-    itself runs).
+    both sides, each filter's ReLU activation max-pooled over the text's windows, every window of
+    every width in one matrix product, texts sorted by length 32 at a time (`pooled_by_length`,
+    as the encoder itself runs).
     """
 
     weight: torch.Tensor
     bias: torch.Tensor
-    widths: torch.Tensor
+    narrowest: int
+    widest: List[Tuple[int, int]]
 
     def __init__(self, student: Union[BiLstmStudent, SiameseBiLstmStudent]) -> None:
         super().__init__()
         self.embedding = embedding_table(student)
         encoder = cast(WideCnnEncoder, student._encoder)
         with torch.no_grad():
-            weight, bias, widths = fused_filters(encoder._convolution_layers)
+            weight, bias = fused_filters(encoder._convolution_layers)
         # Buffers: the fused weight holds zeros past each filter's width, which are no
         # parameters (the export counts the student's own, `count_parameters`).
         self.register_buffer("weight", weight.clone())
         self.register_buffer("bias", bias.clone())
-        self.register_buffer("widths", widths)
+        # Plain ints, not tensors: `torch.export` (the ONNX export) traces no data-dependent
+        # shape.
+        self.narrowest, self.widest = filter_layout(encoder._convolution_layers)
         self.pad = encoder._pad
 
     def forward(self, token_ids: torch.Tensor) -> torch.Tensor:
         mask = token_ids != 0
         padded, padded_mask = wide_padding(self.embedding(token_ids), mask, self.pad)
-        pooled = pooled_by_length(padded, padded_mask.sum(dim=1), self.weight, self.widths)
+        lengths = padded_mask.sum(dim=1)
+        pooled = pooled_by_length(padded, lengths, self.weight, self.narrowest, self.widest)
         return torch.relu(pooled + self.bias)
 
     def whole_batch(self, token_ids: torch.Tensor) -> torch.Tensor:
         """
-        `forward`'s features, `(batch_size, num_filters * num_widths)`, from one convolution over
-        the whole padded batch (`max_pooled_windows`): no loop over sub-batches and no branch on
-        the batch's shape, so that `torch.export` traces one graph for any batch (the ONNX
+        `forward`'s features, `(batch_size, num_filters * num_widths)`, from one matrix product
+        over the whole padded batch (`max_pooled_windows`): no loop over sub-batches and no
+        branch on the batch's shape, so that `torch.export` traces one graph for any batch (the ONNX
         export, `onnx_export.traced_student_graph`).
         """
         mask = token_ids != 0
         padded, padded_mask = wide_padding(self.embedding(token_ids), mask, self.pad)
-        pooled = max_pooled_windows(padded, padded_mask.sum(dim=1), self.weight, self.widths)
+        lengths = padded_mask.sum(dim=1)
+        pooled = max_pooled_windows(padded, lengths, self.weight, self.narrowest, self.widest)
         return torch.relu(pooled + self.bias)
 
 

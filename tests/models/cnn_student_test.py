@@ -9,6 +9,7 @@ from allennlp.nn import Activation
 from allennlp_distill.models import BiLstmStudent, CnnStudent
 from allennlp_distill.modules import WideCnnEncoder, wide_padding
 from allennlp_distill.modules.wide_cnn_encoder import (
+    filter_layout,
     fused_filters,
     length_sorted_chunks,
     max_pooled_windows,
@@ -55,7 +56,8 @@ def test_a_one_word_text_has_features_from_filters_wider_than_itself():
     assert wide(word, mask).abs().sum() > 0
 
 
-@pytest.mark.parametrize("widths", [(3, 4, 5), (2, 4), (1, 3)])
+# (3, 1, 3): the widest filters in two blocks, masked apart from the others (max_pooled_windows).
+@pytest.mark.parametrize("widths", [(3, 4, 5), (2, 4), (1, 3), (3, 1, 3)])
 @pytest.mark.parametrize("output_dim", [None, 5])
 def test_the_fused_convolution_gives_allennlps_features_of_the_padded_texts(widths, output_dim):
     # One conv1d for every width, the bias and ReLU after the max (max_pooled_windows), against
@@ -74,6 +76,11 @@ def test_the_fused_convolution_gives_allennlps_features_of_the_padded_texts(widt
     padded, padded_mask = wide_padding(vectors, mask, encoder._pad)
     expected = CnnEncoder.forward(encoder, padded, padded_mask)
     assert torch.allclose(encoder(vectors, mask), expected, atol=1e-6)
+
+
+def test_filter_layout_names_the_narrowest_width_and_each_block_of_the_widest():
+    encoder = WideCnnEncoder(embedding_dim=3, num_filters=4, ngram_filter_sizes=(3, 1, 3))
+    assert filter_layout(encoder._convolution_layers) == (1, [(0, 4), (8, 12)])
 
 
 def test_length_sorted_chunks_cover_the_batch_once_shortest_first():
@@ -95,13 +102,15 @@ def test_length_sorted_sub_batches_give_each_text_its_own_features(chunk_size):
     # features come back to its own row, equal to the whole padded batch's.
     torch.manual_seed(0)
     encoder = WideCnnEncoder(embedding_dim=3, num_filters=4, ngram_filter_sizes=(2, 3))
-    weight, _, widths = fused_filters(encoder._convolution_layers)
+    weight, _ = fused_filters(encoder._convolution_layers)
+    narrowest, widest = filter_layout(encoder._convolution_layers)
     lengths = torch.tensor([5, 1, 9, 0, 3, 9, 2])
     vectors = torch.randn(7, 9, 3)
     mask = torch.arange(9).unsqueeze(0) < lengths.unsqueeze(1)
     padded, padded_mask = wide_padding(vectors, mask, encoder._pad)
-    whole = max_pooled_windows(padded, padded_mask.sum(dim=1), weight, widths)
-    by_length = pooled_by_length(padded, padded_mask.sum(dim=1), weight, widths, chunk_size)
+    lengths = padded_mask.sum(dim=1)
+    whole = max_pooled_windows(padded, lengths, weight, narrowest, widest)
+    by_length = pooled_by_length(padded, lengths, weight, narrowest, widest, chunk_size)
     assert torch.allclose(by_length, whole, atol=1e-6)
     assert len(set(by_length[:, 0].tolist())) > 4  # distinct texts, distinct rows
 

@@ -43,7 +43,7 @@ def main(archive: str, dev_file: str) -> None:
                     pooled_by_length(
                         vectors,
                         mask.sum(dim=1),
-                        encoder.weight,
+                        encoder.filters,
                         encoder.narrowest,
                         encoder.widest,
                         chunk_size,

@@ -84,7 +84,7 @@ class ExportedCnnEncoder(torch.nn.Module):
     as the encoder itself runs).
     """
 
-    weight: torch.Tensor
+    filters: torch.Tensor
     bias: torch.Tensor
     narrowest: int
     widest: List[Tuple[int, int]]
@@ -94,13 +94,11 @@ class ExportedCnnEncoder(torch.nn.Module):
         self.embedding = embedding_table(student)
         encoder = cast(WideCnnEncoder, student._encoder)
         with torch.no_grad():
-            weight, bias = fused_filters(encoder._convolution_layers)
-        # Buffers: the fused weight holds zeros past each filter's width, which are no
+            filters, bias = fused_filters(encoder._convolution_layers)
+        # Buffers: the fused filters hold zeros past each filter's width, which are no
         # parameters (the export counts the student's own, `count_parameters`).
-        self.register_buffer("weight", weight.clone())
+        self.register_buffer("filters", filters.clone())
         self.register_buffer("bias", bias.clone())
-        # Plain ints, not tensors: `torch.export` (the ONNX export) traces no data-dependent
-        # shape.
         self.narrowest, self.widest = filter_layout(encoder._convolution_layers)
         self.pad = encoder._pad
 
@@ -108,7 +106,7 @@ class ExportedCnnEncoder(torch.nn.Module):
         mask = token_ids != 0
         padded, padded_mask = wide_padding(self.embedding(token_ids), mask, self.pad)
         lengths = padded_mask.sum(dim=1)
-        pooled = pooled_by_length(padded, lengths, self.weight, self.narrowest, self.widest)
+        pooled = pooled_by_length(padded, lengths, self.filters, self.narrowest, self.widest)
         return torch.relu(pooled + self.bias)
 
     def whole_batch(self, token_ids: torch.Tensor) -> torch.Tensor:
@@ -121,7 +119,7 @@ class ExportedCnnEncoder(torch.nn.Module):
         mask = token_ids != 0
         padded, padded_mask = wide_padding(self.embedding(token_ids), mask, self.pad)
         lengths = padded_mask.sum(dim=1)
-        pooled = max_pooled_windows(padded, lengths, self.weight, self.narrowest, self.widest)
+        pooled = max_pooled_windows(padded, lengths, self.filters, self.narrowest, self.widest)
         return torch.relu(pooled + self.bias)
 
 

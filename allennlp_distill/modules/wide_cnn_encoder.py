@@ -15,7 +15,8 @@ def wide_padding(
 
     # Parameters
     embedded : `torch.Tensor`
-        `(batch_size, num_tokens, embedding_dim)`; rows where `mask` is false are ignored.
+        `(batch_size, num_tokens, embedding_dim)`; rows where `mask` is false are ignored
+        (zeros in the output, whatever they hold).
     mask : `torch.Tensor`
         `(batch_size, num_tokens)` bool, true on each text's tokens, which come first.
     pad : `int`
@@ -27,7 +28,7 @@ def wide_padding(
     `2 * pad` zeros.
     """
     num_tokens = embedded.shape[1]
-    padded = F.pad(embedded * mask.unsqueeze(-1), (0, 0, pad, pad))
+    padded = F.pad(embedded.masked_fill(~mask.unsqueeze(-1), 0.0), (0, 0, pad, pad))
     lengths = mask.sum(dim=1, keepdim=True) + 2 * pad
     positions = torch.arange(num_tokens + 2 * pad, device=mask.device).unsqueeze(0)
     return padded, positions < lengths
@@ -36,7 +37,7 @@ def wide_padding(
 def max_pooled_windows(
     padded: torch.Tensor,
     lengths: torch.Tensor,
-    weight: torch.Tensor,
+    filters: torch.Tensor,
     narrowest: int,
     widest: List[Tuple[int, int]],
 ) -> torch.Tensor:
@@ -64,24 +65,22 @@ def max_pooled_windows(
         after.
     lengths : `torch.Tensor`
         `(batch_size,)` int, each text's positions: its tokens and `2 * (max_width - 1)` zeros.
-    weight : `torch.Tensor`
-        `(num_filters, embedding_dim, max_width)`, each filter zero-extended on the right to the
-        widest width (`fused_filters`).
+    filters : `torch.Tensor`
+        `(max_width * embedding_dim, num_filters)`, every filter as one column, zero past its
+        own width (`fused_filters`).
     narrowest, widest : `int`, `List[Tuple[int, int]]`
-        The narrowest filter's width, and the `[start, end)` filters of the widest width
-        (`filter_layout`).
+        The narrowest filter's width, and the widest filters' columns of `filters`, as
+        `[start, end)` blocks (`filter_layout`).
 
     # Returns
     `(batch_size, num_filters)`; `-inf` for a filter with no window inside a text (a text shorter
     than the filter, which `wide_padding` rules out for texts of one token or more).
     """
-    max_width = weight.shape[2]
+    max_width = filters.shape[0] // padded.shape[2]
     num_windows = padded.shape[1] - narrowest + 1
     # Zeros after the last position give every filter as many windows as the narrowest one has.
     inputs = F.pad(padded, (0, 0, 0, max_width - narrowest))
     windows = torch.cat([inputs[:, shift : shift + num_windows] for shift in range(max_width)], 2)
-    # (max_width * embedding_dim, num_filters): row shift * embedding_dim + d = weight[:, d, shift]
-    filters = weight.permute(2, 1, 0).reshape(-1, weight.shape[0])
     scores = windows.matmul(filters)  # (batch_size, num_windows, num_filters)
     starts = torch.arange(num_windows, device=scores.device).view(1, -1, 1)
     past_text = starts > (lengths.view(-1, 1, 1) - max_width)  # (batch_size, num_windows, 1)
@@ -127,7 +126,7 @@ def length_sorted_chunks(
 def pooled_by_length(
     padded: torch.Tensor,
     lengths: torch.Tensor,
-    weight: torch.Tensor,
+    filters: torch.Tensor,
     narrowest: int,
     widest: List[Tuple[int, int]],
     chunk_size: int = LENGTH_CHUNK,
@@ -140,18 +139,18 @@ def pooled_by_length(
     Differentiable.
 
     # Parameters
-    padded, lengths, weight, narrowest, widest : as `max_pooled_windows`.
+    padded, lengths, filters, narrowest, widest : as `max_pooled_windows`.
     chunk_size : `int`, optional (default = `LENGTH_CHUNK`)
         Texts per sub-batch.
 
     # Returns
     `(batch_size, num_filters)`, in the order of `padded`.
     """
-    pooled = padded.new_zeros(padded.shape[0], weight.shape[0])
+    pooled = padded.new_zeros(padded.shape[0], filters.shape[1])
     for chunk, longest in length_sorted_chunks(lengths, chunk_size):
         texts = padded.index_select(0, chunk)[:, :longest]
         windows = max_pooled_windows(
-            texts, lengths.index_select(0, chunk), weight, narrowest, widest
+            texts, lengths.index_select(0, chunk), filters, narrowest, widest
         )
         pooled = pooled.index_copy(0, chunk, windows)
     return pooled
@@ -162,26 +161,30 @@ def fused_filters(
 ) -> Tuple[torch.Tensor, torch.Tensor]:
     """
     The filters of `convolutions` (one `Conv1d` per width, as AllenNLP's `CnnEncoder` holds them)
-    as one: `weight` `(num_filters, embedding_dim, max_width)`, each zero-extended on the right,
-    and `bias` `(num_filters,)`, in the order of `convolutions`. Differentiable: training through
-    `max_pooled_windows` updates the `Conv1d`s.
+    as one matrix for `max_pooled_windows`: `filters` `(max_width * embedding_dim,
+    num_filters)`, row `shift * embedding_dim + d` holding each filter's weight on dimension `d`
+    of a window's word at `shift` (0 past the filter's own width), and `bias` `(num_filters,)`,
+    in the order of `convolutions`. Differentiable: training through `max_pooled_windows`
+    updates the `Conv1d`s.
     """
     sizes = [int(conv.kernel_size[0]) for conv in convolutions]
     weight = torch.cat(
         [F.pad(conv.weight, (0, max(sizes) - size)) for conv, size in zip(convolutions, sizes)]
-    )
+    )  # (num_filters, embedding_dim, max_width), as one Conv1d's
     bias = torch.cat([conv.bias for conv in convolutions])  # type: ignore[misc]
-    return weight, bias
+    return weight.permute(2, 1, 0).reshape(-1, weight.shape[0]), bias
 
 
 def filter_layout(convolutions: Sequence[torch.nn.Conv1d]) -> Tuple[int, List[Tuple[int, int]]]:
     """
     What `max_pooled_windows` needs to know of `fused_filters(convolutions)` besides the
-    weights: the narrowest width, and the `[start, end)` filters of the widest width, one block
-    per `Conv1d` of that width (e.g. widths 1, 2, 3 with 300 filters each: `1, [(600, 900)]`).
+    weights: the narrowest width, and the columns of the widest filters, one `[start, end)`
+    block per `Conv1d` of that width (e.g. widths 1, 2, 3 with 300 filters each: `1, [(600,
+    900)]`). Plain ints, so that `torch.export` traces no data-dependent shape.
     """
     sizes = [int(conv.kernel_size[0]) for conv in convolutions]
-    widest, start = [], 0
+    widest: List[Tuple[int, int]] = []
+    start = 0
     for conv, size in zip(convolutions, sizes):
         if size == max(sizes):
             widest.append((start, start + conv.out_channels))
@@ -244,8 +247,8 @@ class WideCnnEncoder(CnnEncoder):
         padded, padded_mask = wide_padding(tokens, mask, self._pad)
         if not isinstance(self._activation, torch.nn.ReLU):
             return super().forward(padded, padded_mask)  # type: ignore[arg-type]
-        weight, bias = fused_filters(self._convolution_layers)
+        filters, bias = fused_filters(self._convolution_layers)
         lengths = padded_mask.sum(dim=1)
-        pooled = pooled_by_length(padded, lengths, weight, self._narrowest, self._widest)
+        pooled = pooled_by_length(padded, lengths, filters, self._narrowest, self._widest)
         pooled = torch.relu(pooled + bias)
         return pooled if self.projection_layer is None else self.projection_layer(pooled)

@@ -35,8 +35,8 @@ def test_each_text_is_pooled_over_its_own_zero_padded_windows_only():
     lengths = [1, 6, 3]
     vectors = torch.randn(3, 6, 3)
     mask = torch.arange(6).unsqueeze(0) < torch.tensor(lengths).unsqueeze(1)
-    # Whatever lies in the padding of the batch tensor must not count.
-    vectors[~mask] = 100.0
+    # Whatever lies in the padding of the batch tensor must not count, not even NaN.
+    vectors[~mask] = float("nan")
     batch = encoder(vectors, mask)
     assert batch.shape == (3, 8)
     for row, length in enumerate(lengths):
@@ -59,9 +59,10 @@ def test_a_one_word_text_has_features_from_filters_wider_than_itself():
 # (3, 1, 3): the widest filters in two blocks, masked apart from the others (max_pooled_windows).
 @pytest.mark.parametrize("widths", [(3, 4, 5), (2, 4), (1, 3), (3, 1, 3)])
 @pytest.mark.parametrize("output_dim", [None, 5])
-def test_the_fused_convolution_gives_allennlps_features_of_the_padded_texts(widths, output_dim):
-    # One conv1d for every width, the bias and ReLU after the max (max_pooled_windows), against
-    # AllenNLP's CnnEncoder, one convolution and one mask per width, on the same padded texts.
+def test_the_fused_filters_give_allennlps_features_of_the_padded_texts(widths, output_dim):
+    # Every window of every width in one matrix product, the bias and ReLU after the max
+    # (max_pooled_windows), against AllenNLP's CnnEncoder, one convolution and one mask per
+    # width, on the same padded texts.
     torch.manual_seed(0)
     encoder = WideCnnEncoder(
         embedding_dim=3, num_filters=4, ngram_filter_sizes=widths, output_dim=output_dim
@@ -102,15 +103,15 @@ def test_length_sorted_sub_batches_give_each_text_its_own_features(chunk_size):
     # features come back to its own row, equal to the whole padded batch's.
     torch.manual_seed(0)
     encoder = WideCnnEncoder(embedding_dim=3, num_filters=4, ngram_filter_sizes=(2, 3))
-    weight, _ = fused_filters(encoder._convolution_layers)
+    filters, _ = fused_filters(encoder._convolution_layers)
     narrowest, widest = filter_layout(encoder._convolution_layers)
     lengths = torch.tensor([5, 1, 9, 0, 3, 9, 2])
     vectors = torch.randn(7, 9, 3)
     mask = torch.arange(9).unsqueeze(0) < lengths.unsqueeze(1)
     padded, padded_mask = wide_padding(vectors, mask, encoder._pad)
     lengths = padded_mask.sum(dim=1)
-    whole = max_pooled_windows(padded, lengths, weight, narrowest, widest)
-    by_length = pooled_by_length(padded, lengths, weight, narrowest, widest, chunk_size)
+    whole = max_pooled_windows(padded, lengths, filters, narrowest, widest)
+    by_length = pooled_by_length(padded, lengths, filters, narrowest, widest, chunk_size)
     assert torch.allclose(by_length, whole, atol=1e-6)
     assert len(set(by_length[:, 0].tolist())) > 4  # distinct texts, distinct rows
 

@@ -92,7 +92,9 @@ def max_pooled_windows(
 # Texts per length-sorted sub-batch of `pooled_by_length`. `scripts/cnn_chunk_sizes.py`, SST-2
 # dev at batch 256, 2 threads, two runs, ms per 1,024 texts for 256 (one padded batch) / 128 /
 # 64 / 32 / 16: 93 / 77 / 61 / 60 / 66 and 164 / 74 / 74 / 80 / 90; 32 and 64 are within noise
-# (measured with the conv1d kernel of before 2026-12-07).
+# (the conv1d kernel of before 2026-12-07). With the matrix product, timed by hand on the
+# sentence encoder's filters over STS-B dev (2026-12-07, eager, best of 5): 118 / 66 / 49 / 44 /
+# 48 and 122 / 72 / 49 / 49 / 60, 32 and 64 again within noise.
 LENGTH_CHUNK = 32
 
 

@@ -24,7 +24,6 @@ from allennlp_distill.modules.pooled_transformer import PooledTransformer
 from allennlp_distill.modules.wide_cnn_encoder import (
     LENGTH_CHUNK,
     WideCnnEncoder,
-    filter_layout,
     fused_filters,
     length_sorted_chunks,
     max_pooled_windows,
@@ -99,7 +98,7 @@ class ExportedCnnEncoder(torch.nn.Module):
         # parameters (the export counts the student's own, `count_parameters`).
         self.register_buffer("filters", filters.clone())
         self.register_buffer("bias", bias.clone())
-        self.narrowest, self.widest = filter_layout(encoder._convolution_layers)
+        self.narrowest, self.widest = encoder._narrowest, list(encoder._widest)
         self.pad = encoder._pad
 
     def forward(self, token_ids: torch.Tensor) -> torch.Tensor:

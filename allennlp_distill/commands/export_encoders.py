@@ -78,15 +78,14 @@ class ExportedCnnEncoder(torch.nn.Module):
     A `cnn_student`'s embeddings and `wide_cnn` encoder (Kim 2014, §2) in plain torch modules:
     `forward(token_ids)`, `token_ids` `(batch_size, num_tokens)` int64 with 0 for padding, gives
     `(batch_size, num_filters * num_widths)`: each text zero-padded by `max width - 1` vectors on
-    both sides, each filter's ReLU activation max-pooled over the text's windows, every window of
-    every width in one matrix product, texts sorted by length 32 at a time (`pooled_by_length`,
-    as the encoder itself runs).
+    both sides, each filter's ReLU activation max-pooled over the text's windows, one matrix
+    product per filter width, texts sorted by length 32 at a time (`pooled_by_length`, as the
+    encoder itself runs).
     """
 
     filters: torch.Tensor
     bias: torch.Tensor
-    narrowest: int
-    widest: List[Tuple[int, int]]
+    blocks: List[Tuple[int, int, int]]
 
     def __init__(self, student: Union[BiLstmStudent, SiameseBiLstmStudent]) -> None:
         super().__init__()
@@ -98,27 +97,27 @@ class ExportedCnnEncoder(torch.nn.Module):
         # parameters (the export counts the student's own, `count_parameters`).
         self.register_buffer("filters", filters.clone())
         self.register_buffer("bias", bias.clone())
-        self.narrowest, self.widest = encoder._narrowest, list(encoder._widest)
+        self.blocks = list(encoder._blocks)
         self.pad = encoder._pad
 
     def forward(self, token_ids: torch.Tensor) -> torch.Tensor:
         mask = token_ids != 0
         padded, padded_mask = wide_padding(self.embedding(token_ids), mask, self.pad)
         lengths = padded_mask.sum(dim=1)
-        pooled = pooled_by_length(padded, lengths, self.filters, self.narrowest, self.widest)
+        pooled = pooled_by_length(padded, lengths, self.filters, self.blocks)
         return torch.relu(pooled + self.bias)
 
     def whole_batch(self, token_ids: torch.Tensor) -> torch.Tensor:
         """
-        `forward`'s features, `(batch_size, num_filters * num_widths)`, from one matrix product
-        over the whole padded batch (`max_pooled_windows`): no loop over sub-batches and no
+        `forward`'s features, `(batch_size, num_filters * num_widths)`, from the whole padded
+        batch at once (`max_pooled_windows`): no loop over sub-batches and no
         branch on the batch's shape, so that `torch.export` traces one graph for any batch (the ONNX
         export, `onnx_export.traced_student_graph`).
         """
         mask = token_ids != 0
         padded, padded_mask = wide_padding(self.embedding(token_ids), mask, self.pad)
         lengths = padded_mask.sum(dim=1)
-        pooled = max_pooled_windows(padded, lengths, self.filters, self.narrowest, self.widest)
+        pooled = max_pooled_windows(padded, lengths, self.filters, self.blocks)
         return torch.relu(pooled + self.bias)
 
 

@@ -38,8 +38,7 @@ def max_pooled_windows(
     padded: torch.Tensor,
     lengths: torch.Tensor,
     filters: torch.Tensor,
-    narrowest: int,
-    widest: List[Tuple[int, int]],
+    blocks: List[Tuple[int, int, int]],
 ) -> torch.Tensor:
     """
     Every filter's largest score (before bias and activation) over the windows that lie inside
@@ -47,13 +46,16 @@ def max_pooled_windows(
     the bias commute with the max, so they can follow it on `(batch_size, num_filters)` instead
     of every window; `WideCnnEncoder` and its exports all pool this way.
 
-    Each window's vectors are laid side by side, `(batch_size, num_windows, max_width *
-    embedding_dim)`, and multiplied by every filter in one matrix product, so that the scores
-    come out `(batch_size, num_windows, num_filters)` and the max runs over contiguous rows. On 2
-    cores, against one `conv1d` and a max over its last axis (the sentence encoder's 900 filters
-    of widths 1-3 on STS-B dev): 1.7-1.9x as fast in eager mode (AllenNLP's archive), 1.4-1.5x
-    forward and backward (training), no measurable change in the TorchScript export
-    (docs/results.md, "The CNN's windows as one matrix product"). Only the widest filters need
+    Each window's vectors are laid side by side once, `(batch_size * num_windows, max_width *
+    embedding_dim)`, and each block of filters of width `k` multiplies the first `k *
+    embedding_dim` columns (a strided view, no copy) by its own rows of `filters`, so that no
+    multiply-add is spent on the zeros past a filter's width, and each block's scores come out
+    `(batch_size, num_windows, block_filters)` with the max over contiguous rows. On 2 cores,
+    against one `conv1d` and a max over its last axis (the sentence encoder's 900 filters of
+    widths 1-3 on STS-B dev): 1.7-1.9x as fast in eager mode (AllenNLP's archive), 1.4-1.5x
+    forward and backward (training), 1.7x in the TorchScript export; one product per block
+    instead of one for all filters added 1.0-1.2x (docs/results.md, "The CNN's windows as one
+    matrix product" and "One matrix product per filter width"). Only the widest filters need
     their windows past a text masked: with `wide_padding`'s zeros, such a window reads zeros
     alone and scores exactly 0, and every narrower filter has a window that scores 0 inside the
     text's leading `max_width - 1` zeros, so a 0 past the text cannot raise its max.
@@ -68,25 +70,33 @@ def max_pooled_windows(
     filters : `torch.Tensor`
         `(max_width * embedding_dim, num_filters)`, every filter as one column, zero past its
         own width (`fused_filters`).
-    narrowest, widest : `int`, `List[Tuple[int, int]]`
-        The narrowest filter's width, and the widest filters' columns of `filters`, as
-        `[start, end)` blocks (`filter_layout`).
+    blocks : `List[Tuple[int, int, int]]`
+        Each block of filters of one width as `(width, start, end)`: its columns `[start, end)`
+        of `filters`, together covering them all (`filter_layout`).
 
     # Returns
     `(batch_size, num_filters)`; `-inf` for a filter with no window inside a text (a text shorter
     than the filter, which `wide_padding` rules out for texts of one token or more).
     """
-    max_width = filters.shape[0] // padded.shape[2]
-    num_windows = padded.shape[1] - narrowest + 1
+    batch_size, num_positions, embedding_dim = padded.shape
+    max_width = filters.shape[0] // embedding_dim
+    narrowest = min([width for width, _, _ in blocks])
+    num_windows = num_positions - narrowest + 1
     # Zeros after the last position give every filter as many windows as the narrowest one has.
     inputs = F.pad(padded, (0, 0, 0, max_width - narrowest))
     windows = torch.cat([inputs[:, shift : shift + num_windows] for shift in range(max_width)], 2)
-    scores = windows.matmul(filters)  # (batch_size, num_windows, num_filters)
-    starts = torch.arange(num_windows, device=scores.device).view(1, -1, 1)
+    windows = windows.reshape(batch_size * num_windows, max_width * embedding_dim)
+    starts = torch.arange(num_windows, device=padded.device).view(1, -1, 1)
     past_text = starts > (lengths.view(-1, 1, 1) - max_width)  # (batch_size, num_windows, 1)
-    for start, end in widest:
-        scores[:, :, start:end].masked_fill_(past_text, float("-inf"))
-    return scores.amax(dim=1)
+    pooled: List[torch.Tensor] = []
+    for width, start, end in blocks:
+        columns = width * embedding_dim
+        scores = windows[:, :columns].mm(filters[:columns, start:end])
+        scores = scores.view(batch_size, num_windows, end - start)
+        if width == max_width:
+            scores.masked_fill_(past_text, float("-inf"))
+        pooled.append(scores.amax(dim=1))
+    return torch.cat(pooled, dim=1)
 
 
 # Texts per length-sorted sub-batch of `pooled_by_length`. `scripts/cnn_chunk_sizes.py`, SST-2
@@ -130,8 +140,7 @@ def pooled_by_length(
     padded: torch.Tensor,
     lengths: torch.Tensor,
     filters: torch.Tensor,
-    narrowest: int,
-    widest: List[Tuple[int, int]],
+    blocks: List[Tuple[int, int, int]],
     chunk_size: int = LENGTH_CHUNK,
 ) -> torch.Tensor:
     """
@@ -142,7 +151,7 @@ def pooled_by_length(
     Differentiable.
 
     # Parameters
-    padded, lengths, filters, narrowest, widest : as `max_pooled_windows`.
+    padded, lengths, filters, blocks : as `max_pooled_windows`.
     chunk_size : `int`, optional (default = `LENGTH_CHUNK`)
         Texts per sub-batch.
 
@@ -152,9 +161,7 @@ def pooled_by_length(
     pooled = padded.new_zeros(padded.shape[0], filters.shape[1])
     for chunk, longest in length_sorted_chunks(lengths, chunk_size):
         texts = padded.index_select(0, chunk)[:, :longest]
-        windows = max_pooled_windows(
-            texts, lengths.index_select(0, chunk), filters, narrowest, widest
-        )
+        windows = max_pooled_windows(texts, lengths.index_select(0, chunk), filters, blocks)
         pooled = pooled.index_copy(0, chunk, windows)
     return pooled
 
@@ -178,21 +185,20 @@ def fused_filters(
     return weight.permute(2, 1, 0).reshape(-1, weight.shape[0]), bias
 
 
-def filter_layout(convolutions: Sequence[torch.nn.Conv1d]) -> Tuple[int, List[Tuple[int, int]]]:
+def filter_layout(convolutions: Sequence[torch.nn.Conv1d]) -> List[Tuple[int, int, int]]:
     """
     What `max_pooled_windows` needs to know of `fused_filters(convolutions)` besides the
-    weights: the narrowest width, and the columns of the widest filters, one `[start, end)`
-    block per `Conv1d` of that width (e.g. widths 1, 2, 3 with 300 filters each: `1, [(600,
-    900)]`). Plain ints, so that `torch.export` traces no data-dependent shape.
+    weights: one `(width, start, end)` block per `Conv1d`, its filters' width and their columns
+    `[start, end)`, in the order of `convolutions` (e.g. widths 1, 2, 3 with 300 filters each:
+    `[(1, 0, 300), (2, 300, 600), (3, 600, 900)]`). Plain ints, so that `torch.export` traces no
+    data-dependent shape.
     """
-    sizes = [int(conv.kernel_size[0]) for conv in convolutions]
-    widest: List[Tuple[int, int]] = []
+    blocks: List[Tuple[int, int, int]] = []
     start = 0
-    for conv, size in zip(convolutions, sizes):
-        if size == max(sizes):
-            widest.append((start, start + conv.out_channels))
+    for conv in convolutions:
+        blocks.append((int(conv.kernel_size[0]), start, start + conv.out_channels))
         start += conv.out_channels
-    return min(sizes), widest
+    return blocks
 
 
 @Seq2VecEncoder.register("wide_cnn")
@@ -218,8 +224,8 @@ class WideCnnEncoder(CnnEncoder):
 
     `forward(tokens, mask)`: `tokens` `(batch_size, num_tokens, embedding_dim)`, `mask`
     `(batch_size, num_tokens)`; returns `(batch_size, num_filters * len(ngram_filter_sizes))`
-    (or `output_dim`). With a ReLU (the default) every window of every width is scored in one
-    matrix product and the activation follows the pooling (`max_pooled_windows`: the same
+    (or `output_dim`). With a ReLU (the default) the windows are scored by one matrix product
+    per filter width and the activation follows the pooling (`max_pooled_windows`: the same
     features, with one pass over the scores instead of four per width), over length-sorted
     sub-batches (`pooled_by_length`); another activation runs AllenNLP's `CnnEncoder` on the
     padded text.
@@ -242,7 +248,7 @@ class WideCnnEncoder(CnnEncoder):
             )
         super().__init__(embedding_dim, num_filters, tuple(ngram_filter_sizes), **kwargs)
         self._pad = max(ngram_filter_sizes) - 1
-        self._narrowest, self._widest = filter_layout(self._convolution_layers)
+        self._blocks = filter_layout(self._convolution_layers)
 
     def forward(self, tokens: torch.Tensor, mask: torch.BoolTensor) -> torch.Tensor:
         if mask is None:
@@ -252,6 +258,6 @@ class WideCnnEncoder(CnnEncoder):
             return super().forward(padded, padded_mask)  # type: ignore[arg-type]
         filters, bias = fused_filters(self._convolution_layers)
         lengths = padded_mask.sum(dim=1)
-        pooled = pooled_by_length(padded, lengths, filters, self._narrowest, self._widest)
+        pooled = pooled_by_length(padded, lengths, filters, self._blocks)
         pooled = torch.relu(pooled + bias)
         return pooled if self.projection_layer is None else self.projection_layer(pooled)

@@ -56,7 +56,8 @@ def test_a_one_word_text_has_features_from_filters_wider_than_itself():
     assert wide(word, mask).abs().sum() > 0
 
 
-# (3, 1, 3): the widest filters in two blocks, masked apart from the others (max_pooled_windows).
+# (3, 1, 3): the widest filters in two blocks, masked apart from the others, and a narrower
+# block between them, which reads only its own width's columns (max_pooled_windows).
 @pytest.mark.parametrize("widths", [(3, 4, 5), (2, 4), (1, 3), (3, 1, 3)])
 @pytest.mark.parametrize("output_dim", [None, 5])
 def test_the_fused_filters_give_allennlps_features_of_the_padded_texts(widths, output_dim):
@@ -79,9 +80,9 @@ def test_the_fused_filters_give_allennlps_features_of_the_padded_texts(widths, o
     assert torch.allclose(encoder(vectors, mask), expected, atol=1e-6)
 
 
-def test_filter_layout_names_the_narrowest_width_and_each_block_of_the_widest():
+def test_filter_layout_names_each_blocks_width_and_columns_in_order():
     encoder = WideCnnEncoder(embedding_dim=3, num_filters=4, ngram_filter_sizes=(3, 1, 3))
-    assert filter_layout(encoder._convolution_layers) == (1, [(0, 4), (8, 12)])
+    assert filter_layout(encoder._convolution_layers) == [(3, 0, 4), (1, 4, 8), (3, 8, 12)]
 
 
 def test_length_sorted_chunks_cover_the_batch_once_shortest_first():
@@ -104,14 +105,14 @@ def test_length_sorted_sub_batches_give_each_text_its_own_features(chunk_size):
     torch.manual_seed(0)
     encoder = WideCnnEncoder(embedding_dim=3, num_filters=4, ngram_filter_sizes=(2, 3))
     filters, _ = fused_filters(encoder._convolution_layers)
-    narrowest, widest = filter_layout(encoder._convolution_layers)
+    blocks = filter_layout(encoder._convolution_layers)
     lengths = torch.tensor([5, 1, 9, 0, 3, 9, 2])
     vectors = torch.randn(7, 9, 3)
     mask = torch.arange(9).unsqueeze(0) < lengths.unsqueeze(1)
     padded, padded_mask = wide_padding(vectors, mask, encoder._pad)
     lengths = padded_mask.sum(dim=1)
-    whole = max_pooled_windows(padded, lengths, filters, narrowest, widest)
-    by_length = pooled_by_length(padded, lengths, filters, narrowest, widest, chunk_size)
+    whole = max_pooled_windows(padded, lengths, filters, blocks)
+    by_length = pooled_by_length(padded, lengths, filters, blocks, chunk_size)
     assert torch.allclose(by_length, whole, atol=1e-6)
     assert len(set(by_length[:, 0].tolist())) > 4  # distinct texts, distinct rows
 

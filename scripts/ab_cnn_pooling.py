@@ -58,9 +58,11 @@ def main(old_checkout: str, archive: str, text_file: str, columns: str) -> None:
     def by_older(vectors: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         padded, padded_mask = old["wide_padding"](vectors, mask, encoder._pad)
         # e3b62f0: (weight, bias, widths); 42fcab9: (filters, bias) and filter_layout's
-        # (narrowest, widest); either way the older pooled_by_length's arguments, in order.
+        # (narrowest, widest); later: filter_layout's list of blocks. Either way the older
+        # pooled_by_length's arguments, in order.
         weight, bias, *widths = old["fused_filters"](convolutions)
         layout = old["filter_layout"](convolutions) if "filter_layout" in old else ()
+        layout = layout if isinstance(layout, tuple) else (layout,)
         pooled = old["pooled_by_length"](padded, padded_mask.sum(1), weight, *widths, *layout)
         return torch.relu(pooled + bias)
 

@@ -80,11 +80,11 @@ def max_pooled_windows(
     """
     batch_size, num_positions, embedding_dim = padded.shape
     max_width = filters.shape[0] // embedding_dim
-    narrowest = min([width for width, _, _ in blocks])
-    num_windows = num_positions - narrowest + 1
-    # Zeros after the last position give every filter as many windows as the narrowest one has.
-    inputs = F.pad(padded, (0, 0, 0, max_width - narrowest))
-    windows = torch.cat([inputs[:, shift : shift + num_windows] for shift in range(max_width)], 2)
+    # Every filter gets the widest filters' windows: a narrower filter's windows after those
+    # lie in the text's trailing zeros or past it, read zeros alone, and score the 0 that its
+    # first window scores anyway.
+    num_windows = num_positions - max_width + 1
+    windows = torch.cat([padded[:, shift : shift + num_windows] for shift in range(max_width)], 2)
     windows = windows.reshape(batch_size * num_windows, max_width * embedding_dim)
     starts = torch.arange(num_windows, device=padded.device).view(1, -1, 1)
     past_text = starts > (lengths.view(-1, 1, 1) - max_width)  # (batch_size, num_windows, 1)

@@ -41,12 +41,7 @@ def main(archive: str, dev_file: str) -> None:
                 start = time.perf_counter()
                 for vectors, mask in padded:
                     pooled_by_length(
-                        vectors,
-                        mask.sum(dim=1),
-                        encoder.filters,
-                        encoder.narrowest,
-                        encoder.widest,
-                        chunk_size,
+                        vectors, mask.sum(dim=1), encoder.filters, encoder.blocks, chunk_size
                     )
                 best = min(best, time.perf_counter() - start)
             print(f"sub-batches of {chunk_size:3d}: {1000 * best:6.1f} ms per 1,024 texts")

@@ -56,12 +56,11 @@ def test_a_one_word_text_has_features_from_filters_wider_than_itself():
     assert wide(word, mask).abs().sum() > 0
 
 
-# (3, 1, 3): the widest filters in two blocks, masked apart from the others, and a narrower
-# block between them, which reads only its own width's columns (max_pooled_windows).
+# (3, 1, 3): the widest filters in two blocks, masked apart from the others (max_pooled_windows).
 @pytest.mark.parametrize("widths", [(3, 4, 5), (2, 4), (1, 3), (3, 1, 3)])
 @pytest.mark.parametrize("output_dim", [None, 5])
 def test_the_fused_filters_give_allennlps_features_of_the_padded_texts(widths, output_dim):
-    # Every window of every width in one matrix product, the bias and ReLU after the max
+    # One matrix product per filter width, the bias and ReLU after the max
     # (max_pooled_windows), against AllenNLP's CnnEncoder, one convolution and one mask per
     # width, on the same padded texts.
     torch.manual_seed(0)
@@ -78,6 +77,28 @@ def test_the_fused_filters_give_allennlps_features_of_the_padded_texts(widths, o
     padded, padded_mask = wide_padding(vectors, mask, encoder._pad)
     expected = CnnEncoder.forward(encoder, padded, padded_mask)
     assert torch.allclose(encoder(vectors, mask), expected, atol=1e-6)
+
+
+@pytest.mark.parametrize("widths", [(3, 1, 3), (1, 2, 3)])
+def test_each_block_multiplies_only_its_own_widths_rows_of_the_filters(widths):
+    # The fused filters hold zeros past each filter's width; a block that read those rows would
+    # spend multiply-adds on them (the point of one product per width). With NaN there instead,
+    # any such read shows in the features.
+    torch.manual_seed(0)
+    encoder = WideCnnEncoder(embedding_dim=3, num_filters=4, ngram_filter_sizes=widths)
+    filters, _ = fused_filters(encoder._convolution_layers)
+    filters = filters.detach()
+    blocks = filter_layout(encoder._convolution_layers)
+    poisoned = filters.clone()
+    for width, start, end in blocks:
+        poisoned[width * 3 :, start:end] = float("nan")
+    lengths = torch.tensor([4, 1, 0])
+    mask = torch.arange(4).unsqueeze(0) < lengths.unsqueeze(1)
+    padded, padded_mask = wide_padding(torch.randn(3, 4, 3), mask, encoder._pad)
+    expected = max_pooled_windows(padded, padded_mask.sum(dim=1), filters, blocks)
+    pooled = max_pooled_windows(padded, padded_mask.sum(dim=1), poisoned, blocks)
+    assert not pooled.isnan().any()
+    assert torch.equal(pooled, expected)
 
 
 def test_filter_layout_names_each_blocks_width_and_columns_in_order():

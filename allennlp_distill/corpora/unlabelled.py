@@ -352,9 +352,9 @@ def normalise(sentence: str) -> str:
 
 #: The default mask token of `augmented_sentences`' copies: BERT's, so MiniLM's word pieces keep
 #: it whole, and one the students' `spacy_rules` tokenizer reads as `@@UNKNOWN@@`. MPNet's is
-#: `<mask>` (its tokenizer splits `[MASK]` into pieces); `MASK_TOKENS` are those the students read.
+#: `<mask>` (its tokenizer splits `[MASK]` into pieces); the tokenizer's `DEFAULT_SPECIAL_TOKENS`
+#: are those the students read.
 MASK_TOKEN = "[MASK]"
-MASK_TOKENS = tuple(DEFAULT_SPECIAL_TOKENS)
 #: The name `build_corpus` counts augmented copies under.
 AUGMENTED = "augmented copies of the task files' sentences"
 
@@ -466,16 +466,16 @@ def build_corpus(
 
     # Raises
     As `read_sentences`; `ValueError` for a negative `augment_copies`, a positive one without
-    a task-file source (`PATH:COLUMN`) to copy, or a `mask_token` outside `MASK_TOKENS` (the
-    students would read it as words); `ConfigurationError` when `spacy_model` is not installed.
-    Nothing is written then.
+    a task-file source (`PATH:COLUMN`) to copy, or a `mask_token` outside the students'
+    tokenizer's `DEFAULT_SPECIAL_TOKENS` (they would read it as words); `ConfigurationError`
+    when `spacy_model` is not installed. Nothing is written then.
     """
     if augment_copies < 0:
         raise ValueError(f"augment_copies must be 0 or more, got {augment_copies}")
-    if mask_token not in MASK_TOKENS:
+    if mask_token not in DEFAULT_SPECIAL_TOKENS:
         raise ValueError(
             f"mask_token {mask_token!r} is not one the students' tokenizer reads as unknown: "
-            f"use one of {list(MASK_TOKENS)}"
+            f"use one of {DEFAULT_SPECIAL_TOKENS}"
         )
     resolved = [resolve(source) for source in sources]
     tagger = None
@@ -617,7 +617,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     )
     parser.add_argument(
         "--mask-token",
-        choices=MASK_TOKENS,
+        choices=DEFAULT_SPECIAL_TOKENS,
         default=MASK_TOKEN,
         help="the mask token of --augment-copies: the teacher's own (all-MiniLM-L6-v2: [MASK], "
         "all-mpnet-base-v2: <mask>; default %(default)s)",

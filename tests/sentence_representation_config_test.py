@@ -104,6 +104,25 @@ def test_distill_sentence_encoder_swaps_the_bilstm_for_kims_cnn():
         encoder("lstm")
 
 
+def test_distill_sentence_encoder_filters_sizes_the_cnn_of_the_encoder_and_its_task_students():
+    def filters(config: dict) -> int:
+        return config["model"]["encoder"]["num_filters"]
+
+    assert default_config_vars()["DISTILL_SENTENCE_ENCODER_FILTERS"] == "300"
+    cnn = {"DISTILL_SENTENCE_ENCODER": "cnn", "DISTILL_SENTENCE_ENCODER_FILTERS": "150"}
+    assert filters(params(**cnn)) == 150
+    # A task student built from such an encoder (student.libsonnet) gets the same filters.
+    task = {
+        **EXT_VARS, **cnn, "DISTILL_PRETRAINED_ENCODER": "best.th", "DISTILL_STUDENT_ENCODER": "",
+        **dict.fromkeys(["DISTILL_TRAIN", "DISTILL_DEV", "DISTILL_TRANSFER_SET"], ""),
+    }  # fmt: skip
+    student = _jsonnet.evaluate_file(str(CONFIGS / "stsb_baseline.jsonnet"), ext_vars=task)
+    assert filters(json.loads(student)) == 150
+    for wrong in ("0", "", "1.5", "-3", "many"):
+        with pytest.raises(RuntimeError, match=f"a whole number of filters above 0, not '{wrong}'"):
+            params(**{**cnn, "DISTILL_SENTENCE_ENCODER_FILTERS": wrong})
+
+
 def test_the_encoders_word_vectors_are_frozen_unless_fine_tuning_is_asked_for():
     def trainable(mode: str) -> bool:
         config = params(DISTILL_SENTENCE_ENCODER_VECTORS=mode)

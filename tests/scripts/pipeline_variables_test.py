@@ -19,7 +19,8 @@ echo "$1 DISTILL_AMP=${DISTILL_AMP:-} DISTILL_TRAIN=$DISTILL_TRAIN" >> "$CALLS"
 echo "$* TRANSFER=${DISTILL_TRANSFER_SET:-} EPOCHS=${DISTILL_EPOCHS:-}\
  FROM=${DISTILL_TRUNCATE_FROM:-} WORD_VECTORS=${DISTILL_WORD_VECTORS:-}\
  ENCODER_VECTORS=${DISTILL_SENTENCE_ENCODER_VECTORS:-}\
- SENTENCE_ENCODER=${DISTILL_SENTENCE_ENCODER:-}" >> "$CALLS.argv"
+ SENTENCE_ENCODER=${DISTILL_SENTENCE_ENCODER:-}\
+ FILTERS=${DISTILL_SENTENCE_ENCODER_FILTERS:-}" >> "$CALLS.argv"
 out=
 while [ $# -gt 0 ]; do
   case $1 in
@@ -233,20 +234,26 @@ def test_sentence_encoder_trains_mrpc_students_on_the_held_out_split_and_refuses
     assert result.returncode == 0, result.stderr
     assert "mrpc_from_encoder: skipped" in result.stdout
     assert not [line for line in calls.read_text().splitlines() if line.startswith("train ")]
-    # The BiLSTM by default; ENCODER=cnn: the encoder and both students are Kim's CNN.
+    # The BiLSTM by default; ENCODER=cnn: the encoder and both students are Kim's CNN, with
+    # 300 filters a width unless FILTERS says otherwise.
     env.pop("DISTILL_SENTENCE_ENCODER", None)
-    for out, encoder in (("out_bilstm", None), ("out_cnn", "cnn")):
+    env.pop("DISTILL_SENTENCE_ENCODER_FILTERS", None)
+    runs = (("out_bilstm", None, None), ("out_cnn", "cnn", None), ("out_cnn150", "cnn", "150"))
+    for out, encoder, filters in runs:
         (tmp_path / "calls.txt.argv").unlink()
         env.update(OUT=out, **({"ENCODER": encoder} if encoder else {}))
+        env.update({"FILTERS": filters} if filters else {})
         result = sentence_encoder()
         assert result.returncode == 0, result.stderr
         trains = [line for line in (tmp_path / "calls.txt.argv").read_text().splitlines()
                   if line.startswith("train ")]  # fmt: skip
         assert len(trains) == 3
-        assert all(line.endswith(f" SENTENCE_ENCODER={encoder or 'bilstm'}") for line in trains)
+        expected = f" SENTENCE_ENCODER={encoder or 'bilstm'} FILTERS={filters or 300}"
+        assert all(line.endswith(expected) for line in trains)
         glove = env.get("DISTILL_WORD_VECTORS", "")  # the caller's, if any
         assert all(f" WORD_VECTORS={glove} ENCODER_VECTORS=frozen " in line for line in trains)
         assert "word-vectors" not in (tmp_path / "calls.txt.argv").read_text()
+    env.pop("FILTERS")
     # ENCODER_VECTORS=fine-tuned: the encoder trains its word vectors, which are written out and
     # read by the students from the encoder; those from random initialisation read the caller's.
     (tmp_path / "calls.txt.argv").unlink()
@@ -325,6 +332,12 @@ def test_sentence_encoder_trains_mrpc_students_on_the_held_out_split_and_refuses
     assert result.returncode != 0
     assert "ENCODER_VECTORS=trainable: frozen or fine-tuned" in result.stderr
     assert not (work / "out_trainable").exists()
+    for filters in ("0", "1.5", "many", "-3"):
+        env.update(OUT="out_filters", ENCODER="cnn", ENCODER_VECTORS="frozen", FILTERS=filters)
+        result = sentence_encoder()
+        assert result.returncode != 0
+        assert f"FILTERS={filters}: a whole number above 0" in result.stderr
+        assert not (work / "out_filters").exists()
 
 
 def test_without_teacher_amp_every_step_trains_in_the_default_precision(tmp_path):

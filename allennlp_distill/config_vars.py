@@ -66,7 +66,8 @@ def default_config_vars() -> Dict[str, str]:
         # one distilled, and the one a task student builds from DISTILL_PRETRAINED_ENCODER's
         # weights (the `pretrained_sentence_encoder` initializer names a mismatch).
         "DISTILL_SENTENCE_ENCODER": "bilstm",
-        # Its CNN's filters of each width (the encoder and the task students that start from it).
+        # Its CNN's filters of each width (the encoder, and the task students built from it or
+        # with DISTILL_STUDENT_ENCODER=pooled).
         "DISTILL_SENTENCE_ENCODER_FILTERS": "300",
         # The distilled sentence encoder's word vectors: "frozen" (Wu et al.'s use: the task
         # students read the same ones) or "fine-tuned" (the encoder as an embedding model).

@@ -17,8 +17,9 @@
 #   ENCODER  its architecture, DISTILL_SENTENCE_ENCODER: bilstm (default, Wu et al.'s) or cnn
 #            (Kim's CNN; training_config/sentence_encoder.libsonnet); both kinds of task student
 #            take the same one
-#   FILTERS  the CNN's filters of each width, DISTILL_SENTENCE_ENCODER_FILTERS (default 300; 150
-#            serves about 1.5x as fast, about one Spearman point further from the teacher)
+#   FILTERS  the CNN's filters of each width, DISTILL_SENTENCE_ENCODER_FILTERS (default 300; 150:
+#            about 1.5x the sentences/s at batch 256, about one Spearman point further from the
+#            teacher); an OUT whose CNN encoder has another number is refused
 #   ENCODER_VECTORS  its word vectors, DISTILL_SENTENCE_ENCODER_VECTORS: frozen (default) or
 #            fine-tuned; fine-tuned ones are written by `allennlp word-vectors` to $OUT/word_vectors,
 #            which the students from the encoder read (those from random initialisation: GloVe)
@@ -57,7 +58,7 @@ case $DISTILL_SENTENCE_ENCODER in bilstm|cnn) ;; *)
   echo "sentence_encoder.sh: ENCODER=$DISTILL_SENTENCE_ENCODER: bilstm or cnn" >&2; exit 1 ;;
 esac
 export DISTILL_SENTENCE_ENCODER_FILTERS=${FILTERS:-${DISTILL_SENTENCE_ENCODER_FILTERS:-300}}
-case $DISTILL_SENTENCE_ENCODER_FILTERS in ""|*[!0-9]*|0*)
+case $DISTILL_SENTENCE_ENCODER_FILTERS in *[!0-9]*|0*)
   echo "sentence_encoder.sh: FILTERS=$DISTILL_SENTENCE_ENCODER_FILTERS: a whole number above 0" >&2
   exit 1 ;;
 esac
@@ -66,6 +67,17 @@ case $DISTILL_SENTENCE_ENCODER_VECTORS in frozen|fine-tuned) ;; *)
   echo "sentence_encoder.sh: ENCODER_VECTORS=$DISTILL_SENTENCE_ENCODER_VECTORS: frozen or fine-tuned" >&2
   exit 1 ;;
 esac
+# An encoder of this OUT with another number of filters would be kept as finished, and its
+# students refused only when built.
+if [ "$DISTILL_SENTENCE_ENCODER" = cnn ] && [ -f "$OUT/encoder/config.json" ]; then
+  "$PYTHON" -c 'import json, sys
+encoder = json.load(open(sys.argv[1])).get("model", {}).get("encoder", {})
+filters = encoder.get("num_filters")
+if encoder.get("type") == "wide_cnn" and str(filters) != sys.argv[2]:
+    sys.exit(f"sentence_encoder.sh: {sys.argv[1]}: this encoder has {filters} filters a width, "
+             f"not FILTERS={sys.argv[2]}: choose another OUT")
+' "$OUT/encoder/config.json" "$DISTILL_SENTENCE_ENCODER_FILTERS"
+fi
 # A task student fine-tuned from an earlier encoder of this OUT (the encoder trained again since,
 # or being trained again) would be kept as finished: refused before anything trains.
 for task in $TASKS; do for run in "$OUT/$task"/from_encoder "$OUT/$task"/from_encoder_seed*; do

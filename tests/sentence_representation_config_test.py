@@ -118,7 +118,7 @@ def test_distill_sentence_encoder_filters_sizes_the_cnn_of_the_encoder_and_its_t
     }  # fmt: skip
     student = _jsonnet.evaluate_file(str(CONFIGS / "stsb_baseline.jsonnet"), ext_vars=task)
     assert filters(json.loads(student)) == 150
-    for wrong in ("0", "", "1.5", "-3", "many"):
+    for wrong in ("0", "050", "", "1.5", "-3", "many"):
         with pytest.raises(RuntimeError, match=f"a whole number of filters above 0, not '{wrong}'"):
             params(**{**cnn, "DISTILL_SENTENCE_ENCODER_FILTERS": wrong})
 

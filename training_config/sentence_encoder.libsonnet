@@ -13,13 +13,14 @@
 //             max over time: about 1/10 of the BiLSTM's multiply-adds per word and no
 //             recurrence.
 // DISTILL_SENTENCE_ENCODER_FILTERS: the CNN's filters of each width (default by the plugin: 300;
-// 150 serves about 1.5x as fast at about one Spearman point less, docs/results.md).
+// 150: about 1.5x the sentences/s at batch 256, about one Spearman point further from the
+// teacher, docs/results.md).
 local architecture = std.extVar("DISTILL_SENTENCE_ENCODER");
 local filters_var = std.extVar("DISTILL_SENTENCE_ENCODER_FILTERS");
 local digits(text) =
   std.length(text) > 0 && std.all([c >= "0" && c <= "9" for c in std.stringChars(text)]);
 local filters =
-  if digits(filters_var) && std.parseInt(filters_var) > 0 then std.parseInt(filters_var)
+  if digits(filters_var) && filters_var[0] != "0" then std.parseInt(filters_var)
   else error "DISTILL_SENTENCE_ENCODER_FILTERS must be a whole number of filters above 0, not '"
     + filters_var + "'";
 {

@@ -194,8 +194,9 @@ class PretrainedSentenceEncoderInitializer(PretrainedModelInitializer):
     # Raises
     `ConfigurationError` naming the file when it lacks a parameter of the student's encoder:
     the weights of the other architecture (then it names the `DISTILL_SENTENCE_ENCODER` to set),
-    of the same architecture with fewer widths or layers, or of no sentence encoder; AllenNLP's
-    for a parameter of another size.
+    of the same architecture with fewer widths or layers, or of no sentence encoder; naming the
+    `DISTILL_SENTENCE_ENCODER_FILTERS` to set when a CNN's filters are another number; AllenNLP's
+    for a parameter of another size otherwise.
     """
 
     def __init__(self, weights_file_path: str, **kwargs) -> None:
@@ -222,5 +223,12 @@ class PretrainedSentenceEncoderInitializer(PretrainedModelInitializer):
                 f"{self._weights_file_path} has no {parameter_name}: it holds a '{recorded}' "
                 f"sentence encoder; set DISTILL_SENTENCE_ENCODER={recorded} for the task student "
                 "too, so that it builds the encoder those weights belong to"
+            )
+        recorded_filters = self.weights[parameter_name].size(0)
+        if parameter_name.startswith("_encoder.conv_layer_") and recorded_filters != tensor.size(0):
+            raise ConfigurationError(
+                f"{self._weights_file_path} holds a 'cnn' sentence encoder of {recorded_filters} "
+                f"filters a width, the task student builds {tensor.size(0)}: set "
+                f"DISTILL_SENTENCE_ENCODER_FILTERS={recorded_filters} for the task student too"
             )
         super().__call__(tensor, parameter_name, **kwargs)

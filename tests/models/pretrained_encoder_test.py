@@ -103,6 +103,19 @@ def test_weights_of_the_other_encoder_or_of_no_encoder_are_named(
         train_student("sst2", task_student, other, tiny_teacher_env, tmp_path / "b", monkeypatch)
 
 
+@pytest.mark.parametrize("sentence_encoder", ["cnn"], indirect=True)
+def test_a_cnn_encoder_of_another_filter_count_is_named(
+    sentence_encoder, tiny_teacher_env, tmp_path, monkeypatch
+):
+    _, weights = sentence_encoder
+    monkeypatch.setenv("DISTILL_SENTENCE_ENCODER_FILTERS", "7")  # the encoder: the default 300
+    with pytest.raises(
+        ConfigurationError, match="of 300 filters a width, the task student builds 7: set "
+        "DISTILL_SENTENCE_ENCODER_FILTERS=300"
+    ):  # fmt: skip
+        train_student("sst2", weights, "cnn", tiny_teacher_env, tmp_path, monkeypatch)
+
+
 def test_the_cnn_student_refuses_a_bilstm_sentence_encoder(monkeypatch):
     import _jsonnet
 

@@ -238,11 +238,13 @@ def test_sentence_encoder_trains_mrpc_students_on_the_held_out_split_and_refuses
     # 300 filters a width unless FILTERS says otherwise.
     env.pop("DISTILL_SENTENCE_ENCODER", None)
     env.pop("DISTILL_SENTENCE_ENCODER_FILTERS", None)
+    env.pop("FILTERS", None)
     runs = (("out_bilstm", None, None), ("out_cnn", "cnn", None), ("out_cnn150", "cnn", "150"))
     for out, encoder, filters in runs:
         (tmp_path / "calls.txt.argv").unlink()
         env.update(OUT=out, **({"ENCODER": encoder} if encoder else {}))
-        env.update({"FILTERS": filters} if filters else {})
+        if filters:  # FILTERS over the caller's DISTILL_SENTENCE_ENCODER_FILTERS
+            env.update(FILTERS=filters, DISTILL_SENTENCE_ENCODER_FILTERS="200")
         result = sentence_encoder()
         assert result.returncode == 0, result.stderr
         trains = [line for line in (tmp_path / "calls.txt.argv").read_text().splitlines()
@@ -254,6 +256,7 @@ def test_sentence_encoder_trains_mrpc_students_on_the_held_out_split_and_refuses
         assert all(f" WORD_VECTORS={glove} ENCODER_VECTORS=frozen " in line for line in trains)
         assert "word-vectors" not in (tmp_path / "calls.txt.argv").read_text()
     env.pop("FILTERS")
+    env.pop("DISTILL_SENTENCE_ENCODER_FILTERS")
     # ENCODER_VECTORS=fine-tuned: the encoder trains its word vectors, which are written out and
     # read by the students from the encoder; those from random initialisation read the caller's.
     (tmp_path / "calls.txt.argv").unlink()
@@ -332,12 +335,22 @@ def test_sentence_encoder_trains_mrpc_students_on_the_held_out_split_and_refuses
     assert result.returncode != 0
     assert "ENCODER_VECTORS=trainable: frozen or fine-tuned" in result.stderr
     assert not (work / "out_trainable").exists()
-    for filters in ("0", "1.5", "many", "-3"):
+    for filters in ("0", "00", "050", "1.5", "many", "-3"):
         env.update(OUT="out_filters", ENCODER="cnn", ENCODER_VECTORS="frozen", FILTERS=filters)
         result = sentence_encoder()
         assert result.returncode != 0
         assert f"FILTERS={filters}: a whole number above 0" in result.stderr
         assert not (work / "out_filters").exists()
+    # An OUT whose CNN encoder has another number of filters: refused before any step.
+    (work / "out_cnn300" / "encoder").mkdir(parents=True)
+    config = {"model": {"encoder": {"type": "wide_cnn", "num_filters": 300}}}
+    (work / "out_cnn300" / "encoder" / "config.json").write_text(json.dumps(config))
+    calls.unlink(missing_ok=True)
+    env.update(OUT="out_cnn300", FILTERS="150")
+    result = sentence_encoder()
+    assert result.returncode != 0
+    assert "has 300 filters a width, not FILTERS=150: choose another OUT" in result.stderr
+    assert not calls.exists()
 
 
 def test_without_teacher_amp_every_step_trains_in_the_default_precision(tmp_path):

@@ -19,7 +19,8 @@
 #            take the same one
 #   FILTERS  the CNN's filters of each width, DISTILL_SENTENCE_ENCODER_FILTERS (default 300; 150:
 #            about 1.5x the sentences/s at batch 256, about one Spearman point further from the
-#            teacher); an OUT whose CNN encoder has another number is refused
+#            teacher); refused without ENCODER=cnn, and for an OUT whose CNN encoder has another
+#            number
 #   ENCODER_VECTORS  its word vectors, DISTILL_SENTENCE_ENCODER_VECTORS: frozen (default) or
 #            fine-tuned; fine-tuned ones are written by `allennlp word-vectors` to $OUT/word_vectors,
 #            which the students from the encoder read (those from random initialisation: GloVe)
@@ -57,6 +58,10 @@ export DISTILL_SENTENCE_ENCODER=${ENCODER:-${DISTILL_SENTENCE_ENCODER:-bilstm}}
 case $DISTILL_SENTENCE_ENCODER in bilstm|cnn) ;; *)
   echo "sentence_encoder.sh: ENCODER=$DISTILL_SENTENCE_ENCODER: bilstm or cnn" >&2; exit 1 ;;
 esac
+# FILTERS sizes only the CNN: with the BiLSTM it would be ignored without a word.
+if [ -n "${FILTERS:-}" ] && [ "$DISTILL_SENTENCE_ENCODER" != cnn ]; then
+  echo "sentence_encoder.sh: FILTERS=$FILTERS sizes the CNN: set ENCODER=cnn too" >&2; exit 1
+fi
 export DISTILL_SENTENCE_ENCODER_FILTERS=${FILTERS:-${DISTILL_SENTENCE_ENCODER_FILTERS:-300}}
 case $DISTILL_SENTENCE_ENCODER_FILTERS in *[!0-9]*|0*)
   echo "sentence_encoder.sh: FILTERS=$DISTILL_SENTENCE_ENCODER_FILTERS: a whole number above 0" >&2

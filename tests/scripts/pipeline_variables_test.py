@@ -341,6 +341,12 @@ def test_sentence_encoder_trains_mrpc_students_on_the_held_out_split_and_refuses
         assert result.returncode != 0
         assert f"FILTERS={filters}: a whole number above 0" in result.stderr
         assert not (work / "out_filters").exists()
+    env.update(OUT="out_bilstm_filters", ENCODER="bilstm", FILTERS="150")
+    result = sentence_encoder()
+    assert result.returncode != 0
+    assert "FILTERS=150 sizes the CNN: set ENCODER=cnn too" in result.stderr
+    assert not (work / "out_bilstm_filters").exists()
+    env.update(ENCODER="cnn")
     # An OUT whose CNN encoder has another number of filters: refused before any step.
     (work / "out_cnn300" / "encoder").mkdir(parents=True)
     config = {"model": {"encoder": {"type": "wide_cnn", "num_filters": 300}}}

@@ -9,6 +9,8 @@ config is read). Setting a variable in the environment overrides its default.
 import json
 import logging
 import os
+import pickle
+import tarfile
 from typing import Dict, Mapping
 
 from allennlp.common.checks import ConfigurationError
@@ -31,6 +33,41 @@ def transformer_hidden_size(model_dir: str) -> int:
     with open(config_path, encoding="utf-8") as config_file:
         config = json.load(config_file)
     return int(config.get("hidden_size", config.get("dim", 0)))
+
+
+def projection_width(weights_file: str) -> int:
+    """
+    The width of the projection in a distilled sentence encoder's weights (the
+    `sentence_representation_student`'s `_projection.weight`, `(teacher_size, encoder width)`;
+    Wu et al. 2020, §3.1): its teacher's sentence-vector width, e.g. 384 for all-MiniLM-L6-v2.
+    `weights_file` is a `best.th` or a `model.tar.gz`. 0 for "", for a file that does not exist
+    (the `pretrained_sentence_encoder` initializer names it when the task student is built) and
+    for weights without a projection (a task student's own: the initializer names weights
+    without a sentence encoder).
+
+    # Raises
+    `ConfigurationError` naming `DISTILL_PRETRAINED_ENCODER` for a file torch cannot read.
+    """
+    if not weights_file or not os.path.isfile(weights_file):
+        return 0
+    import torch
+    from allennlp.models.archival import extracted_archive, get_weights_path
+
+    try:
+        if tarfile.is_tarfile(weights_file):
+            with extracted_archive(weights_file) as directory:
+                weights = torch.load(
+                    get_weights_path(directory), map_location="cpu", weights_only=True
+                )
+        else:
+            weights = torch.load(weights_file, map_location="cpu", mmap=True, weights_only=True)
+    except (RuntimeError, OSError, EOFError, pickle.UnpicklingError) as error:
+        raise ConfigurationError(
+            f"DISTILL_PRETRAINED_ENCODER={weights_file}: not a weights file torch can read "
+            f"({error}); name a sentence_representation_distill run's best.th"
+        ) from error
+    projection = weights.get("_projection.weight") if isinstance(weights, dict) else None
+    return 0 if projection is None else int(projection.shape[0])
 
 
 def default_config_vars() -> Dict[str, str]:
@@ -69,6 +106,14 @@ def default_config_vars() -> Dict[str, str]:
         # Its CNN's filters of each width (the encoder, and the task students built from it or
         # with DISTILL_STUDENT_ENCODER=pooled).
         "DISTILL_SENTENCE_ENCODER_FILTERS": "300",
+        # The width of the distilled encoder's projection to its teacher's sentence vector, which
+        # a task student from DISTILL_PRETRAINED_ENCODER keeps on its encoder (read from those
+        # weights; Wu et al. fine-tune the approximated representation); "0": no projection,
+        # the pooled features. Empty (none) without a pretrained encoder, so that a process that
+        # inherits this environment and names an encoder reads its width again.
+        "DISTILL_SENTENCE_ENCODER_PROJECTION": str(
+            projection_width(os.environ.get("DISTILL_PRETRAINED_ENCODER", "")) or ""
+        ),
         # The distilled sentence encoder's word vectors: "frozen" (Wu et al.'s use: the task
         # students read the same ones) or "fine-tuned" (the encoder as an embedding model).
         "DISTILL_SENTENCE_ENCODER_VECTORS": "frozen",

@@ -3,7 +3,8 @@
 # unlabelled corpus -> the teacher's sentence vectors -> the sentence encoder (BiLSTM or CNN) ->
 # unsupervised STS of encoder, teacher and GloVe -> the encoder exported, and a distill-report of
 # it against its teacher -> task students fine-tuned on gold labels from
-# the encoder and, for comparison, the same architecture from random initialisation.
+# the encoder and, for comparison, the same architecture from random initialisation (without
+# the encoder's projection: PROJECTION).
 #   CORPUS   one sentence a line (default: the packaged corpora, built on first use)
 #   VECTORS  the sentence-vectors folder (default runs/minilm_vectors)
 #   PRECISION  fp32 (default) or bf16: the teacher encodes under bfloat16 autocast (2.2x on a CPU
@@ -24,6 +25,13 @@
 #   ENCODER_VECTORS  its word vectors, DISTILL_SENTENCE_ENCODER_VECTORS: frozen (default) or
 #            fine-tuned; fine-tuned ones are written by `allennlp word-vectors` to $OUT/word_vectors,
 #            which the students from the encoder read (those from random initialisation: GloVe)
+#   PROJECTION  unset (default): the students from the encoder keep its projection to its
+#            teacher's width, so that the task is learnt on the approximated sentence vector (Wu
+#            et al.); 0: on the pooled features under it (this script's figures before
+#            2026-12-07). Those from random initialisation have none (with it they were the
+#            weaker baseline: docs/results.md). The script sets DISTILL_SENTENCE_ENCODER_PROJECTION
+#            of each student itself (the caller's is not read); an OUT's students fine-tuned with
+#            the other choice are refused (move them away)
 #   TASKS    tasks fine-tuned both ways (default "stsb sick_relatedness mrpc sst2"); SST-2 reads
 #            the data of `make sst2-data` (its held-out slice is the test file; SST2_EPOCHS, default
 #            5), MRPC those of `make mrpc-data` (400 training pairs held out; GLUE's MRPC test
@@ -72,6 +80,10 @@ case $DISTILL_SENTENCE_ENCODER_VECTORS in frozen|fine-tuned) ;; *)
   echo "sentence_encoder.sh: ENCODER_VECTORS=$DISTILL_SENTENCE_ENCODER_VECTORS: frozen or fine-tuned" >&2
   exit 1 ;;
 esac
+case ${PROJECTION:-} in ""|0) ;; *)
+  echo "sentence_encoder.sh: PROJECTION=$PROJECTION: unset (the encoder's own) or 0 (none)" >&2
+  exit 1 ;;
+esac
 # An encoder of this OUT with another number of filters would be kept as finished, and its
 # students refused only when built.
 if [ "$DISTILL_SENTENCE_ENCODER" = cnn ] && [ -f "$OUT/encoder/config.json" ]; then
@@ -85,6 +97,7 @@ if encoder.get("type") == "wide_cnn" and str(filters) != sys.argv[2]:
 fi
 # A task student fine-tuned from an earlier encoder of this OUT (the encoder trained again since,
 # or being trained again) would be kept as finished: refused before anything trains.
+fine_tuned=()
 for task in $TASKS; do for run in "$OUT/$task"/from_encoder "$OUT/$task"/from_encoder_seed*; do
   [ -e "$run/config.json" ] || continue
   if [ ! -e "$OUT/encoder/metrics.json" ] || [ "$OUT/encoder/model.tar.gz" -nt "$run/config.json" ]; then
@@ -92,7 +105,21 @@ for task in $TASKS; do for run in "$OUT/$task"/from_encoder "$OUT/$task"/from_en
       "move it away or choose another OUT" >&2
     exit 1
   fi
+  fine_tuned+=("$run/config.json")
 done; done
+# ... or with the other projection choice (PROJECTION).
+if [ ${#fine_tuned[@]} -gt 0 ]; then
+  "$PYTHON" -c 'import json, sys
+from allennlp_distill.config_vars import projection_width
+weights, wanted, configs = sys.argv[1], sys.argv[2], sys.argv[3:]
+expected = int(wanted) if wanted else projection_width(weights)
+for config in configs:
+    built = json.load(open(config)).get("model", {}).get("encoder", {}).get("output_dim", 0)
+    if built != expected:
+        sys.exit(f"sentence_encoder.sh: {config}: this student kept a projection of width "
+                 f"{built}, not {expected} (PROJECTION): move it away or choose another OUT")
+' "$OUT/encoder/best.th" "${PROJECTION:-}" "${fine_tuned[@]}"
+fi
 mkdir -p "$OUT"
 
 # timed, step, redo_after
@@ -166,13 +193,15 @@ for task in $TASKS; do
       run=${run}_seed$seed name=${variant}_seed$seed
       seeds=(-o "{\"random_seed\": $seed, \"numpy_seed\": $seed, \"pytorch_seed\": $seed}")
     fi
-    # The encoder's weights, or its architecture from random initialisation (equal size); no
+    # The encoder's weights, or its architecture from random initialisation (equal size but for
+    # the projection, which the random baseline is better without); no
     # variable of the caller's shell decides the data or the encoder.
     if [ $variant = from_encoder ]; then
       encoder=(DISTILL_PRETRAINED_ENCODER="$OUT/encoder/best.th" DISTILL_STUDENT_ENCODER=
-               "${student_vectors[@]}")
+               DISTILL_SENTENCE_ENCODER_PROJECTION="${PROJECTION:-}" "${student_vectors[@]}")
     else
-      encoder=(DISTILL_PRETRAINED_ENCODER= DISTILL_STUDENT_ENCODER=pooled)
+      encoder=(DISTILL_PRETRAINED_ENCODER= DISTILL_STUDENT_ENCODER=pooled
+               DISTILL_SENTENCE_ENCODER_PROJECTION=0)
     fi
     # A run of an earlier layout (MRPC on its whole training file, held-out pairs included) is
     # refused, not skipped as done and then evaluated on pairs it trained on.

@@ -10,11 +10,14 @@
 //   DISTILL_PRETRAINED_ENCODER  "" (default), or the best.th of a sentence_representation_distill
 //                         run: the BiLSTM student then uses that run's encoder (the pooled BiLSTM
 //                         or the CNN of sentence_encoder.libsonnet: DISTILL_SENTENCE_ENCODER as
-//                         set for that run) and starts from its weights (Wu et al. 2020)
+//                         set for that run) and starts from its weights (Wu et al. 2020),
+//                         its projection to the teacher's width included
+//                         (DISTILL_SENTENCE_ENCODER_PROJECTION, sentence_encoder.libsonnet)
 //   DISTILL_STUDENT_ENCODER  "" (default: Tang's BiLSTM final states, or the pretrained encoder's
 //                         architecture when DISTILL_PRETRAINED_ENCODER is set), or "pooled": the
 //                         sentence encoder's architecture (DISTILL_SENTENCE_ENCODER, default
-//                         "bilstm") from random initialisation (the comparison at equal size)
+//                         "bilstm") from random initialisation (the comparison at equal size;
+//                         with DISTILL_SENTENCE_ENCODER_PROJECTION, with the projection too)
 //   DISTILL_SEED          random seed (default 13370)
 //   DISTILL_WEIGHT_AVERAGE  "" (default), or the decay of an exponential moving average of the
 //                         student's weights (weight_average.libsonnet)
@@ -91,7 +94,9 @@ local sentence_encoder = import "sentence_encoder.libsonnet";
            hidden_dim: 200, num_layers: 2, num_attention_heads: 4, feedforward_hidden_dim: 400,
            pooling: "mean", transformer_dropout: 0.1,
          }
-         else if pooled then { encoder: sentence_encoder.encoder(word_vectors.width(embedding_dim)) }
+         else if pooled then {
+           encoder: sentence_encoder.encoder(word_vectors.width(embedding_dim), sentence_encoder.projection),
+         }
            + (if pretrained_encoder != "" then
                 { initializer: sentence_encoder.initializer(pretrained_encoder) } else {})
          else { hidden_size: hidden_size })

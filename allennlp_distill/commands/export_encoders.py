@@ -11,7 +11,7 @@ wrap them are in `export_models.py`.
 
 import copy
 import math
-from typing import Any, Dict, List, Tuple, Union, cast
+from typing import Any, Dict, List, Optional, Tuple, Union, cast
 
 import torch
 from allennlp.common.checks import ConfigurationError
@@ -80,7 +80,8 @@ class ExportedCnnEncoder(torch.nn.Module):
     `(batch_size, num_filters * num_widths)`: each text zero-padded by `max width - 1` vectors on
     both sides, each filter's ReLU activation max-pooled over the text's windows, one matrix
     product per filter width, texts sorted by length 32 at a time (`pooled_by_length`, as the
-    encoder itself runs).
+    encoder itself runs); with the encoder's `output_dim` (a distilled sentence encoder's
+    projection, kept by a task student) `(batch_size, output_dim)` through that linear layer.
     """
 
     filters: torch.Tensor
@@ -99,17 +100,19 @@ class ExportedCnnEncoder(torch.nn.Module):
         self.register_buffer("bias", bias.clone())
         self.blocks = list(encoder._blocks)
         self.pad = encoder._pad
+        self.output_projection = output_projection(encoder.projection_layer)
 
     def forward(self, token_ids: torch.Tensor) -> torch.Tensor:
         mask = token_ids != 0
         padded, padded_mask = wide_padding(self.embedding(token_ids), mask, self.pad)
         lengths = padded_mask.sum(dim=1)
         pooled = pooled_by_length(padded, lengths, self.filters, self.blocks)
-        return torch.relu(pooled + self.bias)
+        return self.output_projection(torch.relu(pooled + self.bias))
 
     def whole_batch(self, token_ids: torch.Tensor) -> torch.Tensor:
         """
-        `forward`'s features, `(batch_size, num_filters * num_widths)`, from the whole padded
+        `forward`'s features, `(batch_size, num_filters * num_widths)` (or the projection's
+        `output_dim`), from the whole padded
         batch at once (`max_pooled_windows`): no loop over sub-batches and no
         branch on the batch's shape, so that `torch.export` traces one graph for any batch (the ONNX
         export, `onnx_export.traced_student_graph`).
@@ -118,7 +121,7 @@ class ExportedCnnEncoder(torch.nn.Module):
         padded, padded_mask = wide_padding(self.embedding(token_ids), mask, self.pad)
         lengths = padded_mask.sum(dim=1)
         pooled = max_pooled_windows(padded, lengths, self.filters, self.blocks)
-        return torch.relu(pooled + self.bias)
+        return self.output_projection(torch.relu(pooled + self.bias))
 
 
 def max_over_windows(activations: torch.Tensor, last: torch.Tensor, length: int) -> torch.Tensor:
@@ -141,7 +144,8 @@ class ExportedPooledEncoder(torch.nn.Module):
     A `pooled_bilstm` encoder (Wu et al. 2020, §3.1) with its embeddings in plain torch modules:
     `forward(token_ids)`, `token_ids` `(batch_size, num_tokens)` int64 with 0 for padding, gives
     `(batch_size, 2 * hidden_size)`, every token's forward and backward state pooled over the
-    text by element-wise max (or mean), and zeros for a text of no tokens, as `PooledBiLstm` does.
+    text by element-wise max (or mean), and zeros for a text of no tokens, as `PooledBiLstm` does
+    (then through its `projection_layer` where it has one: `(batch_size, output_dim)`).
     One text runs on the dense tensor (the fastest at batch 1, as `ExportedEncoder`); a batch is
     packed by length, so padding reaches no state.
     """
@@ -152,6 +156,7 @@ class ExportedPooledEncoder(torch.nn.Module):
         encoder = cast(PooledBiLstm, student._encoder)
         self.lstm: torch.nn.LSTM = copy.deepcopy(encoder._lstm._module)  # type: ignore[assignment]
         self.mean = encoder.pooling == "mean"
+        self.output_projection = output_projection(encoder.projection_layer)
 
     def forward(self, token_ids: torch.Tensor) -> torch.Tensor:
         present = token_ids != 0
@@ -160,12 +165,23 @@ class ExportedPooledEncoder(torch.nn.Module):
             length = int(lengths[0])
             states = self.lstm(self.embedding(token_ids[:, : max(1, length)]))[0]
             pooled = states.mean(dim=1) if self.mean else states.max(dim=1)[0]
-            return pooled if length > 0 else torch.zeros_like(pooled)
+            pooled = pooled if length > 0 else torch.zeros_like(pooled)
+            return self.output_projection(pooled)
         packed = pack_by_length(self.embedding(token_ids), token_ids)
         states = pad_packed_sequence(
             self.lstm(packed)[0], batch_first=True, total_length=token_ids.shape[1]
         )[0]  # (batch_size, num_tokens, 2 * hidden_size)
-        return pool_padded(states, present, self.mean)
+        return self.output_projection(pool_padded(states, present, self.mean))
+
+
+def output_projection(layer: Optional[torch.nn.Linear]) -> torch.nn.Module:
+    """
+    A copy of a pooled encoder's `projection_layer` (`wide_cnn`'s or `pooled_bilstm`'s
+    `output_dim`: a distilled sentence encoder's projection to its teacher's width, Wu et al.
+    2020, §3.1), or `Identity` for an encoder without one, so that the scripted module has one
+    code path.
+    """
+    return torch.nn.Identity() if layer is None else copy.deepcopy(layer)
 
 
 def pool_padded(states: torch.Tensor, present: torch.Tensor, mean: bool) -> torch.Tensor:

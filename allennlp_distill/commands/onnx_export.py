@@ -87,8 +87,10 @@ def bilstm_student_graph(module: OnnxModule):
     logits from `[h1; h2; h1 * h2; |h1 - h2|]`, or `scores` `(batch_size,)` for a regression
     student; a sentence encoder (`ExportableSentenceEncoder`, Wu et al. 2020, §3.1) takes
     `token_ids` and gives its `vectors` `(batch_size, teacher_size)`, the pooled states through
-    its projection. A text of no tokens reads one padding vector (final states) or pools to
-    zeros (`pooled_bilstm`), as the TorchScript export does.
+    its projection. A `pooled_bilstm` with a `projection_layer` (a task student that kept its
+    distilled encoder's projection) gives each text's pooled states through it. A text of no
+    tokens reads one padding vector (final states) or pools to zeros (`pooled_bilstm`), as the
+    TorchScript export does.
 
     # Raises
     `ConfigurationError` for a student whose encoder is not a one-layer BiLSTM (the CNN and
@@ -138,10 +140,25 @@ def bilstm_student_graph(module: OnnxModule):
         constants["flat"] = numpy.array([0, 2 * hidden], dtype=numpy.int64)
     siamese = isinstance(module, ExportableSiameseStudent)
     inputs = ["token_ids1", "token_ids2"] if siamese else ["token_ids"]
+    node = helper.make_node
+    # A pooled encoder's own projection (a distilled sentence encoder's, kept by a task student).
+    projection = getattr(encoder, "output_projection", None)
+    if isinstance(projection, torch.nn.Linear):
+        constants["encoder_projection_weight"] = projection.weight.detach().float().numpy().T.copy()
+        constants["encoder_projection_bias"] = projection.bias.detach().float().numpy()
     nodes = []
     for text in inputs:
-        nodes += _encoder_nodes(text, hidden, pooled, mean)
-    node = helper.make_node
+        text_nodes = _encoder_nodes(text, hidden, pooled, mean)
+        if isinstance(projection, torch.nn.Linear):
+            text_nodes[-1].output[0] = f"{text}/unprojected"
+            text_nodes.append(
+                node(
+                    "Gemm",
+                    [f"{text}/unprojected", "encoder_projection_weight", "encoder_projection_bias"],
+                    [f"{text}/encoded"],
+                )
+            )
+        nodes += text_nodes
     if siamese:
         nodes += [
             node("Mul", [i + "/encoded" for i in inputs], ["product"]),

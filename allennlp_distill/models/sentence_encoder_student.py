@@ -176,6 +176,10 @@ def encoder_architecture(weights: Dict[str, torch.Tensor]) -> Optional[str]:
     return None
 
 
+# A task student's copy of the distilled student's `_projection` (the encoder's `output_dim`).
+PROJECTION_PREFIX = "_encoder.projection_layer."
+
+
 @Initializer.register("pretrained_sentence_encoder")
 class PretrainedSentenceEncoderInitializer(PretrainedModelInitializer):
     """
@@ -195,8 +199,10 @@ class PretrainedSentenceEncoderInitializer(PretrainedModelInitializer):
     `ConfigurationError` naming the file when it lacks a parameter of the student's encoder:
     the weights of the other architecture (then it names the `DISTILL_SENTENCE_ENCODER` to set),
     of the same architecture with fewer widths or layers, or of no sentence encoder; naming the
-    `DISTILL_SENTENCE_ENCODER_FILTERS` to set when a CNN's filters are another number; AllenNLP's
-    for a parameter of another size otherwise.
+    `DISTILL_SENTENCE_ENCODER_FILTERS` to set when a CNN's filters are another number, and the
+    `DISTILL_SENTENCE_ENCODER_PROJECTION` to set when the student's `_encoder.projection_layer`
+    (loaded from the distilled `_projection`) is of another width or the file has none;
+    AllenNLP's for a parameter of another size otherwise.
     """
 
     def __init__(self, weights_file_path: str, **kwargs) -> None:
@@ -204,6 +210,9 @@ class PretrainedSentenceEncoderInitializer(PretrainedModelInitializer):
         self._weights_file_path = weights_file_path
 
     def __call__(self, tensor: torch.Tensor, parameter_name: str, **kwargs) -> None:  # type: ignore[override]
+        if parameter_name.startswith(PROJECTION_PREFIX):
+            self._projection(tensor, parameter_name, **kwargs)
+            return
         if parameter_name not in self.weights:
             recorded = encoder_architecture(self.weights)
             if recorded is None:
@@ -232,3 +241,21 @@ class PretrainedSentenceEncoderInitializer(PretrainedModelInitializer):
                 f"DISTILL_SENTENCE_ENCODER_FILTERS={recorded_filters} for the task student too"
             )
         super().__call__(tensor, parameter_name, **kwargs)
+
+    def _projection(self, tensor: torch.Tensor, parameter_name: str, **kwargs) -> None:
+        """The task student's `_encoder.projection_layer.*` from the distilled `_projection.*`."""
+        source = "_projection." + parameter_name[len(PROJECTION_PREFIX) :]
+        if source not in self.weights:
+            raise ConfigurationError(
+                f"{self._weights_file_path} has no {source}: it is not a sentence_representation_"
+                "distill run's weights; set DISTILL_SENTENCE_ENCODER_PROJECTION=0 to build the "
+                "task student's encoder without a projection"
+            )
+        width = self.weights["_projection.weight"].size(0)
+        if width != tensor.size(0):
+            raise ConfigurationError(
+                f"{self._weights_file_path} projects to {width}-d vectors (its teacher's width), "
+                f"the task student builds {tensor.size(0)}: set "
+                f"DISTILL_SENTENCE_ENCODER_PROJECTION={width} (or 0: no projection)"
+            )
+        super().__call__(tensor, source, **kwargs)

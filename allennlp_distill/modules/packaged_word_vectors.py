@@ -17,7 +17,10 @@ def _vector_files(pretrained_file: str) -> Tuple[str, str]:
     """The `*_emb.npy` matrix and `*_index.parquet` word list of a package or directory."""
     directory = pretrained_file
     if not os.path.isdir(directory):
-        spec = importlib.util.find_spec(pretrained_file.replace("-", "_"))
+        try:
+            spec = importlib.util.find_spec(pretrained_file.replace("-", "_"))
+        except (ImportError, ValueError):  # a path that is no folder (yet): "/a/b.c" reads as
+            spec = None  # module "c" of package "/a/b", whose parent import fails
         if spec is None or not spec.submodule_search_locations:
             raise ConfigurationError(
                 f"pretrained_file {pretrained_file!r} is neither a directory nor an installed "

@@ -32,25 +32,43 @@ class PooledBiLstm(Seq2VecEncoder):
         LSTM units per direction; the sentence vector has `2 * hidden_size` dimensions.
     pooling : `str`, optional (default = `"max"`)
         `"max"` or `"mean"` over each sentence's tokens.
+    output_dim : `int`, optional (default = `None`)
+        When given, a linear layer (`projection_layer`, as in AllenNLP's `cnn` encoder) maps the
+        pooled states to this width: the distilled encoder's projection to its teacher's width,
+        which a task student keeps (`sentence_encoder.libsonnet`).
     **kwargs
         Passed to `Seq2VecEncoder` (`stateful`).
 
     `forward(tokens, mask)`: `tokens` `(batch_size, num_tokens, input_dim)`, `mask`
     `(batch_size, num_tokens)` bool (true on each sentence's tokens, which come first; `None`:
-    no padding); returns `(batch_size, 2 * hidden_size)`, zeros for a sentence of no tokens.
+    no padding); returns `(batch_size, 2 * hidden_size)` (or `output_dim`), zeros for a sentence
+    of no tokens (the projection's bias with `output_dim`).
 
     # Raises
-    `ConfigurationError` for a `pooling` other than `"max"` or `"mean"`.
+    `ConfigurationError` for a `pooling` other than `"max"` or `"mean"`, or an `output_dim`
+    below 1.
     """
 
-    def __init__(self, input_dim: int, hidden_size: int, pooling: str = "max", **kwargs) -> None:
+    def __init__(
+        self,
+        input_dim: int,
+        hidden_size: int,
+        pooling: str = "max",
+        output_dim: Optional[int] = None,
+        **kwargs,
+    ) -> None:
         super().__init__(**kwargs)
         if pooling not in POOLINGS:
             raise ConfigurationError(f"pooling must be one of {POOLINGS}, not {pooling!r}")
+        if output_dim is not None and output_dim < 1:
+            raise ConfigurationError(f"output_dim must be at least 1 (or unset), not {output_dim}")
         self._lstm = LstmSeq2SeqEncoder(
             input_size=input_dim, hidden_size=hidden_size, num_layers=1, bidirectional=True
         )
         self._pooling = pooling
+        self.projection_layer: Optional[torch.nn.Linear] = None
+        if output_dim is not None:
+            self.projection_layer = torch.nn.Linear(self._lstm.get_output_dim(), output_dim)
 
     @property
     def pooling(self) -> str:
@@ -61,6 +79,8 @@ class PooledBiLstm(Seq2VecEncoder):
         return self._lstm.get_input_dim()
 
     def get_output_dim(self) -> int:
+        if self.projection_layer is not None:
+            return self.projection_layer.out_features
         return self._lstm.get_output_dim()
 
     def forward(
@@ -74,7 +94,7 @@ class PooledBiLstm(Seq2VecEncoder):
             `(batch_size, num_tokens)`.
 
         # Returns
-        `(batch_size, 2 * hidden_size)`.
+        `(batch_size, 2 * hidden_size)`, or `(batch_size, output_dim)`.
         """
         present = cast(
             torch.BoolTensor,
@@ -83,7 +103,9 @@ class PooledBiLstm(Seq2VecEncoder):
         states = self._lstm(tokens, present)  # (batch_size, num_tokens, 2 * hidden_size)
         token_mask = cast(torch.BoolTensor, present.unsqueeze(-1))
         if self._pooling == "mean":
-            return masked_mean(states, token_mask, dim=1)
-        # A sentence of no tokens would otherwise be the dtype's smallest value everywhere.
-        empty = ~present.any(dim=1, keepdim=True)
-        return masked_max(states, token_mask, dim=1).masked_fill(empty, 0.0)
+            pooled = masked_mean(states, token_mask, dim=1)
+        else:
+            # A sentence of no tokens would otherwise be the dtype's smallest value everywhere.
+            empty = ~present.any(dim=1, keepdim=True)
+            pooled = masked_max(states, token_mask, dim=1).masked_fill(empty, 0.0)
+        return pooled if self.projection_layer is None else self.projection_layer(pooled)

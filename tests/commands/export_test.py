@@ -2,6 +2,7 @@ import json
 import re
 import subprocess
 import sys
+from typing import Any, Dict
 
 import pytest
 import torch
@@ -151,14 +152,22 @@ PAIRS = [
         ("siamese_student_classification", ("#1 String", "#2 String")),
         ("siamese_cnn_student_regression", ("sentence1", "sentence2")),
         ("siamese_transformer_student_regression", ("sentence1", "sentence2")),
-        # The siamese student on a distilled sentence encoder's architecture (Wu et al. 2020).
+        # The siamese student on a distilled sentence encoder's architecture (Wu et al. 2020),
+        # and with that encoder's projection to the teacher's width (BiLSTM or CNN).
         ("siamese_student_regression+pooled", ("sentence1", "sentence2")),
+        ("siamese_student_regression+projected", ("sentence1", "sentence2")),
+        ("siamese_student_classification+projected_cnn", ("#1 String", "#2 String")),
     ],
 )
 def test_an_exported_pair_student_gives_the_allennlp_models_outputs(fixture, columns, tmp_path):
     archive = tmp_path / "run" / "model.tar.gz"
     fixture, _, pooled = fixture.partition("+")
-    encoder = {"type": "pooled_bilstm", "input_dim": 8, "hidden_size": 3}
+    encoder: Dict[str, Any] = {"type": "pooled_bilstm", "input_dim": 8, "hidden_size": 3}
+    if pooled == "projected_cnn":
+        encoder = {"type": "wide_cnn", "embedding_dim": 8, "num_filters": 3,
+                   "ngram_filter_sizes": [1, 2]}  # fmt: skip
+    if pooled.startswith("projected"):
+        encoder["output_dim"] = 5
     overrides = json.dumps({"model.encoder": encoder} if pooled else {})
     train_model_from_file(
         str(FIXTURES / f"{fixture}.jsonnet"), str(tmp_path / "run"), overrides=overrides
@@ -369,11 +378,12 @@ def student_of(embedding: torch.nn.Embedding, encoder: torch.nn.Module) -> torch
     return student
 
 
-@pytest.mark.parametrize("pooling", ["max", "mean"])
-def test_the_exported_pooled_encoder_is_pooled_bilstm_on_any_batch(pooling):
+@pytest.mark.parametrize("pooling,output_dim", [("max", None), ("mean", None), ("max", 5)])
+def test_the_exported_pooled_encoder_is_pooled_bilstm_on_any_batch(pooling, output_dim):
     torch.manual_seed(0)
     embedding = torch.nn.Embedding(20, 4, padding_idx=0)
-    encoder = PooledBiLstm(input_dim=4, hidden_size=3, pooling=pooling).eval()
+    encoder = PooledBiLstm(input_dim=4, hidden_size=3, pooling=pooling, output_dim=output_dim)
+    encoder = encoder.eval()
 
     exported = torch.jit.script(ExportedPooledEncoder(student_of(embedding, encoder)))
     # Texts of 5, 2 and 0 tokens (padding last), and each alone (the dense batch-1 path).
@@ -384,7 +394,15 @@ def test_the_exported_pooled_encoder_is_pooled_bilstm_on_any_batch(pooling):
         for row, ids in enumerate(token_ids):
             alone = exported(ids[: max(1, int((ids != 0).sum()))].unsqueeze(0))
             assert torch.allclose(alone, expected[row : row + 1], atol=1e-6)
-    assert not expected[2].any() and expected[0].abs().sum() > 0
+    assert expected.shape == (3, output_dim or 6) and expected[0].abs().sum() > 0
+    assert (
+        not expected[2].any()
+        if output_dim is None
+        else torch.allclose(
+            expected[2],
+            encoder.projection_layer.bias,  # zeros through the projection
+        )
+    )
 
 
 # 2 heads: torch's fused inference path; 1 head of an odd width: the plain path.

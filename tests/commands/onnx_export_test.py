@@ -20,15 +20,19 @@ from tests.commands.export_test import (
 from tests.conftest import FIXTURES, REPO
 
 
-@pytest.fixture(scope="module", params=["final_states", "max", "mean"])
+@pytest.fixture(scope="module", params=["final_states", "max", "mean", "max+projected"])
 def bilstm_archive(request, tmp_path_factory):
-    """A BiLSTM student on the fixtures: Tang's final states, or a `pooled_bilstm` (max, mean)."""
+    """A BiLSTM student on the fixtures: Tang's final states, or a `pooled_bilstm` (max, mean;
+    with a projection, as a task student keeps its distilled encoder's)."""
     out = tmp_path_factory.mktemp(request.param)
     overrides = {"trainer.num_epochs": 1}
-    if request.param != "final_states":
+    pooling, _, projected = request.param.partition("+")
+    if pooling != "final_states":
         overrides["model.encoder"] = {
-            "type": "pooled_bilstm", "input_dim": 8, "hidden_size": 3, "pooling": request.param
+            "type": "pooled_bilstm", "input_dim": 8, "hidden_size": 3, "pooling": pooling
         }  # fmt: skip
+        if projected:
+            overrides["model.encoder"]["output_dim"] = 5
     train_model_from_file(
         str(FIXTURES / "bilstm_student.jsonnet"), str(out), overrides=json.dumps(overrides)
     )
@@ -48,6 +52,8 @@ def test_the_onnx_export_gives_the_allennlp_models_logits(bilstm_archive, tmp_pa
         ("siamese_student_regression", None),
         ("siamese_student_classification", None),
         ("siamese_student_regression", "max"),
+        ("siamese_student_classification", "max+projected"),
+        ("siamese_student_regression", "cnn+projected"),
         ("siamese_cnn_student_regression", None),
         ("siamese_transformer_student_regression", None),
     ],
@@ -55,9 +61,17 @@ def test_the_onnx_export_gives_the_allennlp_models_logits(bilstm_archive, tmp_pa
 def test_the_onnx_export_of_a_siamese_student_gives_its_outputs(fixture, pooling, tmp_path):
     overrides = {}
     if pooling:
+        pooling, _, projected = pooling.partition("+")
         overrides["model.encoder"] = {
             "type": "pooled_bilstm", "input_dim": 8, "hidden_size": 3, "pooling": pooling
         }  # fmt: skip
+        if pooling == "cnn":  # the CNN sentence encoder (traced, not written by hand)
+            overrides["model.encoder"] = {
+                "type": "wide_cnn", "embedding_dim": 8, "num_filters": 3,
+                "ngram_filter_sizes": [1, 2],
+            }  # fmt: skip
+        if projected:
+            overrides["model.encoder"]["output_dim"] = 5
     train_model_from_file(
         str(FIXTURES / f"{fixture}.jsonnet"), str(tmp_path / "run"), overrides=json.dumps(overrides)
     )

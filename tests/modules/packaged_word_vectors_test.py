@@ -6,6 +6,7 @@ from allennlp.common.checks import ConfigurationError
 from allennlp.data import Vocabulary
 
 from allennlp_distill.modules import PackagedWordVectors
+from allennlp_distill.modules.packaged_word_vectors import vector_width
 from tests.conftest import FIXTURES
 
 VECTORS = FIXTURES / "word_vectors"
@@ -34,9 +35,16 @@ def test_width_mismatch_is_a_configuration_error():
         PackagedWordVectors(vocab_with("a"), embedding_dim=5, pretrained_file=str(VECTORS))
 
 
-def test_unknown_package_is_a_configuration_error():
+@pytest.mark.parametrize(
+    "name",
+    # A package that is not installed, and a folder not made yet whose path has a dot in it
+    # (e.g. ~/.cache/..., before `make install-glove100`): importlib would fail on its parent.
+    ["no_such_vectors", "/no/such/.cache/glove_6b_100d"],
+)
+def test_unknown_package_or_missing_folder_is_a_configuration_error(name):
     with pytest.raises(ConfigurationError, match="neither a directory nor an installed package"):
-        PackagedWordVectors(vocab_with("a"), embedding_dim=8, pretrained_file="no_such_vectors")
+        PackagedWordVectors(vocab_with("a"), embedding_dim=8, pretrained_file=name)
+    assert vector_width(name) == 0  # the plugin's default width: importing it does not fail
 
 
 def test_the_packaged_glove_vectors_load_by_package_name():

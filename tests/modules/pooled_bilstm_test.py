@@ -95,3 +95,22 @@ class TestBiLstmStudentWithPooledBiLstm(ModelTestCase):
         wrong = PooledBiLstm(input_dim=embedder.get_output_dim() + 1, hidden_size=4)
         with pytest.raises(ConfigurationError, match="model.encoder reads 9-d vectors"):
             BiLstmStudent(self.vocab, embedder, encoder=wrong)
+
+
+@pytest.mark.parametrize("pooling", ["max", "mean"])
+def test_output_dim_projects_the_pooled_states_by_one_linear_layer(pooling):
+    # A task student that keeps its distilled encoder's projection (Wu et al. 2020).
+    torch.manual_seed(0)
+    projected = PooledBiLstm(input_dim=3, hidden_size=4, pooling=pooling, output_dim=5)
+    assert (projected.get_input_dim(), projected.get_output_dim()) == (3, 5)
+    plain = PooledBiLstm(input_dim=3, hidden_size=4, pooling=pooling)
+    plain.load_state_dict(
+        {k: v for k, v in projected.state_dict().items() if not k.startswith("projection_layer.")}
+    )
+    assert projected.projection_layer is not None and plain.projection_layer is None
+    vectors, mask = padded_batch()
+    expected = projected.projection_layer(plain(vectors, mask))
+    assert expected.shape == (3, 5)
+    assert torch.allclose(projected(vectors, mask), expected, atol=1e-6)
+    with pytest.raises(ConfigurationError, match="output_dim must be at least 1"):
+        PooledBiLstm(input_dim=3, hidden_size=4, output_dim=0)

@@ -19,6 +19,7 @@ echo "$1 DISTILL_AMP=${DISTILL_AMP:-} DISTILL_TRAIN=$DISTILL_TRAIN" >> "$CALLS"
 echo "$* TRANSFER=${DISTILL_TRANSFER_SET:-} EPOCHS=${DISTILL_EPOCHS:-}\
  FROM=${DISTILL_TRUNCATE_FROM:-} WORD_VECTORS=${DISTILL_WORD_VECTORS:-}\
  ENCODER_VECTORS=${DISTILL_SENTENCE_ENCODER_VECTORS:-}\
+ PROJECTION=${DISTILL_SENTENCE_ENCODER_PROJECTION-unset}\
  SENTENCE_ENCODER=${DISTILL_SENTENCE_ENCODER:-}\
  FILTERS=${DISTILL_SENTENCE_ENCODER_FILTERS:-}" >> "$CALLS.argv"
 out=
@@ -142,10 +143,14 @@ MEASURED_DONE = (
 )
 
 
-def test_sentence_encoder_trains_mrpc_students_on_the_held_out_split_and_refuses_older_runs(
-    tmp_path,
-):
-    # The script reads runs/mrpc/data relative to where it runs: a working folder of its own.
+def sentence_encoder_workspace(tmp_path: Path):
+    """
+    A working folder for `scripts/sentence_encoder.sh` (it reads runs/mrpc/data relative to
+    where it runs) with one-line stand-ins for its data and the stand-in `allennlp`, whose
+    students finish as AllenNLP's do: the config with the training file, and the metrics that
+    the script's summary table reads. Returns the folder, the script's environment (TASKS=mrpc,
+    OUT=out) and a function that runs the script there.
+    """
     work = tmp_path / "work"
     (work / "runs" / "mrpc" / "data").mkdir(parents=True)
     for name in ("train.tsv", "dev.tsv", "heldout.tsv", "corpus.txt", "stsb_test.tsv"):
@@ -156,8 +161,6 @@ def test_sentence_encoder_trains_mrpc_students_on_the_held_out_split_and_refuses
     (work / "shared" / "glue" / "STS-B" / "dev.tsv").write_text("x\n")
     (work / "shared" / "sick" / "SICK_test_annotated.tsv").write_text("x\n")
     fake = tmp_path / "allennlp"
-    # Its students finish as AllenNLP's do: the config with the training file, and the metrics
-    # that the script's summary table reads.
     metrics = """'{"best_validation_accuracy": 0.5, "accuracy": 0.5}'"""
     fake.write_text(
         FAKE_ALLENNLP.replace(
@@ -176,12 +179,11 @@ def test_sentence_encoder_trains_mrpc_students_on_the_held_out_split_and_refuses
         .replace("echo '{}'", f"echo {metrics}")
     )
     fake.chmod(0o755)
-    calls = tmp_path / "calls.txt"
     env = {
         **os.environ,
         "ALLENNLP": str(fake),
         "PYTHON": sys.executable,
-        "CALLS": str(calls),
+        "CALLS": str(tmp_path / "calls.txt"),
         "OUT": "out",
         "TASKS": "mrpc",
         "SHARED": "shared",
@@ -192,6 +194,15 @@ def test_sentence_encoder_trains_mrpc_students_on_the_held_out_split_and_refuses
     def sentence_encoder():
         return subprocess.run(["bash", str(REPO / "scripts" / "sentence_encoder.sh")], cwd=work,
                               env=env, capture_output=True, text=True)  # fmt: skip
+
+    return work, env, sentence_encoder
+
+
+def test_sentence_encoder_trains_mrpc_students_on_the_held_out_split_and_refuses_older_runs(
+    tmp_path,
+):
+    work, env, sentence_encoder = sentence_encoder_workspace(tmp_path)
+    calls = tmp_path / "calls.txt"
 
     # A student of the earlier layout, trained on MRPC's whole training file from the finished
     # encoder of this OUT.
@@ -357,6 +368,59 @@ def test_sentence_encoder_trains_mrpc_students_on_the_held_out_split_and_refuses
     assert result.returncode != 0
     assert "has 300 filters a width, not FILTERS=150: choose another OUT" in result.stderr
     assert not calls.exists()
+
+
+def test_students_from_the_encoder_keep_its_projection_unless_projection_is_0(tmp_path):
+    import torch
+
+    work, env, sentence_encoder = sentence_encoder_workspace(tmp_path)
+    env.pop("DISTILL_SENTENCE_ENCODER_PROJECTION", None)
+    env.pop("PROJECTION", None)
+    argv = tmp_path / "calls.txt.argv"
+    for out in ("out", "out_projected"):  # a finished encoder each
+        (work / out / "encoder").mkdir(parents=True)
+        for name in ("config.json", "model.tar.gz", "metrics.json"):
+            (work / out / "encoder" / name).write_text("{}")
+
+    def trains():
+        lines = argv.read_text().splitlines()
+        argv.unlink()
+        return {
+            line.split(" -s ")[1].split()[0]: line for line in lines if line.startswith("train ")
+        }
+
+    # Unset: empty, so that the plugin reads the width from the encoder's weights; 0 at random.
+    result = sentence_encoder()
+    assert result.returncode == 0, result.stderr
+    made = trains()
+    assert " PROJECTION= " in made["out/mrpc/from_encoder"]
+    assert " PROJECTION=0 " in made["out/mrpc/random_init"]
+    # Those students were built without one (the stand-in's config has no output_dim): now that
+    # the encoder's weights hold a projection of 4 dimensions, the default refuses them...
+    torch.save({"_projection.weight": torch.zeros(4, 6)}, work / "out" / "encoder" / "best.th")
+    result = sentence_encoder()
+    assert result.returncode != 0
+    assert "kept a projection of width 0, not 4 (PROJECTION): move it away" in result.stderr
+    assert not argv.exists()
+    # ... and PROJECTION=0 keeps them as finished.
+    env.update(PROJECTION="0")
+    result = sentence_encoder()
+    assert result.returncode == 0, result.stderr
+    assert "mrpc_from_encoder: skipped" in result.stdout
+    argv.unlink()
+    env.update(OUT="out_projected")
+    result = sentence_encoder()
+    assert result.returncode == 0, result.stderr
+    made = trains()
+    assert " PROJECTION=0 " in made["out_projected/mrpc/from_encoder"]
+    assert " PROJECTION=0 " in made["out_projected/mrpc/random_init"]
+    # Only the encoder's own width builds (the initializer refuses another): no other is taken.
+    for projection in ("384", "00", "-1", "x"):
+        env.update(OUT="out_bad", PROJECTION=projection)
+        result = sentence_encoder()
+        assert result.returncode != 0
+        assert f"PROJECTION={projection}: unset (the encoder's own) or 0 (none)" in result.stderr
+        assert not (work / "out_bad").exists()
 
 
 def test_without_teacher_amp_every_step_trains_in_the_default_precision(tmp_path):

@@ -110,10 +110,10 @@ def default_config_vars() -> Dict[str, str]:
         # a task student from DISTILL_PRETRAINED_ENCODER keeps on its encoder (read from those
         # weights; Wu et al. fine-tune the approximated representation); "0": no projection,
         # the pooled features. Empty (none) without a pretrained encoder, so that a process that
-        # inherits this environment and names an encoder reads its width again.
-        "DISTILL_SENTENCE_ENCODER_PROJECTION": str(
-            projection_width(os.environ.get("DISTILL_PRETRAINED_ENCODER", "")) or ""
-        ),
+        # inherits this environment and names an encoder reads its width again. The weights are
+        # read only when the environment does not set it (an archive would be extracted).
+        "DISTILL_SENTENCE_ENCODER_PROJECTION": os.environ.get("DISTILL_SENTENCE_ENCODER_PROJECTION")
+        or str(projection_width(os.environ.get("DISTILL_PRETRAINED_ENCODER", "")) or ""),
         # The distilled sentence encoder's word vectors: "frozen" (Wu et al.'s use: the task
         # students read the same ones) or "fine-tuned" (the encoder as an embedding model).
         "DISTILL_SENTENCE_ENCODER_VECTORS": "frozen",

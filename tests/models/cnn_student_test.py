@@ -151,6 +151,82 @@ def test_empty_texts_in_a_sub_batch_of_their_own_get_zero_features():
     assert torch.allclose(features[7], kim_features(encoder, vectors[7, :3]), atol=1e-6)
 
 
+def kim_means(encoder: WideCnnEncoder, vectors: torch.Tensor) -> torch.Tensor:
+    """Each filter's mean ReLU over its own wide windows of one text, by hand: a width-k filter
+    over the text padded with k - 1 zeros on each side (length + k - 1 windows); 0 if empty."""
+    features = []
+    for i, width in enumerate(encoder._ngram_filter_sizes):
+        convolution = getattr(encoder, f"conv_layer_{i}")
+        if len(vectors) == 0:
+            features.append(torch.zeros(1, convolution.out_channels))
+            continue
+        pad = torch.zeros(width - 1, vectors.shape[1])
+        text = torch.cat([pad, vectors, pad]).t().unsqueeze(0)
+        features.append(torch.relu(convolution(text)).mean(dim=2))
+    return torch.cat(features, dim=1)[0]
+
+
+@pytest.mark.parametrize("widths", [(1, 2, 3), (3, 1), (2,)])
+def test_max_mean_pooling_adds_each_filters_mean_over_its_own_windows(widths):
+    torch.manual_seed(0)
+    encoder = WideCnnEncoder(embedding_dim=3, num_filters=4, ngram_filter_sizes=widths,
+                             pooling="max_mean")  # fmt: skip
+    lengths = [1, 6, 0, 3]
+    vectors = torch.randn(4, 6, 3)
+    mask = torch.arange(6).unsqueeze(0) < torch.tensor(lengths).unsqueeze(1)
+    vectors[~mask] = float("nan")  # the batch's padding must not count
+    features = encoder(vectors, mask)
+    num_max = 4 * len(widths)
+    assert features.shape == (4, 2 * num_max) and encoder.get_output_dim() == 2 * num_max
+    for row, length in enumerate(lengths):
+        text = vectors[row, :length]
+        if length:
+            assert torch.allclose(features[row, :num_max], kim_features(encoder, text), atol=1e-6)
+        assert torch.allclose(features[row, num_max:], kim_means(encoder, text), atol=1e-6)
+    assert not features[2, num_max:].any()  # an empty text: no window holds a token
+    # The same features whole and in length-sorted sub-batches of any size.
+    filters, bias = fused_filters(encoder._convolution_layers)
+    padded, padded_mask = wide_padding(vectors, mask, encoder._pad)
+    lengths_padded = padded_mask.sum(dim=1)
+    whole = max_pooled_windows(padded, lengths_padded, filters, encoder._blocks, bias)
+    for chunk_size in (1, 3):
+        by_length = pooled_by_length(
+            padded, lengths_padded, filters, encoder._blocks, chunk_size, mean_bias=bias
+        )
+        assert torch.allclose(by_length, whole, atol=1e-6)
+
+
+def test_max_mean_pooling_projects_both_halves_and_trains_every_filter():
+    torch.manual_seed(0)
+    encoder = WideCnnEncoder(embedding_dim=3, num_filters=4, ngram_filter_sizes=(1, 2),
+                             pooling="max_mean", output_dim=5)  # fmt: skip
+    assert encoder.projection_layer.in_features == 16 and encoder.get_output_dim() == 5
+    vectors = torch.randn(2, 4, 3)
+    mask = torch.tensor([[True] * 4, [True, True, False, False]])
+    encoder(vectors, mask).sum().backward()
+    # The mean half reaches the filters through every window, not only the argmax one.
+    assert all(conv.weight.grad.abs().sum() > 0 for conv in encoder._convolution_layers)
+
+
+def test_the_projection_starts_as_allennlps_cnn_encoders_for_max_pooling():
+    # WideCnnEncoder builds the projection itself (its input doubles with max_mean); with max
+    # pooling it must draw the same initial weights as AllenNLP's, so earlier runs repeat.
+    torch.manual_seed(0)
+    ours = WideCnnEncoder(embedding_dim=3, num_filters=4, ngram_filter_sizes=(1, 2), output_dim=5)
+    torch.manual_seed(0)
+    allennlps = CnnEncoder(embedding_dim=3, num_filters=4, ngram_filter_sizes=(1, 2), output_dim=5)
+    assert ours.state_dict().keys() == allennlps.state_dict().keys()
+    assert all(torch.equal(ours.state_dict()[k], v) for k, v in allennlps.state_dict().items())
+
+
+def test_poolings_other_than_max_and_max_mean_are_refused():
+    with pytest.raises(ConfigurationError, match="pooling must be one of"):
+        WideCnnEncoder(embedding_dim=3, pooling="mean")
+    with pytest.raises(ConfigurationError, match="needs the ReLU"):
+        WideCnnEncoder(embedding_dim=3, pooling="max_mean",
+                       conv_layer_activation=Activation.by_name("elu")())  # fmt: skip
+
+
 def test_another_activation_than_relu_is_pooled_after_it():
     # Only ReLU is moved after the pooling; any other activation (ELU here) runs AllenNLP's path.
     torch.manual_seed(0)

@@ -106,9 +106,6 @@ def default_config_vars() -> Dict[str, str]:
         # Its CNN's filters of each width (the encoder, and the task students built from it or
         # with DISTILL_STUDENT_ENCODER=pooled).
         "DISTILL_SENTENCE_ENCODER_FILTERS": "300",
-        # Its pooling over the tokens' states or the CNN's windows: "max"; the BiLSTM's "mean",
-        # the CNN's "max_mean" (each filter's max and mean, twice the features).
-        "DISTILL_SENTENCE_ENCODER_POOLING": "max",
         # The width of the distilled encoder's projection to its teacher's sentence vector, which
         # a task student from DISTILL_PRETRAINED_ENCODER keeps on its encoder (read from those
         # weights; Wu et al. fine-tune the approximated representation); "0": no projection,

@@ -22,9 +22,6 @@
 #            about 1.5x the sentences/s at batch 256, about one Spearman point further from the
 #            teacher); refused without ENCODER=cnn, and for an OUT whose CNN encoder has another
 #            number
-#   POOLING  the encoder's pooling, DISTILL_SENTENCE_ENCODER_POOLING (default max): the BiLSTM's
-#            max or mean, the CNN's max or max_mean (each filter's max and mean); the task
-#            students take the same; refused for an OUT whose CNN encoder pools otherwise
 #   ENCODER_VECTORS  its word vectors, DISTILL_SENTENCE_ENCODER_VECTORS: frozen (default) or
 #            fine-tuned; fine-tuned ones are written by `allennlp word-vectors` to $OUT/word_vectors,
 #            which the students from the encoder read (those from random initialisation: GloVe)
@@ -78,12 +75,6 @@ case $DISTILL_SENTENCE_ENCODER_FILTERS in *[!0-9]*|0*)
   echo "sentence_encoder.sh: FILTERS=$DISTILL_SENTENCE_ENCODER_FILTERS: a whole number above 0" >&2
   exit 1 ;;
 esac
-export DISTILL_SENTENCE_ENCODER_POOLING=${POOLING:-${DISTILL_SENTENCE_ENCODER_POOLING:-max}}
-case $DISTILL_SENTENCE_ENCODER:$DISTILL_SENTENCE_ENCODER_POOLING in
-  bilstm:max|bilstm:mean|cnn:max|cnn:max_mean) ;;
-  *) echo "sentence_encoder.sh: POOLING=$DISTILL_SENTENCE_ENCODER_POOLING: max or mean for" \
-       "ENCODER=bilstm, max or max_mean for ENCODER=cnn" >&2; exit 1 ;;
-esac
 export DISTILL_SENTENCE_ENCODER_VECTORS=${ENCODER_VECTORS:-${DISTILL_SENTENCE_ENCODER_VECTORS:-frozen}}
 case $DISTILL_SENTENCE_ENCODER_VECTORS in frozen|fine-tuned) ;; *)
   echo "sentence_encoder.sh: ENCODER_VECTORS=$DISTILL_SENTENCE_ENCODER_VECTORS: frozen or fine-tuned" >&2
@@ -93,20 +84,16 @@ case ${PROJECTION:-} in ""|0) ;; *)
   echo "sentence_encoder.sh: PROJECTION=$PROJECTION: unset (the encoder's own) or 0 (none)" >&2
   exit 1 ;;
 esac
-# An encoder of this OUT with another number of filters or pooling would be kept as finished,
-# and its students refused only when built.
+# An encoder of this OUT with another number of filters would be kept as finished, and its
+# students refused only when built.
 if [ "$DISTILL_SENTENCE_ENCODER" = cnn ] && [ -f "$OUT/encoder/config.json" ]; then
   "$PYTHON" -c 'import json, sys
 encoder = json.load(open(sys.argv[1])).get("model", {}).get("encoder", {})
 filters = encoder.get("num_filters")
-pooling = encoder.get("pooling", "max")
 if encoder.get("type") == "wide_cnn" and str(filters) != sys.argv[2]:
     sys.exit(f"sentence_encoder.sh: {sys.argv[1]}: this encoder has {filters} filters a width, "
              f"not FILTERS={sys.argv[2]}: choose another OUT")
-if encoder.get("type") == "wide_cnn" and pooling != sys.argv[3]:
-    sys.exit(f"sentence_encoder.sh: {sys.argv[1]}: this encoder pools by {pooling}, "
-             f"not POOLING={sys.argv[3]}: choose another OUT")
-' "$OUT/encoder/config.json" "$DISTILL_SENTENCE_ENCODER_FILTERS" "$DISTILL_SENTENCE_ENCODER_POOLING"
+' "$OUT/encoder/config.json" "$DISTILL_SENTENCE_ENCODER_FILTERS"
 fi
 # A task student fine-tuned from an earlier encoder of this OUT (the encoder trained again since,
 # or being trained again) would be kept as finished: refused before anything trains.

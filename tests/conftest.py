@@ -239,11 +239,3 @@ def tiny_cnn_sentence_encoder_archive(tiny_bert, tmp_path_factory) -> Path:
     cnn = {"type": "wide_cnn", "embedding_dim": 8, "num_filters": 4}
     cnn["ngram_filter_sizes"] = [1, 2, 3]
     return train_sentence_encoder(tiny_bert, tmp_path_factory, json.dumps({"model.encoder": cnn}))
-
-
-@pytest.fixture(scope="session")
-def tiny_cnn_max_mean_sentence_encoder_archive(tiny_bert, tmp_path_factory) -> Path:
-    """The CNN fixture sentence encoder with each filter's max and mean (`pooling: max_mean`)."""
-    cnn = {"type": "wide_cnn", "embedding_dim": 8, "num_filters": 4, "pooling": "max_mean"}
-    cnn["ngram_filter_sizes"] = [1, 2, 3]
-    return train_sentence_encoder(tiny_bert, tmp_path_factory, json.dumps({"model.encoder": cnn}))

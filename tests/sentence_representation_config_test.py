@@ -99,7 +99,6 @@ def test_distill_sentence_encoder_swaps_the_bilstm_for_kims_cnn():
         "embedding_dim": 50,
         "num_filters": 300,
         "ngram_filter_sizes": [1, 2, 3],
-        "pooling": "max",
     }
     with pytest.raises(RuntimeError, match="must be 'bilstm' or 'cnn', not 'lstm'"):
         encoder("lstm")
@@ -122,31 +121,6 @@ def test_distill_sentence_encoder_filters_sizes_the_cnn_of_the_encoder_and_its_t
     for wrong in ("0", "050", "", "1.5", "-3", "many"):
         with pytest.raises(RuntimeError, match=f"a whole number of filters above 0, not '{wrong}'"):
             params(**{**cnn, "DISTILL_SENTENCE_ENCODER_FILTERS": wrong})
-
-
-def test_distill_sentence_encoder_pooling_pools_the_encoder_and_its_task_students_alike():
-    def pooling(config: dict) -> str:
-        return config["model"]["encoder"]["pooling"]
-
-    assert default_config_vars()["DISTILL_SENTENCE_ENCODER_POOLING"] == "max"
-    for architecture, choice in [("bilstm", "mean"), ("cnn", "max_mean")]:
-        chosen = {"DISTILL_SENTENCE_ENCODER": architecture,
-                  "DISTILL_SENTENCE_ENCODER_POOLING": choice}  # fmt: skip
-        assert pooling(params(**chosen)) == choice
-        task = {
-            **EXT_VARS, **chosen, "DISTILL_PRETRAINED_ENCODER": "best.th",
-            "DISTILL_STUDENT_ENCODER": "",
-            **dict.fromkeys(["DISTILL_TRAIN", "DISTILL_DEV", "DISTILL_TRANSFER_SET"], ""),
-        }  # fmt: skip
-        student = _jsonnet.evaluate_file(str(CONFIGS / "sst2_baseline.jsonnet"), ext_vars=task)
-        assert pooling(json.loads(student)) == choice
-    # Each encoder's own poolings only: a CNN's "mean" or a BiLSTM's "max_mean" is named.
-    for architecture, wrong in [("cnn", "mean"), ("bilstm", "max_mean"), ("cnn", "")]:
-        with pytest.raises(
-            RuntimeError, match=f"DISTILL_SENTENCE_ENCODER_POOLING must be one of .* for "
-            f"DISTILL_SENTENCE_ENCODER={architecture}, not '{wrong}'"
-        ):  # fmt: skip
-            params(DISTILL_SENTENCE_ENCODER=architecture, DISTILL_SENTENCE_ENCODER_POOLING=wrong)
 
 
 def test_the_encoders_word_vectors_are_frozen_unless_fine_tuning_is_asked_for():

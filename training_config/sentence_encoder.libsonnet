@@ -15,10 +15,6 @@
 // DISTILL_SENTENCE_ENCODER_FILTERS: the CNN's filters of each width (default by the plugin: 300;
 // 150: about 1.5x the sentences/s at batch 256, about one Spearman point further from the
 // teacher, docs/results.md).
-// DISTILL_SENTENCE_ENCODER_POOLING: how the encoder pools (default by the plugin: "max"): the
-// BiLSTM's "max" or "mean" over its tokens' states, the CNN's "max" (Kim's) or "max_mean" (each
-// filter's max and its mean over the text's windows, side by side: the teachers' sentence vectors
-// are means over tokens; docs/results.md). Set it alike for the encoder and its task students.
 // DISTILL_SENTENCE_ENCODER_PROJECTION: the width of the distilled encoder's projection to its
 // teacher's sentence vector that a task student keeps on top of the encoder (default by the
 // plugin: read from DISTILL_PRETRAINED_ENCODER's weights, e.g. 384; empty, none, without one):
@@ -33,13 +29,6 @@ local filters =
   if digits(filters_var) && filters_var[0] != "0" then std.parseInt(filters_var)
   else error "DISTILL_SENTENCE_ENCODER_FILTERS must be a whole number of filters above 0, not '"
     + filters_var + "'";
-local pooling_var = std.extVar("DISTILL_SENTENCE_ENCODER_POOLING");
-local poolings = { bilstm: ["max", "mean"], cnn: ["max", "max_mean"] };
-local pooling =
-  if !std.objectHas(poolings, architecture) || std.member(poolings[architecture], pooling_var)
-  then pooling_var
-  else error "DISTILL_SENTENCE_ENCODER_POOLING must be one of " + std.toString(poolings[architecture])
-    + " for DISTILL_SENTENCE_ENCODER=" + architecture + ", not '" + pooling_var + "'";
 local projection_var = std.extVar("DISTILL_SENTENCE_ENCODER_PROJECTION");
 local projection =
   if projection_var == "" then 0
@@ -49,7 +38,7 @@ local projection =
     + projection_var + "'";
 {
   hidden_size: 300,
-  pooling: pooling,
+  pooling: "max",
   num_filters: filters,
   ngram_filter_sizes: [1, 2, 3],
   // The projection width a task student keeps (0: none).
@@ -67,7 +56,6 @@ local projection =
       embedding_dim: input_dim,
       num_filters: $.num_filters,
       ngram_filter_sizes: $.ngram_filter_sizes,
-      pooling: $.pooling,
     } else error "DISTILL_SENTENCE_ENCODER must be 'bilstm' or 'cnn', not '" + architecture + "'")
     + (if output_dim > 0 then { output_dim: output_dim } else {}),
   // AllenNLP's `pretrained` initializer (ours names weights of the other architecture): every

@@ -28,7 +28,6 @@ from allennlp_distill.modules.wide_cnn_encoder import (
     length_sorted_chunks,
     max_pooled_windows,
     pooled_by_length,
-    relu_pooled,
     wide_padding,
 )
 
@@ -79,8 +78,7 @@ class ExportedCnnEncoder(torch.nn.Module):
     A `cnn_student`'s embeddings and `wide_cnn` encoder (Kim 2014, §2) in plain torch modules:
     `forward(token_ids)`, `token_ids` `(batch_size, num_tokens)` int64 with 0 for padding, gives
     `(batch_size, num_filters * num_widths)`: each text zero-padded by `max width - 1` vectors on
-    both sides, each filter's ReLU activation max-pooled over the text's windows (and its mean
-    after them, twice the features, for the encoder's `"max_mean"` pooling), one matrix
+    both sides, each filter's ReLU activation max-pooled over the text's windows, one matrix
     product per filter width, texts sorted by length 32 at a time (`pooled_by_length`, as the
     encoder itself runs); with the encoder's `output_dim` (a distilled sentence encoder's
     projection, kept by a task student) `(batch_size, output_dim)` through that linear layer.
@@ -89,7 +87,6 @@ class ExportedCnnEncoder(torch.nn.Module):
     filters: torch.Tensor
     bias: torch.Tensor
     blocks: List[Tuple[int, int, int]]
-    mean: bool
 
     def __init__(self, student: Union[BiLstmStudent, SiameseBiLstmStudent]) -> None:
         super().__init__()
@@ -103,21 +100,19 @@ class ExportedCnnEncoder(torch.nn.Module):
         self.register_buffer("bias", bias.clone())
         self.blocks = list(encoder._blocks)
         self.pad = encoder._pad
-        self.mean = encoder.pooling == "max_mean"
         self.output_projection = output_projection(encoder.projection_layer)
 
     def forward(self, token_ids: torch.Tensor) -> torch.Tensor:
         mask = token_ids != 0
         padded, padded_mask = wide_padding(self.embedding(token_ids), mask, self.pad)
         lengths = padded_mask.sum(dim=1)
-        mean_bias = self.bias if self.mean else None
-        pooled = pooled_by_length(padded, lengths, self.filters, self.blocks, mean_bias=mean_bias)
-        return self.output_projection(relu_pooled(pooled, self.bias))
+        pooled = pooled_by_length(padded, lengths, self.filters, self.blocks)
+        return self.output_projection(torch.relu(pooled + self.bias))
 
     def whole_batch(self, token_ids: torch.Tensor) -> torch.Tensor:
         """
-        `forward`'s features, `(batch_size, num_filters * num_widths)` (twice that with the mean;
-        or the projection's `output_dim`), from the whole padded
+        `forward`'s features, `(batch_size, num_filters * num_widths)` (or the projection's
+        `output_dim`), from the whole padded
         batch at once (`max_pooled_windows`): no loop over sub-batches and no
         branch on the batch's shape, so that `torch.export` traces one graph for any batch (the ONNX
         export, `onnx_export.traced_student_graph`).
@@ -125,9 +120,8 @@ class ExportedCnnEncoder(torch.nn.Module):
         mask = token_ids != 0
         padded, padded_mask = wide_padding(self.embedding(token_ids), mask, self.pad)
         lengths = padded_mask.sum(dim=1)
-        mean_bias = self.bias if self.mean else None
-        pooled = max_pooled_windows(padded, lengths, self.filters, self.blocks, mean_bias)
-        return self.output_projection(relu_pooled(pooled, self.bias))
+        pooled = max_pooled_windows(padded, lengths, self.filters, self.blocks)
+        return self.output_projection(torch.relu(pooled + self.bias))
 
 
 def max_over_windows(activations: torch.Tensor, last: torch.Tensor, length: int) -> torch.Tensor:

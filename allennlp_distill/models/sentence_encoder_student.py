@@ -201,8 +201,7 @@ class PretrainedSentenceEncoderInitializer(PretrainedModelInitializer):
     of the same architecture with fewer widths or layers, or of no sentence encoder; naming the
     `DISTILL_SENTENCE_ENCODER_FILTERS` to set when a CNN's filters are another number, and the
     `DISTILL_SENTENCE_ENCODER_PROJECTION` to set when the student's `_encoder.projection_layer`
-    (loaded from the distilled `_projection`) is of another width or the file has none, and
-    `DISTILL_SENTENCE_ENCODER_POOLING` when it takes another number of pooled features;
+    (loaded from the distilled `_projection`) is of another width or the file has none;
     AllenNLP's for a parameter of another size otherwise.
     """
 
@@ -258,13 +257,5 @@ class PretrainedSentenceEncoderInitializer(PretrainedModelInitializer):
                 f"{self._weights_file_path} projects to {width}-d vectors (its teacher's width), "
                 f"the task student builds {tensor.size(0)}: set "
                 f"DISTILL_SENTENCE_ENCODER_PROJECTION={width} (or 0: no projection)"
-            )
-        pooled = self.weights["_projection.weight"].size(1)
-        if tensor.dim() == 2 and pooled != tensor.size(1):
-            raise ConfigurationError(
-                f"{self._weights_file_path} projects {pooled} pooled features, the task "
-                f"student's encoder pools {tensor.size(1)}: set "
-                "DISTILL_SENTENCE_ENCODER_POOLING for the task student as for the encoder "
-                "(a CNN's 'max_mean' pools twice the features of its 'max')"
             )
         super().__call__(tensor, source, **kwargs)

@@ -1,4 +1,4 @@
-from typing import List, Optional, Sequence, Tuple
+from typing import List, Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -39,7 +39,6 @@ def max_pooled_windows(
     lengths: torch.Tensor,
     filters: torch.Tensor,
     blocks: List[Tuple[int, int, int]],
-    mean_bias: Optional[torch.Tensor] = None,
 ) -> torch.Tensor:
     """
     Every filter's largest score (before bias and activation) over the windows that lie inside
@@ -74,18 +73,10 @@ def max_pooled_windows(
     blocks : `List[Tuple[int, int, int]]`
         Each block of filters of one width as `(width, start, end)`: its columns `[start, end)`
         of `filters`, together covering them all (`filter_layout`).
-    mean_bias : `torch.Tensor`, optional
-        `(num_filters,)`, the filters' bias: given, each filter's mean activation, ReLU(score +
-        bias), over its windows that hold at least one of the text's tokens (Kim's wide
-        convolution: length + width - 1 of them; 0 for an empty text) is returned after the
-        maxima. The mean needs the bias and the ReLU on every window, which do not commute
-        with it as they do with the max.
 
     # Returns
-    `(batch_size, num_filters)`, or `(batch_size, 2 * num_filters)` with `mean_bias` (the maxima,
-    then the means): a max is the raw score, before bias and activation (`relu_pooled`), `-inf`
-    for a filter with no window inside a text (a text shorter than the filter, which
-    `wide_padding` rules out for texts of one token or more).
+    `(batch_size, num_filters)`; `-inf` for a filter with no window inside a text (a text shorter
+    than the filter, which `wide_padding` rules out for texts of one token or more).
     """
     batch_size, num_positions, embedding_dim = padded.shape
     max_width = filters.shape[0] // embedding_dim
@@ -96,31 +87,17 @@ def max_pooled_windows(
     windows = torch.cat([padded[:, shift : shift + num_windows] for shift in range(max_width)], 2)
     windows = windows.reshape(batch_size * num_windows, max_width * embedding_dim)
     starts = torch.arange(num_windows, device=padded.device).view(1, -1, 1)
-    last_start = lengths.view(-1, 1, 1) - max_width  # each text's last token, as a window start
-    past_text = starts > last_start  # (batch_size, num_windows, 1)
-    empty = lengths.view(-1, 1, 1) <= 2 * (max_width - 1)  # (batch_size, 1, 1)
+    past_text = starts > (lengths.view(-1, 1, 1) - max_width)  # (batch_size, num_windows, 1)
     pooled: List[torch.Tensor] = []
-    means: List[torch.Tensor] = []
     for width, start, end in blocks:
         columns = width * embedding_dim
         scores = windows[:, :columns].mm(filters[:columns, start:end])
         scores = scores.view(batch_size, num_windows, end - start)
-        if mean_bias is not None:
-            # A window of this width holds a token from start max_width - width (its last
-            # column on the text's first token) to last_start (its first on the text's last);
-            # an empty text has none (its padding alone would leave width - 1 windows there).
-            outside = (starts < max_width - width) | past_text | empty
-            activations = torch.relu(scores + mean_bias[start:end]).masked_fill(outside, 0.0)
-            count = (lengths - 2 * max_width + width + 1).clamp(min=1).view(-1, 1)
-            means.append(activations.sum(dim=1) / count)
         if width == max_width:
             scores.masked_fill_(past_text, float("-inf"))
         pooled.append(scores.amax(dim=1))
-    return torch.cat(pooled + means, dim=1)
+    return torch.cat(pooled, dim=1)
 
-
-# `WideCnnEncoder`'s poolings.
-POOLINGS = ("max", "max_mean")
 
 # Texts per length-sorted sub-batch of `pooled_by_length`. `scripts/cnn_chunk_sizes.py`, SST-2
 # dev at batch 256, 2 threads, two runs, ms per 1,024 texts for 256 (one padded batch) / 128 /
@@ -165,7 +142,6 @@ def pooled_by_length(
     filters: torch.Tensor,
     blocks: List[Tuple[int, int, int]],
     chunk_size: int = LENGTH_CHUNK,
-    mean_bias: Optional[torch.Tensor] = None,
 ) -> torch.Tensor:
     """
     `max_pooled_windows` over the texts sorted by length, `chunk_size` at a time, each sub-batch
@@ -175,35 +151,19 @@ def pooled_by_length(
     Differentiable.
 
     # Parameters
-    padded, lengths, filters, blocks, mean_bias : as `max_pooled_windows`.
+    padded, lengths, filters, blocks : as `max_pooled_windows`.
     chunk_size : `int`, optional (default = `LENGTH_CHUNK`)
         Texts per sub-batch.
 
     # Returns
-    `(batch_size, num_filters)` (`2 * num_filters` with `mean_bias`), in the order of `padded`.
+    `(batch_size, num_filters)`, in the order of `padded`.
     """
-    features = filters.shape[1] * (1 if mean_bias is None else 2)
-    pooled = padded.new_zeros(padded.shape[0], features)
+    pooled = padded.new_zeros(padded.shape[0], filters.shape[1])
     for chunk, longest in length_sorted_chunks(lengths, chunk_size):
         texts = padded.index_select(0, chunk)[:, :longest]
-        windows = max_pooled_windows(
-            texts, lengths.index_select(0, chunk), filters, blocks, mean_bias
-        )
+        windows = max_pooled_windows(texts, lengths.index_select(0, chunk), filters, blocks)
         pooled = pooled.index_copy(0, chunk, windows)
     return pooled
-
-
-def relu_pooled(pooled: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
-    """
-    The CNN's features from `max_pooled_windows`' output `pooled`, `(batch_size, num_filters)` or
-    `(batch_size, 2 * num_filters)`: ReLU(max + `bias`) for the maxima (`bias` `(num_filters,)`),
-    the means (already activated) as they are. Same shape as `pooled`.
-    """
-    num_filters = bias.shape[0]
-    maxima = torch.relu(pooled[:, :num_filters] + bias)
-    if pooled.shape[1] == num_filters:
-        return maxima
-    return torch.cat([maxima, pooled[:, num_filters:]], dim=1)
 
 
 def fused_filters(
@@ -259,30 +219,19 @@ class WideCnnEncoder(CnnEncoder):
         Filters per width (Kim: 100).
     ngram_filter_sizes : `Sequence[int]`, optional (default = `(3, 4, 5)`)
         Filter widths in tokens (Kim: 3, 4, 5).
-    pooling : `str`, optional (default = `"max"`)
-        `"max"`: Kim's max over time; `"max_mean"`: each filter's max and, after all of them,
-        its mean activation over the text's windows (`max_pooled_windows`), twice the features
-        from the same convolutions: the mean keeps how much of the text a filter matches,
-        which a sentence vector mean-pooled over tokens (the sentence-transformers teachers')
-        holds and a max does not.
-    output_dim : `int`, optional (default = `None`)
-        A linear layer to this width after the pooling (AllenNLP's `CnnEncoder`'s
-        `projection_layer`).
     **kwargs
-        Passed to AllenNLP's `CnnEncoder` (`conv_layer_activation`).
+        Passed to AllenNLP's `CnnEncoder` (`conv_layer_activation`, `output_dim`).
 
     `forward(tokens, mask)`: `tokens` `(batch_size, num_tokens, embedding_dim)`, `mask`
     `(batch_size, num_tokens)`; returns `(batch_size, num_filters * len(ngram_filter_sizes))`
-    (twice that with `"max_mean"`; or `output_dim`). With a ReLU (the default) the windows are
-    scored by one matrix product per filter width and the activation follows the max
-    (`max_pooled_windows`: the same features, with one pass over the scores instead of four per
-    width), over length-sorted sub-batches (`pooled_by_length`); another activation runs
-    AllenNLP's `CnnEncoder` on the padded text.
+    (or `output_dim`). With a ReLU (the default) the windows are scored by one matrix product
+    per filter width and the activation follows the pooling (`max_pooled_windows`: the same
+    features, with one pass over the scores instead of four per width), over length-sorted
+    sub-batches (`pooled_by_length`); another activation runs AllenNLP's `CnnEncoder` on the
+    padded text.
 
     # Raises
-    `ConfigurationError` for an empty `ngram_filter_sizes`, a width or filter count below 1, a
-    `pooling` other than `"max"` or `"max_mean"`, or `"max_mean"` with an activation other than
-    ReLU.
+    `ConfigurationError` for an empty `ngram_filter_sizes` or a width or filter count below 1.
     """
 
     def __init__(
@@ -290,8 +239,6 @@ class WideCnnEncoder(CnnEncoder):
         embedding_dim: int,
         num_filters: int = 100,
         ngram_filter_sizes: Sequence[int] = (3, 4, 5),
-        pooling: str = "max",
-        output_dim: Optional[int] = None,
         **kwargs,
     ) -> None:
         if not ngram_filter_sizes or min(ngram_filter_sizes) < 1 or num_filters < 1:
@@ -299,24 +246,9 @@ class WideCnnEncoder(CnnEncoder):
                 f"ngram_filter_sizes ({list(ngram_filter_sizes)}) must be one or more widths of "
                 f"at least 1 token and num_filters ({num_filters}) at least 1"
             )
-        if pooling not in POOLINGS:
-            raise ConfigurationError(f"wide_cnn pooling must be one of {POOLINGS}, not {pooling!r}")
         super().__init__(embedding_dim, num_filters, tuple(ngram_filter_sizes), **kwargs)
-        if pooling == "max_mean" and not isinstance(self._activation, torch.nn.ReLU):
-            raise ConfigurationError("wide_cnn pooling 'max_mean' needs the ReLU activation")
         self._pad = max(ngram_filter_sizes) - 1
         self._blocks = filter_layout(self._convolution_layers)
-        self._pooling = pooling
-        pooled_dim = num_filters * len(ngram_filter_sizes) * (2 if pooling == "max_mean" else 1)
-        # CnnEncoder's own projection takes the max features alone; built here for either.
-        projection = torch.nn.Linear(pooled_dim, output_dim) if output_dim else None
-        self.projection_layer = projection  # type: ignore[assignment]
-        self._output_dim = output_dim or pooled_dim
-
-    @property
-    def pooling(self) -> str:
-        """`"max"` or `"max_mean"`."""
-        return self._pooling
 
     def forward(self, tokens: torch.Tensor, mask: torch.BoolTensor) -> torch.Tensor:
         if mask is None:
@@ -326,7 +258,6 @@ class WideCnnEncoder(CnnEncoder):
             return super().forward(padded, padded_mask)  # type: ignore[arg-type]
         filters, bias = fused_filters(self._convolution_layers)
         lengths = padded_mask.sum(dim=1)
-        mean_bias = bias if self._pooling == "max_mean" else None
-        pooled = pooled_by_length(padded, lengths, filters, self._blocks, mean_bias=mean_bias)
-        pooled = relu_pooled(pooled, bias)
+        pooled = pooled_by_length(padded, lengths, filters, self._blocks)
+        pooled = torch.relu(pooled + bias)
         return pooled if self.projection_layer is None else self.projection_layer(pooled)

@@ -343,12 +343,7 @@ def assert_the_export_gives_the_predictors_logits(export_dir: str, archive: str)
 
 
 @pytest.mark.parametrize(
-    "encoder",
-    [
-        "tiny_sentence_encoder_archive",
-        "tiny_cnn_sentence_encoder_archive",
-        "tiny_cnn_max_mean_sentence_encoder_archive",
-    ],
+    "encoder", ["tiny_sentence_encoder_archive", "tiny_cnn_sentence_encoder_archive"]
 )
 def test_the_exported_sentence_encoder_gives_the_predictors_vectors(encoder, request, tmp_path):
     archive = str(request.getfixturevalue(encoder))

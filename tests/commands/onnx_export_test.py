@@ -128,12 +128,7 @@ def test_a_model_that_is_no_student_is_refused_and_nothing_is_written(
 
 
 @pytest.mark.parametrize(
-    "encoder",
-    [
-        "tiny_sentence_encoder_archive",
-        "tiny_cnn_sentence_encoder_archive",
-        "tiny_cnn_max_mean_sentence_encoder_archive",
-    ],
+    "encoder", ["tiny_sentence_encoder_archive", "tiny_cnn_sentence_encoder_archive"]
 )
 def test_the_onnx_export_of_a_sentence_encoder_gives_the_predictors_vectors(
     encoder, request, tmp_path

@@ -19,12 +19,13 @@ from tests.tiny_sentence_vectors import TEACHER_SIZE, write_tiny_sentence_vector
 TRANSFER_SETS = {"sst2": "transfer_set.jsonl", "mrpc": "pairs/mrpc_transfer_set.jsonl"}
 
 
-def distil_sentence_encoder(tiny_bert, folder, architecture: str, pooling: str = "max") -> str:
+@pytest.fixture(scope="module", params=["bilstm", "cnn"])
+def sentence_encoder(request, tiny_bert, tmp_path_factory) -> str:
     """
-    The weights (`best.th`) of the real sentence_representation_distill config after one tiny
-    epoch, with the sentence encoder `architecture` (`DISTILL_SENTENCE_ENCODER`) and `pooling`
-    (`DISTILL_SENTENCE_ENCODER_POOLING`).
+    The weights of the real sentence_representation_distill config after one tiny epoch, with
+    each sentence encoder (`DISTILL_SENTENCE_ENCODER`).
     """
+    folder = tmp_path_factory.mktemp("sentence_encoder")
     vectors = write_tiny_sentence_vectors(tiny_bert, folder / "data")
     env = {
         "DISTILL_SENTENCE_VECTORS": str(vectors),
@@ -33,8 +34,7 @@ def distil_sentence_encoder(tiny_bert, folder, architecture: str, pooling: str =
         "DISTILL_WORD_VECTORS": str(FIXTURES / "word_vectors"),
         "DISTILL_EMBEDDING_DIM": "8",
         "DISTILL_EPOCHS": "1",
-        "DISTILL_SENTENCE_ENCODER": architecture,
-        "DISTILL_SENTENCE_ENCODER_POOLING": pooling,
+        "DISTILL_SENTENCE_ENCODER": request.param,
     }
     with pytest.MonkeyPatch.context() as patch:
         for name, value in env.items():
@@ -42,14 +42,7 @@ def distil_sentence_encoder(tiny_bert, folder, architecture: str, pooling: str =
         train_model_from_file(
             str(CONFIGS / "sentence_representation_distill.jsonnet"), str(folder / "run")
         )
-    return str(folder / "run" / "best.th")
-
-
-@pytest.fixture(scope="module", params=["bilstm", "cnn"])
-def sentence_encoder(request, tiny_bert, tmp_path_factory) -> str:
-    """`distil_sentence_encoder`'s weights with each sentence encoder, max-pooled."""
-    folder = tmp_path_factory.mktemp("sentence_encoder")
-    return request.param, distil_sentence_encoder(tiny_bert, folder, request.param)
+    return request.param, str(folder / "run" / "best.th")
 
 
 # A parameter of each architecture's encoder (`wide_cnn`, `pooled_bilstm`).
@@ -133,27 +126,6 @@ def test_a_cnn_encoder_of_another_filter_count_is_named(
         "DISTILL_SENTENCE_ENCODER_FILTERS=300"
     ):  # fmt: skip
         train_student("sst2", weights, "cnn", tiny_teacher_env, tmp_path, monkeypatch)
-
-
-def test_a_max_mean_cnn_encoder_starts_a_task_student_that_pools_alike(
-    tiny_bert, tiny_teacher_env, tmp_path, monkeypatch
-):
-    # The CNN's max and mean (DISTILL_SENTENCE_ENCODER_POOLING=max_mean) feed its projection
-    # twice the features: a task student pooling the same way gets every weight, one pooling
-    # the max alone is told which variable to set.
-    weights = distil_sentence_encoder(tiny_bert, tmp_path / "encoder", "cnn", "max_mean")
-    saved = torch.load(weights, weights_only=True)
-    assert saved["_projection.weight"].shape == (TEACHER_SIZE, 2 * 3 * 300)
-    monkeypatch.setenv("DISTILL_SENTENCE_ENCODER_POOLING", "max_mean")
-    student = train_student("sst2", weights, "cnn", tiny_teacher_env, tmp_path / "a", monkeypatch)
-    assert torch.equal(student["_encoder.projection_layer.weight"], saved["_projection.weight"])
-    assert torch.equal(student["_encoder.conv_layer_2.bias"], saved["_encoder.conv_layer_2.bias"])
-    monkeypatch.setenv("DISTILL_SENTENCE_ENCODER_POOLING", "max")
-    with pytest.raises(
-        ConfigurationError, match="projects 1800 pooled features, the task student's encoder "
-        "pools 900: set DISTILL_SENTENCE_ENCODER_POOLING"
-    ):  # fmt: skip
-        train_student("sst2", weights, "cnn", tiny_teacher_env, tmp_path / "b", monkeypatch)
 
 
 def test_the_cnn_student_refuses_a_bilstm_sentence_encoder(monkeypatch):

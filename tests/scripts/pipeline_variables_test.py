@@ -21,8 +21,7 @@ echo "$* TRANSFER=${DISTILL_TRANSFER_SET:-} EPOCHS=${DISTILL_EPOCHS:-}\
  ENCODER_VECTORS=${DISTILL_SENTENCE_ENCODER_VECTORS:-}\
  PROJECTION=${DISTILL_SENTENCE_ENCODER_PROJECTION-unset}\
  SENTENCE_ENCODER=${DISTILL_SENTENCE_ENCODER:-}\
- FILTERS=${DISTILL_SENTENCE_ENCODER_FILTERS:-}\
- POOLING=${DISTILL_SENTENCE_ENCODER_POOLING:-}" >> "$CALLS.argv"
+ FILTERS=${DISTILL_SENTENCE_ENCODER_FILTERS:-}" >> "$CALLS.argv"
 out=
 while [ $# -gt 0 ]; do
   case $1 in
@@ -247,39 +246,28 @@ def test_sentence_encoder_trains_mrpc_students_on_the_held_out_split_and_refuses
     assert "mrpc_from_encoder: skipped" in result.stdout
     assert not [line for line in calls.read_text().splitlines() if line.startswith("train ")]
     # The BiLSTM by default; ENCODER=cnn: the encoder and both students are Kim's CNN, with
-    # 300 filters a width unless FILTERS says otherwise; max-pooled unless POOLING says.
-    for name in ("DISTILL_SENTENCE_ENCODER", "DISTILL_SENTENCE_ENCODER_FILTERS", "FILTERS",
-                 "DISTILL_SENTENCE_ENCODER_POOLING", "POOLING"):  # fmt: skip
-        env.pop(name, None)
-    runs = (
-        ("out_bilstm", None, None, None),
-        ("out_bilstm_mean", "bilstm", None, "mean"),
-        ("out_cnn", "cnn", None, None),
-        ("out_cnn150", "cnn", "150", "max_mean"),
-    )
-    for out, encoder, filters, pooling in runs:
+    # 300 filters a width unless FILTERS says otherwise.
+    env.pop("DISTILL_SENTENCE_ENCODER", None)
+    env.pop("DISTILL_SENTENCE_ENCODER_FILTERS", None)
+    env.pop("FILTERS", None)
+    runs = (("out_bilstm", None, None), ("out_cnn", "cnn", None), ("out_cnn150", "cnn", "150"))
+    for out, encoder, filters in runs:
         (tmp_path / "calls.txt.argv").unlink()
         env.update(OUT=out, **({"ENCODER": encoder} if encoder else {}))
-        # FILTERS and POOLING over the caller's DISTILL_SENTENCE_ENCODER_FILTERS and _POOLING.
-        env.update(FILTERS=filters or "", POOLING=pooling or "")
-        env.update(DISTILL_SENTENCE_ENCODER_FILTERS="200" if filters else "")
-        env.update(DISTILL_SENTENCE_ENCODER_POOLING="mean" if pooling else "")
+        if filters:  # FILTERS over the caller's DISTILL_SENTENCE_ENCODER_FILTERS
+            env.update(FILTERS=filters, DISTILL_SENTENCE_ENCODER_FILTERS="200")
         result = sentence_encoder()
         assert result.returncode == 0, result.stderr
         trains = [line for line in (tmp_path / "calls.txt.argv").read_text().splitlines()
                   if line.startswith("train ")]  # fmt: skip
         assert len(trains) == 3
-        expected = (
-            f" SENTENCE_ENCODER={encoder or 'bilstm'} FILTERS={filters or 300}"
-            f" POOLING={pooling or 'max'}"
-        )
+        expected = f" SENTENCE_ENCODER={encoder or 'bilstm'} FILTERS={filters or 300}"
         assert all(line.endswith(expected) for line in trains)
         glove = env.get("DISTILL_WORD_VECTORS", "")  # the caller's, if any
         assert all(f" WORD_VECTORS={glove} ENCODER_VECTORS=frozen " in line for line in trains)
         assert "word-vectors" not in (tmp_path / "calls.txt.argv").read_text()
-    for name in ("FILTERS", "DISTILL_SENTENCE_ENCODER_FILTERS", "POOLING",
-                 "DISTILL_SENTENCE_ENCODER_POOLING"):  # fmt: skip
-        env.pop(name)
+    env.pop("FILTERS")
+    env.pop("DISTILL_SENTENCE_ENCODER_FILTERS")
     # ENCODER_VECTORS=fine-tuned: the encoder trains its word vectors, which are written out and
     # read by the students from the encoder; those from random initialisation read the caller's.
     (tmp_path / "calls.txt.argv").unlink()
@@ -380,19 +368,6 @@ def test_sentence_encoder_trains_mrpc_students_on_the_held_out_split_and_refuses
     assert result.returncode != 0
     assert "has 300 filters a width, not FILTERS=150: choose another OUT" in result.stderr
     assert not calls.exists()
-    # ... or another pooling; and a pooling the encoder does not have, before any step.
-    env.update(FILTERS="300", POOLING="max_mean")
-    result = sentence_encoder()
-    assert result.returncode != 0
-    assert "pools by max, not POOLING=max_mean: choose another OUT" in result.stderr
-    assert not calls.exists()
-    for encoder, pooling in (("cnn", "mean"), ("bilstm", "max_mean")):
-        env.update(OUT="out_pooling", ENCODER=encoder, POOLING=pooling)
-        env.pop("FILTERS", None)
-        result = sentence_encoder()
-        assert result.returncode != 0
-        assert f"POOLING={pooling}: max or mean for ENCODER=bilstm" in result.stderr
-        assert not (work / "out_pooling").exists()
 
 
 def test_students_from_the_encoder_keep_its_projection_unless_projection_is_0(tmp_path):

@@ -41,7 +41,7 @@ EXPORT_AGAIN = "export it again with allennlp distill-export"
 # As allennlp_distill.dataset_readers.rows.EMPTY_TEXT (this file imports nothing of the package).
 EMPTY_TEXT = "empty text: nothing to classify (give at least one word)"
 # Texts per length-sorted sub-batch of an ONNX Runtime export's batch (`ExportedStudent.outputs`),
-# the TorchScript exports' LENGTH_CHUNK (allennlp_distill/modules/wide_cnn_encoder.py).
+# the TorchScript transformer exports' LENGTH_CHUNK (allennlp_distill/modules/wide_cnn_encoder.py).
 ONNX_CHUNK = 32
 
 

@@ -1,13 +1,15 @@
 """
 The CNN's max-pooled windows by two implementations in one run: an older checkout of this
-repository's `wide_cnn_encoder.py` (read from OLD_CHECKOUT: e3b62f0 for the fused `conv1d` of
-before 2026-12-07, 42fcab9 for one matrix product for all filters) against this checkout's
-(`max_pooled_windows`, one matrix product per filter width), on a trained `wide_cnn` student's
-or sentence encoder's own filters and word vectors, over texts taken evenly from a file's text
-column. Eager mode, as AllenNLP's archive and training run it: inference, and forward plus
-backward (training); the two alternate, five passes each, the median printed. Run alone:
+repository's `wide_cnn_encoder.py` (read from OLD_CHECKOUT: 9c17f39 for the length-sorted
+sub-batches of 32 texts, one matrix product per filter width, of before 2026-12-08; e3b62f0
+for the fused `conv1d` of before 2026-12-07; 42fcab9 for one matrix product for all filters)
+against this checkout's (`wide_packing` and `max_pooled_packed`: the texts packed without the
+batch's padding), on a trained `wide_cnn` student's or sentence encoder's own filters and word
+vectors, over texts taken evenly from a file's text column. Eager mode, as AllenNLP's archive
+and training run it: inference, and forward plus backward (training); the two alternate, five
+passes each, the median printed. Run alone:
 
-    git worktree add /tmp/old_kernel e3b62f0
+    git worktree add /tmp/old_kernel 9c17f39
     .venv/bin/python scripts/ab_cnn_pooling.py /tmp/old_kernel \
         runs/sentence_encoder_cnn50_cosine_tasks_12ep/encoder/model.tar.gz \
         ../shared/data/glue/STS-B/dev.tsv sentence1,sentence2
@@ -66,14 +68,13 @@ def main(old_checkout: str, archive: str, text_file: str, columns: str) -> None:
         pooled = old["pooled_by_length"](padded, padded_mask.sum(1), weight, *widths, *layout)
         return torch.relu(pooled + bias)
 
-    def by_matrix(vectors: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        padded, padded_mask = matrix.wide_padding(vectors, mask, encoder._pad)
+    def by_packing(vectors: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        packed, window_counts = matrix.wide_packing(vectors, mask, encoder._pad)
         filters, bias = matrix.fused_filters(convolutions)
-        lengths = padded_mask.sum(1)
-        pooled = matrix.pooled_by_length(padded, lengths, filters, encoder._blocks)
+        pooled = matrix.max_pooled_packed(packed, window_counts, filters, encoder._blocks)
         return torch.relu(pooled + bias)
 
-    kinds: List[Tuple[str, Callable]] = [("older", by_older), ("this checkout", by_matrix)]
+    kinds: List[Tuple[str, Callable]] = [("older", by_older), ("this checkout", by_packing)]
     for batch_size in (32, 256):
         inputs = []
         with torch.no_grad():
@@ -86,7 +87,7 @@ def main(old_checkout: str, archive: str, text_file: str, columns: str) -> None:
                 tokens = batch.as_tensor_dict()["tokens"]
                 vectors = model._text_field_embedder(tokens)
                 inputs.append((vectors, tokens["tokens"]["tokens"] != 0))
-            difference = (by_older(*inputs[0]) - by_matrix(*inputs[0])).abs().max()
+            difference = (by_older(*inputs[0]) - by_packing(*inputs[0])).abs().max()
         print(f"batch {batch_size}: largest |older - this checkout| {float(difference):.1e}")
         for mode in ("inference", "training"):
             rates: dict = {name: [] for name, _ in kinds}

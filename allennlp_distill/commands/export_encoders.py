@@ -26,8 +26,9 @@ from allennlp_distill.modules.wide_cnn_encoder import (
     WideCnnEncoder,
     fused_filters,
     length_sorted_chunks,
+    max_pooled_packed,
     max_pooled_windows,
-    pooled_by_length,
+    wide_packing,
     wide_padding,
 )
 
@@ -79,9 +80,10 @@ class ExportedCnnEncoder(torch.nn.Module):
     `forward(token_ids)`, `token_ids` `(batch_size, num_tokens)` int64 with 0 for padding, gives
     `(batch_size, num_filters * num_widths)`: each text zero-padded by `max width - 1` vectors on
     both sides, each filter's ReLU activation max-pooled over the text's windows, one matrix
-    product per filter width, texts sorted by length 32 at a time (`pooled_by_length`, as the
-    encoder itself runs); with the encoder's `output_dim` (a distilled sentence encoder's
-    projection, kept by a task student) `(batch_size, output_dim)` through that linear layer.
+    product per filter width over the texts packed without the batch's padding (`wide_packing`,
+    `max_pooled_packed`, as the encoder itself runs); with the encoder's `output_dim` (a
+    distilled sentence encoder's projection, kept by a task student) `(batch_size, output_dim)`
+    through that linear layer.
     """
 
     filters: torch.Tensor
@@ -103,19 +105,16 @@ class ExportedCnnEncoder(torch.nn.Module):
         self.output_projection = output_projection(encoder.projection_layer)
 
     def forward(self, token_ids: torch.Tensor) -> torch.Tensor:
-        mask = token_ids != 0
-        padded, padded_mask = wide_padding(self.embedding(token_ids), mask, self.pad)
-        lengths = padded_mask.sum(dim=1)
-        pooled = pooled_by_length(padded, lengths, self.filters, self.blocks)
+        packed = wide_packing(self.embedding(token_ids), token_ids != 0, self.pad)
+        pooled = max_pooled_packed(packed[0], packed[1], self.filters, self.blocks)
         return self.output_projection(torch.relu(pooled + self.bias))
 
     def whole_batch(self, token_ids: torch.Tensor) -> torch.Tensor:
         """
         `forward`'s features, `(batch_size, num_filters * num_widths)` (or the projection's
-        `output_dim`), from the whole padded
-        batch at once (`max_pooled_windows`): no loop over sub-batches and no
-        branch on the batch's shape, so that `torch.export` traces one graph for any batch (the ONNX
-        export, `onnx_export.traced_student_graph`).
+        `output_dim`), from the whole padded batch (`max_pooled_windows`): no shape that depends
+        on the texts' lengths (`forward`'s packed sequence has one), so that `torch.export`
+        traces one graph for any batch (the ONNX export, `onnx_export.traced_student_graph`).
         """
         mask = token_ids != 0
         padded, padded_mask = wide_padding(self.embedding(token_ids), mask, self.pad)

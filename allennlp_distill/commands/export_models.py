@@ -323,15 +323,15 @@ class ExportableTransformerClassifier(torch.nn.Module):
 
 class LengthSortedClassifier(torch.nn.Module):
     """
-    A traced `ExportableTransformerClassifier` run as the CNN and GloVe-transformer exports run
-    their batches: a batch of more than `chunk_size` texts in length-sorted sub-batches of
+    A traced `ExportableTransformerClassifier` run as the GloVe-transformer exports run their
+    batches: a batch of more than `chunk_size` texts in length-sorted sub-batches of
     `chunk_size`, each cut to its longest text, so that self-attention, whose cost grows with the
     square of the padded length, is not spent on padding (an SST-2 dev batch of 256 is padded to
     its longest text, 2-3 times the mean). A batch of at most `chunk_size` texts runs whole (it is
-    padded to its own longest text already). The CNN's 32 (`LENGTH_CHUNK`) is the transformer's
-    best too: `scripts/transformer_chunk_sizes.py` on the demo's exported MiniLM teacher, 1,024
-    dev texts at batch 256, 2 threads, 11.9 / 8.1 / 5.6 / 4.7 / 5.1 s for sub-batches of 256 (one
-    padded batch) / 128 / 64 / 32 / 16.
+    padded to its own longest text already). The CNN's 32 of before 2026-12-08 (`LENGTH_CHUNK`)
+    is the transformer's best too: `scripts/transformer_chunk_sizes.py` on the demo's exported
+    MiniLM teacher, 1,024 dev texts at batch 256, 2 threads, 11.9 / 8.1 / 5.6 / 4.7 / 5.1 s for
+    sub-batches of 256 (one padded batch) / 128 / 64 / 32 / 16.
     """
 
     pair: Final[bool]

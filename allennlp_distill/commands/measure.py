@@ -170,8 +170,9 @@ def serving_parts(instances: Sequence[Instance], sub_batches: bool) -> List[List
 def length_sorted_parts(instances: Sequence[Instance]) -> List[List[Instance]]:
     """
     A batch's instances sorted by their number of tokens and cut into sub-batches of
-    `LENGTH_CHUNK`, as the students' exports run a batch (and sentence-transformers' `encode`):
-    a transformer's batch padded to its longest text would be timed on padding.
+    `LENGTH_CHUNK`, as the transformer students' exports run a batch (and
+    sentence-transformers' `encode`): a transformer's batch padded to its longest text would be
+    timed on padding.
     """
 
     def length(instance: Instance) -> int:  # its tokens, over every text field (a pair's too)

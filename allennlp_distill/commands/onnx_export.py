@@ -16,8 +16,9 @@ last real token, so one graph serves any batch without spending steps on padding
 The CNN (Kim 2014) and small-transformer students ("Which Student is Best?", arXiv 2201.00558)
 are exported by `torch.onnx.export` through `torch.export` (`traced_student_graph`, with the
 `onnxscript` package), over the whole padded batch at once (`whole_batch`): the TorchScript
-export's loop over length-sorted sub-batches would be traced as one fixed batch, and the
-TorchScript-based exporter fixes the attention's reshapes to the example's shape.
+exports' packed texts (the CNN's `wide_packing`) and loop over length-sorted sub-batches (the
+transformer's) would be traced as one fixed batch, and the TorchScript-based exporter fixes the
+attention's reshapes to the example's shape.
 """
 
 import copy

@@ -184,9 +184,10 @@ class TeacherEncoder(SentenceEncoder):
         The sentences' word pieces (at most `MAX_WORD_PIECES` each), sorted by length and cut
         into sub-batches of `LENGTH_CHUNK`, each padded to its own longest: `[(positions,
         inputs)]`, `positions` the sub-batch's indices into `sentences`. The students' exports
-        run a batch so (the CNN's `pooled_by_length`, the transformers' `length_sorted_chunks`;
-        a BiLSTM packs it), and sentence-transformers' `encode` sorts by length too: a batch of
-        256 padded to its longest sentence would time the teacher on padding.
+        spend nothing on padding either (the transformers' `length_sorted_chunks`; a BiLSTM
+        packs its batch, the CNN too, `wide_packing`), and sentence-transformers' `encode` sorts
+        by length too: a batch of 256 padded to its longest sentence would time the teacher on
+        padding.
         """
         from allennlp_distill.commands.sentence_vectors import (
             MAX_WORD_PIECES,

@@ -99,12 +99,12 @@ def max_pooled_windows(
     return torch.cat(pooled, dim=1)
 
 
-# Texts per length-sorted sub-batch of `pooled_by_length`. `scripts/cnn_chunk_sizes.py`, SST-2
-# dev at batch 256, 2 threads, two runs, ms per 1,024 texts for 256 (one padded batch) / 128 /
-# 64 / 32 / 16: 93 / 77 / 61 / 60 / 66 and 164 / 74 / 74 / 80 / 90; 32 and 64 are within noise
-# (the conv1d kernel of before 2026-12-07). With the matrix product, timed by hand on the
-# sentence encoder's filters over STS-B dev (2026-12-07, eager, best of 5): 118 / 66 / 49 / 44 /
-# 48 and 122 / 72 / 49 / 49 / 60, 32 and 64 again within noise.
+# Texts per length-sorted sub-batch of the exported transformers (`ExportedTransformerEncoder`,
+# `LengthSortedClassifier`) and of the teacher's batches in `measure`, `sts-eval` and
+# `serving-memory`. Measured on the CNN when it ran this way (before 2026-12-08):
+# `scripts/cnn_chunk_sizes.py` of 9c17f39, SST-2 dev at batch 256, 2 threads, two runs, ms
+# per 1,024 texts for 256 (one padded batch) / 128 / 64 / 32 / 16: 93 / 77 / 61 / 60 / 66 and
+# 164 / 74 / 74 / 80 / 90; 32 and 64 within noise (docs/results.md).
 LENGTH_CHUNK = 32
 
 
@@ -113,9 +113,9 @@ def length_sorted_chunks(
 ) -> List[Tuple[torch.Tensor, int]]:
     """
     A batch's texts sorted by length and cut into sub-batches of `chunk_size`, so that each can
-    be cut to its own longest text: the loop of `pooled_by_length` and of the exported
-    transformers (`ExportedTransformerEncoder`, `LengthSortedClassifier`). Scriptable; reads the
-    lengths once (one device sync).
+    be cut to its own longest text: the loop of the exported transformers
+    (`ExportedTransformerEncoder`, `LengthSortedClassifier`). Scriptable; reads the lengths once
+    (one device sync).
 
     # Parameters
     lengths : `torch.Tensor`
@@ -136,34 +136,98 @@ def length_sorted_chunks(
     return chunks
 
 
-def pooled_by_length(
-    padded: torch.Tensor,
-    lengths: torch.Tensor,
-    filters: torch.Tensor,
-    blocks: List[Tuple[int, int, int]],
-    chunk_size: int = LENGTH_CHUNK,
-) -> torch.Tensor:
+def wide_packing(
+    embedded: torch.Tensor, mask: torch.Tensor, pad: int
+) -> Tuple[torch.Tensor, torch.Tensor]:
     """
-    `max_pooled_windows` over the texts sorted by length, `chunk_size` at a time, each sub-batch
-    cut to its own longest text: the same features in the batch's order, without convolving the
-    padding that a batch of short and long texts holds (an SST-2 dev batch of 256: 42-49
-    positions for 20 words on average). The CNN's counterpart of the BiLSTM's packed sequence.
-    Differentiable.
+    Kim (2014)'s zero padding without the batch's own padding: the texts one after another in
+    one sequence, each after `pad` zero vectors, and `pad` more at the end, so that every text
+    lies between `pad` zeros on either side (the zeros between two texts serve both). A window
+    of width `pad + 1` then never holds words of two texts, and each text's windows (those of
+    `wide_padding`) follow each other: `lengths + pad` of them, text after text. The CNN's
+    counterpart of the BiLSTM's packed sequence, for `max_pooled_packed`.
 
     # Parameters
-    padded, lengths, filters, blocks : as `max_pooled_windows`.
-    chunk_size : `int`, optional (default = `LENGTH_CHUNK`)
-        Texts per sub-batch.
+    embedded : `torch.Tensor`
+        `(batch_size, num_tokens, embedding_dim)`; rows where `mask` is false are left out.
+    mask : `torch.Tensor`
+        `(batch_size, num_tokens)` bool, true on each text's tokens, which come first.
+    pad : `int`
+        Zero vectors before each text, and after the last.
 
     # Returns
-    `(batch_size, num_filters)`, in the order of `padded`.
+    The packed sequence `(sum(lengths) + pad * (batch_size + 1), embedding_dim)` and each
+    text's number of windows of width `pad + 1`, `(batch_size,)` int64: its tokens and `pad`.
     """
-    pooled = padded.new_zeros(padded.shape[0], filters.shape[1])
-    for chunk, longest in length_sorted_chunks(lengths, chunk_size):
-        texts = padded.index_select(0, chunk)[:, :longest]
-        windows = max_pooled_windows(texts, lengths.index_select(0, chunk), filters, blocks)
-        pooled = pooled.index_copy(0, chunk, windows)
-    return pooled
+    lengths = mask.sum(dim=1)
+    num_tokens = embedded.shape[1]
+    leading = F.pad(embedded.masked_fill(~mask.unsqueeze(-1), 0.0), (0, 0, pad, 0))
+    positions = torch.arange(num_tokens + pad, device=mask.device).unsqueeze(0)
+    kept = positions < (lengths + pad).unsqueeze(1)  # (batch_size, pad + num_tokens)
+    return F.pad(leading[kept], (0, 0, 0, pad)), lengths + pad
+
+
+# Windows per matrix product of `max_pooled_packed`: each block's scores are reduced while they
+# are still in the processor's cache. Timed by hand on 2026-12-08 (AMD EPYC, 2 threads, eager,
+# median of 7 passes over 2,048 texts; random filters, 300 of each width 1-3, over 50-d vectors of
+# random words, texts of 1.15x the words of STS-B dev's sentences), against the length-sorted
+# sub-batches of 32 texts that came before: 256 / 512 / 1,024 / 2,048 / all windows at once
+# 1.17 / 1.31 / 1.42 / 1.31 / 0.93x at batch 256, 1.46 / 1.66 / 1.66 / 1.59 / 1.57x at batch 32.
+WINDOW_CHUNK = 1024
+
+
+def max_pooled_packed(
+    packed: torch.Tensor,
+    window_counts: torch.Tensor,
+    filters: torch.Tensor,
+    blocks: List[Tuple[int, int, int]],
+    chunk_size: int = WINDOW_CHUNK,
+) -> torch.Tensor:
+    """
+    `max_pooled_windows` over `wide_packing`'s sequence: each block's scores of the batch's
+    windows, none of them padding, by one matrix product per `chunk_size` windows, and each
+    filter's largest score per text (`scatter_reduce`'s "amax" into the text's row; a text's
+    windows follow each other). The same features as the whole padded batch (tests) and as the
+    length-sorted sub-batches of 32 texts that this replaces (2026-12-08), with no sort, no
+    loop over texts and no copy of them in and out of sub-batches. A narrower filter's windows
+    past a text are left out as in `max_pooled_windows`: they read zeros alone and score the 0
+    that the text's first window scores anyway. Differentiable: the gradient of each max reaches
+    a window that gave it. Timed by `scripts/ab_cnn_pooling.py` (docs/results.md, "The CNN's
+    texts packed").
+
+    # Parameters
+    packed : `torch.Tensor`
+        `(num_positions, embedding_dim)`, `wide_packing`'s sequence for the widest filter
+        (`pad` = its width - 1).
+    window_counts : `torch.Tensor`
+        `(batch_size,)` int64, each text's windows of the widest filter, as `wide_packing`
+        gives them; they sum to `num_positions - max_width + 1`.
+    filters, blocks : as `max_pooled_windows`.
+    chunk_size : `int`, optional (default = `WINDOW_CHUNK`)
+        Windows per matrix product.
+
+    # Returns
+    `(batch_size, num_filters)`; `-inf` for a text with no window (an empty text when every
+    filter is one word wide).
+    """
+    embedding_dim = packed.shape[1]
+    max_width = filters.shape[0] // embedding_dim
+    num_windows = packed.shape[0] - max_width + 1
+    windows = torch.cat([packed[shift : shift + num_windows] for shift in range(max_width)], 1)
+    batch_size = window_counts.shape[0]
+    owner = torch.repeat_interleave(
+        torch.arange(batch_size, device=packed.device), window_counts, output_size=num_windows
+    ).unsqueeze(1)  # (num_windows, 1): the text each window belongs to
+    pooled: List[torch.Tensor] = []
+    for width, start, end in blocks:
+        columns = width * embedding_dim
+        best = windows.new_full((batch_size, end - start), float("-inf"))
+        for first in range(0, num_windows, chunk_size):
+            scores = windows[first : first + chunk_size, :columns].mm(filters[:columns, start:end])
+            texts = owner[first : first + chunk_size].expand(-1, end - start)
+            best = best.scatter_reduce(0, texts, scores, "amax")
+        pooled.append(best)
+    return torch.cat(pooled, dim=1)
 
 
 def fused_filters(
@@ -226,9 +290,9 @@ class WideCnnEncoder(CnnEncoder):
     `(batch_size, num_tokens)`; returns `(batch_size, num_filters * len(ngram_filter_sizes))`
     (or `output_dim`). With a ReLU (the default) the windows are scored by one matrix product
     per filter width and the activation follows the pooling (`max_pooled_windows`: the same
-    features, with one pass over the scores instead of four per width), over length-sorted
-    sub-batches (`pooled_by_length`); another activation runs AllenNLP's `CnnEncoder` on the
-    padded text.
+    features, with one pass over the scores instead of four per width), over the texts packed
+    without the batch's padding (`wide_packing`, `max_pooled_packed`); another activation runs
+    AllenNLP's `CnnEncoder` on the padded text.
 
     # Raises
     `ConfigurationError` for an empty `ngram_filter_sizes` or a width or filter count below 1.
@@ -253,11 +317,10 @@ class WideCnnEncoder(CnnEncoder):
     def forward(self, tokens: torch.Tensor, mask: torch.BoolTensor) -> torch.Tensor:
         if mask is None:
             mask = torch.ones(tokens.shape[:2], dtype=torch.bool, device=tokens.device)
-        padded, padded_mask = wide_padding(tokens, mask, self._pad)
         if not isinstance(self._activation, torch.nn.ReLU):
+            padded, padded_mask = wide_padding(tokens, mask, self._pad)
             return super().forward(padded, padded_mask)  # type: ignore[arg-type]
         filters, bias = fused_filters(self._convolution_layers)
-        lengths = padded_mask.sum(dim=1)
-        pooled = pooled_by_length(padded, lengths, filters, self._blocks)
+        pooled = max_pooled_packed(*wide_packing(tokens, mask, self._pad), filters, self._blocks)
         pooled = torch.relu(pooled + bias)
         return pooled if self.projection_layer is None else self.projection_layer(pooled)

@@ -12,8 +12,9 @@ from allennlp_distill.modules.wide_cnn_encoder import (
     filter_layout,
     fused_filters,
     length_sorted_chunks,
+    max_pooled_packed,
     max_pooled_windows,
-    pooled_by_length,
+    wide_packing,
 )
 from tests.conftest import FIXTURES
 
@@ -94,11 +95,16 @@ def test_each_block_multiplies_only_its_own_widths_rows_of_the_filters(widths):
         poisoned[width * 3 :, start:end] = float("nan")
     lengths = torch.tensor([4, 1, 0])
     mask = torch.arange(4).unsqueeze(0) < lengths.unsqueeze(1)
-    padded, padded_mask = wide_padding(torch.randn(3, 4, 3), mask, encoder._pad)
+    vectors = torch.randn(3, 4, 3)
+    padded, padded_mask = wide_padding(vectors, mask, encoder._pad)
     expected = max_pooled_windows(padded, padded_mask.sum(dim=1), filters, blocks)
     pooled = max_pooled_windows(padded, padded_mask.sum(dim=1), poisoned, blocks)
     assert not pooled.isnan().any()
     assert torch.equal(pooled, expected)
+    packed, window_counts = wide_packing(vectors, mask, encoder._pad)
+    pooled = max_pooled_packed(packed, window_counts, poisoned, blocks)
+    assert not pooled.isnan().any()
+    assert torch.allclose(pooled, expected, atol=1e-6)
 
 
 def test_filter_layout_names_each_blocks_width_and_columns_in_order():
@@ -119,28 +125,55 @@ def test_length_sorted_chunks_cover_the_batch_once_shortest_first():
     assert [longest for _, longest in scripted(torch.tensor([0, 0, 4]), 2)] == [1, 4]
 
 
-@pytest.mark.parametrize("chunk_size", [1, 2, 3, 7])
-def test_length_sorted_sub_batches_give_each_text_its_own_features(chunk_size):
-    # Texts of lengths in no order, split into sub-batches of the sorted lengths: every text's
-    # features come back to its own row, equal to the whole padded batch's.
+def test_wide_packing_puts_pad_zeros_between_texts_and_counts_their_windows():
+    # Texts of 2, 0 and 1 words, pad 1: [0 a a 0 | 0 | b 0] with the zeros between texts shared;
+    # a width-2 window never holds words of two texts, and each text has length + 1 of them.
+    vectors = torch.tensor([[[1.0], [2.0]], [[9.0], [9.0]], [[3.0], [9.0]]])
+    mask = torch.tensor([[True, True], [False, False], [True, False]])
+    packed, window_counts = wide_packing(vectors, mask, 1)
+    assert packed[:, 0].tolist() == [0.0, 1.0, 2.0, 0.0, 0.0, 3.0, 0.0]
+    assert window_counts.tolist() == [3, 1, 2]
+    assert int(window_counts.sum()) == packed.shape[0] - 1  # every width-2 window, once
+
+
+# Windows per matrix product: 1 and 4 cut texts between products, 1024 takes all at once.
+@pytest.mark.parametrize("chunk_size", [1, 4, 1024])
+@pytest.mark.parametrize("widths", [(2, 3), (1,), (3, 1, 3)])
+def test_packed_texts_give_each_text_the_padded_batchs_features_and_gradients(widths, chunk_size):
+    # Texts of lengths in no order, empty ones among them, packed without the batch's padding:
+    # every text's features and every gradient equal the whole padded batch's.
     torch.manual_seed(0)
-    encoder = WideCnnEncoder(embedding_dim=3, num_filters=4, ngram_filter_sizes=(2, 3))
+    encoder = WideCnnEncoder(embedding_dim=3, num_filters=4, ngram_filter_sizes=widths)
     filters, _ = fused_filters(encoder._convolution_layers)
     blocks = filter_layout(encoder._convolution_layers)
     lengths = torch.tensor([5, 1, 9, 0, 3, 9, 2])
-    vectors = torch.randn(7, 9, 3)
     mask = torch.arange(9).unsqueeze(0) < lengths.unsqueeze(1)
-    padded, padded_mask = wide_padding(vectors, mask, encoder._pad)
-    lengths = padded_mask.sum(dim=1)
-    whole = max_pooled_windows(padded, lengths, filters, blocks)
-    by_length = pooled_by_length(padded, lengths, filters, blocks, chunk_size)
-    assert torch.allclose(by_length, whole, atol=1e-6)
-    assert len(set(by_length[:, 0].tolist())) > 4  # distinct texts, distinct rows
+    vectors = torch.randn(7, 9, 3, requires_grad=True)
+
+    def pooled_and_gradients(packed_texts: bool):
+        if packed_texts:
+            packed, window_counts = wide_packing(vectors, mask, encoder._pad)
+            pooled = max_pooled_packed(packed, window_counts, filters, blocks, chunk_size)
+        else:
+            padded, padded_mask = wide_padding(vectors, mask, encoder._pad)
+            pooled = max_pooled_windows(padded, padded_mask.sum(dim=1), filters, blocks)
+        weights = torch.arange(pooled.numel(), dtype=torch.float).view_as(pooled)
+        loss = (pooled.clamp(min=-1e3) * weights).sum()
+        gradients = torch.autograd.grad(loss, [vectors, filters])
+        return pooled, gradients
+
+    whole, whole_gradients = pooled_and_gradients(False)
+    packed, packed_gradients = pooled_and_gradients(True)
+    assert torch.allclose(packed, whole, atol=1e-6)
+    assert len(set(packed[:, 0].tolist())) > 4  # distinct texts, distinct rows
+    for gradient, expected in zip(packed_gradients, whole_gradients):
+        assert expected.abs().sum() > 0
+        assert torch.allclose(gradient, expected, atol=1e-5)
 
 
-def test_empty_texts_in_a_sub_batch_of_their_own_get_zero_features():
-    # Width-1 filters add no zeros around a text: 39 empty texts sort into sub-batches with no
-    # position at all, which must give 0 (AllenNLP's cnn on an empty text), not a crash.
+def test_empty_texts_without_a_window_get_zero_features():
+    # Width-1 filters add no zeros around a text: 39 empty texts have no window at all, which
+    # must give 0 (AllenNLP's cnn on an empty text), not a crash.
     torch.manual_seed(0)
     encoder = WideCnnEncoder(embedding_dim=3, num_filters=2, ngram_filter_sizes=[1])
     vectors = torch.randn(40, 5, 3)

@@ -105,8 +105,8 @@ class ExportedCnnEncoder(torch.nn.Module):
         self.output_projection = output_projection(encoder.projection_layer)
 
     def forward(self, token_ids: torch.Tensor) -> torch.Tensor:
-        packed = wide_packing(self.embedding(token_ids), token_ids != 0, self.pad)
-        pooled = max_pooled_packed(packed[0], packed[1], self.filters, self.blocks)
+        packed, window_counts = wide_packing(self.embedding(token_ids), token_ids != 0, self.pad)
+        pooled = max_pooled_packed(packed, window_counts, self.filters, self.blocks)
         return self.output_projection(torch.relu(pooled + self.bias))
 
     def whole_batch(self, token_ids: torch.Tensor) -> torch.Tensor:
